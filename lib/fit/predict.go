@@ -1,0 +1,60 @@
+package fit
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/metric-transfer/mtlp/lib/data"
+)
+
+// Predict evaluates fn (images [B, H, W, C] → outputs [B, D]) in inference mode on the images
+// idx of ds (all of them when idx is nil), batchSize at a time, and returns the outputs as a
+// row-major len(idx)×D matrix. The last batch is padded to full size so one graph serves all.
+func Predict(backend backends.Backend, ctx *context.Context, fn func(ctx *context.Context, images *graph.Node) *graph.Node,
+	ds *data.Dataset, idx []int, batchSize int, progress Progress, stage string) (out []float32, dim int, err error) {
+	defer catch(&err, stage)
+	if idx == nil {
+		idx = make([]int, ds.N)
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	if len(idx) == 0 {
+		return nil, 0, fmt.Errorf("%s: no images to evaluate", stage)
+	}
+	// The trainer leaves the context in training mode; batch norm would then normalise with the
+	// statistics of each (padded) inference batch instead of its moving averages.
+	inference := func(ctx *context.Context, images *graph.Node) *graph.Node {
+		ctx.SetTraining(images.Graph(), false)
+		return fn(ctx, images)
+	}
+	exec, err := context.NewExec(backend, ctx.Reuse(), inference)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", stage, err)
+	}
+	for start := 0; start < len(idx); start += batchSize {
+		end := min(start+batchSize, len(idx))
+		batch := make([]int, batchSize)
+		for i := range batch {
+			batch[i] = idx[min(start+i, end-1)]
+		}
+		x := tensors.FromFlatDataAndDimensions(ds.Float32(batch), batchSize, ds.H, ds.W, ds.C)
+		res, err := exec.Exec(x)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", stage, err)
+		}
+		vals := tensors.MustCopyFlatData[float32](res[0])
+		dim = len(vals) / batchSize
+		if out == nil {
+			out = make([]float32, 0, len(idx)*dim)
+		}
+		out = append(out, vals[:(end-start)*dim]...)
+		if progress != nil {
+			progress(stage, end, len(idx))
+		}
+	}
+	return out, dim, nil
+}

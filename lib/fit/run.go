@@ -1,0 +1,113 @@
+package fit
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers/cosineschedule"
+)
+
+// Progress reports that done of total units of a named stage are complete. Notebooks pass a
+// function that draws a progress bar; nil reports nothing.
+type Progress func(stage string, done, total int)
+
+// RunConfig configures a training run.
+type RunConfig struct {
+	// Stage names the run in progress reports.
+	Stage string
+	// Steps is the total number of optimisation steps (a fixed iteration budget, as the paper
+	// fixes 200K iterations whatever the number of labels).
+	Steps int
+	// LearningRate is Adam's initial learning rate, decayed to 1% of it by a cosine schedule.
+	LearningRate float64
+	// CheckpointDir, if set, holds GoMLX checkpoints: saved every CheckpointEvery and at the end,
+	// and restored at the start, so a killed run resumes where it stopped.
+	CheckpointDir string
+	// CheckpointEvery is the wall-clock period between checkpoints (default 1 minute).
+	CheckpointEvery time.Duration
+	// Progress receives (Stage, step, Steps) about every second.
+	Progress Progress
+}
+
+// Run trains the variables in ctx with modelFn and lossFn on ds for cfg.Steps steps with Adam
+// and a cosine learning-rate decay, reporting progress and saving checkpoints. GoMLX reports
+// graph-building errors by panicking; they are returned as errors here.
+func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, lossFn train.LossFn,
+	ds train.Dataset, cfg RunConfig) (err error) {
+	defer catch(&err, cfg.Stage)
+	if cfg.Steps <= 0 {
+		return fmt.Errorf("%s: the number of training steps must be positive, got %d", cfg.Stage, cfg.Steps)
+	}
+	var ckpt *checkpoints.Handler
+	if cfg.CheckpointDir != "" {
+		if err := os.MkdirAll(cfg.CheckpointDir, 0o755); err != nil {
+			return fmt.Errorf("%s: creating checkpoint directory: %w", cfg.Stage, err)
+		}
+		ckpt, err = checkpoints.Build(ctx).Dir(cfg.CheckpointDir).Keep(2).Done()
+		if err != nil {
+			return fmt.Errorf("%s: opening checkpoints in %s: %w", cfg.Stage, cfg.CheckpointDir, err)
+		}
+	}
+	lr := cfg.LearningRate
+	steps := cfg.Steps
+	scheduled := func(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
+		cosineschedule.New(ctx, inputs[0].Graph(), dtypes.Float32).
+			LearningRate(lr).MinLearningRate(lr / 100).PeriodSteps(steps).Done()
+		return modelFn(ctx, spec, inputs)
+	}
+	ctx.SetParam(optimizers.ParamLearningRate, lr)
+	trainer := train.NewTrainer(backend, ctx, scheduled, lossFn, optimizers.Adam().Done(), nil, nil)
+	loop := train.NewLoop(trainer)
+	last := time.Time{}
+	loop.OnStep("progress", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
+		done := int(optimizers.GetGlobalStep(ctx))
+		if cfg.Progress != nil && (time.Since(last) > time.Second || done >= steps) {
+			last = time.Now()
+			cfg.Progress(cfg.Stage, done, steps)
+		}
+		return nil
+	})
+	if ckpt != nil {
+		every := cfg.CheckpointEvery
+		if every == 0 {
+			every = time.Minute
+		}
+		train.PeriodicCallback(loop, every, false, "checkpoint", 100, func(*train.Loop, []*tensors.Tensor) error {
+			return ckpt.Save()
+		})
+	}
+	done := int(optimizers.GetGlobalStep(ctx))
+	if done > 0 {
+		trainer.SetContext(ctx.Reuse())
+	}
+	if done < steps {
+		if _, err := loop.RunSteps(ds, steps-done); err != nil {
+			return fmt.Errorf("%s: training: %w", cfg.Stage, err)
+		}
+	}
+	if cfg.Progress != nil {
+		cfg.Progress(cfg.Stage, steps, steps)
+	}
+	if ckpt != nil {
+		if err := ckpt.Save(); err != nil {
+			return fmt.Errorf("%s: saving the final checkpoint in %s: %w", cfg.Stage, cfg.CheckpointDir, err)
+		}
+	}
+	return nil
+}
+
+// catch turns a panic (GoMLX's way of reporting graph errors) into an error naming the stage.
+func catch(err *error, stage string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: %v", stage, r)
+	}
+}

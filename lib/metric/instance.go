@@ -1,0 +1,190 @@
+package metric
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/nets"
+)
+
+// Objectives of instance discrimination.
+const (
+	// Softmax is the exact non-parametric softmax over the whole memory bank (Eq. 2); the
+	// authors' CIFAR-10 code uses it (nce-k 0).
+	Softmax = "softmax"
+	// NCE is noise-contrastive estimation with sampled negatives (Wu et al. 2018; the authors'
+	// ImageNet setting: 4096 negatives, τ = 0.07).
+	NCE = "nce"
+)
+
+// InstanceConfig configures instance-discrimination pretraining.
+type InstanceConfig struct {
+	Objective    string  // Softmax or NCE.
+	Negatives    int     // NCE negatives per example (4096 in Wu et al. 2018).
+	Temperature  float64 // τ of Eq. 2: 0.1 in the authors' CIFAR code, 0.07 with NCE.
+	Momentum     float64 // memory-bank momentum, 0.5 (Wu et al. 2018).
+	Steps        int     // optimisation steps.
+	BatchSize    int
+	LearningRate float64
+	Channels     int // Conv-4 width.
+	EmbeddingDim int // 128 in the paper.
+	Augment      fit.Augment
+	Seed         uint64
+	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig).
+	CheckpointDir string
+	Progress      fit.Progress
+}
+
+// DefaultInstanceConfig returns the settings of Wu et al. 2018 and the authors' CIFAR-10 code
+// for the objective (full softmax, τ = 0.1, bank momentum 0.5, 128-d embedding), with a
+// training budget sized for a CPU; scale Steps up for real runs.
+func DefaultInstanceConfig() InstanceConfig {
+	return InstanceConfig{
+		Objective:    Softmax,
+		Negatives:    4096,
+		Temperature:  0.1,
+		Momentum:     0.5,
+		Steps:        1000,
+		BatchSize:    128,
+		LearningRate: 3e-3,
+		Channels:     nets.DefaultChannels,
+		EmbeddingDim: nets.DefaultEmbeddingDim,
+		Augment:      fit.Augment{Pad: 2, Flip: true},
+		Seed:         1,
+	}
+}
+
+// Model is a trained metric: a network whose L2-normalised embedding defines the similarity.
+type Model struct {
+	backend backends.Backend
+	ctx     *context.Context
+}
+
+// TrainInstance learns a metric by instance discrimination on the images subset of ds (all of
+// ds when subset is nil).
+func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg InstanceConfig) (*Model, error) {
+	if subset == nil {
+		subset = allIndices(ds.N)
+	}
+	n := len(subset)
+	switch {
+	case cfg.Objective != Softmax && cfg.Objective != NCE:
+		return nil, fmt.Errorf("instance discrimination: unknown objective %q (want %q or %q)", cfg.Objective, Softmax, NCE)
+	case cfg.BatchSize < 1 || cfg.BatchSize > n:
+		return nil, fmt.Errorf("instance discrimination: batch size %d must be in [1, %d], the number of images", cfg.BatchSize, n)
+	case cfg.Objective == NCE && (cfg.Negatives < 1 || cfg.Negatives >= n):
+		return nil, fmt.Errorf("instance discrimination: %d NCE negatives must be in [1, %d)", cfg.Negatives, n)
+	case cfg.Temperature <= 0 || cfg.Momentum < 0 || cfg.Momentum >= 1:
+		return nil, fmt.Errorf("instance discrimination: temperature %g must be > 0 and momentum %g in [0, 1)", cfg.Temperature, cfg.Momentum)
+	}
+	ctx := context.New()
+	ctx.SetParam(nets.ParamChannels, cfg.Channels)
+	ctx.SetParam(nets.ParamEmbeddingDim, cfg.EmbeddingDim)
+	ctx.SetParam("rng_seed", int(cfg.Seed))
+	bank := ctx.In("memory_bank").VariableWithValue("bank", randomBank(n, cfg.EmbeddingDim, cfg.Seed)).SetTrainable(false)
+	zVar := ctx.In("memory_bank").VariableWithValue("nce_z", float32(0)).SetTrainable(false)
+
+	batches := fit.NewBatches(ds, subset, cfg.BatchSize, cfg.Augment, cfg.Seed)
+	negRng := rand.New(rand.NewPCG(cfg.Seed, 7))
+	batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
+		idx := make([]int32, len(positions))
+		for i, p := range positions {
+			idx[i] = int32(p)
+		}
+		t := tensors.FromFlatDataAndDimensions(idx, len(idx))
+		inputs = []*tensors.Tensor{t}
+		if cfg.Objective == NCE {
+			neg := make([]int32, len(positions)*cfg.Negatives)
+			for i := range neg {
+				neg[i] = int32(negRng.IntN(n))
+			}
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(neg, len(positions), cfg.Negatives))
+		}
+		return inputs, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(idx, len(idx), 1)}
+	}
+
+	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
+		g := inputs[0].Graph()
+		v := nets.Embed(ctx.In("metric"), inputs[0])
+		idx := inputs[1]
+		m := bank.ValueGraph(g)
+		var loss *graph.Node
+		if cfg.Objective == NCE {
+			z := zVar.ValueGraph(g)
+			estimate := estimateZ(v, m, inputs[2], cfg.Temperature)
+			z = graph.Where(graph.GreaterThan(z, graph.ScalarZero(g, z.DType())), z, graph.StopGradient(estimate))
+			zVar.SetValueGraph(z)
+			loss = NCELoss(v, m, idx, inputs[2], z, cfg.Temperature)
+		} else {
+			loss = SoftmaxLoss(v, m, idx, cfg.Temperature)
+		}
+		train.AddLoss(ctx, loss)
+		bank.SetValueGraph(UpdateBank(m, graph.StopGradient(v), idx, cfg.Momentum))
+		return []*graph.Node{v}
+	}
+	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
+		Stage:         "instance discrimination",
+		Steps:         cfg.Steps,
+		LearningRate:  cfg.LearningRate,
+		CheckpointDir: cfg.CheckpointDir,
+		Progress:      cfg.Progress,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Model{backend: backend, ctx: ctx}, nil
+}
+
+// estimateZ is the Monte-Carlo estimate of NCE's normalising constant from the first batch:
+// N times the mean of exp(vᵀm_j/τ) over the sampled negatives (Wu et al. 2018).
+func estimateZ(v, bank, neg *graph.Node, temperature float64) *graph.Node {
+	b, m := neg.Shape().Dimensions[0], neg.Shape().Dimensions[1]
+	negs := graph.Reshape(graph.Gather(bank, graph.Reshape(neg, b*m, 1)), b, m, -1)
+	s := graph.ReduceSum(graph.Mul(graph.InsertAxes(v, 1), negs), -1)
+	n := float64(bank.Shape().Dimensions[0])
+	return graph.MulScalar(graph.ReduceAllMean(graph.Exp(graph.DivScalar(s, temperature))), n)
+}
+
+// Features returns the L2-normalised embeddings of the images idx of ds (all when nil) as a
+// row-major len(idx)×D matrix.
+func (m *Model) Features(ds *data.Dataset, idx []int, progress fit.Progress) ([]float32, int, error) {
+	return fit.Predict(m.backend, m.ctx, func(ctx *context.Context, images *graph.Node) *graph.Node {
+		return nets.Embed(ctx.In("metric"), images)
+	}, ds, idx, 256, progress, "features")
+}
+
+// randomBank returns n random unit vectors of dimension d: the initial memory bank.
+func randomBank(n, d int, seed uint64) *tensors.Tensor {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	v := make([]float32, n*d)
+	for i := 0; i < n; i++ {
+		row := v[i*d : (i+1)*d]
+		s := 0.0
+		for j := range row {
+			x := rng.NormFloat64()
+			row[j] = float32(x)
+			s += x * x
+		}
+		inv := float32(1 / math.Sqrt(s))
+		for j := range row {
+			row[j] *= inv
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(v, n, d)
+}
+
+func allIndices(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}

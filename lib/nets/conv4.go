@@ -1,0 +1,53 @@
+package nets
+
+import (
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
+)
+
+// Context parameters read by the models, with their defaults.
+const (
+	// ParamChannels is the width of every Conv-4 block (the few-shot Conv-4 uses 64).
+	ParamChannels = "conv4_channels"
+	// DefaultChannels is the Conv-4 width of the paper's few-shot backbone.
+	DefaultChannels = 64
+	// ParamEmbeddingDim is the size of the L2-normalised embedding (128 in the paper, after Wu et al. 2018).
+	ParamEmbeddingDim = "embedding_dim"
+	// DefaultEmbeddingDim is the embedding size used by instance discrimination.
+	DefaultEmbeddingDim = 128
+)
+
+// Conv4 maps images [B, H, W, C] (float32 in [0, 1]) to features [B, F]: four blocks of
+// 3×3 convolution → batch norm → ReLU → 2×2 max-pool, flattened. Variables live under ctx.
+func Conv4(ctx *context.Context, images *graph.Node) *graph.Node {
+	channels := context.GetParamOr(ctx, ParamChannels, DefaultChannels)
+	x := graph.AddScalar(images, -0.5) // centre the input; batch norm does the rest.
+	for i := 0; i < 4; i++ {
+		block := ctx.Inf("block_%d", i)
+		x = Conv2D(block.In("conv"), x, channels, 3)
+		x = batchnorm.New(block.In("bn"), x, -1).UseBackendInference(false).Done()
+		x = graph.Max(x, graph.ZerosLike(x))
+		x = MaxPool2(x)
+	}
+	b := x.Shape().Dimensions[0]
+	return graph.Reshape(x, b, -1)
+}
+
+// Embed returns the metric's embedding of images: backbone, a linear layer to
+// ParamEmbeddingDim, and L2 normalisation, so a dot product is the cosine similarity (§3.1).
+func Embed(ctx *context.Context, images *graph.Node) *graph.Node {
+	features := Conv4(ctx.In("backbone"), images)
+	dim := context.GetParamOr(ctx, ParamEmbeddingDim, DefaultEmbeddingDim)
+	z := layers.Dense(ctx.In("embedding"), features, true, dim)
+	return graph.L2Normalize(z, -1)
+}
+
+// Classify returns class logits [B, numClasses]: the backbone followed by a linear layer.
+func Classify(ctx *context.Context, images *graph.Node, numClasses int) *graph.Node {
+	features := Conv4(ctx.In("backbone"), images)
+	logits := layers.Dense(ctx.In("classifier"), features, true, numClasses)
+	logits.AssertDims(images.Shape().Dimensions[0], numClasses)
+	return logits
+}

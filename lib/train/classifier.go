@@ -1,0 +1,149 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/nets"
+)
+
+// Config configures classifier training.
+type Config struct {
+	Steps        int // a fixed iteration budget, whatever the number of examples (§4.1).
+	BatchSize    int
+	LearningRate float64
+	Channels     int // Conv-4 width.
+	// MinWeight drops examples whose confidence α is below it: they contribute negligibly to
+	// Eq. 10 (the paper uses 0.01).
+	MinWeight float64
+	Augment   fit.Augment
+	Seed      uint64
+	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig).
+	CheckpointDir string
+	Progress      fit.Progress
+	// Stage names the run in progress reports.
+	Stage string
+}
+
+// DefaultConfig returns the classifier settings: α < 0.01 dropped (§3.3), a CPU-sized budget.
+func DefaultConfig() Config {
+	return Config{
+		Steps:        500,
+		BatchSize:    64,
+		LearningRate: 3e-3,
+		Channels:     nets.DefaultChannels,
+		MinWeight:    0.01,
+		Augment:      fit.Augment{Pad: 2, Flip: true},
+		Seed:         1,
+		Stage:        "classifier",
+	}
+}
+
+// Example is one training example: an image of the dataset, its (pseudo) label and its weight α.
+type Example struct {
+	Index  int
+	Label  int32
+	Weight float32
+}
+
+// Classifier is a trained image classifier.
+type Classifier struct {
+	backend    backends.Backend
+	ctx        *context.Context
+	numClasses int
+}
+
+// Fit trains a classifier from scratch on examples of ds with the loss of Eq. 10. Examples with
+// weight below cfg.MinWeight are dropped.
+func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClasses int, cfg Config) (*Classifier, error) {
+	kept := make([]Example, 0, len(examples))
+	for _, e := range examples {
+		if e.Index < 0 || e.Index >= ds.N {
+			return nil, fmt.Errorf("%s: example index %d out of range [0, %d)", cfg.Stage, e.Index, ds.N)
+		}
+		if e.Label < 0 || int(e.Label) >= numClasses {
+			return nil, fmt.Errorf("%s: label %d of example %d out of range [0, %d)", cfg.Stage, e.Label, e.Index, numClasses)
+		}
+		if float64(e.Weight) >= cfg.MinWeight {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("%s: no example has weight ≥ %g", cfg.Stage, cfg.MinWeight)
+	}
+	subset := make([]int, len(kept))
+	for i, e := range kept {
+		subset[i] = e.Index
+	}
+	batches := fit.NewBatches(ds, subset, cfg.BatchSize, cfg.Augment, cfg.Seed)
+	batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
+		y := make([]int32, len(positions))
+		w := make([]float32, len(positions))
+		for i, p := range positions {
+			y[i], w[i] = kept[p].Label, kept[p].Weight
+		}
+		return nil, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(y, len(y)), tensors.FromFlatDataAndDimensions(w, len(w))}
+	}
+	ctx := context.New()
+	ctx.SetParam(nets.ParamChannels, cfg.Channels)
+	ctx.SetParam("rng_seed", int(cfg.Seed))
+	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
+		return []*graph.Node{nets.Classify(ctx.In("classifier"), inputs[0], numClasses)}
+	}
+	lossFn := func(labels, predictions []*graph.Node) *graph.Node {
+		return WeightedCrossEntropy(predictions[0], labels[0], labels[1])
+	}
+	err := fit.Run(backend, ctx, modelFn, lossFn, batches, fit.RunConfig{
+		Stage:         cfg.Stage,
+		Steps:         cfg.Steps,
+		LearningRate:  cfg.LearningRate,
+		CheckpointDir: cfg.CheckpointDir,
+		Progress:      cfg.Progress,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Classifier{backend: backend, ctx: ctx, numClasses: numClasses}, nil
+}
+
+// Predict returns the predicted class of the images idx of ds (all when nil).
+func (c *Classifier) Predict(ds *data.Dataset, idx []int, progress fit.Progress) ([]int32, error) {
+	logits, dim, err := fit.Predict(c.backend, c.ctx, func(ctx *context.Context, images *graph.Node) *graph.Node {
+		return nets.Classify(ctx.In("classifier"), images, c.numClasses)
+	}, ds, idx, 256, progress, "evaluation")
+	if err != nil {
+		return nil, err
+	}
+	pred := make([]int32, len(logits)/dim)
+	for i := range pred {
+		row := logits[i*dim : (i+1)*dim]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		pred[i] = int32(best)
+	}
+	return pred, nil
+}
+
+// Accuracy returns the fraction of the images of ds (a test split) classified correctly.
+func (c *Classifier) Accuracy(ds *data.Dataset, progress fit.Progress) (float64, error) {
+	pred, err := c.Predict(ds, nil, progress)
+	if err != nil {
+		return 0, err
+	}
+	correct := 0
+	for i, p := range pred {
+		if p == ds.Labels[i] {
+			correct++
+		}
+	}
+	return float64(correct) / float64(len(pred)), nil
+}

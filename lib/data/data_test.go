@@ -197,7 +197,7 @@ func TestReadImageFolder(t *testing.T) {
 func TestSampleLabeled(t *testing.T) {
 	labels := make([]int32, 1000)
 	for i := range labels {
-		labels[i] = int32(i*7%10) // 100 per class
+		labels[i] = int32(i * 7 % 10) // 100 per class
 	}
 	for _, n := range []int{10, 50, 100, 250, 1000} {
 		idx, err := SampleLabeled(labels, 10, n, 3)

@@ -1,41 +1,96 @@
 package fit
 
-import "math/rand/v2"
+import (
+	"math"
+	"math/rand/v2"
+)
 
-// Augment describes the random image augmentation applied to training batches: a random
-// translation by up to Pad pixels (the "random crop with padding" of the paper's training, the
-// uncovered border filled with zeros) and, if Flip, a horizontal flip with probability 1/2.
+// Augment describes the random image augmentation applied to training batches.
+//
+// For classifiers the paper uses a random translation by up to Pad pixels (the "random crop
+// with padding", the uncovered border filled with zeros) and a horizontal flip. Instance
+// discrimination (Wu et al. 2018) relies on stronger views: a random resized crop covering
+// CropScale to 100 % of the image's area, and brightness and contrast jitter.
 type Augment struct {
 	Pad  int
 	Flip bool
+	// CropScale, if in (0, 1), enables the random resized crop: a box of CropScale…1 of the
+	// area with aspect ratio 3/4…4/3, resized bilinearly to the full image.
+	CropScale float64
+	// Jitter, if positive, scales brightness and contrast by random factors in [1−Jitter, 1+Jitter].
+	Jitter float64
 }
 
 // apply writes image src (h×w×c uint8) into dst as float32 in [0, 1], augmented.
 func (a Augment) apply(rng *rand.Rand, src []uint8, dst []float32, h, w, c int) {
-	dy, dx := 0, 0
+	// The view is a box (y0, x0, bh, bw) of the source, mapped onto the h×w output.
+	y0, x0, bh, bw := 0.0, 0.0, float64(h), float64(w)
+	if a.CropScale > 0 && a.CropScale < 1 {
+		area := (a.CropScale + rng.Float64()*(1-a.CropScale)) * float64(h*w)
+		ratio := math.Exp(math.Log(3.0/4) + rng.Float64()*math.Log(16.0/9))
+		bw = math.Min(float64(w), math.Sqrt(area*ratio))
+		bh = math.Min(float64(h), math.Sqrt(area/ratio))
+		y0 = rng.Float64() * (float64(h) - bh)
+		x0 = rng.Float64() * (float64(w) - bw)
+	}
 	if a.Pad > 0 {
-		dy = rng.IntN(2*a.Pad+1) - a.Pad
-		dx = rng.IntN(2*a.Pad+1) - a.Pad
+		y0 += float64(rng.IntN(2*a.Pad+1) - a.Pad)
+		x0 += float64(rng.IntN(2*a.Pad+1) - a.Pad)
 	}
 	flip := a.Flip && rng.IntN(2) == 1
+	brightness, contrast := 1.0, 1.0
+	if a.Jitter > 0 {
+		brightness = 1 + a.Jitter*(2*rng.Float64()-1)
+		contrast = 1 + a.Jitter*(2*rng.Float64()-1)
+	}
+	sy, sx := bh/float64(h), bw/float64(w)
+	resize := sy != 1 || sx != 1
+	var sum float64
 	for y := 0; y < h; y++ {
-		sy := y + dy
 		for x := 0; x < w; x++ {
-			sx := x + dx
+			ox := x
 			if flip {
-				sx = w - 1 - x + dx
+				ox = w - 1 - x
 			}
-			o := (y*w + x) * c
-			if sy < 0 || sy >= h || sx < 0 || sx >= w {
+			o := (y*w + ox) * c
+			if resize {
+				// Pixel centres map to (y+0.5)·sy − 0.5 in the box.
+				bilinear(src, dst[o:o+c], y0+(float64(y)+0.5)*sy-0.5, x0+(float64(x)+0.5)*sx-0.5, h, w, c)
+			} else {
+				ty, tx := y+int(y0), x+int(x0)
 				for ch := 0; ch < c; ch++ {
 					dst[o+ch] = 0
+					if ty >= 0 && ty < h && tx >= 0 && tx < w {
+						dst[o+ch] = float32(src[(ty*w+tx)*c+ch]) / 255
+					}
 				}
-				continue
 			}
-			s := (sy*w + sx) * c
 			for ch := 0; ch < c; ch++ {
-				dst[o+ch] = float32(src[s+ch]) / 255
+				sum += float64(dst[o+ch])
 			}
 		}
+	}
+	if a.Jitter > 0 {
+		mean := sum / float64(h*w*c)
+		for i, v := range dst[:h*w*c] {
+			u := (mean + (float64(v)-mean)*contrast) * brightness
+			dst[i] = float32(math.Min(1, math.Max(0, u)))
+		}
+	}
+}
+
+// bilinear samples src (h×w×c uint8) at the real position (fy, fx) into out, scaled to [0, 1];
+// positions outside the image take the nearest edge pixel.
+func bilinear(src []uint8, out []float32, fy, fx float64, h, w, c int) {
+	fy = math.Min(math.Max(fy, 0), float64(h-1))
+	fx = math.Min(math.Max(fx, 0), float64(w-1))
+	y0, x0 := int(math.Floor(fy)), int(math.Floor(fx))
+	dy, dx := fy-float64(y0), fx-float64(x0)
+	at := func(y, x, ch int) float64 {
+		return float64(src[(min(y, h-1)*w+min(x, w-1))*c+ch])
+	}
+	for ch := 0; ch < c; ch++ {
+		v := (1-dy)*((1-dx)*at(y0, x0, ch)+dx*at(y0, x0+1, ch)) + dy*((1-dx)*at(y0+1, x0, ch)+dx*at(y0+1, x0+1, ch))
+		out[ch] = float32(v / 255)
 	}
 }

@@ -25,11 +25,12 @@ type QuickstartConfig struct {
 	// Labels is the number of labeled examples in total, drawn class-balanced from the pool.
 	Labels int
 	// Test is the number of test images used for accuracy (0 = the whole test split).
-	Test        int
-	Seed        int64
-	Metric      metric.InstanceConfig
-	Propagation propagate.Config
-	Classifier  train.Config
+	Test   int
+	Seed   int64
+	Metric metric.InstanceConfig
+	// NN and Spectral configure the two propagation methods (Eq. 5 and Eq. 6).
+	NN, Spectral propagate.Config
+	Classifier   train.Config
 	// CacheDir holds the stage outputs ("" means artifact.DefaultDir()).
 	CacheDir string
 }
@@ -38,12 +39,13 @@ type QuickstartConfig struct {
 // (Fashion-MNIST, 10,000 unlabeled images, 100 labels; minutes on a 2-core CPU).
 func QuickstartConfigFor(scale string) (QuickstartConfig, error) {
 	cfg := QuickstartConfig{
-		Scale:       scale,
-		Dataset:     "fashion-mnist",
-		Seed:        0,
-		Metric:      metric.DefaultInstanceConfig(),
-		Propagation: propagate.DefaultConfig(),
-		Classifier:  train.DefaultConfig(),
+		Scale:      scale,
+		Dataset:    "fashion-mnist",
+		Seed:       0,
+		Metric:     metric.DefaultInstanceConfig(),
+		NN:         propagate.DefaultConfig(propagate.NearestNeighbour),
+		Spectral:   propagate.DefaultConfig(propagate.Spectral),
+		Classifier: train.DefaultConfig(),
 	}
 	switch scale {
 	case Small:
@@ -55,7 +57,7 @@ func QuickstartConfigFor(scale string) (QuickstartConfig, error) {
 		cfg.Metric.Channels, cfg.Metric.Steps, cfg.Metric.BatchSize = 8, 8, 32
 		cfg.Metric.EmbeddingDim = 32
 		cfg.Classifier.Channels, cfg.Classifier.Steps, cfg.Classifier.BatchSize = 8, 8, 32
-		cfg.Propagation.Eta = 40
+		cfg.Spectral.Eta = 40
 	default:
 		return cfg, unknownScale(scale)
 	}
@@ -124,60 +126,4 @@ func (q *Quickstart) PoolLabels() []int32 {
 		y[i] = q.Train.Labels[p]
 	}
 	return y
-}
-
-// Timed is a stage's output with the seconds it took to compute and whether it came from the cache.
-type Timed struct {
-	Seconds float64 `json:"seconds"`
-	Cached  bool    `json:"cached"`
-}
-
-// FeaturesResult is the metric's embedding of the pool.
-type FeaturesResult struct {
-	Timed
-	Features []float32 `json:"-"`
-	N, D     int
-}
-
-// Features pretrains the metric by instance discrimination on the pool and embeds the pool.
-func (q *Quickstart) Features() (*FeaturesResult, error) {
-	mc := q.Config.Metric
-	mc.Progress = nil
-	key, err := artifact.Key("features", mc, q.dataKey)
-	if err != nil {
-		return nil, err
-	}
-	res := &FeaturesResult{}
-	dir, cached, err := q.store.Build(key, func(dir string) error {
-		start := time.Now()
-		scratch, err := q.store.Scratch(key)
-		if err != nil {
-			return err
-		}
-		mc.CheckpointDir = filepath.Join(scratch, "checkpoints")
-		mc.Progress = q.Progress
-		model, err := metric.TrainInstance(q.backend, q.Train, q.Pool, mc)
-		if err != nil {
-			return err
-		}
-		f, d, err := model.Features(q.Train, q.Pool, q.Progress)
-		if err != nil {
-			return err
-		}
-		if err := artifact.WriteFloat32s(filepath.Join(dir, "features.bin"), f, len(q.Pool), d); err != nil {
-			return err
-		}
-		return artifact.WriteJSON(filepath.Join(dir, "timing.json"), Timed{Seconds: time.Since(start).Seconds()})
-	})
-	if err != nil {
-		return nil, err
-	}
-	if res.Features, res.N, res.D, err = artifact.ReadFloat32s(filepath.Join(dir, "features.bin")); err != nil {
-		return nil, err
-	}
-	if err := artifact.ReadJSON(filepath.Join(dir, "timing.json"), &res.Timed); err != nil {
-		return nil, err
-	}
-	res.Cached = cached
-	return res, nil
 }

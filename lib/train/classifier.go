@@ -24,8 +24,8 @@ type Config struct {
 	Augment   fit.Augment
 	Seed      uint64
 	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig).
-	CheckpointDir string
-	Progress      fit.Progress
+	CheckpointDir string       `json:"-"`
+	Progress      fit.Progress `json:"-"`
 	// Stage names the run in progress reports.
 	Stage string
 }

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/repro"
+)
+
+// quickstart runs repro.Quickstart and prints its table.
+func quickstart(args []string) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	scale := fs.String("scale", repro.ScaleFromEnv(repro.Small), "smoke or small (default $"+repro.EnvScale+", else small)")
+	dataDir := fs.String("data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
+	cacheDir := fs.String("cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
+	publish := fs.String("publish", "", "if set, write the result JSON with provenance into this directory (e.g. figures)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := repro.QuickstartConfigFor(*scale)
+	if err != nil {
+		return err
+	}
+	cfg.DataDir, cfg.CacheDir = *dataDir, *cacheDir
+	backend, err := repro.NewBackend()
+	if err != nil {
+		return err
+	}
+	q, err := repro.NewQuickstart(backend, cfg)
+	if err != nil {
+		return err
+	}
+	q.Progress = progressLine()
+	res, err := q.Run("go run ./lib/cmd/mt quickstart " + strings.Join(args, " "))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "\n")
+	header, rows := res.AccuracyRows()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("metric: %.0f s (cached: %v)\n", res.Metric.Seconds, res.Metric.Cached)
+	for _, m := range []string{"nn", "spectral"} {
+		if p := res.Propagation[m]; p != nil {
+			fmt.Printf("propagation %s: %.1f s (cached: %v)\n", m, p.Seconds, p.Cached)
+		}
+	}
+	fmt.Println(res.Note())
+	if *publish != "" {
+		path, err := res.Publish(*publish)
+		if err != nil {
+			return err
+		}
+		fmt.Println("wrote", path)
+	}
+	return nil
+}
+
+// progressLine returns a progress callback that redraws one line on stderr.
+func progressLine() func(stage string, done, total int) {
+	last := ""
+	return func(stage string, done, total int) {
+		if stage != last && last != "" {
+			fmt.Fprintln(os.Stderr)
+		}
+		last = stage
+		fmt.Fprintf(os.Stderr, "\r%-40s %6d / %-6d", stage, done, total)
+	}
+}

@@ -1,0 +1,74 @@
+package propagate
+
+import "math"
+
+// Softmax writes Eq. 8, z̄_c = exp(σ·z_c) / Σ_j exp(σ·z_j), into dst (len(z)), computed with
+// the maximum subtracted so that large σ·z cannot overflow.
+//
+// σ multiplies the logits. The paper writes exp(z/τ) with a "temperature", but its σ = 40 is
+// the authors' temperature_nc, which multiplies: notebooks/nc.ipynb computes
+// exp = (logits * temperature_nc).exp(), and notebooks/nc-colorization.ipynb sweeps
+// temperature_nc over 1, 2, 3, 5, …, 35, 40, 100. Dividing O(1) logits by 40 would flatten every
+// distribution to near-uniform and every confidence to near zero. So σ = 1/τ.
+func Softmax(dst, z []float64, sigma float64) {
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = math.Max(m, v)
+	}
+	var sum float64
+	for c, v := range z {
+		dst[c] = math.Exp(sigma * (v - m))
+		sum += dst[c]
+	}
+	for c := range z {
+		dst[c] /= sum
+	}
+}
+
+// Confidence returns α_i of Eq. 9 for every row of logits: the largest minus the second
+// largest entry of the Eq. 8 softmax with scale sigma (σ = 40 in the paper; see Softmax). It
+// lies in [0, 1]; a single-class row gets 1.
+func Confidence(logits Matrix, sigma float64) []float32 {
+	out := make([]float32, logits.N)
+	p := make([]float64, logits.D)
+	z := make([]float64, logits.D)
+	for i := 0; i < logits.N; i++ {
+		for c, v := range logits.Row(i) {
+			z[c] = float64(v)
+		}
+		Softmax(p, z, sigma)
+		out[i] = float32(topTwoGap(p))
+	}
+	return out
+}
+
+// MarginConfidence returns the authors' pseudo-label weight 1 − exp(−(z₁ − z₂)) for every row,
+// z₁ ≥ z₂ the two largest logits (notebooks/nc.ipynb, temperature_nc = 1). It ranks rows the
+// same way as the raw logit margin; it is offered to compare with Eq. 9, which Run uses.
+func MarginConfidence(logits Matrix) []float32 {
+	out := make([]float32, logits.N)
+	z := make([]float64, logits.D)
+	for i := 0; i < logits.N; i++ {
+		for c, v := range logits.Row(i) {
+			z[c] = float64(v)
+		}
+		out[i] = float32(-math.Expm1(-topTwoGap(z)))
+	}
+	return out
+}
+
+// topTwoGap returns the largest minus the second largest entry (the largest when len is 1).
+func topTwoGap(p []float64) float64 {
+	first, second := math.Inf(-1), math.Inf(-1)
+	for _, v := range p {
+		if v > first {
+			first, second = v, first
+		} else if v > second {
+			second = v
+		}
+	}
+	if math.IsInf(second, -1) {
+		return first
+	}
+	return first - second
+}

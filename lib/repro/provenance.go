@@ -1,0 +1,65 @@
+package repro
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Provenance says where a published number came from: the code, the machine, the scale and
+// the command that reproduces it.
+type Provenance struct {
+	Commit  string  `json:"commit"`
+	Backend string  `json:"backend"`
+	Device  string  `json:"device"`
+	Date    string  `json:"date"`
+	Scale   string  `json:"scale"`
+	Seconds float64 `json:"seconds"`
+	Command string  `json:"command"`
+}
+
+// NewProvenance fills in the commit (with "-dirty" when the work tree has changes), the
+// device and the date; the caller supplies the backend, scale, duration and command.
+func NewProvenance(backend, scale string, seconds float64, command string) Provenance {
+	return Provenance{Commit: gitCommit(), Backend: backend, Device: device(), Date: time.Now().UTC().Format(time.RFC3339),
+		Scale: scale, Seconds: seconds, Command: command}
+}
+
+// String is a one-line form for a table note.
+func (p Provenance) String() string {
+	return fmt.Sprintf("commit %s · backend %s · %s · %s · scale %s · %.0f s · `%s`",
+		p.Commit, p.Backend, p.Device, p.Date, p.Scale, p.Seconds, p.Command)
+}
+
+// gitCommit returns the short commit of the repository around the working directory.
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	commit := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		commit += "-dirty"
+	}
+	return commit
+}
+
+// device describes the CPU: its model name from /proc/cpuinfo and the number of cores Go uses.
+func device() string {
+	name := runtime.GOARCH
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		defer f.Close()
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				name = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores", name, runtime.NumCPU())
+}

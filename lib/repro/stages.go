@@ -1,0 +1,255 @@
+package repro
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/train"
+)
+
+// Timed says how long a stage took when it was computed and whether this call read it from
+// the cache instead.
+type Timed struct {
+	Seconds float64 `json:"seconds"`
+	Cached  bool    `json:"cached"`
+}
+
+// FeaturesResult is the metric's embedding of the pool: a row-major N×D matrix of unit rows.
+type FeaturesResult struct {
+	Timed
+	Features []float32
+	N, D     int
+	key      string
+}
+
+// Features pretrains the metric by instance discrimination on the pool (Eq. 2) and embeds the
+// pool. Cached by the metric's configuration and the data.
+func (q *Quickstart) Features() (*FeaturesResult, error) {
+	mc := q.Config.Metric
+	mc.Progress, mc.CheckpointDir = nil, ""
+	key, err := artifact.Key("features", mc, q.dataKey)
+	if err != nil {
+		return nil, err
+	}
+	dir, cached, err := q.store.Build(key, func(dir string) error {
+		start := time.Now()
+		scratch, err := q.store.Scratch(key)
+		if err != nil {
+			return err
+		}
+		mc.CheckpointDir = filepath.Join(scratch, "checkpoints")
+		mc.Progress = q.Progress
+		model, err := metric.TrainInstance(q.backend, q.Train, q.Pool, mc)
+		if err != nil {
+			return err
+		}
+		f, d, err := model.Features(q.Train, q.Pool, q.Progress)
+		if err != nil {
+			return err
+		}
+		if err := artifact.WriteFloat32s(filepath.Join(dir, "features.bin"), f, len(q.Pool), d); err != nil {
+			return err
+		}
+		if err := artifact.WriteJSON(filepath.Join(dir, "timing.json"), Timed{Seconds: time.Since(start).Seconds()}); err != nil {
+			return err
+		}
+		return os.RemoveAll(scratch)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metric: %w", err)
+	}
+	res := &FeaturesResult{key: key}
+	if res.Features, res.N, res.D, err = artifact.ReadFloat32s(filepath.Join(dir, "features.bin")); err != nil {
+		return nil, err
+	}
+	if err := artifact.ReadJSON(filepath.Join(dir, "timing.json"), &res.Timed); err != nil {
+		return nil, err
+	}
+	res.Cached = cached
+	return res, nil
+}
+
+// PropagationResult is a propagation method's pseudo labels for the pool, with their quality
+// measured against the pool's true labels on the unlabeled part.
+type PropagationResult struct {
+	Timed
+	Method     propagate.Method `json:"method"`
+	Labels     []int32          `json:"labels,omitempty"`
+	Confidence []float32        `json:"confidence,omitempty"`
+	// Accuracy is the fraction of unlabeled pool images whose pseudo label is right.
+	Accuracy float64 `json:"accuracy"`
+	// MAP is the mean average precision of the pseudo labels sorted by confidence (Table 1).
+	MAP float64 `json:"map"`
+	// Accumulated is the accuracy of the i+1 most confident unlabeled pseudo labels (Figure 3).
+	Accumulated []float64 `json:"accumulated"`
+	key         string
+}
+
+// Propagate propagates the labeled subset's labels over the pool with the given method, in the
+// metric of features. Cached by the method's configuration and the features.
+func (q *Quickstart) Propagate(features *FeaturesResult, method propagate.Method) (*PropagationResult, error) {
+	var cfg propagate.Config
+	switch method {
+	case propagate.NearestNeighbour:
+		cfg = q.Config.NN
+	case propagate.Spectral:
+		cfg = q.Config.Spectral
+	default:
+		return nil, fmt.Errorf("propagation: unknown method %q (want %q or %q)", method, propagate.NearestNeighbour, propagate.Spectral)
+	}
+	cfg.Method = method
+	key, err := artifact.Key("propagate", cfg, features.key, q.dataKey)
+	if err != nil {
+		return nil, err
+	}
+	dir, cached, err := q.store.Build(key, func(dir string) error {
+		start := time.Now()
+		truth := q.PoolLabels()
+		given := make([]int32, len(q.Labeled))
+		for i, p := range q.Labeled {
+			given[i] = truth[p]
+		}
+		x := propagate.Matrix{N: features.N, D: features.D, Data: features.Features}
+		r, err := propagate.Run(x, q.Labeled, given, q.NumClasses(), cfg, q.Progress)
+		if err != nil {
+			return err
+		}
+		res := PropagationResult{Method: method, Labels: r.Labels, Confidence: r.Confidence}
+		res.Seconds = time.Since(start).Seconds()
+		unlabeled := q.unlabeled()
+		pred, want, conf := pick(r.Labels, unlabeled), pick(truth, unlabeled), pick(r.Confidence, unlabeled)
+		res.Accumulated = propagate.AccumulatedAccuracy(pred, want, conf)
+		if len(res.Accumulated) > 0 {
+			res.Accuracy = res.Accumulated[len(res.Accumulated)-1]
+		}
+		res.MAP = propagate.MeanAveragePrecision(pred, want, conf)
+		return artifact.WriteJSON(filepath.Join(dir, "result.json"), res)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("propagation (%s): %w", method, err)
+	}
+	res := &PropagationResult{key: key}
+	if err := artifact.ReadJSON(filepath.Join(dir, "result.json"), res); err != nil {
+		return nil, err
+	}
+	res.Cached = cached
+	return res, nil
+}
+
+// unlabeled returns the positions in the pool that are not in the labeled subset.
+func (q *Quickstart) unlabeled() []int {
+	labeled := make(map[int]bool, len(q.Labeled))
+	for _, p := range q.Labeled {
+		labeled[p] = true
+	}
+	out := make([]int, 0, len(q.Pool)-len(q.Labeled))
+	for p := range q.Pool {
+		if !labeled[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pick returns v at the positions idx.
+func pick[T any](v []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
+}
+
+// ClassifierResult is a classifier's accuracy on the test split.
+type ClassifierResult struct {
+	Timed
+	// Variant is "labels" (the labeled subset only) or the propagation method that supplied
+	// the pseudo labels.
+	Variant string `json:"variant"`
+	// Examples is the number of training examples kept (weight ≥ MinWeight).
+	Examples int     `json:"examples"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+// LabelsOnly is the classifier variant trained on the labeled subset alone.
+const LabelsOnly = "labels"
+
+// Classifier trains a classifier from scratch and measures it on the test split. With
+// prop == nil it learns from the labeled subset only; otherwise from the labeled subset plus
+// every pseudo-labeled pool image weighted by its confidence (Eq. 10). Cached by the
+// classifier's configuration and its training labels.
+func (q *Quickstart) Classifier(prop *PropagationResult) (*ClassifierResult, error) {
+	cc := q.Config.Classifier
+	cc.Progress, cc.CheckpointDir = nil, ""
+	variant, input := LabelsOnly, q.dataKey
+	if prop != nil {
+		variant, input = string(prop.Method), prop.key
+	}
+	cc.Stage = "classifier (" + variant + ")"
+	key, err := artifact.Key("classifier", cc, variant, input)
+	if err != nil {
+		return nil, err
+	}
+	dir, cached, err := q.store.Build(key, func(dir string) error {
+		start := time.Now()
+		examples := q.examples(prop)
+		scratch, err := q.store.Scratch(key)
+		if err != nil {
+			return err
+		}
+		cc.CheckpointDir = filepath.Join(scratch, "checkpoints")
+		cc.Progress = q.Progress
+		c, err := train.Fit(q.backend, q.Train, examples, q.NumClasses(), cc)
+		if err != nil {
+			return err
+		}
+		acc, err := c.Accuracy(q.Test, q.Progress)
+		if err != nil {
+			return err
+		}
+		kept := 0
+		for _, e := range examples {
+			if float64(e.Weight) >= cc.MinWeight {
+				kept++
+			}
+		}
+		res := ClassifierResult{Variant: variant, Examples: kept, Accuracy: acc}
+		res.Seconds = time.Since(start).Seconds()
+		if err := artifact.WriteJSON(filepath.Join(dir, "result.json"), res); err != nil {
+			return err
+		}
+		return os.RemoveAll(scratch)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cc.Stage, err)
+	}
+	res := &ClassifierResult{}
+	if err := artifact.ReadJSON(filepath.Join(dir, "result.json"), res); err != nil {
+		return nil, err
+	}
+	res.Cached = cached
+	return res, nil
+}
+
+// examples lists the classifier's training examples as indices into Train: the labeled
+// subset with weight 1, and with prop the unlabeled pool with pseudo labels weighted by their
+// confidence α (Eq. 9–10).
+func (q *Quickstart) examples(prop *PropagationResult) []train.Example {
+	truth := q.PoolLabels()
+	var out []train.Example
+	for _, p := range q.Labeled {
+		out = append(out, train.Example{Index: q.Pool[p], Label: truth[p], Weight: 1})
+	}
+	if prop == nil {
+		return out
+	}
+	for _, p := range q.unlabeled() {
+		out = append(out, train.Example{Index: q.Pool[p], Label: prop.Labels[p], Weight: prop.Confidence[p]})
+	}
+	return out
+}

@@ -22,7 +22,7 @@ APT_PACKAGES := jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclie
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook
+.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,3 +73,11 @@ notebook: ## start Jupyter on 127.0.0.1 (port NOTEBOOK_PORT=8888) with notebooks
 	@mkdir -p notebooks
 	$(JUPYTER) notebook --no-browser --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) \
 		--notebook-dir=$(CURDIR)/notebooks $(if $(SUDO),,--allow-root)
+
+quickstart: export GOMLX_NO_AUTO_INSTALL ?= 1
+quickstart: ## run the quickstart headless at MT_SCALE (default small) and publish it to figures/
+	$(GO) run ./lib/cmd/mt quickstart -scale $${MT_SCALE:-small} -publish figures
+
+gpu-bench: ## on a machine with an NVIDIA GPU: build bin/gpubench (cgo) and compare GoMLX XLA/CUDA with PyTorch throughput (results in build/gpu; see lib/gpu/run.sh)
+	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o $(BIN)/gpubench ./lib/cmd/gpubench
+	OUT=$(CURDIR)/build/gpu GPUBENCH=$(BIN)/gpubench lib/gpu/run.sh

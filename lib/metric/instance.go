@@ -144,6 +144,13 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	if err != nil {
 		return nil, err
 	}
+	embed := func(ctx *context.Context, images *graph.Node) *graph.Node {
+		return nets.Embed(ctx.In("metric"), images)
+	}
+	if err := fit.PreciseBatchNorm(backend, ctx, embed, ds, subset, cfg.BatchSize, fit.PreciseBatchNormBatches,
+		cfg.Progress, "instance discrimination: batch-norm statistics"); err != nil {
+		return nil, err
+	}
 	return &Model{backend: backend, ctx: ctx}, nil
 }
 
@@ -160,9 +167,10 @@ func estimateZ(v, bank, neg *graph.Node, temperature float64) *graph.Node {
 // Features returns the L2-normalised embeddings of the images idx of ds (all when nil) as a
 // row-major len(idx)×D matrix.
 func (m *Model) Features(ds *data.Dataset, idx []int, progress fit.Progress) ([]float32, int, error) {
-	return fit.Predict(m.backend, m.ctx, func(ctx *context.Context, images *graph.Node) *graph.Node {
+	embed := func(ctx *context.Context, images *graph.Node) *graph.Node {
 		return nets.Embed(ctx.In("metric"), images)
-	}, ds, idx, 256, progress, "features")
+	}
+	return fit.Predict(m.backend, m.ctx, embed, ds, idx, 256, progress, "features")
 }
 
 // randomBank returns n random unit vectors of dimension d: the initial memory bank.

@@ -1,24 +1,16 @@
 package metric
 
 import (
+	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"math"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
-func testBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	t.Setenv("GOMLX_BACKEND", "go")
-	b, err := backends.New()
-	if err != nil {
-		t.Fatalf("backend: %v", err)
-	}
-	return b
-}
+func testBackend(t testing.TB) backends.Backend { return backendtest.New(t, "go") }
 
 // A 2-example batch against a 3-entry bank in 2-D, computed by hand.
 var (

@@ -4,7 +4,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
-	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
 )
 
 // Context parameters read by the models, with their defaults.
@@ -27,7 +26,7 @@ func Conv4(ctx *context.Context, images *graph.Node) *graph.Node {
 	for i := 0; i < 4; i++ {
 		block := ctx.Inf("block_%d", i)
 		x = Conv2D(block.In("conv"), x, channels, 3)
-		x = batchnorm.New(block.In("bn"), x, -1).UseBackendInference(false).Done()
+		x = BatchNorm(block.In("bn"), x)
 		x = graph.Max(x, graph.ZerosLike(x))
 		x = MaxPool2(x)
 	}

@@ -1,26 +1,18 @@
 package nets
 
 import (
+	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-func testBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	t.Setenv("GOMLX_BACKEND", "go")
-	b, err := backends.New()
-	if err != nil {
-		t.Fatalf("backend: %v", err)
-	}
-	return b
-}
+func testBackend(t testing.TB) backends.Backend { return backendtest.New(t, "go") }
 
 func randSlice(rng *rand.Rand, n int) []float32 {
 	v := make([]float32, n)

@@ -35,7 +35,7 @@ type EigenOptions struct {
 	// Seed seeds the Lanczos start vectors.
 	Seed uint64
 	// Progress, if not nil, receives (converged, wanted) after every Lanczos restart.
-	Progress func(done, total int)
+	Progress func(done, total int) `json:"-"`
 }
 
 func (o EigenOptions) withDefaults() (EigenOptions, error) {

@@ -22,38 +22,49 @@ type lanczosOptions struct {
 	progress    func(done, total int)
 }
 
-// lanczosSmallest returns the nev smallest eigenvalues (ascending) of the symmetric operator
-// A restricted to the orthogonal complement of the orthonormal vectors deflate, and the
-// eigenvectors as rows of a nev×n slice.
+// krylovSchur runs the Lanczos process with full reorthogonalisation on the symmetric
+// operator apply, restricted to the orthogonal complement of the orthonormal vectors deflate,
+// and returns the nev smallest Ritz values (ascending) with their Ritz vectors as rows.
 //
-// It is the Lanczos process with full reorthogonalisation (two passes of classical
-// Gram–Schmidt against the whole basis, "twice is enough"), restarted thickly in the
-// Krylov–Schur manner: when the basis reaches ncv vectors, the Ritz pairs are computed from the
-// small projected matrix H = Vᵀ·A·V, the best kk ≥ nev Ritz vectors are kept with the last
-// residual vector, and the process goes on. Residual norms come from the Krylov relation
-// A·V = V·H + β·v_{m+1}·e_mᵀ as |β·s_{m,i}|. An invariant subspace (β ≈ 0) continues from a
-// fresh random vector orthogonal to the basis, so repeated eigenvalues are found too.
-func lanczosSmallest(n int, apply symOp, deflate [][]float64, nev int, opt lanczosOptions) ([]float64, [][]float64, error) {
+// Reorthogonalisation is two passes of classical Gram–Schmidt against the whole basis ("twice
+// is enough"). Restarts are thick, in the Krylov–Schur manner: when the basis reaches ncv
+// vectors, the Ritz pairs of the small projected matrix H = Vᵀ·A·V are computed, the best
+// kk ≥ nev Ritz vectors are kept with the last residual vector, and the process goes on.
+// Residual norms come from the Krylov relation A·V = V·H + β·v_{m+1}·e_mᵀ as |β·s_{m,i}|; pair
+// i counts as converged when that is at most tol(θ_i). An invariant subspace (β ≈ 0) goes on
+// from a fresh random vector orthogonal to the basis, so repeated eigenvalues are found too.
+//
+// start, if not nil, is the first basis vector (it is orthogonalised and normalised). After
+// maxRestarts restarts without convergence it returns the current Ritz pairs with
+// converged = false.
+//
+// The result holds all ncv Ritz values of the last cycle with their residual estimates, and the
+// first nev Ritz vectors; after a single cycle also the quadrature weights of the start vector.
+func krylovSchur(n int, apply symOp, deflate [][]float64, nev, ncv int, start []float64, tol func(theta float64) float64,
+	maxRestarts int, rng *rand.Rand, progress func(done, total int)) (*ksResult, error) {
 	nEff := n - len(deflate)
-	if nev <= 0 {
-		return nil, nil, nil
-	}
 	if nev > nEff {
-		return nil, nil, fmt.Errorf("propagate: asked for %d eigenpairs of a %d-dimensional space", nev, nEff)
-	}
-	ncv := opt.ncv
-	if ncv <= 0 {
-		ncv = 2*nev + 20
+		return nil, fmt.Errorf("propagate: asked for %d eigenpairs of a %d-dimensional space", nev, nEff)
 	}
 	ncv = min(max(ncv, nev+1), nEff)
-	rng := rand.New(rand.NewPCG(opt.seed, 0x5eed1a7c20c5))
 	V := make([]float64, (ncv+1)*n)
 	row := func(j int) []float64 { return V[j*n : (j+1)*n] }
 	H := make([]float64, ncv*ncv)
 	gs := newGramSchmidt(n, ncv+1)
 	w := make([]float64, n)
-	if !gs.randomOrthogonal(row(0), V[:0], deflate, rng) {
-		return nil, nil, fmt.Errorf("propagate: Lanczos could not draw a start vector")
+	ok := false
+	if start != nil {
+		copy(row(0), start)
+		gs.orthogonalize(row(0), V[:0], deflate)
+		if nrm := norm2(row(0)); nrm > 0 {
+			for i := range row(0) {
+				row(0)[i] /= nrm
+			}
+			ok = true
+		}
+	}
+	if !ok && !gs.randomOrthogonal(row(0), V[:0], deflate, rng) {
+		return nil, fmt.Errorf("propagate: Lanczos could not draw a start vector")
 	}
 	k := 0
 	var eig mat.EigenSym
@@ -73,7 +84,7 @@ func lanczosSmallest(n int, apply symOp, deflate [][]float64, nev int, opt lancz
 				// Invariant subspace: nothing couples the basis to the rest any more.
 				beta = 0
 				if !last && !gs.randomOrthogonal(row(j+1), V[:(j+1)*n], deflate, rng) {
-					return nil, nil, fmt.Errorf("propagate: Lanczos lost its basis after %d vectors", j+1)
+					return nil, fmt.Errorf("propagate: Lanczos lost its basis after %d vectors", j+1)
 				}
 			} else {
 				next := row(j + 1)
@@ -86,25 +97,32 @@ func lanczosSmallest(n int, apply symOp, deflate [][]float64, nev int, opt lancz
 			}
 		}
 		if !eig.Factorize(mat.NewSymDense(ncv, append([]float64(nil), H...)), true) {
-			return nil, nil, fmt.Errorf("propagate: eigen decomposition of the %d×%d Lanczos matrix failed", ncv, ncv)
+			return nil, fmt.Errorf("propagate: eigen decomposition of the %d×%d Lanczos matrix failed", ncv, ncv)
 		}
 		theta := eig.Values(nil)
 		eig.VectorsTo(&S)
 		conv := 0
 		for i := 0; i < nev; i++ {
-			if math.Abs(beta*S.At(ncv-1, i)) <= opt.tol {
+			if math.Abs(beta*S.At(ncv-1, i)) <= tol(theta[i]) {
 				conv++
 			}
 		}
-		if opt.progress != nil {
-			opt.progress(conv, nev)
+		if progress != nil {
+			progress(conv, nev)
 		}
-		if conv == nev || beta == 0 || ncv == nEff {
-			return theta[:nev], ritzVectors(&S, V[:ncv*n], n, nev), nil
-		}
-		if restart >= opt.maxRestarts {
-			return nil, nil, fmt.Errorf("propagate: Lanczos did not converge: %d of %d eigenpairs within residual %g after %d restarts; raise EigenOptions.MaxRestarts or Tol",
-				conv, nev, opt.tol, restart)
+		done := conv == nev || beta == 0 || ncv == nEff
+		if done || restart >= maxRestarts {
+			res := &ksResult{theta: theta, resid: make([]float64, ncv), vecs: ritzVectors(&S, V[:ncv*n], n, nev), converged: done}
+			for i := range res.resid {
+				res.resid[i] = math.Abs(beta * S.At(ncv-1, i))
+			}
+			if restart == 0 {
+				res.weights = make([]float64, ncv)
+				for i := range res.weights {
+					res.weights[i] = S.At(0, i) * S.At(0, i)
+				}
+			}
+			return res, nil
 		}
 		// Thick restart: keep kk Ritz vectors and the residual direction v_{m+1}.
 		kk := min(nev+(ncv-nev)/2, ncv-1)
@@ -121,6 +139,15 @@ func lanczosSmallest(n int, apply symOp, deflate [][]float64, nev int, opt lancz
 		}
 		k = kk
 	}
+}
+
+type ksResult struct {
+	theta, resid []float64
+	vecs         [][]float64
+	converged    bool
+	// weights are the squared first components of the Ritz vectors when no restart happened:
+	// the Gauss quadrature weights of the start vector's spectral measure at the nodes theta.
+	weights []float64
 }
 
 // ritzVectors returns the first cnt columns of S combined with the basis rows in V:

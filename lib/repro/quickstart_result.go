@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/report"
+	"gonum.org/v1/plot"
 )
 
 // The paper's numbers nearest to the quickstart, for orientation only: CIFAR-10 with 100
@@ -26,8 +29,12 @@ type QuickstartResult struct {
 	Provenance  Provenance                    `json:"provenance"`
 	Config      QuickstartConfig              `json:"config"`
 	Metric      Timed                         `json:"metric"`
+	Quality     *QualityResult                `json:"metric_quality"`
 	Propagation map[string]*PropagationResult `json:"propagation"`
 	Classifiers []*ClassifierResult           `json:"classifiers"`
+	// Wall is how long the Run call took (near zero when every stage came from the cache);
+	// Provenance.Seconds is the compute time of all stages.
+	Wall float64 `json:"wall_seconds"`
 }
 
 // Run runs (or reads from the cache) every stage: the metric, both propagations and the three
@@ -39,6 +46,9 @@ func (q *Quickstart) Run(command string) (*QuickstartResult, error) {
 		return nil, err
 	}
 	res := &QuickstartResult{Config: q.Config, Metric: f.Timed, Propagation: map[string]*PropagationResult{}}
+	if res.Quality, err = q.Quality(f); err != nil {
+		return nil, err
+	}
 	c, err := q.Classifier(nil)
 	if err != nil {
 		return nil, err
@@ -56,7 +66,17 @@ func (q *Quickstart) Run(command string) (*QuickstartResult, error) {
 		}
 		res.Classifiers = append(res.Classifiers, c)
 	}
-	res.Provenance = NewProvenance(q.backend.Name(), q.Config.Scale, time.Since(start).Seconds(), command)
+	// Seconds is the compute time of every stage, whether this call ran it or read it from the
+	// cache: what reproducing the result costs.
+	seconds := f.Seconds + res.Quality.Seconds
+	for _, p := range res.Propagation {
+		seconds += p.Seconds
+	}
+	for _, c := range res.Classifiers {
+		seconds += c.Seconds
+	}
+	res.Provenance = NewProvenance(q.backend.Name(), q.Config.Scale, seconds, command)
+	res.Wall = time.Since(start).Seconds()
 	return res, nil
 }
 
@@ -99,12 +119,37 @@ func (r *QuickstartResult) Note() string {
 		c.Dataset, c.Labels, c.Pool, c.Metric.Channels, c.Metric.Steps, c.Classifier.Steps, r.Provenance)
 }
 
-// Publish writes the result as JSON to dir/quickstart-<scale>.json and returns the path. The
+// Figure3 draws the paper's Figure 3 for this run: the accumulated accuracy of each
+// propagation's pseudo labels over the unlabeled pool sorted by confidence.
+func (r *QuickstartResult) Figure3() (*plot.Plot, error) {
+	var curves []report.Curve
+	for _, m := range []propagate.Method{propagate.NearestNeighbour, propagate.Spectral} {
+		if p := r.Propagation[string(m)]; p != nil {
+			curves = append(curves, report.Curve{Name: variantName(string(m)), Accuracy: p.Accumulated})
+		}
+	}
+	return report.AccumulatedAccuracyPlot(fmt.Sprintf("Figure 3: %s, %d labels (scale %s)", r.Config.Dataset, r.Config.Labels, r.Config.Scale), curves)
+}
+
+// Publish writes the result as JSON to dir/quickstart-<scale>.json, with its provenance, and
+// its Figure 3 as dir/quickstart-<scale>-figure3.png, and returns the JSON's path. The
 // per-image pseudo labels are left out and each accumulated-accuracy curve is kept at 101
 // points (every percent of the unlabeled pool), so the file stays small enough to commit.
 func (r *QuickstartResult) Publish(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
+	}
+	fig, err := r.Figure3()
+	if err != nil {
+		return "", err
+	}
+	png, err := report.PNG(fig, 15, 10)
+	if err != nil {
+		return "", err
+	}
+	base := filepath.Join(dir, "quickstart-"+r.Config.Scale)
+	if err := os.WriteFile(base+"-figure3.png", png, 0o644); err != nil {
+		return "", fmt.Errorf("publishing Figure 3: %w", err)
 	}
 	out := *r
 	out.Propagation = map[string]*PropagationResult{}
@@ -113,8 +158,7 @@ func (r *QuickstartResult) Publish(dir string) (string, error) {
 		q.Labels, q.Confidence, q.Accumulated = nil, nil, Percentiles(p.Accumulated)
 		out.Propagation[m] = &q
 	}
-	path := filepath.Join(dir, "quickstart-"+r.Config.Scale+".json")
-	return path, artifact.WriteJSON(path, out)
+	return base + ".json", artifact.WriteJSON(base+".json", out)
 }
 
 // Percentiles samples a curve over a sorted population at 0 %, 1 %, …, 100 % of its length
@@ -129,4 +173,44 @@ func Percentiles(curve []float64) []float64 {
 		out[p] = curve[k-1]
 	}
 	return out
+}
+
+// Findings compares the rows of this run in a few sentences, computed from its numbers: the two
+// propagations against each other, and each classifier against the labels-only one.
+func (r *QuickstartResult) Findings() string {
+	acc := map[string]float64{}
+	for _, c := range r.Classifiers {
+		acc[c.Variant] = 100 * c.Accuracy
+	}
+	nn, sp := r.Propagation[string(propagate.NearestNeighbour)], r.Propagation[string(propagate.Spectral)]
+	if nn == nil || sp == nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Spectral propagation's pseudo labels are %s than nearest-neighbour voting's (%.2f %% against %.2f %% right, mAP %.2f %% against %.2f %%). ",
+		signedPoints(100*(sp.Accuracy-nn.Accuracy), "more accurate", "less accurate"), 100*sp.Accuracy, 100*nn.Accuracy, 100*sp.MAP, 100*nn.MAP)
+	a := acc[LabelsOnly]
+	fmt.Fprintf(&b, "Against the classifier trained on the %d labels alone (%.2f %%), the NN pseudo labels give %s and the spectral ones %s. ",
+		r.Config.Labels, a, signedPoints(acc[string(propagate.NearestNeighbour)]-a, "more", "less"),
+		signedPoints(acc[string(propagate.Spectral)]-a, "more", "less"))
+	if q := r.Quality; q != nil {
+		rel := "above"
+		if q.Learned < q.Pixels {
+			rel = "below"
+		}
+		fmt.Fprintf(&b, "The learned metric's leave-one-out %d-NN accuracy on the pool is %.2f %%, %s the %.2f %% of raw pixels", q.K, 100*q.Learned, rel, 100*q.Pixels)
+		if max(acc[string(propagate.NearestNeighbour)], acc[string(propagate.Spectral)]) < a {
+			b.WriteString(": at this budget the pseudo labels are too noisy to help, and a longer metric run (cfg.Metric.Steps) is the first knob to turn")
+		}
+		b.WriteString(".")
+	}
+	return b.String()
+}
+
+// signedPoints says "3.20 points more" or "1.05 points less" for a difference in points.
+func signedPoints(d float64, more, less string) string {
+	if d < 0 {
+		return fmt.Sprintf("%.2f points %s", -d, less)
+	}
+	return fmt.Sprintf("%.2f points %s", d, more)
 }

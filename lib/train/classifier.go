@@ -108,6 +108,13 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 	if err != nil {
 		return nil, err
 	}
+	classify := func(ctx *context.Context, images *graph.Node) *graph.Node {
+		return nets.Classify(ctx.In("classifier"), images, numClasses)
+	}
+	if err := fit.PreciseBatchNorm(backend, ctx, classify, ds, subset, cfg.BatchSize, fit.PreciseBatchNormBatches,
+		cfg.Progress, cfg.Stage+": batch-norm statistics"); err != nil {
+		return nil, err
+	}
 	return &Classifier{backend: backend, ctx: ctx, numClasses: numClasses}, nil
 }
 

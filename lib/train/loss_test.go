@@ -1,24 +1,16 @@
 package train
 
 import (
+	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"math"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
-func testBackend(t testing.TB) backends.Backend {
-	t.Helper()
-	t.Setenv("GOMLX_BACKEND", "go")
-	b, err := backends.New()
-	if err != nil {
-		t.Fatalf("backend: %v", err)
-	}
-	return b
-}
+func testBackend(t testing.TB) backends.Backend { return backendtest.New(t, "go") }
 
 func TestWeightedCrossEntropyByHand(t *testing.T) {
 	logits := [][]float32{{2, 0, -1}, {0.5, 0.5, 3}, {1, 1, 1}}

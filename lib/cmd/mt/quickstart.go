@@ -49,12 +49,14 @@ func quickstart(args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Printf("metric: %.0f s (cached: %v)\n", res.Metric.Seconds, res.Metric.Cached)
+	fmt.Printf("metric: %.0f s (cached: %v); leave-one-out %d-NN accuracy on the pool: %.2f %% learned, %.2f %% raw pixels\n",
+		res.Metric.Seconds, res.Metric.Cached, res.Quality.K, 100*res.Quality.Learned, 100*res.Quality.Pixels)
 	for _, m := range []string{"nn", "spectral"} {
 		if p := res.Propagation[m]; p != nil {
 			fmt.Printf("propagation %s: %.1f s (cached: %v)\n", m, p.Seconds, p.Cached)
 		}
 	}
+	fmt.Println(res.Findings())
 	fmt.Println(res.Note())
 	if *publish != "" {
 		path, err := res.Publish(*publish)

@@ -1,0 +1,221 @@
+// Command gpubench measures the training throughput of the project's backbones on the GoMLX
+// backend that GOMLX_BACKEND selects, so the same step can be timed on the pure-Go backend and
+// on a GPU through XLA, beside PyTorch (lib/gpu/torch_bench.py prints the same JSON):
+//
+//	gpubench -net wrn-28-2 -batch 256 -steps 50 -warmup 5
+//	GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so GOMLX_NO_AUTO_INSTALL=1 gpubench …
+//
+// One step is a forward pass, the cross-entropy against random labels, the backward pass and
+// an SGD step with momentum 0.9 and weight decay 5e-4 on a fixed batch of random images
+// (32×32×3 for a WRN, 28×28×1 for Conv-4), kept on the device. Warm-up steps (the first one
+// compiles the graph) are timed apart. On XLA the WRN uses the backend's batch norm, whose
+// gradient is exact as PyTorch's; GoMLX's graph batch norm (-bn graph, and Conv-4's) stops the
+// gradient at the batch statistics, a cheaper backward pass. It prints one JSON line:
+//
+//	{"net":…, "batch":…, "images_per_s":…, "backend":…, "device":…, "steps":…, "seconds":…, …}
+//
+// On the pure-Go backend, use GOMLX_BACKEND=go:ops_sequential (the default here) for a WRN:
+// GoMLX v0.26.0's parallel op execution can deadlock on its branches with few CPUs.
+//
+// The binary links the pure-Go backend ("go") and, when built with cgo (the default where a C
+// compiler is found), the XLA backend ("xla"). cgo needs only a C compiler and libc: the PJRT
+// plugin is opened with dlopen at run time, so no GPU library is needed to build the binary
+// or to run it with GOMLX_BACKEND=go.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // "go": the pure-Go backend; "xla" is in xla.go
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/repro"
+)
+
+// The optimiser of the WRN papers (Zagoruyko & Komodakis; Oliver et al. 2018), the same in
+// torch_bench.py. The learning rate only matters for the loss printed as a sanity check.
+const (
+	learningRate = 0.01
+	momentum     = 0.9
+	weightDecay  = 5e-4
+	numClasses   = 10
+)
+
+// Result is the JSON line printed by gpubench and by torch_bench.py.
+type Result struct {
+	Net            string  `json:"net"`
+	Batch          int     `json:"batch"`
+	ImagesPerS     float64 `json:"images_per_s"`
+	Backend        string  `json:"backend"`
+	Device         string  `json:"device"`
+	Steps          int     `json:"steps"`
+	Seconds        float64 `json:"seconds"`
+	Warmup         int     `json:"warmup"`
+	WarmupSeconds  float64 `json:"warmup_seconds"` // includes compiling the graph
+	Conv           string  `json:"conv"`
+	BatchNorm      string  `json:"bn"`
+	Params         int     `json:"params"`
+	Image          []int   `json:"image"` // H, W, C
+	LossFirst      float64 `json:"loss_first"`
+	LossLast       float64 `json:"loss_last"`
+	BackendDetails string  `json:"backend_details"`
+}
+
+func main() {
+	var (
+		net    = flag.String("net", "wrn-28-2", "backbone: conv-4, or wrn-D-K (wrn-28-2, wrn-28-10)")
+		batch  = flag.Int("batch", 256, "images per step")
+		steps  = flag.Int("steps", 50, "timed steps")
+		warmup = flag.Int("warmup", 5, "untimed steps before timing; the first compiles the graph")
+		bn     = flag.String("bn", "auto", `WRN batch norm (nets.BatchNormImpl): "backend" (exact gradient, XLA only), "graph", or "auto" (backend on XLA); Conv-4 always uses "graph"`)
+		conv   = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
+	)
+	flag.Parse()
+	res, err := run(*net, *batch, *steps, *warmup, *conv, *bn)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gpubench:", err)
+		os.Exit(1)
+	}
+	line, err := json.Marshal(res)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gpubench:", err)
+		os.Exit(1)
+	}
+	fmt.Println(string(line))
+}
+
+// run builds the train step and times it. GoMLX reports graph errors by panicking; they are
+// returned as errors.
+func run(net string, batch, steps, warmup int, conv, bn string) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s, batch %d: %v", net, batch, r)
+		}
+	}()
+	if batch < 1 || steps < 1 || warmup < 1 {
+		return res, fmt.Errorf("-batch, -steps and -warmup must be ≥ 1, got %d, %d, %d", batch, steps, warmup)
+	}
+	ctx := context.New()
+	var model func(ctx *context.Context, images *graph.Node) *graph.Node
+	var depth, width int
+	switch _, scanErr := fmt.Sscanf(net, "wrn-%d-%d", &depth, &width); {
+	case net == "conv-4":
+		res.Image = []int{28, 28, 1}
+		model = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.Classify(ctx, x, numClasses) }
+	case scanErr == nil && net == fmt.Sprintf("wrn-%d-%d", depth, width):
+		res.Image = []int{32, 32, 3}
+		ctx.SetParam(nets.ParamWRNDepth, depth)
+		ctx.SetParam(nets.ParamWRNWidth, width)
+		model = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.ClassifyWRN(ctx, x, numClasses) }
+	default:
+		return res, fmt.Errorf("-net %q: want conv-4 or wrn-D-K (e.g. wrn-28-2)", net)
+	}
+
+	if _, set := os.LookupEnv("GOMLX_BACKEND"); !set {
+		// The pure-Go backend's parallel op execution can deadlock on the WRN's branches with
+		// few CPUs (see lib/nets/wrn_test.go); one op at a time loses little, each op is parallel.
+		_ = os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+	}
+	backend, err := repro.NewBackend()
+	if err != nil {
+		return res, err
+	}
+	defer backend.Finalize()
+	switch conv {
+	case "auto":
+		// Patches are an order of magnitude faster on the pure-Go backend (see nets.Conv2D);
+		// XLA has fast convolutions of its own (cuDNN on a GPU).
+		conv = string(nets.ConvPatches)
+		if backend.Name() == "xla" {
+			conv = string(nets.ConvNative)
+		}
+	case string(nets.ConvNative), string(nets.ConvPatches):
+	default:
+		return res, fmt.Errorf("-conv %q: want auto, native or patches", conv)
+	}
+	ctx.SetParam(nets.ParamConvImpl, conv)
+	switch {
+	case net == "conv-4" && (bn == "auto" || bn == string(nets.BatchNormGraph)):
+		bn = string(nets.BatchNormGraph) // fixed in nets.Conv4
+	case net == "conv-4":
+		return res, fmt.Errorf("-bn %q: Conv-4 has only the graph batch norm", bn)
+	case bn == "auto":
+		bn = string(nets.BatchNormGraph)
+		if backend.Name() == "xla" {
+			bn = string(nets.BatchNormBackend) // the exact gradient, as PyTorch computes it.
+		}
+	case bn != string(nets.BatchNormGraph) && bn != string(nets.BatchNormBackend):
+		return res, fmt.Errorf("-bn %q: want auto, backend or graph", bn)
+	}
+	ctx.SetParam(nets.ParamBatchNormImpl, bn)
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	h, w, c := res.Image[0], res.Image[1], res.Image[2]
+	pixels := make([]float32, batch*h*w*c)
+	for i := range pixels {
+		pixels[i] = rng.Float32()
+	}
+	labels := make([]int32, batch)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(numClasses))
+	}
+	inputs := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(pixels, batch, h, w, c)}
+	targets := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, batch, 1)}
+
+	trainer := train.NewTrainer(backend, ctx,
+		func(ctx *context.Context, _ any, in []*graph.Node) []*graph.Node {
+			return []*graph.Node{model(ctx, in[0])}
+		},
+		losses.SparseCategoricalCrossEntropyLogits,
+		momentumSGD{lr: learningRate, momentum: momentum, weightDecay: weightDecay}, nil, nil)
+	step := func() float64 {
+		metrics, err := trainer.TrainStep(nil, inputs, targets)
+		if err != nil {
+			panic(err)
+		}
+		// Reading the loss back waits for the step: the timings cover finished work only.
+		return float64(tensors.ToScalar[float32](metrics[0]))
+	}
+
+	start := time.Now()
+	res.LossFirst = step()
+	for i := 1; i < warmup; i++ {
+		step()
+	}
+	res.WarmupSeconds = time.Since(start).Seconds()
+	start = time.Now()
+	for i := 0; i < steps; i++ {
+		// Only the last step syncs; the loss of earlier ones is never read back, so the
+		// device can queue the steps as PyTorch does.
+		metrics, err := trainer.TrainStep(nil, inputs, targets)
+		if err != nil {
+			return res, err
+		}
+		if i == steps-1 {
+			res.LossLast = float64(tensors.ToScalar[float32](metrics[0]))
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+
+	for v := range ctx.IterVariables() {
+		if v.Trainable {
+			res.Params += v.Shape().Size()
+		}
+	}
+	res.Net, res.Batch, res.Steps, res.Warmup, res.Conv, res.BatchNorm = net, batch, steps, warmup, conv, bn
+	res.ImagesPerS = float64(steps*batch) / res.Seconds
+	res.Backend = backend.Name()
+	res.Device = backend.DeviceDescription(backends.DeviceNum(0))
+	res.BackendDetails = backend.Description()
+	return res, nil
+}

@@ -1,0 +1,98 @@
+package fit
+
+import (
+	"github.com/metric-transfer/mtlp/lib/backendtest"
+	"math"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
+	"github.com/metric-transfer/mtlp/lib/data"
+)
+
+// TestPreciseBatchNorm checks the recomputed statistics of a batch norm applied straight to
+// the pixels against the mean of the batch means and the mean of the batch variances
+// computed here by hand.
+func TestPreciseBatchNorm(t *testing.T) {
+	backend := testBackend(t)
+	ds, err := data.Synthetic(40, 6, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixelsBN := func(ctx *context.Context, images *graph.Node) *graph.Node {
+		return batchnorm.New(ctx.In("bn"), images, -1).UseBackendInference(false).Done()
+	}
+	for _, tc := range []struct {
+		name              string
+		subset            []int
+		batch, maxBatches int
+	}{
+		{"whole epochs", seq(0, 40), 8, 5},
+		{"capped", seq(0, 40), 8, 3},
+		{"cycled small subset", []int{3, 5, 7}, 4, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.New()
+			// Give the averages stale values first, as training would.
+			init, err := context.NewExec(backend, ctx, func(ctx *context.Context, images *graph.Node) *graph.Node {
+				ctx.SetTraining(images.Graph(), true)
+				return graph.ReduceAllSum(pixelsBN(ctx, images))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := init.Exec(tensors.FromFlatDataAndDimensions(ds.Float32([]int{0, 1}), 2, 6, 6, 1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := PreciseBatchNorm(backend, ctx, pixelsBN, ds, tc.subset, tc.batch, tc.maxBatches, nil, "test"); err != nil {
+				t.Fatal(err)
+			}
+			// Reference: the same batches, statistics by hand in float64.
+			batches := min(tc.maxBatches, (len(tc.subset)+tc.batch-1)/tc.batch)
+			var wantMean, wantVar float64
+			for b := 0; b < batches; b++ {
+				var px []float64
+				for i := 0; i < tc.batch; i++ {
+					for _, v := range ds.Image(tc.subset[(b*tc.batch+i)%len(tc.subset)]) {
+						px = append(px, float64(v)/255)
+					}
+				}
+				var m, v float64
+				for _, p := range px {
+					m += p
+				}
+				m /= float64(len(px))
+				for _, p := range px {
+					v += (p - m) * (p - m)
+				}
+				wantMean += m / float64(batches)
+				wantVar += v / float64(len(px)) / float64(batches)
+			}
+			got := map[string]float64{}
+			for v := range ctx.IterVariables() {
+				if n := v.Name(); n == "mean" || n == "variance" {
+					got[n] = float64(tensors.MustCopyFlatData[float32](v.MustValue())[0])
+				}
+			}
+			if math.Abs(got["mean"]-wantMean) > 1e-5 || math.Abs(got["variance"]-wantVar) > 1e-5 {
+				t.Errorf("batch-norm mean %.6f variance %.6f, want %.6f and %.6f", got["mean"], got["variance"], wantMean, wantVar)
+			}
+		})
+	}
+	if err := PreciseBatchNorm(backend, context.New(), pixelsBN, ds, nil, 8, 4, nil, "test"); err == nil {
+		t.Error("no images: no error")
+	}
+}
+
+func seq(lo, hi int) []int {
+	out := make([]int, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func testBackend(t testing.TB) backends.Backend { return backendtest.New(t, "go") }

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# GPU throughput of the project's training step: GoMLX through XLA/PJRT on CUDA beside PyTorch
+# (eager) on the same card. Run from anywhere, on a machine with an NVIDIA GPU and its driver:
+#
+#   OUT=build/gpu lib/gpu/run.sh
+#
+# It needs bin/gpubench (built elsewhere if this machine has no Go: `CGO_ENABLED=1 go build -o
+# bin/gpubench ./lib/cmd/gpubench`; cgo needs only a C compiler and libdl, since the PJRT
+# plugin is opened with dlopen at run time) and a python3 with torch for the PyTorch side.
+#
+# Pointing GoMLX at a PJRT CUDA plugin, on any CUDA machine:
+#   1. Get a plugin: JAX's `pip install jax-cuda13-pjrt jax-cuda13-plugin` (CUDA 13) or
+#      jax-cuda12-pjrt (CUDA 12) installs site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so
+#      and, as dependencies, NVIDIA's libraries under site-packages/nvidia/. Any other
+#      pjrt_c_api_cuda_plugin.so works too (GoMLX's own installer puts one in
+#      ~/.local/lib/go-xla/nvidia/ when auto-install is allowed).
+#   2. GOMLX_BACKEND=xla:/absolute/path/to/xla_cuda_plugin.so — an absolute path is loaded as
+#      is (a bare name such as "cuda" is searched in PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla
+#      and /usr/local/lib/go-xla). Options follow commas: "xla:/path.so,tf32" makes float32 matrix
+#      products use TF32.
+#   3. GOMLX_NO_AUTO_INSTALL=1, so GoMLX never tries to download plugins, and GOPJRT_CUDA_CHECKS=0:
+#      go-xla v0.1.4's check otherwise warns for any plugin outside its own layout, and inside
+#      it sets --xla_gpu_cuda_data_dir to its author's home directory.
+#   4. If XLA cannot find ptxas or libdevice, XLA_FLAGS=--xla_gpu_cuda_data_dir=DIR, DIR holding
+#      bin/ptxas and nvvm/libdevice/libdevice.10.bc (site-packages/nvidia/cu13 for the pip
+#      wheels, or /usr/local/cuda); if it cannot open a CUDA library (libcublas, libcudnn…), put
+#      site-packages/nvidia/*/lib on LD_LIBRARY_PATH. This script does both, and logs what it found.
+#
+# Results under $OUT: run.log (everything, with each run's stderr), results.json (every JSON
+# line, the GPU from nvidia-smi, the date, the settings) and table.md (images/s and the
+# GoMLX/PyTorch ratio). GPU_BENCH_DEADLINE (seconds, default 380) bounds the whole script:
+# each run gets a timeout from what is left, so a slow compile cannot lose the other results.
+set -u -o pipefail
+cd "$(dirname "$0")/../.." || exit 1
+OUT=${OUT:-build/gpu}
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/run.log") 2>&1
+PY=${PYTHON:-python3}
+GPUBENCH=${GPUBENCH:-bin/gpubench}
+DEADLINE=${GPU_BENCH_DEADLINE:-380}
+log() { echo "[$(date +%T) +${SECONDS}s] $*"; }
+
+log "start: $(uname -srm); $(nproc) CPUs; repo $(pwd)"
+nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv || log "nvidia-smi failed"
+log "python: $(command -v "$PY") $("$PY" --version 2>&1)"
+[ -x "$GPUBENCH" ] || { log "FATAL: $GPUBENCH missing or not executable"; exit 1; }
+
+# One Python pass finds the plugin, NVIDIA's pip libraries and a CUDA data directory.
+eval "$("$PY" - <<'EOF'
+import glob, os, site, sys, shlex
+dirs = []
+for d in site.getsitepackages() + [site.getusersitepackages()] + sys.path:
+    if d and os.path.isdir(d) and d not in dirs:
+        dirs.append(d)
+plugin = os.environ.get("PJRT_CUDA_PLUGIN", "")
+for d in dirs:
+    for p in sorted(glob.glob(os.path.join(d, "jax_plugins", "xla_cuda*", "xla_cuda_plugin.so")), reverse=True):
+        plugin = plugin or p
+libs, data = [], ""
+for d in dirs:
+    libs += sorted(glob.glob(os.path.join(d, "nvidia", "*", "lib")))
+    for c in sorted(glob.glob(os.path.join(d, "nvidia", "*")), reverse=True):
+        if os.path.exists(os.path.join(c, "nvvm", "libdevice", "libdevice.10.bc")) and not data:
+            data = c
+if not data and os.path.exists("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc"):
+    data = "/usr/local/cuda"
+try:
+    from importlib.metadata import version
+    pjrt_version = version("jax-cuda13-pjrt")
+except Exception as e:
+    pjrt_version = f"unknown ({e.__class__.__name__})"
+print(f"PLUGIN={shlex.quote(plugin)}")
+print(f"NVLIBS={shlex.quote(':'.join(libs))}")
+print(f"CUDA_DATA={shlex.quote(data)}")
+print(f"PJRT_VERSION={shlex.quote(pjrt_version)}")
+EOF
+)"
+log "PJRT plugin: ${PLUGIN:-NOT FOUND} (jax-cuda13-pjrt $PJRT_VERSION)"
+log "CUDA data dir (ptxas, libdevice): ${CUDA_DATA:-NOT FOUND}; ptxas: $(ls "$CUDA_DATA"/bin/ptxas 2>&1)"
+log "NVIDIA pip library dirs: ${NVLIBS:-none}"
+if command -v readelf >/dev/null && [ -n "$PLUGIN" ]; then
+  log "plugin dynamic section: $(readelf -d "$PLUGIN" | grep -E 'NEEDED|PATH' | tr -s ' ' | tr '\n' ';')"
+fi
+XLA_ENV=(GOMLX_NO_AUTO_INSTALL=1 GOPJRT_CUDA_CHECKS=0 "GOMLX_BACKEND=xla:$PLUGIN" TF_CPP_MIN_LOG_LEVEL=1
+  "LD_LIBRARY_PATH=${NVLIBS}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+[ -n "$CUDA_DATA" ] && XLA_ENV+=("XLA_FLAGS=--xla_gpu_cuda_data_dir=$CUDA_DATA ${XLA_FLAGS:-}")
+log "GoMLX environment: ${XLA_ENV[*]}"
+
+: >"$OUT/gomlx.jsonl"
+: >"$OUT/torch.jsonl"
+# budget CAP: seconds a run may take, never past the deadline (10 s kept for the summary).
+budget() { local left=$((DEADLINE - SECONDS - 10)); echo $((left < $1 ? left : $1)); }
+
+# bench SIDE CAP NET BATCH STEPS [more gpubench flags]
+bench() {
+  local side=$1 cap=$2 net=$3 batch=$4 steps=$5 t rc
+  shift 5
+  t=$(budget "$cap")
+  if [ "$t" -lt 15 ]; then log "SKIP $side $net batch $batch $*: ${t}s left"; return 1; fi
+  log "RUN $side $net batch $batch steps $steps $* (timeout ${t}s)"
+  if [ "$side" = gomlx ]; then
+    timeout "$t" env "${XLA_ENV[@]}" "$GPUBENCH" -net "$net" -batch "$batch" -steps "$steps" -warmup 10 "$@" \
+      | tee -a "$OUT/gomlx.jsonl"
+  else
+    PYTHONUNBUFFERED=1 timeout "$t" "$PY" lib/gpu/torch_bench.py -net "$net" -batch "$batch" -steps "$steps" -warmup 10 \
+      | tee -a "$OUT/torch.jsonl"
+  fi
+  rc=$?
+  log "END $side $net batch $batch $*: rc=$rc"
+  return $rc
+}
+
+diagnose() {
+  log "DIAG: does JAX itself run on this plugin?"
+  timeout "$(budget 60)" "$PY" -c '
+import jax, jax.numpy as jnp
+print("jax", jax.__version__, jax.devices())
+x = jnp.ones((8, 32, 32, 3)); k = jnp.ones((3, 3, 3, 16))
+y = jax.lax.conv_general_dilated(x, k, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+print("jax conv ok", float(y.sum()))' || log "DIAG: JAX failed too"
+  log "DIAG: GoMLX conv-4 with full XLA logging and no data-dir flag"
+  timeout "$(budget 90)" env GOMLX_NO_AUTO_INSTALL=1 "GOMLX_BACKEND=xla:$PLUGIN" TF_CPP_MIN_LOG_LEVEL=0 \
+    "LD_LIBRARY_PATH=${NVLIBS}" "$GPUBENCH" -net conv-4 -batch 32 -steps 2 -warmup 1 || log "DIAG: rc=$?"
+}
+
+# In order of importance, PyTorch first in each group (fast, and a baseline even if XLA fails).
+# The WRN runs with the exact batch-norm gradient (gpubench's default on XLA), and once with
+# GoMLX's graph batch norm to show what its cheaper, truncated gradient is worth.
+bench torch 60 wrn-28-2 256 100
+bench gomlx 180 wrn-28-2 256 100 || diagnose
+bench gomlx 120 wrn-28-2 256 100 -bn graph
+bench torch 60 wrn-28-2 64 100
+bench gomlx 120 wrn-28-2 64 100
+bench torch 60 conv-4 256 200
+bench gomlx 120 conv-4 256 200
+
+log "summary"
+DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) GPU=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1) \
+PLUGIN=$PLUGIN PJRT_VERSION=$PJRT_VERSION XLA_ENV="${XLA_ENV[*]}" OUTDIR=$OUT "$PY" - <<'EOF'
+import json, os
+out = os.environ["OUTDIR"]
+def load(name):
+    rows = []
+    for line in open(os.path.join(out, name)):
+        line = line.strip()
+        if line.startswith("{"):
+            rows.append(json.loads(line))
+    return rows
+gomlx, torch = load("gomlx.jsonl"), load("torch.jsonl")
+table = []
+def row(g, t):
+    gi, ti = g.get("images_per_s"), t.get("images_per_s")
+    return {
+        "net": g.get("net", t.get("net")), "batch": g.get("batch", t.get("batch")), "gomlx_bn": g.get("bn"),
+        "gomlx_images_per_s": gi, "pytorch_images_per_s": ti,
+        "ratio_gomlx_over_pytorch": gi / ti if gi and ti else None,
+        "params_gomlx": g.get("params"), "params_pytorch": t.get("params"),
+        "gomlx_warmup_seconds": g.get("warmup_seconds"),
+        "loss_last_gomlx": g.get("loss_last"), "loss_last_pytorch": t.get("loss_last"),
+    }
+for t in torch:
+    gs = [g for g in gomlx if (g["net"], g["batch"]) == (t["net"], t["batch"])]
+    table += [row(g, t) for g in gs] or [row({}, t)]
+table += [row(g, {}) for g in gomlx if not any((g["net"], g["batch"]) == (t["net"], t["batch"]) for t in torch)]
+res = {
+    "date": os.environ["DATE"], "device": os.environ["GPU"],
+    "plugin": os.environ["PLUGIN"], "jax_cuda13_pjrt": os.environ["PJRT_VERSION"],
+    "gomlx_env": os.environ["XLA_ENV"], "table": table, "gomlx": gomlx, "pytorch": torch,
+}
+json.dump(res, open(os.path.join(out, "results.json"), "w"), indent=2)
+lines = [f"Training step (forward, backward, SGD momentum 0.9), float32, fixed random batch, on {res['device']}, {res['date']}", "",
+         "| net | batch | GoMLX batch norm | GoMLX XLA img/s | PyTorch eager img/s | GoMLX/PyTorch | params (GoMLX / PyTorch) | last loss (GoMLX / PyTorch) |",
+         "|---|---:|---|---:|---:|---:|---|---|"]
+def num(v, fmt):
+    return "failed" if v is None else format(v, fmt)
+for r in table:
+    lines.append(f"| {r['net']} | {r['batch']} | {r['gomlx_bn']} | {num(r['gomlx_images_per_s'], '.0f')} | "
+                 f"{num(r['pytorch_images_per_s'], '.0f')} | {num(r['ratio_gomlx_over_pytorch'], '.2f')} | "
+                 f"{r['params_gomlx']} / {r['params_pytorch']} | "
+                 f"{num(r['loss_last_gomlx'], '.3f')} / {num(r['loss_last_pytorch'], '.3f')} |")
+open(os.path.join(out, "table.md"), "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+EOF
+log "done"

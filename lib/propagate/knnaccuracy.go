@@ -1,0 +1,56 @@
+package propagate
+
+import (
+	"fmt"
+	"math"
+)
+
+// KNNAccuracy measures a metric the way Wu et al. (2018) do: every row is classified by its k
+// most similar other rows (leave-one-out), each voting for its label with weight
+// exp(cos/temperature), and the result is the fraction of rows whose vote is their own label.
+// Wu et al. use k = 200 and temperature 0.07. Rows need not be normalised (a copy is).
+func KNNAccuracy(x Matrix, labels []int32, numClasses, k int, temperature float64) (float64, error) {
+	if len(labels) != x.N {
+		return 0, fmt.Errorf("propagate: kNN accuracy needs one label per row: %d labels for %d rows", len(labels), x.N)
+	}
+	if !(temperature > 0) || math.IsInf(temperature, 0) {
+		return 0, fmt.Errorf("propagate: kNN temperature %v must be positive and finite (Wu et al. use 0.07)", temperature)
+	}
+	for i, y := range labels {
+		if y < 0 || int(y) >= numClasses {
+			return 0, fmt.Errorf("propagate: label %d of row %d is outside [0, %d)", y, i, numClasses)
+		}
+	}
+	xn, err := Normalize(x)
+	if err != nil {
+		return 0, err
+	}
+	g, err := KNN(xn, k+1) // the row itself comes first and is skipped
+	if err != nil {
+		return 0, err
+	}
+	correct := 0
+	votes := make([]float64, numClasses)
+	for i := 0; i < x.N; i++ {
+		clear(votes)
+		idx, sim := g.Neighbours(i)
+		for t := 1; t < len(idx); t++ {
+			votes[labels[idx[t]]] += math.Exp((float64(sim[t]) - 1) / temperature)
+		}
+		if argmax64(votes) == int(labels[i]) {
+			correct++
+		}
+	}
+	return float64(correct) / float64(x.N), nil
+}
+
+// argmax64 returns the index of the largest value, the first one on ties.
+func argmax64(v []float64) int {
+	best := 0
+	for c := 1; c < len(v); c++ {
+		if v[c] > v[best] {
+			best = c
+		}
+	}
+	return best
+}

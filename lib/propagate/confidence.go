@@ -42,6 +42,38 @@ func Confidence(logits Matrix, sigma float64) []float32 {
 	return out
 }
 
+// ConfidenceScore returns −log(1 − α_i) for every row of logits, α_i the Eq. 9 confidence with
+// scale sigma: the same order as Confidence, but without its saturation. α = p₁ − p₂ rounds to
+// 1 once σ·(z₁ − z₂) passes about 20 (float32) or 37 (float64), so rows that are all "sure"
+// would tie; the score stays finite and ordered up to σ·(z₁ − z₂) ≈ 700. With
+// R = Σ_{j≠1} exp(σ(z_j − z₁)) and S = 1 + R, 1 − α = (R + exp(σ(z₂ − z₁)))/S, so the score is
+// log1p(R) − log(R + exp(σ(z₂ − z₁))). A single-class row, or one whose margin is beyond that
+// range, gets +Inf.
+func ConfidenceScore(logits Matrix, sigma float64) []float64 {
+	out := make([]float64, logits.N)
+	for i := 0; i < logits.N; i++ {
+		row := logits.Row(i)
+		best := argmax(row)
+		z1 := float64(row[best])
+		second := math.Inf(-1)
+		var r float64
+		for c, v := range row {
+			if c == int(best) {
+				continue
+			}
+			r += math.Exp(sigma * (float64(v) - z1))
+			second = math.Max(second, float64(v))
+		}
+		e2 := math.Exp(sigma * (second - z1))
+		if r+e2 == 0 {
+			out[i] = math.Inf(1)
+			continue
+		}
+		out[i] = math.Log1p(r) - math.Log(r+e2)
+	}
+	return out
+}
+
 // MarginConfidence returns the authors' pseudo-label weight 1 − exp(−(z₁ − z₂)) for every row,
 // z₁ ≥ z₂ the two largest logits (notebooks/nc.ipynb, temperature_nc = 1). It ranks rows the
 // same way as the raw logit margin; it is offered to compare with Eq. 9, which Run uses.

@@ -82,3 +82,40 @@ func TestMarginConfidence(t *testing.T) {
 		}
 	}
 }
+
+func TestConfidenceScore(t *testing.T) {
+	rows := [][]float32{
+		{1, 0, 0.5},        // moderate
+		{0.2, 0.1, 0},      // unsure
+		{0.875, 0, 0.0625}, // sure: α rounds to 1 in float32 at σ = 40
+		{0.75, 0, 0.0625},  // sure too, by a smaller margin
+		{0, 0, 0},          // a tie: α = 0
+	}
+	logits := NewMatrix(len(rows), 3)
+	for i, r := range rows {
+		copy(logits.Row(i), r)
+	}
+	const sigma = 40
+	score := ConfidenceScore(logits, sigma)
+	conf := Confidence(logits, sigma)
+	// Where α is not saturated, the score is −log(1−α) computed directly.
+	for _, i := range []int{0, 1, 4} {
+		if want := -math.Log(1 - float64(conf[i])); math.Abs(score[i]-want) > 1e-5*math.Max(1, want) {
+			t.Errorf("row %d: score %v, −log(1−α) = %v", i, score[i], want)
+		}
+	}
+	if conf[2] != 1 || conf[3] != 1 {
+		t.Fatalf("rows 2 and 3 should saturate α at 1 in float32, got %v and %v", conf[2], conf[3])
+	}
+	// By hand for row 3: R = e^{−30} + e^{−27.5}, e₂ = e^{−27.5}: score = log1p(R) − log(R + e₂).
+	r := math.Exp(-30) + math.Exp(-27.5)
+	if want := math.Log1p(r) - math.Log(r+math.Exp(-27.5)); math.Abs(score[3]-want) > 1e-9 {
+		t.Errorf("row 3: score %v, want %v", score[3], want)
+	}
+	if !(score[2] > score[3] && score[3] > score[0] && score[0] > score[1] && score[1] > score[4]) {
+		t.Errorf("scores %v are not ordered by the margin: rows 2 > 3 > 0 > 1 > 4", score)
+	}
+	if s := ConfidenceScore(Matrix{N: 1, D: 1, Data: []float32{3}}, sigma); !math.IsInf(s[0], 1) {
+		t.Errorf("single-class row: score %v, want +Inf", s[0])
+	}
+}

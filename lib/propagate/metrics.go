@@ -6,10 +6,14 @@ import (
 	"slices"
 )
 
+// Score is a confidence value: Result.Confidence (float32, saturates at 1 for sure rows) or
+// Result.Score (float64, −log(1−α), which orders rows the same way without saturating).
+type Score interface{ ~float32 | ~float64 }
+
 // rankByConfidence returns row indices sorted by confidence descending; equal confidences keep
 // their row order (a stable sort), so results are deterministic. It panics when the three
 // slices differ in length: that is a caller bug, not bad data.
-func rankByConfidence(pred, truth []int32, confidence []float32) []int {
+func rankByConfidence[F Score](pred, truth []int32, confidence []F) []int {
 	if len(pred) != len(truth) || len(pred) != len(confidence) {
 		panic(fmt.Sprintf("propagate: metric inputs differ in length: %d predictions, %d truths, %d confidences",
 			len(pred), len(truth), len(confidence)))
@@ -34,7 +38,11 @@ func rankByConfidence(pred, truth []int32, confidence []float32) []int {
 // descending (ties in row order), element i is the fraction of correct pseudo labels among the
 // i+1 most confident rows. Pass the unlabelled rows only, as the paper and the authors'
 // notebooks do. Accuracies are fractions in [0, 1]. It panics if the lengths differ.
-func AccumulatedAccuracy(pred, truth []int32, confidence []float32) []float64 {
+//
+// Rank by Result.Score rather than Result.Confidence where many rows are sure: α rounds to
+// exactly 1 in float32 once σ times the logit margin passes about 20, and the tied rows would
+// then keep their row order, which in a class-sorted pool draws a sawtooth.
+func AccumulatedAccuracy[F Score](pred, truth []int32, confidence []F) []float64 {
 	order := rankByConfidence(pred, truth, confidence)
 	out := make([]float64, len(order))
 	correct := 0
@@ -55,7 +63,7 @@ func AccumulatedAccuracy(pred, truth []int32, confidence []float32) []float64 {
 // 1000 labels against 86.64 / 90.01 / 91.04 in the table). It is a fraction in [0, 1], NaN
 // for no rows. AveragePrecision gives the textbook average precision for comparison. It
 // panics if the lengths differ.
-func MeanAveragePrecision(pred, truth []int32, confidence []float32) float64 {
+func MeanAveragePrecision[F Score](pred, truth []int32, confidence []F) float64 {
 	acc := AccumulatedAccuracy(pred, truth, confidence)
 	if len(acc) == 0 {
 		return math.NaN()
@@ -71,7 +79,7 @@ func MeanAveragePrecision(pred, truth []int32, confidence []float32) float64 {
 // ranked by confidence: the mean of precision@k over the ranks k holding a correct row
 // (ties in row order). It is 0 when no row is correct and NaN for no rows. It panics if the
 // lengths differ.
-func AveragePrecision(pred, truth []int32, confidence []float32) float64 {
+func AveragePrecision[F Score](pred, truth []int32, confidence []F) float64 {
 	order := rankByConfidence(pred, truth, confidence)
 	if len(order) == 0 {
 		return math.NaN()

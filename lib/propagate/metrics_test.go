@@ -111,7 +111,7 @@ func TestRankingMetricsManyTies(t *testing.T) {
 func TestRankingMetricsPanicOnLengths(t *testing.T) {
 	for name, f := range map[string]func(){
 		"AccumulatedAccuracy":  func() { AccumulatedAccuracy([]int32{0}, []int32{0, 1}, []float32{1}) },
-		"MeanAveragePrecision": func() { MeanAveragePrecision([]int32{0}, []int32{0}, nil) },
+		"MeanAveragePrecision": func() { MeanAveragePrecision([]int32{0}, []int32{0}, []float32(nil)) },
 		"AveragePrecision":     func() { AveragePrecision(nil, []int32{0}, []float32{1}) },
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -87,6 +87,9 @@ type Result struct {
 	Labels []int32
 	// Confidence is α of Eq. 9 for every row; labelled rows get 1.
 	Confidence []float32
+	// Score is −log(1−α) for every row (see ConfidenceScore): Confidence's order without its
+	// saturation at 1, for ranking (Figure 3, Table 1); labelled rows get +Inf.
+	Score []float64
 	// Logits is the N×C matrix before Eq. 8: Eq. 5 vote shares for NearestNeighbour, the
 	// column-normalised Eq. 6 propagation for Spectral.
 	Logits Matrix
@@ -129,6 +132,7 @@ func Run(x Matrix, labelled []int, labels []int32, numClasses int, cfg Config, p
 		}
 	}
 	res.Confidence = Confidence(res.Logits, cfg.ConfidenceScale)
+	res.Score = ConfidenceScore(res.Logits, cfg.ConfidenceScale)
 	res.Labels = make([]int32, x.N)
 	for i := range res.Labels {
 		res.Labels[i] = argmax(res.Logits.Row(i))
@@ -136,6 +140,7 @@ func Run(x Matrix, labelled []int, labels []int32, numClasses int, cfg Config, p
 	for t, i := range labelled {
 		res.Labels[i] = labels[t]
 		res.Confidence[i] = 1
+		res.Score[i] = math.Inf(1)
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package propagate
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -60,13 +61,17 @@ func TestRunEndToEnd(t *testing.T) {
 				t.Errorf("accuracy %.4f on unlabelled rows, want ≥ %.2f", acc, tc.minAcc)
 			}
 			for p, i := range idx {
-				if res.Labels[i] != lab[p] || res.Confidence[i] != 1 {
-					t.Errorf("labelled row %d: label %d confidence %v, want %d and 1", i, res.Labels[i], res.Confidence[i], lab[p])
+				if res.Labels[i] != lab[p] || res.Confidence[i] != 1 || !math.IsInf(res.Score[i], 1) {
+					t.Errorf("labelled row %d: label %d confidence %v score %v, want %d, 1 and +Inf", i, res.Labels[i], res.Confidence[i], res.Score[i], lab[p])
 				}
 			}
 			for i, c := range res.Confidence {
 				if !(c >= 0 && c <= 1) {
 					t.Fatalf("row %d confidence %v outside [0, 1]", i, c)
+				}
+				sigma := cmp.Or(tc.cfg.ConfidenceScale, DefaultConfig(tc.cfg.Method).ConfidenceScale)
+				if want := ConfidenceScore(Matrix{N: 1, D: classes, Data: res.Logits.Row(i)}, sigma); !slices.Contains(idx, i) && res.Score[i] != want[0] {
+					t.Fatalf("row %d score %v, want ConfidenceScore %v", i, res.Score[i], want[0])
 				}
 				if !slices.Contains(idx, i) && res.Labels[i] != argmaxRef(res.Logits.Row(i)) {
 					t.Fatalf("row %d: label %d is not the argmax of %v", i, res.Labels[i], res.Logits.Row(i))

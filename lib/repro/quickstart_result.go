@@ -114,9 +114,9 @@ func (r *QuickstartResult) AccuracyRows() (header []string, rows [][]string) {
 // Note is the table's footnote: the setting, the paper's reference and the provenance.
 func (r *QuickstartResult) Note() string {
 	c := r.Config
-	return fmt.Sprintf("%s, %d labels, pool of %d unlabeled images, Conv-4 (%d channels); metric %d steps, classifiers %d steps. "+
+	return fmt.Sprintf("%s, %d labels, pool of %d unlabeled images; metric: Conv-4 with %d channels, %d steps; classifiers: Conv-4 with %d channels, %d steps. "+
 		"† the paper's numbers (CIFAR-10, 100 labels, instance metric, WRN-28-2; Tables 1–2), for orientation only. %s",
-		c.Dataset, c.Labels, c.Pool, c.Metric.Channels, c.Metric.Steps, c.Classifier.Steps, r.Provenance)
+		c.Dataset, c.Labels, c.Pool, c.Metric.Channels, c.Metric.Steps, c.Classifier.Channels, c.Classifier.Steps, r.Provenance)
 }
 
 // Figure3 draws the paper's Figure 3 for this run: the accumulated accuracy of each

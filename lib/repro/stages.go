@@ -122,7 +122,8 @@ func (q *Quickstart) Propagate(features *FeaturesResult, method propagate.Method
 		res := PropagationResult{Method: method, Labels: r.Labels, Confidence: r.Confidence}
 		res.Seconds = time.Since(start).Seconds()
 		unlabeled := q.unlabeled()
-		pred, want, conf := pick(r.Labels, unlabeled), pick(truth, unlabeled), pick(r.Confidence, unlabeled)
+		// Ranked by the score, which orders like the confidence without its ties at 1.
+		pred, want, conf := pick(r.Labels, unlabeled), pick(truth, unlabeled), pick(r.Score, unlabeled)
 		res.Accumulated = propagate.AccumulatedAccuracy(pred, want, conf)
 		if len(res.Accumulated) > 0 {
 			res.Accuracy = res.Accumulated[len(res.Accumulated)-1]

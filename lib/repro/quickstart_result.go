@@ -41,6 +41,8 @@ type QuickstartResult struct {
 // classifiers, and records provenance with command as the way to reproduce it.
 func (q *Quickstart) Run(command string) (*QuickstartResult, error) {
 	start := time.Now()
+	// Commit, dirty flag and date as the run starts: the code that computes the results.
+	prov := NewProvenance(q.backend.Name(), q.Config.Scale, 0, command)
 	f, err := q.Features()
 	if err != nil {
 		return nil, err
@@ -75,7 +77,8 @@ func (q *Quickstart) Run(command string) (*QuickstartResult, error) {
 	for _, c := range res.Classifiers {
 		seconds += c.Seconds
 	}
-	res.Provenance = NewProvenance(q.backend.Name(), q.Config.Scale, seconds, command)
+	prov.Seconds = seconds
+	res.Provenance = prov
 	res.Wall = time.Since(start).Seconds()
 	return res, nil
 }

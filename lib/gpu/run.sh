@@ -28,7 +28,7 @@
 #
 # Results under $OUT: run.log (everything, with each run's stderr), results.json (every JSON
 # line, the GPU from nvidia-smi, the date, the settings) and table.md (images/s and the
-# GoMLX/PyTorch ratio). GPU_BENCH_DEADLINE (seconds, default 380) bounds the whole script:
+# GoMLX/PyTorch ratio per task, net and batch). GPU_BENCH_DEADLINE (seconds, default 380) bounds the whole script:
 # each run gets a timeout from what is left, so a slow compile cannot lose the other results.
 set -u -o pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -91,22 +91,22 @@ log "GoMLX environment: ${XLA_ENV[*]}"
 # budget CAP: seconds a run may take, never past the deadline (10 s kept for the summary).
 budget() { local left=$((DEADLINE - SECONDS - 10)); echo $((left < $1 ? left : $1)); }
 
-# bench SIDE CAP NET BATCH STEPS [more gpubench flags]
+# bench SIDE CAP TASK NET BATCH STEPS [more gpubench flags]
 bench() {
-  local side=$1 cap=$2 net=$3 batch=$4 steps=$5 t rc
-  shift 5
+  local side=$1 cap=$2 task=$3 net=$4 batch=$5 steps=$6 t rc
+  shift 6
   t=$(budget "$cap")
-  if [ "$t" -lt 15 ]; then log "SKIP $side $net batch $batch $*: ${t}s left"; return 1; fi
-  log "RUN $side $net batch $batch steps $steps $* (timeout ${t}s)"
+  if [ "$t" -lt 15 ]; then log "SKIP $side $task $net batch $batch $*: ${t}s left"; return 1; fi
+  log "RUN $side $task $net batch $batch steps $steps $* (timeout ${t}s)"
   if [ "$side" = gomlx ]; then
-    timeout "$t" env "${XLA_ENV[@]}" "$GPUBENCH" -net "$net" -batch "$batch" -steps "$steps" -warmup 10 "$@" \
+    timeout "$t" env "${XLA_ENV[@]}" "$GPUBENCH" -task "$task" -net "$net" -batch "$batch" -steps "$steps" -warmup 10 "$@" \
       | tee -a "$OUT/gomlx.jsonl"
   else
-    PYTHONUNBUFFERED=1 timeout "$t" "$PY" lib/gpu/torch_bench.py -net "$net" -batch "$batch" -steps "$steps" -warmup 10 \
+    PYTHONUNBUFFERED=1 timeout "$t" "$PY" lib/gpu/torch_bench.py -task "$task" -net "$net" -batch "$batch" -steps "$steps" -warmup 10 \
       | tee -a "$OUT/torch.jsonl"
   fi
   rc=$?
-  log "END $side $net batch $batch $*: rc=$rc"
+  log "END $side $task $net batch $batch $*: rc=$rc"
   return $rc
 }
 
@@ -124,15 +124,21 @@ print("jax conv ok", float(y.sum()))' || log "DIAG: JAX failed too"
 }
 
 # In order of importance, PyTorch first in each group (fast, and a baseline even if XLA fails).
-# The WRN runs with the exact batch-norm gradient (gpubench's default on XLA), and once with
-# GoMLX's graph batch norm to show what its cheaper, truncated gradient is worth.
-bench torch 60 wrn-28-2 256 100
-bench gomlx 180 wrn-28-2 256 100 || diagnose
-bench gomlx 120 wrn-28-2 256 100 -bn graph
-bench torch 60 wrn-28-2 64 100
-bench gomlx 120 wrn-28-2 64 100
-bench torch 60 conv-4 256 200
-bench gomlx 120 conv-4 256 200
+# The WRN classifies with XLA's fused batch norm (-bn backend) and with nets.BatchNorm in graph
+# ops (-bn graph); both have the exact gradient. Instance discrimination (NCE over a memory
+# bank) uses the fused one. STEPS (default 60) timed steps follow 10 warm-up steps; Conv-4,
+# ten times cheaper a step, runs 4×STEPS.
+STEPS=${GPU_BENCH_STEPS:-60}
+bench torch 60 classify wrn-28-2 256 "$STEPS"
+bench gomlx 150 classify wrn-28-2 256 "$STEPS" -bn backend || diagnose
+bench gomlx 100 classify wrn-28-2 256 "$STEPS" -bn graph
+bench torch 60 instance wrn-28-2 256 "$STEPS"
+bench gomlx 100 instance wrn-28-2 256 "$STEPS" -bn backend
+bench torch 60 classify wrn-28-2 64 "$STEPS"
+bench gomlx 100 classify wrn-28-2 64 "$STEPS" -bn backend
+bench gomlx 100 classify wrn-28-2 64 "$STEPS" -bn graph
+bench torch 60 classify conv-4 256 $((4 * STEPS))
+bench gomlx 60 classify conv-4 256 $((4 * STEPS))
 
 log "summary"
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) GPU=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1) \
@@ -147,10 +153,13 @@ def load(name):
             rows.append(json.loads(line))
     return rows
 gomlx, torch = load("gomlx.jsonl"), load("torch.jsonl")
+def key(r):
+    return r.get("task", "classify"), r["net"], r["batch"]
 table = []
 def row(g, t):
     gi, ti = g.get("images_per_s"), t.get("images_per_s")
     return {
+        "task": g.get("task", t.get("task")),
         "net": g.get("net", t.get("net")), "batch": g.get("batch", t.get("batch")), "gomlx_bn": g.get("bn"),
         "gomlx_images_per_s": gi, "pytorch_images_per_s": ti,
         "ratio_gomlx_over_pytorch": gi / ti if gi and ti else None,
@@ -159,22 +168,23 @@ def row(g, t):
         "loss_last_gomlx": g.get("loss_last"), "loss_last_pytorch": t.get("loss_last"),
     }
 for t in torch:
-    gs = [g for g in gomlx if (g["net"], g["batch"]) == (t["net"], t["batch"])]
+    gs = [g for g in gomlx if key(g) == key(t)]
     table += [row(g, t) for g in gs] or [row({}, t)]
-table += [row(g, {}) for g in gomlx if not any((g["net"], g["batch"]) == (t["net"], t["batch"]) for t in torch)]
+table += [row(g, {}) for g in gomlx if not any(key(g) == key(t) for t in torch)]
 res = {
     "date": os.environ["DATE"], "device": os.environ["GPU"],
     "plugin": os.environ["PLUGIN"], "jax_cuda13_pjrt": os.environ["PJRT_VERSION"],
     "gomlx_env": os.environ["XLA_ENV"], "table": table, "gomlx": gomlx, "pytorch": torch,
 }
 json.dump(res, open(os.path.join(out, "results.json"), "w"), indent=2)
-lines = [f"Training step (forward, backward, SGD momentum 0.9), float32, fixed random batch, on {res['device']}, {res['date']}", "",
-         "| net | batch | GoMLX batch norm | GoMLX XLA img/s | PyTorch eager img/s | GoMLX/PyTorch | params (GoMLX / PyTorch) | last loss (GoMLX / PyTorch) |",
-         "|---|---:|---|---:|---:|---:|---|---|"]
+lines = [f"Training step (forward, loss, backward, SGD momentum 0.9), float32, fixed random batch, on {res['device']}, {res['date']}.",
+         "classify: cross-entropy over 10 classes; instance: 128-d embedding, NCE with 4096 negatives over a 50,000-row memory bank, bank update.", "",
+         "| task | net | batch | GoMLX batch norm | GoMLX XLA img/s | PyTorch eager img/s | GoMLX/PyTorch | params (GoMLX / PyTorch) | last loss (GoMLX / PyTorch) |",
+         "|---|---|---:|---|---:|---:|---:|---|---|"]
 def num(v, fmt):
     return "failed" if v is None else format(v, fmt)
 for r in table:
-    lines.append(f"| {r['net']} | {r['batch']} | {r['gomlx_bn']} | {num(r['gomlx_images_per_s'], '.0f')} | "
+    lines.append(f"| {r['task']} | {r['net']} | {r['batch']} | {r['gomlx_bn']} | {num(r['gomlx_images_per_s'], '.0f')} | "
                  f"{num(r['pytorch_images_per_s'], '.0f')} | {num(r['ratio_gomlx_over_pytorch'], '.2f')} | "
                  f"{r['params_gomlx']} / {r['params_pytorch']} | "
                  f"{num(r['loss_last_gomlx'], '.3f')} / {num(r['loss_last_pytorch'], '.3f')} |")

@@ -93,7 +93,7 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	ctx.SetParam(nets.ParamChannels, cfg.Channels)
 	ctx.SetParam(nets.ParamEmbeddingDim, cfg.EmbeddingDim)
 	ctx.SetParam("rng_seed", int(cfg.Seed))
-	bank := ctx.In("memory_bank").VariableWithValue("bank", randomBank(n, cfg.EmbeddingDim, cfg.Seed)).SetTrainable(false)
+	bank := ctx.In("memory_bank").VariableWithValue("bank", RandomBank(n, cfg.EmbeddingDim, cfg.Seed)).SetTrainable(false)
 	zVar := ctx.In("memory_bank").VariableWithValue("nce_z", float32(0)).SetTrainable(false)
 
 	batches := fit.NewBatches(ds, subset, cfg.BatchSize, cfg.Augment, cfg.Seed)
@@ -123,7 +123,7 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		var loss *graph.Node
 		if cfg.Objective == NCE {
 			z := zVar.ValueGraph(g)
-			estimate := estimateZ(v, m, inputs[2], cfg.Temperature)
+			estimate := EstimateZ(v, m, inputs[2], cfg.Temperature)
 			z = graph.Where(graph.GreaterThan(z, graph.ScalarZero(g, z.DType())), z, graph.StopGradient(estimate))
 			zVar.SetValueGraph(z)
 			loss = NCELoss(v, m, idx, inputs[2], z, cfg.Temperature)
@@ -154,9 +154,9 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	return &Model{backend: backend, ctx: ctx}, nil
 }
 
-// estimateZ is the Monte-Carlo estimate of NCE's normalising constant from the first batch:
+// EstimateZ is the Monte-Carlo estimate of NCE's normalising constant from the first batch:
 // N times the mean of exp(vᵀm_j/τ) over the sampled negatives (Wu et al. 2018).
-func estimateZ(v, bank, neg *graph.Node, temperature float64) *graph.Node {
+func EstimateZ(v, bank, neg *graph.Node, temperature float64) *graph.Node {
 	b, m := neg.Shape().Dimensions[0], neg.Shape().Dimensions[1]
 	negs := graph.Reshape(graph.Gather(bank, graph.Reshape(neg, b*m, 1)), b, m, -1)
 	s := graph.ReduceSum(graph.Mul(graph.InsertAxes(v, 1), negs), -1)
@@ -173,8 +173,8 @@ func (m *Model) Features(ds *data.Dataset, idx []int, progress fit.Progress) ([]
 	return fit.Predict(m.backend, m.ctx, embed, ds, idx, 256, progress, "features")
 }
 
-// randomBank returns n random unit vectors of dimension d: the initial memory bank.
-func randomBank(n, d int, seed uint64) *tensors.Tensor {
+// RandomBank returns n seeded random unit vectors of dimension d: the initial memory bank.
+func RandomBank(n, d int, seed uint64) *tensors.Tensor {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	v := make([]float32, n*d)
 	for i := 0; i < n; i++ {

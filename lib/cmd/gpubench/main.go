@@ -3,16 +3,20 @@
 // on a GPU through XLA, beside PyTorch (lib/gpu/torch_bench.py prints the same JSON):
 //
 //	gpubench -net wrn-28-2 -batch 256 -steps 50 -warmup 5
+//	gpubench -task instance -net wrn-28-2 -batch 256
 //	GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so GOMLX_NO_AUTO_INSTALL=1 gpubench …
 //
-// One step is a forward pass, the cross-entropy against random labels, the backward pass and
-// an SGD step with momentum 0.9 and weight decay 5e-4 on a fixed batch of random images
-// (32×32×3 for a WRN, 28×28×1 for Conv-4), kept on the device. Warm-up steps (the first one
-// compiles the graph) are timed apart. On XLA the WRN uses the backend's batch norm, whose
-// gradient is exact as PyTorch's; GoMLX's graph batch norm (-bn graph, and Conv-4's) stops the
-// gradient at the batch statistics, a cheaper backward pass. It prints one JSON line:
+// A step of -task classify is a forward pass, the cross-entropy against random labels, the
+// backward pass and an SGD step with momentum 0.9 and weight decay 5e-4. A step of -task
+// instance is instance-discrimination pretraining (instance.go): the network with a linear
+// layer to a 128-d L2-normalised embedding, NCE over a memory bank of 50,000 rows with 4096
+// negatives, the bank update, and the same SGD step. Both run on a fixed batch of random images
+// (32×32×3 for a WRN, 28×28×1 for Conv-4) kept on the device. Warm-up steps (the first one
+// compiles the graph) are timed apart. On XLA the WRN uses the backend's fused batch norm by
+// default; -bn graph selects nets.BatchNorm, plain graph ops with the same exact gradient (and
+// Conv-4's only batch norm). It prints one JSON line:
 //
-//	{"net":…, "batch":…, "images_per_s":…, "backend":…, "device":…, "steps":…, "seconds":…, …}
+//	{"task":…, "net":…, "batch":…, "images_per_s":…, "backend":…, "device":…, "steps":…, …}
 //
 // On the pure-Go backend, use GOMLX_BACKEND=go:ops_sequential (the default here) for a WRN:
 // GoMLX v0.26.0's parallel op execution can deadlock on its branches with few CPUs.
@@ -51,8 +55,15 @@ const (
 	numClasses   = 10
 )
 
+// Tasks: what one timed step trains.
+const (
+	taskClassify = "classify"
+	taskInstance = "instance"
+)
+
 // Result is the JSON line printed by gpubench and by torch_bench.py.
 type Result struct {
+	Task           string  `json:"task"`
 	Net            string  `json:"net"`
 	Batch          int     `json:"batch"`
 	ImagesPerS     float64 `json:"images_per_s"`
@@ -69,19 +80,24 @@ type Result struct {
 	LossFirst      float64 `json:"loss_first"`
 	LossLast       float64 `json:"loss_last"`
 	BackendDetails string  `json:"backend_details"`
+	// Instance discrimination only.
+	Bank        []int   `json:"bank,omitempty"` // rows, embedding dimension
+	Negatives   int     `json:"negatives,omitempty"`
+	Temperature float64 `json:"temperature,omitempty"`
 }
 
 func main() {
 	var (
+		task   = flag.String("task", taskClassify, `what a step trains: "classify" (cross-entropy over 10 classes) or "instance" (instance discrimination with NCE, as lib/metric)`)
 		net    = flag.String("net", "wrn-28-2", "backbone: conv-4, or wrn-D-K (wrn-28-2, wrn-28-10)")
 		batch  = flag.Int("batch", 256, "images per step")
 		steps  = flag.Int("steps", 50, "timed steps")
 		warmup = flag.Int("warmup", 5, "untimed steps before timing; the first compiles the graph")
-		bn     = flag.String("bn", "auto", `WRN batch norm (nets.BatchNormImpl): "backend" (exact gradient, XLA only), "graph", or "auto" (backend on XLA); Conv-4 always uses "graph"`)
+		bn     = flag.String("bn", "auto", `WRN batch norm (nets.BatchNormImpl): "backend" (XLA's fused op, XLA only), "graph" (nets.BatchNorm), or "auto" (backend on XLA); Conv-4 always uses "graph"`)
 		conv   = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
 	)
 	flag.Parse()
-	res, err := run(*net, *batch, *steps, *warmup, *conv, *bn)
+	res, err := run(*task, *net, *batch, *steps, *warmup, *conv, *bn)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
 		os.Exit(1)
@@ -96,27 +112,33 @@ func main() {
 
 // run builds the train step and times it. GoMLX reports graph errors by panicking; they are
 // returned as errors.
-func run(net string, batch, steps, warmup int, conv, bn string) (res Result, err error) {
+func run(task, net string, batch, steps, warmup int, conv, bn string) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%s, batch %d: %v", net, batch, r)
+			err = fmt.Errorf("%s %s, batch %d: %v", task, net, batch, r)
 		}
 	}()
 	if batch < 1 || steps < 1 || warmup < 1 {
 		return res, fmt.Errorf("-batch, -steps and -warmup must be ≥ 1, got %d, %d, %d", batch, steps, warmup)
 	}
+	if task != taskClassify && task != taskInstance {
+		return res, fmt.Errorf("-task %q: want %s or %s", task, taskClassify, taskInstance)
+	}
 	ctx := context.New()
-	var model func(ctx *context.Context, images *graph.Node) *graph.Node
+	// The network of each task: class logits, or the metric's L2-normalised embedding.
+	var classify, embed func(ctx *context.Context, images *graph.Node) *graph.Node
 	var depth, width int
 	switch _, scanErr := fmt.Sscanf(net, "wrn-%d-%d", &depth, &width); {
 	case net == "conv-4":
 		res.Image = []int{28, 28, 1}
-		model = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.Classify(ctx, x, numClasses) }
+		classify = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.Classify(ctx, x, numClasses) }
+		embed = nets.Embed
 	case scanErr == nil && net == fmt.Sprintf("wrn-%d-%d", depth, width):
 		res.Image = []int{32, 32, 3}
 		ctx.SetParam(nets.ParamWRNDepth, depth)
 		ctx.SetParam(nets.ParamWRNWidth, width)
-		model = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.ClassifyWRN(ctx, x, numClasses) }
+		classify = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.ClassifyWRN(ctx, x, numClasses) }
+		embed = embedWRN
 	default:
 		return res, fmt.Errorf("-net %q: want conv-4 or wrn-D-K (e.g. wrn-28-2)", net)
 	}
@@ -152,7 +174,7 @@ func run(net string, batch, steps, warmup int, conv, bn string) (res Result, err
 	case bn == "auto":
 		bn = string(nets.BatchNormGraph)
 		if backend.Name() == "xla" {
-			bn = string(nets.BatchNormBackend) // the exact gradient, as PyTorch computes it.
+			bn = string(nets.BatchNormBackend) // XLA's fused op, as cuDNN's in PyTorch.
 		}
 	case bn != string(nets.BatchNormGraph) && bn != string(nets.BatchNormBackend):
 		return res, fmt.Errorf("-bn %q: want auto, backend or graph", bn)
@@ -165,19 +187,29 @@ func run(net string, batch, steps, warmup int, conv, bn string) (res Result, err
 	for i := range pixels {
 		pixels[i] = rng.Float32()
 	}
-	labels := make([]int32, batch)
-	for i := range labels {
-		labels[i] = int32(rng.IntN(numClasses))
+	images := tensors.FromFlatDataAndDimensions(pixels, batch, h, w, c)
+	optimizer := momentumSGD{lr: learningRate, momentum: momentum, weightDecay: weightDecay}
+	var trainer *train.Trainer
+	var inputs, targets []*tensors.Tensor
+	if task == taskInstance {
+		if batch > bankSize {
+			return res, fmt.Errorf("-batch %d: instance discrimination needs at most %d, the memory bank's rows", batch, bankSize)
+		}
+		trainer, inputs, targets = instanceTrainer(backend, ctx, embed, images, optimizer, rng)
+		res.Bank, res.Negatives, res.Temperature = []int{bankSize, nets.DefaultEmbeddingDim}, nceNegatives, nceTemperature
+	} else {
+		labels := make([]int32, batch)
+		for i := range labels {
+			labels[i] = int32(rng.IntN(numClasses))
+		}
+		inputs = []*tensors.Tensor{images}
+		targets = []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, batch, 1)}
+		trainer = train.NewTrainer(backend, ctx,
+			func(ctx *context.Context, _ any, in []*graph.Node) []*graph.Node {
+				return []*graph.Node{classify(ctx, in[0])}
+			},
+			losses.SparseCategoricalCrossEntropyLogits, optimizer, nil, nil)
 	}
-	inputs := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(pixels, batch, h, w, c)}
-	targets := []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, batch, 1)}
-
-	trainer := train.NewTrainer(backend, ctx,
-		func(ctx *context.Context, _ any, in []*graph.Node) []*graph.Node {
-			return []*graph.Node{model(ctx, in[0])}
-		},
-		losses.SparseCategoricalCrossEntropyLogits,
-		momentumSGD{lr: learningRate, momentum: momentum, weightDecay: weightDecay}, nil, nil)
 	step := func() float64 {
 		metrics, err := trainer.TrainStep(nil, inputs, targets)
 		if err != nil {
@@ -212,7 +244,7 @@ func run(net string, batch, steps, warmup int, conv, bn string) (res Result, err
 			res.Params += v.Shape().Size()
 		}
 	}
-	res.Net, res.Batch, res.Steps, res.Warmup, res.Conv, res.BatchNorm = net, batch, steps, warmup, conv, bn
+	res.Task, res.Net, res.Batch, res.Steps, res.Warmup, res.Conv, res.BatchNorm = task, net, batch, steps, warmup, conv, bn
 	res.ImagesPerS = float64(steps*batch) / res.Seconds
 	res.Backend = backend.Name()
 	res.Device = backend.DeviceDescription(backends.DeviceNum(0))

@@ -25,7 +25,7 @@ type Provenance struct {
 // NewProvenance fills in the commit (with "-dirty" when the work tree has changes), the
 // device and the date; the caller supplies the backend, scale, duration and command.
 func NewProvenance(backend, scale string, seconds float64, command string) Provenance {
-	return Provenance{Commit: gitCommit(), Backend: backend, Device: device(), Date: time.Now().UTC().Format(time.RFC3339),
+	return Provenance{Commit: gitCommit(), Backend: backend, Device: device(backend), Date: time.Now().UTC().Format(time.RFC3339),
 		Scale: scale, Seconds: seconds, Command: command}
 }
 
@@ -35,10 +35,18 @@ func (p Provenance) String() string {
 		p.Commit, p.Backend, p.Device, p.Date, p.Scale, p.Seconds, p.Command)
 }
 
-// gitCommit returns the short commit of the repository around the working directory.
+// EnvCommit names the environment variable that supplies the commit where git cannot: on a
+// machine that runs a binary built elsewhere from a copy of the tree (a GPU box, say).
+const EnvCommit = "MT_COMMIT"
+
+// gitCommit returns the short commit of the repository around the working directory, or
+// $MT_COMMIT when git cannot tell.
 func gitCommit() string {
 	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
 	if err != nil {
+		if c := os.Getenv(EnvCommit); c != "" {
+			return c
+		}
 		return "unknown"
 	}
 	commit := strings.TrimSpace(string(out))
@@ -48,8 +56,16 @@ func gitCommit() string {
 	return commit
 }
 
-// device describes the CPU: its model name from /proc/cpuinfo and the number of cores Go uses.
-func device() string {
+// device describes the accelerator when the backend is XLA and nvidia-smi names a GPU, and
+// otherwise the CPU: its model name from /proc/cpuinfo and the number of cores Go uses.
+func device(backend string) string {
+	if strings.Contains(strings.ToLower(backend), "xla") || strings.Contains(strings.ToLower(backend), "hlo") {
+		if out, err := exec.Command("nvidia-smi", "--query-gpu=name", "--format=csv,noheader").Output(); err == nil {
+			if gpu := strings.TrimSpace(strings.Split(string(out), "\n")[0]); gpu != "" {
+				return gpu
+			}
+		}
+	}
 	name := runtime.GOARCH
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		defer f.Close()

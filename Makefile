@@ -22,7 +22,7 @@ APT_PACKAGES := jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclie
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench
+.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench gpu-quickstart-pack
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -81,3 +81,9 @@ quickstart: ## run the quickstart headless at MT_SCALE (default small) and publi
 gpu-bench: ## on a machine with an NVIDIA GPU: build bin/gpubench (cgo) and compare GoMLX XLA/CUDA with PyTorch throughput (results in build/gpu; see lib/gpu/run.sh)
 	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o $(BIN)/gpubench ./lib/cmd/gpubench
 	OUT=$(CURDIR)/build/gpu GPUBENCH=$(BIN)/gpubench lib/gpu/run.sh
+
+gpu-quickstart-pack: ## build a cgo mt and copy Fashion-MNIST into build/gpu-mt, for lib/gpu/quickstart.sh on a GPU machine without Go
+	rm -rf build/gpu-mt && mkdir -p build/gpu-mt/data/fashion-mnist
+	cp $(MT_DATA_DIR)/fashion-mnist/*.gz build/gpu-mt/data/fashion-mnist/
+	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o build/gpu-mt/mt ./lib/cmd/mt
+	@echo "carry build/gpu-mt to the GPU machine and run: MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/quickstart.sh"

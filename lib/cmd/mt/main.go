@@ -22,6 +22,8 @@ func main() {
 	switch os.Args[1] {
 	case "quickstart":
 		err = quickstart(os.Args[2:])
+	case "propagate":
+		err = propagateCommand(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -39,6 +41,7 @@ func usage() {
 
 commands:
   quickstart   the whole pipeline on Fashion-MNIST with 100 labels (notebooks/00_quickstart.ipynb)
+  propagate    pseudo labels for N×D features (.npy) from a labels CSV, by nn or spectral propagation
 
 Run "mt COMMAND -h" for the flags of a command.`)
 }

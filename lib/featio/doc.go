@@ -1,0 +1,9 @@
+// Package featio reads and writes the files that carry features and labels in and out of
+// propagation: N×D float32 NumPy arrays (.npy) of features, CSV files of labels
+// (header "index,label") and of pseudo labels (header "index,label,confidence").
+//
+// Readers never trust their input: a malformed, truncated or hostile file returns an error
+// that names the problem (and the CSV line), never a panic or a huge allocation; the fuzz
+// tests hold them to that. Writers go through WriteFileAtomic, so a failed write leaves no
+// half-written file behind.
+package featio

@@ -22,7 +22,7 @@ APT_PACKAGES := jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclie
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench gpu-quickstart-pack
+.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench gpu-quickstart-pack bench-propagate
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -87,3 +87,8 @@ gpu-quickstart-pack: ## build a cgo mt and copy Fashion-MNIST into build/gpu-mt,
 	cp $(MT_DATA_DIR)/fashion-mnist/*.gz build/gpu-mt/data/fashion-mnist/
 	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o build/gpu-mt/mt ./lib/cmd/mt
 	@echo "carry build/gpu-mt to the GPU machine and run: MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/quickstart.sh"
+
+BENCH_N ?= 10000,50000
+bench-propagate: ## time propagation (ours vs numpy/scipy) on clustered 128-d features, N = BENCH_N; needs python3-scipy
+	@/usr/bin/python3 -c 'import numpy, scipy' 2>/dev/null || { echo "bench-propagate needs Debian's python3-scipy: sudo apt-get install python3-scipy" >&2; exit 1; }
+	$(GO) run ./lib/propagate/bench -n $(BENCH_N)

@@ -20,8 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,7 +103,7 @@ func run(sizes string, dim, classes, perClass int, noise float64, seed uint64, p
 
 // benchSize generates one data set in dir and measures both implementations on it.
 func benchSize(dir string, n, dim, classes, perClass int, noise float64, seed uint64, python, script string) ([]row, error) {
-	x, truth := clustered(n, dim, classes, noise, seed)
+	x, truth := propagate.Clustered(n, dim, classes, noise, seed)
 	lab := firstPerClass(truth, classes, perClass)
 	all := featio.Labels{Index: make([]int, n), Class: truth}
 	for i := range all.Index {
@@ -187,36 +185,6 @@ func accuracy(pred, truth []int32, skip []bool) float64 {
 		}
 	}
 	return float64(correct) / float64(total)
-}
-
-// clustered draws n rows around classes random unit centres, row i in class i % classes, with
-// Gaussian noise of standard deviation noise per coordinate (as propagate's tests do).
-func clustered(n, d, classes int, noise float64, seed uint64) (propagate.Matrix, []int32) {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	centres := make([][]float64, classes)
-	for c := range centres {
-		v := make([]float64, d)
-		var ss float64
-		for j := range v {
-			v[j] = rng.NormFloat64()
-			ss += v[j] * v[j]
-		}
-		for j := range v {
-			v[j] /= math.Sqrt(ss)
-		}
-		centres[c] = v
-	}
-	x := propagate.NewMatrix(n, d)
-	truth := make([]int32, n)
-	for i := 0; i < n; i++ {
-		c := i % classes
-		truth[i] = int32(c)
-		row := x.Row(i)
-		for j := range row {
-			row[j] = float32(centres[c][j] + noise*rng.NormFloat64())
-		}
-	}
-	return x, truth
 }
 
 // firstPerClass labels the first per rows of each class.

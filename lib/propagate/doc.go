@@ -16,6 +16,10 @@
 // label with confidence 1. AccumulatedAccuracy and MeanAveragePrecision measure the pseudo
 // labels the way the paper's Figure 3 and Table 1 do.
 //
+// For large N the spectral method can run in chunks (Config.Chunks, as the paper does for
+// ImageNet with 10): the unlabelled rows are dealt into chunks, each propagated on its own graph
+// with all the labelled rows (ChunkRows).
+//
 // Run is the entry point; KNN, Affinity, SmallestEigen, Vote, SpectralLogits and Confidence
 // are its stages, exported so that notebooks and tests can look at each one.
 //

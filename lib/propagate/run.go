@@ -34,6 +34,13 @@ type Config struct {
 	ConfidenceScale float64
 	// Eigen tunes the eigensolver of the spectral method.
 	Eigen EigenOptions
+	// Chunks splits the spectral method's unlabelled rows into this many chunks, each
+	// propagated on its own graph together with every labelled row (see ChunkRows); 0 or 1
+	// means one graph. The paper splits ImageNet into 10 chunks to make spectral clustering
+	// affordable. Nearest-neighbour voting is already row by row and ignores it.
+	Chunks int
+	// ChunkSeed seeds the assignment of unlabelled rows to chunks.
+	ChunkSeed uint64
 }
 
 // DefaultConfig returns the paper's settings for method m: η = 200 and σ = 40 (§4), and the
@@ -57,7 +64,7 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("propagate: Config.Method %q is not %q or %q", c.Method, NearestNeighbour, Spectral)
 	}
-	if c.GraphK < 0 || c.Eta < 0 || c.VoteK < 0 || !(c.GraphTemperature >= 0) || !(c.VoteTemperature >= 0) || !(c.ConfidenceScale >= 0) {
+	if c.GraphK < 0 || c.Eta < 0 || c.VoteK < 0 || c.Chunks < 0 || !(c.GraphTemperature >= 0) || !(c.VoteTemperature >= 0) || !(c.ConfidenceScale >= 0) {
 		return c, fmt.Errorf("propagate: Config has a negative or NaN field: %+v", c)
 	}
 	if c.GraphK == 0 {
@@ -127,7 +134,12 @@ func Run(x Matrix, labelled []int, labels []int32, numClasses int, cfg Config, p
 			return nil, err
 		}
 	case Spectral:
-		if err := runSpectral(xn, labelled, labels, numClasses, cfg, progress, res); err != nil {
+		if cfg.Chunks > 1 {
+			err = runChunked(xn, labelled, labels, numClasses, cfg, progress, res)
+		} else {
+			err = runSpectral(xn, labelled, labels, numClasses, cfg, progress, res)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -19,7 +19,7 @@ type propagateOptions struct {
 	Method                string
 	K, Eta, VoteK         int
 	Sigma                 float64
-	Classes               int
+	Classes, Chunks       int
 }
 
 // propagateCommand parses the flags of "mt propagate" and runs it, with progress on stderr.
@@ -36,6 +36,7 @@ func propagateCommand(args []string) error {
 	fs.Float64Var(&o.Sigma, "sigma", d.ConfidenceScale, "σ of Eq. 8, the logit scale of the confidence")
 	fs.IntVar(&o.VoteK, "vote-k", d.VoteK, "nn: labelled voters per row (Eq. 5)")
 	fs.IntVar(&o.Classes, "classes", 0, "number of classes (default: largest label + 1)")
+	fs.IntVar(&o.Chunks, "chunks", 1, "spectral: split the unlabelled rows into this many chunks, each propagated with all the labels (the paper uses 10 for ImageNet)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv [flags]")
 		fs.PrintDefaults()
@@ -121,11 +122,13 @@ func (o propagateOptions) config() (propagate.Config, error) {
 		return propagate.Config{}, fmt.Errorf("--vote-k %d: need at least one voter", o.VoteK)
 	case !(o.Sigma > 0) || math.IsInf(o.Sigma, 0):
 		return propagate.Config{}, fmt.Errorf("--sigma %v: want a positive scale (default 40)", o.Sigma)
+	case o.Chunks < 1:
+		return propagate.Config{}, fmt.Errorf("--chunks %d: want at least 1", o.Chunks)
 	case o.Classes < 0:
 		return propagate.Config{}, fmt.Errorf("--classes %d: want a positive number, or 0 for largest label + 1", o.Classes)
 	}
 	cfg := propagate.DefaultConfig(m)
-	cfg.GraphK, cfg.Eta, cfg.VoteK, cfg.ConfidenceScale = o.K, o.Eta, o.VoteK, o.Sigma
+	cfg.GraphK, cfg.Eta, cfg.VoteK, cfg.ConfidenceScale, cfg.Chunks = o.K, o.Eta, o.VoteK, o.Sigma, o.Chunks
 	return cfg, nil
 }
 

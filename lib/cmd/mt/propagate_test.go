@@ -124,13 +124,17 @@ func TestPropagateCommand(t *testing.T) {
 		{"nn duplicates", dup, dupTruth, "nn", 20, 200, ""},
 		{"spectral duplicates", dup, dupTruth, "spectral", 10, 30, ""},
 		{"spectral disconnected", tight, truth, "spectral", 4, 20, "3 connected components"},
+		{"spectral chunked", rows, truth, "spectral", 10, 30, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			o := propagateOptions{
 				Features: filepath.Join(dir, "x.npy"), Labels: filepath.Join(dir, "l.csv"), Out: filepath.Join(dir, "p.csv"),
-				Method: tc.method, K: tc.k, Eta: tc.eta, VoteK: 200, Sigma: 40,
+				Method: tc.method, K: tc.k, Eta: tc.eta, VoteK: 200, Sigma: 40, Chunks: 1,
+			}
+			if strings.HasSuffix(tc.name, "chunked") {
+				o.Chunks = 2
 			}
 			writeNPY(t, o.Features, tc.rows)
 			if err := os.WriteFile(o.Labels, []byte(labelsCSV(tc.truth, classes, 3)), 0o644); err != nil {
@@ -199,13 +203,14 @@ func TestPropagateCommandErrors(t *testing.T) {
 		{"bad method", rows, good, func(o *propagateOptions) { o.Method = "lp" }, []string{`--method "lp"`}},
 		{"missing flags", rows, good, func(o *propagateOptions) { o.Features, o.Out = "", "" }, []string{"--features is required", "--out is required"}},
 		{"missing file", rows, good, func(o *propagateOptions) { o.Features += ".gone" }, []string{"no such file"}},
+		{"zero chunks", rows, good, func(o *propagateOptions) { o.Chunks = 0 }, []string{"--chunks 0"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			o := propagateOptions{
 				Features: filepath.Join(dir, "x.npy"), Labels: filepath.Join(dir, "l.csv"), Out: filepath.Join(dir, "p.csv"),
-				Method: "spectral", K: 5, Eta: 10, VoteK: 200, Sigma: 40,
+				Method: "spectral", K: 5, Eta: 10, VoteK: 200, Sigma: 40, Chunks: 1,
 			}
 			if tc.features == nil {
 				os.WriteFile(o.Features, nil, 0o644)

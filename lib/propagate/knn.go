@@ -3,9 +3,6 @@ package propagate
 import (
 	"fmt"
 	"sync/atomic"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Graph is a k-nearest-neighbour graph by cosine similarity: row i's K neighbours are
@@ -73,8 +70,7 @@ func knn(x Matrix, k int, progress func(string, int, int)) (*Graph, error) {
 			for c0 := 0; c0 < x.N; c0 += knnColBlock {
 				c1 := min(c0+knnColBlock, x.N)
 				nc := c1 - c0
-				blas32.Implementation().Sgemm(blas.NoTrans, blas.Trans, r1-r0, nc, x.D,
-					1, x.Data[r0*x.D:], x.D, x.Data[c0*x.D:], x.D, 0, buf, nc)
+				sgemmNT(r1-r0, nc, x.D, x.Data[r0*x.D:], x.D, x.Data[c0*x.D:], x.D, buf, nc)
 				for r := r0; r < r1; r++ {
 					row := buf[(r-r0)*nc : (r-r0+1)*nc]
 					top := &tops[r-r0]

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // voteRowBlock rows are scored against all labelled rows in one BLAS call.
@@ -65,8 +62,7 @@ func Vote(x Matrix, labelled []int, labels []int32, numClasses, k int, temperatu
 			}
 			r0 := b * voteRowBlock
 			r1 := min(r0+voteRowBlock, x.N)
-			blas32.Implementation().Sgemm(blas.NoTrans, blas.Trans, r1-r0, nl, x.D,
-				1, x.Data[r0*x.D:], x.D, xl.Data, x.D, 0, buf, nl)
+			sgemmNT(r1-r0, nl, x.D, x.Data[r0*x.D:], x.D, xl.Data, x.D, buf, nl)
 			for r := r0; r < r1; r++ {
 				top.reset()
 				self := int(selfPos[r]) - 1

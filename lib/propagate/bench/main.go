@@ -90,8 +90,8 @@ func run(sizes string, dim, classes, perClass int, noise float64, seed uint64, p
 		}
 		rows = append(rows, r...)
 	}
-	fmt.Printf("\n%d CPUs (GOMAXPROCS %d), D = %d, %d classes × %d labels, noise %.2f, K = 20, η = 200, vote K = 200\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), dim, classes, perClass, noise)
+	fmt.Printf("\n%d CPUs (GOMAXPROCS %d), BLAS %s, D = %d, %d classes × %d labels, noise %.2f, K = 20, η = 200, vote K = 200\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), propagate.BLAS, dim, classes, perClass, noise)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "N\tmethod\tours s\tscipy s\tscipy/ours\tacc ours %\tacc scipy %\tagree %\t")
 	for _, r := range rows {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -149,25 +148,4 @@ func WriteNPY(w io.Writer, m propagate.Matrix) error {
 		rows[i] = m.Row(i)
 	}
 	return npy.Write(w, rows)
-}
-
-// CheckFeatures returns an error naming the first row of m that propagation cannot use: one
-// holding a NaN or an infinity, or one that is all zeros (it has no direction, so no cosine
-// similarity).
-func CheckFeatures(m propagate.Matrix) error {
-	for i := 0; i < m.N; i++ {
-		zero := true
-		for j, v := range m.Row(i) {
-			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return fmt.Errorf("row %d column %d is %v; drop or repair that row", i, j, v)
-			}
-			if v != 0 {
-				zero = false
-			}
-		}
-		if zero {
-			return fmt.Errorf("row %d is all zeros and has no direction; drop it or fix the feature extractor", i)
-		}
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package featio
 
 import (
 	"bytes"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -89,31 +88,6 @@ func TestReadNPYErrors(t *testing.T) {
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v; want it to mention %q", err, tc.want)
-			}
-		})
-	}
-}
-
-func TestCheckFeatures(t *testing.T) {
-	nan, inf := float32(math.NaN()), float32(math.Inf(-1))
-	cases := []struct {
-		name string
-		data []float32
-		want string // "" for no error
-	}{
-		{"fine", []float32{1, 0, 0, 2}, ""},
-		{"nan", []float32{1, 0, 0, nan}, "row 1 column 1 is NaN"},
-		{"inf", []float32{inf, 0, 0, 1}, "row 0 column 0 is -Inf"},
-		{"zero row", []float32{1, 1, 0, 0}, "row 1 is all zeros"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			err := CheckFeatures(propagate.Matrix{N: 2, D: 2, Data: tc.data})
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("unexpected error %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("error %v; want it to mention %q", err, tc.want)
 			}
 		})

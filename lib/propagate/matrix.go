@@ -47,14 +47,34 @@ func (m Matrix) checkFinite(name string) error {
 	return nil
 }
 
-// Normalize returns a copy of m with every row scaled to unit L2 norm, the form cosine
-// similarity needs. It returns an error naming the row when a row holds NaN or Inf or is all
-// zeros (a zero row has no direction, so no cosine similarity).
-func Normalize(m Matrix) (Matrix, error) {
+// CheckRows returns an error naming the first row of m that propagation cannot use: one
+// holding a NaN or an infinity, or one that is all zeros (it has no direction, so no cosine
+// similarity). It also checks m's shape.
+func CheckRows(m Matrix) error {
 	if err := m.check("features"); err != nil {
-		return Matrix{}, err
+		return err
 	}
-	if err := m.checkFinite("features"); err != nil {
+	for i := 0; i < m.N; i++ {
+		zero := true
+		for j, v := range m.Row(i) {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("propagate: features row %d column %d is %v; drop or repair that row before propagation", i, j, v)
+			}
+			if v != 0 {
+				zero = false
+			}
+		}
+		if zero {
+			return fmt.Errorf("propagate: features row %d is all zeros and has no direction; drop it or fix the feature extractor", i)
+		}
+	}
+	return nil
+}
+
+// Normalize returns a copy of m with every row scaled to unit L2 norm, the form cosine
+// similarity needs. It returns CheckRows' error for a row holding NaN or Inf or all zeros.
+func Normalize(m Matrix) (Matrix, error) {
+	if err := CheckRows(m); err != nil {
 		return Matrix{}, err
 	}
 	out := NewMatrix(m.N, m.D)
@@ -63,9 +83,6 @@ func Normalize(m Matrix) (Matrix, error) {
 		var ss float64
 		for _, v := range row {
 			ss += float64(v) * float64(v)
-		}
-		if ss == 0 {
-			return Matrix{}, fmt.Errorf("propagate: features row %d is all zeros and has no direction; drop it or fix the feature extractor", i)
 		}
 		if math.IsInf(ss, 0) {
 			return Matrix{}, fmt.Errorf("propagate: features row %d overflows float64 when squared; rescale the features", i)

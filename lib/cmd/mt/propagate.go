@@ -64,7 +64,7 @@ func runPropagate(o propagateOptions, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := featio.CheckFeatures(x); err != nil {
+	if err := propagate.CheckRows(x); err != nil {
 		return fmt.Errorf("%s: %w", o.Features, err)
 	}
 	fmt.Fprintf(log, "features: %s, %d rows × %d dimensions\n", o.Features, x.N, x.D)

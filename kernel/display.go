@@ -1,11 +1,11 @@
 package kernel
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 )
@@ -38,21 +38,11 @@ func ShowPlot(p *plot.Plot, wInches, hInches float64) error {
 	return nil
 }
 
-// plotPNG renders p to PNG bytes.
+// plotPNG renders p to PNG bytes of wInches × hInches.
 func plotPNG(p *plot.Plot, wInches, hInches float64) ([]byte, error) {
-	if p == nil {
-		return nil, fmt.Errorf("kernel: nil plot: build one with plot.New()")
-	}
-	if !(wInches > 0 && hInches > 0) {
-		return nil, fmt.Errorf("kernel: plot size %gx%g inches: both must be positive", wInches, hInches)
-	}
-	wt, err := p.WriterTo(vg.Length(wInches)*vg.Inch, vg.Length(hInches)*vg.Inch, "png")
+	png, err := report.PNG(p, vg.Length(wInches)*vg.Inch, vg.Length(hInches)*vg.Inch)
 	if err != nil {
-		return nil, fmt.Errorf("kernel: rendering plot: %w", err)
+		return nil, fmt.Errorf("kernel: plot of %g×%g inches: %w", wInches, hInches, err)
 	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("kernel: encoding plot as PNG: %w", err)
-	}
-	return buf.Bytes(), nil
+	return png, nil
 }

@@ -8,16 +8,16 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// PNG renders p as a PNG image of widthCm × heightCm centimetres at gonum/plot's raster
-// resolution (96 dots per inch).
-func PNG(p *plot.Plot, widthCm, heightCm float64) ([]byte, error) {
+// PNG renders p as a PNG image of width × height (vg lengths, e.g. 15*vg.Centimeter) at
+// gonum/plot's raster resolution (96 dots per inch).
+func PNG(p *plot.Plot, width, height vg.Length) ([]byte, error) {
 	if p == nil {
-		return nil, fmt.Errorf("report: PNG of a nil plot")
+		return nil, fmt.Errorf("report: PNG of a nil plot; build one with plot.New()")
 	}
-	if !(widthCm > 0) || !(heightCm > 0) {
-		return nil, fmt.Errorf("report: PNG size %v×%v cm must be positive", widthCm, heightCm)
+	if !(width > 0) || !(height > 0) {
+		return nil, fmt.Errorf("report: PNG size %.3g×%.3g cm must be positive", width/vg.Centimeter, height/vg.Centimeter)
 	}
-	w, err := p.WriterTo(vg.Length(widthCm)*vg.Centimeter, vg.Length(heightCm)*vg.Centimeter, "png")
+	w, err := p.WriterTo(width, height, "png")
 	if err != nil {
 		return nil, fmt.Errorf("report: rendering PNG: %w", err)
 	}

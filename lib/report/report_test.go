@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/vg"
 )
 
 func TestCurvePoints(t *testing.T) {
@@ -82,7 +84,7 @@ func TestPNG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := PNG(p, 15, 10)
+	data, err := PNG(p, 15*vg.Centimeter, 10*vg.Centimeter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func TestPNG(t *testing.T) {
 	if abs(b.Dx()-wantW) > 1 || abs(b.Dy()-wantH) > 1 {
 		t.Errorf("image is %d×%d pixels, want about %d×%d", b.Dx(), b.Dy(), wantW, wantH)
 	}
-	if _, err := PNG(p, 0, 10); err == nil {
+	if _, err := PNG(p, 0, 10*vg.Centimeter); err == nil {
 		t.Error("PNG of zero width: no error")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 )
 
 // The paper's numbers nearest to the quickstart, for orientation only: CIFAR-10 with 100
@@ -146,7 +147,7 @@ func (r *QuickstartResult) Publish(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	png, err := report.PNG(fig, 15, 10)
+	png, err := report.PNG(fig, 15*vg.Centimeter, 10*vg.Centimeter)
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package propagate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -150,15 +151,7 @@ func SmallestEigen(w *Sparse, eta int, opt EigenOptions) ([]float64, *mat.Dense,
 		}
 	}
 	// Stable: the null pairs come first among equal values, then by component.
-	slices.SortStableFunc(pairs, func(a, b pair) int {
-		switch {
-		case a.value < b.value:
-			return -1
-		case a.value > b.value:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(pairs, func(a, b pair) int { return cmp.Compare(a.value, b.value) })
 	values := make([]float64, eta)
 	vectors := mat.NewDense(w.N, eta, nil)
 	for t, p := range pairs[:eta] {

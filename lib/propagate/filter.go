@@ -1,6 +1,7 @@
 package propagate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -152,15 +153,7 @@ func checkedPairs(apply symOp, vecs [][]float64, tol float64) ([]float64, [][]fl
 	if worst > 10*tol {
 		return nil, nil, fmt.Errorf("propagate: Lanczos eigenpairs have residual %g, above the tolerance %g; tighten EigenOptions.Tol or use the dense solver", worst, tol)
 	}
-	slices.SortStableFunc(pairs, func(p, q pair) int {
-		switch {
-		case p.value < q.value:
-			return -1
-		case p.value > q.value:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(pairs, func(p, q pair) int { return cmp.Compare(p.value, q.value) })
 	values := make([]float64, len(pairs))
 	out := make([][]float64, len(pairs))
 	for t, p := range pairs {

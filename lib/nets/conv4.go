@@ -37,7 +37,16 @@ func Conv4(ctx *context.Context, images *graph.Node) *graph.Node {
 // Embed returns the metric's embedding of images: backbone, a linear layer to
 // ParamEmbeddingDim, and L2 normalisation, so a dot product is the cosine similarity (§3.1).
 func Embed(ctx *context.Context, images *graph.Node) *graph.Node {
-	features := Conv4(ctx.In("backbone"), images)
+	return embeddingHead(ctx, Conv4(ctx.In("backbone"), images))
+}
+
+// EmbedWRN is Embed with the WideResNet (WRN) for backbone.
+func EmbedWRN(ctx *context.Context, images *graph.Node) *graph.Node {
+	return embeddingHead(ctx, WRN(ctx.In("backbone"), images))
+}
+
+// embeddingHead maps backbone features to the L2-normalised ParamEmbeddingDim embedding.
+func embeddingHead(ctx *context.Context, features *graph.Node) *graph.Node {
 	dim := context.GetParamOr(ctx, ParamEmbeddingDim, DefaultEmbeddingDim)
 	z := layers.Dense(ctx.In("embedding"), features, true, dim)
 	return graph.L2Normalize(z, -1)

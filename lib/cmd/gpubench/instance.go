@@ -9,7 +9,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
@@ -25,15 +24,6 @@ const (
 	bankMomentum   = 0.5
 	bankSeed       = 1
 )
-
-// embedWRN is nets.Embed with the WideResNet for backbone: WRN features, a linear layer to
-// nets.ParamEmbeddingDim, L2 normalisation (§3.1).
-func embedWRN(ctx *context.Context, images *graph.Node) *graph.Node {
-	features := nets.WRN(ctx.In("backbone"), images)
-	dim := context.GetParamOr(ctx, nets.ParamEmbeddingDim, nets.DefaultEmbeddingDim)
-	z := layers.Dense(ctx.In("embedding"), features, true, dim)
-	return graph.L2Normalize(z, -1)
-}
 
 // instanceTrainer returns the trainer of one instance-discrimination step, wired as
 // metric.TrainInstance wires the NCE objective (memory bank, Z estimated on the first step,

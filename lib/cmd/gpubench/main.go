@@ -138,7 +138,7 @@ func run(task, net string, batch, steps, warmup int, conv, bn string) (res Resul
 		ctx.SetParam(nets.ParamWRNDepth, depth)
 		ctx.SetParam(nets.ParamWRNWidth, width)
 		classify = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.ClassifyWRN(ctx, x, numClasses) }
-		embed = embedWRN
+		embed = nets.EmbedWRN
 	default:
 		return res, fmt.Errorf("-net %q: want conv-4 or wrn-D-K (e.g. wrn-28-2)", net)
 	}

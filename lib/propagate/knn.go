@@ -2,6 +2,7 @@ package propagate
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 )
 
@@ -37,6 +38,11 @@ const (
 // when k < 2, k ≥ N, or x has a NaN or infinite value.
 func KNN(x Matrix, k int) (*Graph, error) { return knn(x, k, nil) }
 
+// knn computes only the tiles on and above the diagonal of X·Xᵀ, half the products: a tile's
+// similarity s_ij is offered to row i's top-k and to row j's. Each worker keeps its own top-k
+// lists for all rows, since any worker may offer to any row, and the lists are merged at the
+// end; the top k−1 of the union under the (similarity, index) order is the same whichever
+// worker saw which pair.
 func knn(x Matrix, k int, progress func(string, int, int)) (*Graph, error) {
 	if err := x.check("features"); err != nil {
 		return nil, err
@@ -47,48 +53,75 @@ func knn(x Matrix, k int, progress func(string, int, int)) (*Graph, error) {
 	if err := x.checkFinite("features"); err != nil {
 		return nil, err
 	}
-	g := &Graph{N: x.N, K: k, Index: make([]int32, x.N*k), Sim: make([]float32, x.N*k)}
-	nBlocks := (x.N + knnRowBlock - 1) / knnRowBlock
-	rep := newReporter(progress, "knn", x.N, 200)
-	var next, done atomic.Int64
-	parallelRange(workers(), func(_, _ int) {
-		buf := make([]float32, knnRowBlock*min(knnColBlock, x.N))
-		tops := make([]topK, knnRowBlock)
-		for t := range tops {
-			tops[t] = newTopK(k - 1)
-		}
-		for {
-			b := int(next.Add(1) - 1)
-			if b >= nBlocks {
-				return
-			}
-			r0 := b * knnRowBlock
-			r1 := min(r0+knnRowBlock, x.N)
-			for t := range tops[:r1-r0] {
-				tops[t].reset()
-			}
-			for c0 := 0; c0 < x.N; c0 += knnColBlock {
-				c1 := min(c0+knnColBlock, x.N)
-				nc := c1 - c0
-				sgemmNT(r1-r0, nc, x.D, x.Data[r0*x.D:], x.D, x.Data[c0*x.D:], x.D, buf, nc)
-				for r := r0; r < r1; r++ {
-					row := buf[(r-r0)*nc : (r-r0+1)*nc]
-					top := &tops[r-r0]
-					for j, s := range row {
-						if c0+j != r {
-							top.push(s, int32(c0+j))
+	n := x.N
+	nBlocks := (n + knnRowBlock - 1) / knnRowBlock
+	// Work per row block shrinks with its index, so progress counts pairs, scaled to rows.
+	totalPairs := int64(n) * int64(n+1) / 2
+	rep := newReporter(progress, "knn", n, 200)
+	nw := workers()
+	tops := make([][]topK, nw)
+	var next, donePairs atomic.Int64
+	parallelRange(nw, func(lo, hi int) {
+		for wk := lo; wk < hi; wk++ {
+			tops[wk] = newTopKs(n, k-1)
+			buf := make([]float32, knnRowBlock*min(knnColBlock, n))
+			floors := make([]float32, knnColBlock)
+			mine := tops[wk]
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= nBlocks {
+					break
+				}
+				r0 := b * knnRowBlock
+				r1 := min(r0+knnRowBlock, n)
+				for c0 := r0; c0 < n; c0 += knnColBlock {
+					c1 := min(c0+knnColBlock, n)
+					nc := c1 - c0
+					sgemmNT(r1-r0, nc, x.D, x.Data[r0*x.D:], x.D, x.Data[c0*x.D:], x.D, buf, nc)
+					for j := range nc {
+						floors[j] = mine[c0+j].floor()
+					}
+					for r := r0; r < r1; r++ {
+						row := buf[(r-r0)*nc : (r-r0+1)*nc]
+						top := &mine[r]
+						// Most similarities fall below both k-th bests: skip them without a call.
+						floor := top.floor()
+						for j, s := range row {
+							c := c0 + j
+							if c <= r {
+								continue // the diagonal tile holds both (r, c) and (c, r)
+							}
+							if s >= floor {
+								top.push(s, int32(c))
+								floor = top.floor()
+							}
+							if s >= floors[j] {
+								mine[c].push(s, int32(r))
+								floors[j] = mine[c].floor()
+							}
 						}
 					}
 				}
+				pairs := int64(r1-r0) * int64(2*n-r0-r1+1) / 2
+				rep.report(int(int64(n) * donePairs.Add(pairs) / totalPairs))
 			}
-			for r := r0; r < r1; r++ {
-				idx, sim := g.Neighbours(r)
-				idx[0] = int32(r)
-				sim[0] = dot32(x.Row(r), x.Row(r))
-				copy(idx[1:], tops[r-r0].idx)
-				copy(sim[1:], tops[r-r0].sim)
+		}
+	})
+	g := &Graph{N: n, K: k, Index: make([]int32, n*k), Sim: make([]float32, n*k)}
+	parallelRange(n, func(lo, hi int) {
+		merged := newTopK(k - 1)
+		for r := lo; r < hi; r++ {
+			merged.reset()
+			for _, t := range tops {
+				for q, s := range t[r].sim {
+					merged.push(s, t[r].idx[q])
+				}
 			}
-			rep.report(int(done.Add(int64(r1 - r0))))
+			idx, sim := g.Neighbours(r)
+			idx[0] = int32(r)
+			sim[0] = dot32(x.Row(r), x.Row(r))
+			copy(idx[1:], merged.idx)
+			copy(sim[1:], merged.sim)
 		}
 	})
 	return g, nil
@@ -106,7 +139,25 @@ func newTopK(n int) topK {
 	return topK{n: n, sim: make([]float32, 0, n), idx: make([]int32, 0, n)}
 }
 
+// newTopKs returns count empty lists of capacity n sharing two backing arrays.
+func newTopKs(count, n int) []topK {
+	sim, idx := make([]float32, count*n), make([]int32, count*n)
+	out := make([]topK, count)
+	for i := range out {
+		out[i] = topK{n: n, sim: sim[i*n : i*n : (i+1)*n], idx: idx[i*n : i*n : (i+1)*n]}
+	}
+	return out
+}
+
 func (t *topK) reset() { t.sim, t.idx = t.sim[:0], t.idx[:0] }
+
+// floor returns the least similarity that can still enter: the k-th best once full.
+func (t *topK) floor() float32 {
+	if len(t.sim) < t.n {
+		return float32(math.Inf(-1))
+	}
+	return t.sim[t.n-1]
+}
 
 // better reports whether (s, i) ranks before (s2, i2).
 func better(s float32, i int32, s2 float32, i2 int32) bool {

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -69,8 +68,13 @@ func krylovSchur(n int, apply symOp, deflate [][]float64, nev, ncv int, start []
 	k := 0
 	var eig mat.EigenSym
 	var S mat.Dense
+	// Convergence is checked at the end of each cycle and, late in a cycle, every
+	// checkEvery steps, so a cycle that has already found every pair stops early.
+	checkFrom := nev + (ncv-nev)/2
+	const checkEvery = 20
 	for restart := 0; ; restart++ {
 		var beta float64
+		m := ncv
 		for j := k; j < ncv; j++ {
 			apply(w, row(j))
 			anorm := norm2(w)
@@ -95,29 +99,31 @@ func krylovSchur(n int, apply symOp, deflate [][]float64, nev, ncv int, start []
 			if !last {
 				H[(j+1)*ncv+j], H[j*ncv+j+1] = beta, beta
 			}
-		}
-		if !eig.Factorize(mat.NewSymDense(ncv, append([]float64(nil), H...)), true) {
-			return nil, fmt.Errorf("propagate: eigen decomposition of the %d×%d Lanczos matrix failed", ncv, ncv)
-		}
-		theta := eig.Values(nil)
-		eig.VectorsTo(&S)
-		conv := 0
-		for i := 0; i < nev; i++ {
-			if math.Abs(beta*S.At(ncv-1, i)) <= tol(theta[i]) {
-				conv++
+			if j+1 >= checkFrom && j+1 < ncv && (j+1-checkFrom)%checkEvery == 0 {
+				if ok, err := ritz(&eig, &S, H, ncv, j+1); err != nil {
+					return nil, err
+				} else if ok && converged(&S, eig.Values(nil), beta, nev, tol) == nev {
+					m = j + 1
+					break
+				}
 			}
 		}
+		if ok, err := ritz(&eig, &S, H, ncv, m); !ok {
+			return nil, err
+		}
+		theta := eig.Values(nil)
+		conv := converged(&S, theta, beta, nev, tol)
 		if progress != nil {
 			progress(conv, nev)
 		}
-		done := conv == nev || beta == 0 || ncv == nEff
+		done := conv == nev || beta == 0 || m == nEff
 		if done || restart >= maxRestarts {
-			res := &ksResult{theta: theta, resid: make([]float64, ncv), vecs: ritzVectors(&S, V[:ncv*n], n, nev), converged: done}
+			res := &ksResult{theta: theta, resid: make([]float64, m), vecs: ritzVectors(&S, V[:m*n], n, nev), converged: done}
 			for i := range res.resid {
-				res.resid[i] = math.Abs(beta * S.At(ncv-1, i))
+				res.resid[i] = math.Abs(beta * S.At(m-1, i))
 			}
 			if restart == 0 {
-				res.weights = make([]float64, ncv)
+				res.weights = make([]float64, m)
 				for i := range res.weights {
 					res.weights[i] = S.At(0, i) * S.At(0, i)
 				}
@@ -141,6 +147,33 @@ func krylovSchur(n int, apply symOp, deflate [][]float64, nev, ncv int, start []
 	}
 }
 
+// ritz factorises the leading m×m block of the projected matrix H (stride ncv) into eig and
+// its eigenvectors S.
+func ritz(eig *mat.EigenSym, S *mat.Dense, H []float64, ncv, m int) (bool, error) {
+	sub := make([]float64, m*m)
+	for a := 0; a < m; a++ {
+		copy(sub[a*m:(a+1)*m], H[a*ncv:a*ncv+m])
+	}
+	if !eig.Factorize(mat.NewSymDense(m, sub), true) {
+		return false, fmt.Errorf("propagate: eigen decomposition of the %d×%d Lanczos matrix failed", m, m)
+	}
+	S.Reset()
+	eig.VectorsTo(S)
+	return true, nil
+}
+
+// converged counts the first nev Ritz pairs whose residual |β·s_{m,i}| is within tol.
+func converged(S *mat.Dense, theta []float64, beta float64, nev int, tol func(float64) float64) int {
+	m, _ := S.Dims()
+	conv := 0
+	for i := 0; i < nev; i++ {
+		if math.Abs(beta*S.At(m-1, i)) <= tol(theta[i]) {
+			conv++
+		}
+	}
+	return conv
+}
+
 type ksResult struct {
 	theta, resid []float64
 	vecs         [][]float64
@@ -156,7 +189,17 @@ func ritzVectors(S *mat.Dense, V []float64, n, cnt int) [][]float64 {
 	raw := S.RawMatrix()
 	m := len(V) / n
 	out := make([]float64, cnt*n)
-	blas64.Implementation().Dgemm(blas.Trans, blas.NoTrans, cnt, n, m, 1, raw.Data, raw.Stride, V, n, 0, out, n)
+	// Column slabs of V and out, one per worker: the BLAS call itself runs on one core.
+	chunks := workers()
+	size := (n + chunks - 1) / chunks
+	parallelRange(chunks, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			c0, c1 := c*size, min((c+1)*size, n)
+			if c0 < c1 {
+				dblas().Dgemm(blas.Trans, blas.NoTrans, cnt, c1-c0, m, 1, raw.Data, raw.Stride, V[c0:], n, 0, out[c0:], n)
+			}
+		}
+	})
 	rows := make([][]float64, cnt)
 	for i := range rows {
 		rows[i] = out[i*n : (i+1)*n]
@@ -164,7 +207,7 @@ func ritzVectors(S *mat.Dense, V []float64, n, cnt int) [][]float64 {
 	return rows
 }
 
-func norm2(x []float64) float64 { return blas64.Implementation().Dnrm2(len(x), x, 1) }
+func norm2(x []float64) float64 { return dblas().Dnrm2(len(x), x, 1) }
 
 // gramSchmidt orthogonalises vectors against a row-major basis, splitting the columns over
 // the cores.
@@ -173,6 +216,10 @@ type gramSchmidt struct {
 	h, g    []float64
 	partial [][]float64
 }
+
+// gsSlab is the column width whose slice of the basis (m×gsSlab float64, under 1 MiB at m =
+// 420) stays in cache between the two products that touch it.
+const gsSlab = 256
 
 func newGramSchmidt(n, maxBasis int) *gramSchmidt {
 	gs := &gramSchmidt{n: n, h: make([]float64, maxBasis), g: make([]float64, maxBasis)}
@@ -184,46 +231,86 @@ func newGramSchmidt(n, maxBasis int) *gramSchmidt {
 }
 
 // orthogonalize removes from w its components along the deflation vectors and the rows of
-// basis, twice, and returns the summed coefficients along the basis rows.
+// basis and returns the summed coefficients along the basis rows.
+//
+// The basis is the largest array the eigensolver touches, and reading it from memory is what
+// the reorthogonalisation costs, so the sweeps over it are few. In Lanczos, w = A·v_j is
+// mostly along v_j and v_{j−1}; those two components go first (cheap, two vectors). One
+// classical Gram–Schmidt pass over the whole basis follows, and a second one only when the
+// first cancelled much of w, ‖w′‖ < ‖w‖/√2 (the Daniel–Gragg–Kaufman–Stewart criterion,
+// "twice is enough"). The first pass's update of a slab of columns, w_s −= V_sᵀ·h, is
+// followed at once by the product V_s·w_s the second pass would need, on the same slab while
+// it is in cache: two sweeps over the basis when one pass suffices, three when it does not.
 func (gs *gramSchmidt) orthogonalize(w, basis []float64, deflate [][]float64) []float64 {
 	n := gs.n
 	m := len(basis) / n
 	h := gs.h[:m]
 	clear(h)
-	impl := blas64.Implementation()
-	for pass := 0; pass < 2; pass++ {
-		for _, d := range deflate {
-			impl.Daxpy(n, -impl.Ddot(n, d, 1, w, 1), d, 1, w, 1)
+	impl := dblas()
+	deflateOnce(w, deflate)
+	for i := max(0, m-2); i < m; i++ {
+		v := basis[i*n : (i+1)*n]
+		c := impl.Ddot(n, v, 1, w, 1)
+		impl.Daxpy(n, -c, v, 1, w, 1)
+		h[i] += c
+	}
+	if m == 0 {
+		return h
+	}
+	before := norm2(w)
+	chunks := min(workers(), max(1, n*m/50000))
+	size := (n + chunks - 1) / chunks
+	// sum adds the per-chunk partial products into dst.
+	sum := func(dst []float64) {
+		copy(dst, gs.partial[0][:m])
+		for c := 1; c < chunks; c++ {
+			impl.Daxpy(m, 1, gs.partial[c][:m], 1, dst, 1)
 		}
-		if m == 0 {
-			continue
+	}
+	g := gs.g[:m]
+	// Sweep 1: g = V·w.
+	parallelRange(chunks, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			c0, c1 := c*size, min((c+1)*size, n)
+			impl.Dgemv(blas.NoTrans, m, c1-c0, 1, basis[c0:], n, w[c0:c1], 1, 0, gs.partial[c][:m], 1)
 		}
-		g := gs.g[:m]
-		chunks := min(workers(), max(1, n*m/50000))
-		size := (n + chunks - 1) / chunks
-		if chunks == 1 {
-			impl.Dgemv(blas.NoTrans, m, n, 1, basis, n, w, 1, 0, g, 1)
-		} else {
-			parallelRange(chunks, func(lo, hi int) {
-				for c := lo; c < hi; c++ {
-					c0, c1 := c*size, min((c+1)*size, n)
-					impl.Dgemv(blas.NoTrans, m, c1-c0, 1, basis[c0:], n, w[c0:c1], 1, 0, gs.partial[c][:m], 1)
-				}
-			})
-			copy(g, gs.partial[0][:m])
-			for c := 1; c < chunks; c++ {
-				impl.Daxpy(m, 1, gs.partial[c][:m], 1, g, 1)
+	})
+	sum(g)
+	impl.Daxpy(m, 1, g, 1, h, 1)
+	// Sweep 2, slab by slab: w −= Vᵀ·g, then g = V·w for a second pass.
+	parallelRange(chunks, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			c0, c1 := c*size, min((c+1)*size, n)
+			part := gs.partial[c][:m]
+			clear(part)
+			for s0 := c0; s0 < c1; s0 += gsSlab {
+				s1 := min(s0+gsSlab, c1)
+				impl.Dgemv(blas.Trans, m, s1-s0, -1, basis[s0:], n, g, 1, 1, w[s0:s1], 1)
+				impl.Dgemv(blas.NoTrans, m, s1-s0, 1, basis[s0:], n, w[s0:s1], 1, 1, part, 1)
 			}
 		}
+	})
+	if norm2(w) < before/math.Sqrt2 {
+		sum(g)
+		impl.Daxpy(m, 1, g, 1, h, 1)
+		// Sweep 3: w −= Vᵀ·g.
 		parallelRange(chunks, func(lo, hi int) {
 			for c := lo; c < hi; c++ {
 				c0, c1 := c*size, min((c+1)*size, n)
 				impl.Dgemv(blas.Trans, m, c1-c0, -1, basis[c0:], n, g, 1, 1, w[c0:c1], 1)
 			}
 		})
-		impl.Daxpy(m, 1, g, 1, h, 1)
 	}
+	deflateOnce(w, deflate)
 	return h
+}
+
+// deflateOnce removes from w its components along the orthonormal vectors deflate.
+func deflateOnce(w []float64, deflate [][]float64) {
+	impl := dblas()
+	for _, d := range deflate {
+		impl.Daxpy(len(w), -impl.Ddot(len(w), d, 1, w, 1), d, 1, w, 1)
+	}
 }
 
 // randomOrthogonal fills dst with a unit random vector orthogonal to basis and deflate. It

@@ -11,6 +11,13 @@
 // labels; file reading and, for Python, interpreter start-up are outside. Accuracy is over
 // the unlabelled rows; "agree" is the fraction of rows where both give the same label.
 //
+// With -chunks C it also times spectral propagation in C chunks (the paper's mode for
+// ImageNet), ours only; above -spectral-max, spectral runs in chunks only. Sizes above
+// -scipy-max run ours only: the scipy pipeline's brute-force
+// kNN and eigsh grow too slow to wait for. Peak memory is the resident set size's high-water
+// mark (getrusage): for ours the benchmark process's so far, which includes the generated
+// features, with sizes run in ascending order; for scipy that of its process.
+//
 // It is a measurement, not a test: it is not part of "go test" or "make test".
 package main
 
@@ -24,8 +31,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -43,8 +52,13 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python interpreter with numpy and scipy")
 	script := flag.String("script", defaultScript(), "the scipy pipeline")
 	keep := flag.Bool("keep", false, "keep the temporary directory with the generated files")
+	chunks := flag.Int("chunks", 0, "also time spectral propagation in this many chunks (ours only); 0 skips it")
+	scipyMax := flag.Int("scipy-max", 50000, "largest size at which the scipy pipeline runs too")
+	spectralMax := flag.Int("spectral-max", 250000, "largest size at which spectral propagation runs without chunks")
 	flag.Parse()
-	if err := run(*sizes, *dim, *classes, *perClass, *noise, *seed, *python, *script, *keep); err != nil {
+	o := options{dim: *dim, classes: *classes, perClass: *perClass, noise: *noise, seed: *seed,
+		python: *python, script: *script, keep: *keep, chunks: *chunks, scipyMax: *scipyMax, spectralMax: *spectralMax}
+	if err := run(*sizes, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -59,28 +73,45 @@ func defaultScript() string {
 	return filepath.Join(filepath.Dir(file), "scipy_pipeline.py")
 }
 
-// row is one line of the result table.
+// options are the command's flags.
+type options struct {
+	dim, classes, perClass int
+	noise                  float64
+	seed                   uint64
+	python, script         string
+	keep                   bool
+	chunks, scipyMax       int
+	spectralMax            int
+}
+
+// row is one line of the result table; scipy fields are zero where scipy did not run.
 type row struct {
 	n                 int
 	method            string
 	ours, scipy       float64 // seconds
 	accOurs, accScipy float64
 	agree             float64
+	rssOurs, rssScipy int64 // peak resident set, bytes
 }
 
-func run(sizes string, dim, classes, perClass int, noise float64, seed uint64, python, script string, keep bool) error {
-	var rows []row
+func run(sizes string, o options) error {
+	var ns []int
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= classes*perClass {
-			return fmt.Errorf("-n: %q is not a row count above the %d labelled rows", s, classes*perClass)
+		if err != nil || n <= o.classes*o.perClass {
+			return fmt.Errorf("-n: %q is not a row count above the %d labelled rows", s, o.classes*o.perClass)
 		}
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	var rows []row
+	for _, n := range ns {
 		dir, err := os.MkdirTemp("", fmt.Sprintf("propagate-bench-%d-", n))
 		if err != nil {
 			return err
 		}
-		r, err := benchSize(dir, n, dim, classes, perClass, noise, seed, python, script)
-		if keep {
+		r, err := benchSize(dir, n, o)
+		if o.keep {
 			fmt.Fprintln(os.Stderr, "kept", dir)
 		} else {
 			os.RemoveAll(dir)
@@ -91,20 +122,35 @@ func run(sizes string, dim, classes, perClass int, noise float64, seed uint64, p
 		rows = append(rows, r...)
 	}
 	fmt.Printf("\n%d CPUs (GOMAXPROCS %d), BLAS %s, D = %d, %d classes × %d labels, noise %.2f, K = 20, η = 200, vote K = 200\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), propagate.BLAS, dim, classes, perClass, noise)
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), propagate.BLAS, o.dim, o.classes, o.perClass, o.noise)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "N\tmethod\tours s\tscipy s\tscipy/ours\tacc ours %\tacc scipy %\tagree %\t")
+	fmt.Fprintln(tw, "N\tmethod\tours s\tscipy s\tscipy/ours\tacc ours %\tacc scipy %\tagree %\tpeak MiB ours\tpeak MiB scipy\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n",
-			r.n, r.method, r.ours, r.scipy, r.scipy/r.ours, 100*r.accOurs, 100*r.accScipy, 100*r.agree)
+		if r.scipy == 0 {
+			fmt.Fprintf(tw, "%d\t%s\t%.2f\t—\t—\t%.2f\t—\t—\t%d\t—\t\n", r.n, r.method, r.ours, 100*r.accOurs, r.rssOurs>>20)
+			continue
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\t\n",
+			r.n, r.method, r.ours, r.scipy, r.scipy/r.ours, 100*r.accOurs, 100*r.accScipy, 100*r.agree, r.rssOurs>>20, r.rssScipy>>20)
 	}
 	return tw.Flush()
 }
 
+// peakRSS returns the high-water mark of the resident set of this process (who =
+// RUSAGE_SELF) in bytes; Linux reports it in KiB.
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss << 10
+}
+
 // benchSize generates one data set in dir and measures both implementations on it.
-func benchSize(dir string, n, dim, classes, perClass int, noise float64, seed uint64, python, script string) ([]row, error) {
-	x, truth := propagate.Clustered(n, dim, classes, noise, seed)
-	lab := firstPerClass(truth, classes, perClass)
+func benchSize(dir string, n int, o options) ([]row, error) {
+	classes := o.classes
+	x, truth := propagate.Clustered(n, o.dim, classes, o.noise, o.seed)
+	lab := firstPerClass(truth, classes, o.perClass)
 	all := featio.Labels{Index: make([]int, n), Class: truth}
 	for i := range all.Index {
 		all.Index[i] = i
@@ -125,35 +171,60 @@ func benchSize(dir string, n, dim, classes, perClass int, noise float64, seed ui
 	}
 	ours := map[string][]int32{}
 	var rows []row
-	for _, m := range []propagate.Method{propagate.NearestNeighbour, propagate.Spectral} {
-		fmt.Fprintf(os.Stderr, "N = %d, %s: ours ... ", n, m)
+	type variant struct {
+		name   string
+		method propagate.Method
+		chunks int
+	}
+	variants := []variant{{string(propagate.NearestNeighbour), propagate.NearestNeighbour, 0}}
+	if n <= o.spectralMax {
+		variants = append(variants, variant{string(propagate.Spectral), propagate.Spectral, 0})
+	}
+	if o.chunks > 1 {
+		variants = append(variants, variant{fmt.Sprintf("spectral, %d chunks", o.chunks), propagate.Spectral, o.chunks})
+	}
+	for _, v := range variants {
+		fmt.Fprintf(os.Stderr, "N = %d, %s: ours ... ", n, v.name)
+		cfg := propagate.DefaultConfig(v.method)
+		cfg.Chunks = v.chunks
 		start := time.Now()
-		res, err := propagate.Run(x, lab.Index, lab.Class, classes, propagate.DefaultConfig(m), nil)
+		res, err := propagate.Run(x, lab.Index, lab.Class, classes, cfg, nil)
 		if err != nil {
 			return nil, err
 		}
 		secs := time.Since(start).Seconds()
 		fmt.Fprintf(os.Stderr, "%.2f s", secs)
-		if m == propagate.Spectral {
+		if v.method == propagate.Spectral {
 			fmt.Fprintf(os.Stderr, ", %d connected components", res.Components)
 		}
 		fmt.Fprintln(os.Stderr)
-		ours[string(m)] = res.Labels
-		rows = append(rows, row{n: n, method: string(m), ours: secs, accOurs: accuracy(res.Labels, truth, labelled)})
+		ours[v.name] = res.Labels
+		rows = append(rows, row{n: n, method: v.name, ours: secs, accOurs: accuracy(res.Labels, truth, labelled), rssOurs: peakRSS()})
+	}
+	if n > o.scipyMax {
+		return rows, nil
 	}
 	fmt.Fprintf(os.Stderr, "N = %d: scipy pipeline ...\n", n)
-	cmd := exec.Command(python, script, "--dir", dir, "--methods", "nn,spectral")
+	cmd := exec.Command(o.python, o.script, "--dir", dir, "--methods", "nn,spectral")
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", python, script, err)
+		return nil, fmt.Errorf("%s %s: %w", o.python, o.script, err)
+	}
+	var rssScipy int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rssScipy = ru.Maxrss << 10
 	}
 	var timings map[string]float64
 	if err := json.Unmarshal(stdout.Bytes(), &timings); err != nil {
-		return nil, fmt.Errorf("%s printed %q, not a JSON map of seconds: %w", script, stdout.String(), err)
+		return nil, fmt.Errorf("%s printed %q, not a JSON map of seconds: %w", o.script, stdout.String(), err)
 	}
 	for t := range rows {
 		r := &rows[t]
+		if _, ok := timings[r.method]; !ok {
+			continue // a variant scipy does not run
+		}
+		r.rssScipy = rssScipy
 		pred, err := featio.ReadLabelsCSVFile(filepath.Join(dir, "pred_"+r.method+".csv"))
 		if err != nil {
 			return nil, err

@@ -17,7 +17,9 @@ NB_OUT ?= build/notebooks
 NOTEBOOK_PORT ?= 8888
 
 APT_PACKAGES := jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclient \
-	python3-ipykernel dataset-fashion-mnist
+	python3-ipykernel dataset-fashion-mnist libopenblas-dev
+# OpenBLAS (cgo, -tags openblas) for the propagation's matrix products, when its header is installed.
+OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/include/cblas.h),-tags openblas)
 # GoNB and the two tools it runs, at the versions go.mod pins.
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -47,19 +49,21 @@ setup: ## install Jupyter (apt), build bin/gonb, bin/goimports, bin/gopls, insta
 	link fashion-mnist /usr/share/datasets/fashion-mnist; \
 	link cifar10-jpeg "$$(realpath -m $(CURDIR)/../shared/data/cifar10-jpeg)"
 
-build: ## go build ./...
+build: ## go build ./..., and bin/mt (on OpenBLAS when installed)
 	$(GO) build ./...
+	$(GO) build $(OPENBLAS_TAGS) -o $(BIN)/mt ./lib/cmd/mt
 
 test: test-go test-notebooks ## go vet, gofmt check, go test, then every notebook headless at MT_SCALE=smoke
 
 test-go test-notebooks: export GOMLX_NO_AUTO_INSTALL ?= 1
 test-go test-notebooks: export GOMLX_BACKEND ?= go
 
-test-go: ## go vet ./..., gofmt check, go test ./...
+test-go: ## go vet ./..., gofmt check, go test ./... (and lib/propagate again on OpenBLAS when installed)
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:" $$unformatted >&2; exit 1; fi
 	$(GO) test ./...
+	$(if $(OPENBLAS_TAGS),$(GO) vet $(OPENBLAS_TAGS) ./lib/propagate && $(GO) test $(OPENBLAS_TAGS) ./lib/propagate)
 
 test-notebooks: ## execute notebooks/*.ipynb headless with the GoNB kernel (MT_SCALE=smoke) and check their outputs
 ifeq ($(NOTEBOOKS),)
@@ -76,7 +80,7 @@ notebook: ## start Jupyter on 127.0.0.1 (port NOTEBOOK_PORT=8888) with notebooks
 
 quickstart: export GOMLX_NO_AUTO_INSTALL ?= 1
 quickstart: ## run the quickstart headless at MT_SCALE (default small) and publish it to figures/
-	$(GO) run ./lib/cmd/mt quickstart -scale $${MT_SCALE:-small} -publish figures
+	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt quickstart -scale $${MT_SCALE:-small} -publish figures
 
 gpu-bench: ## on a machine with an NVIDIA GPU: build bin/gpubench (cgo) and compare GoMLX XLA/CUDA with PyTorch throughput (results in build/gpu; see lib/gpu/run.sh)
 	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o $(BIN)/gpubench ./lib/cmd/gpubench
@@ -92,4 +96,4 @@ BENCH_N ?= 10000,50000
 BENCH_CHUNKS ?= 10
 bench-propagate: ## time propagation (ours vs numpy/scipy) on clustered 128-d features, N = BENCH_N; needs python3-scipy; uses OpenBLAS when libopenblas-dev is installed
 	@/usr/bin/python3 -c 'import numpy, scipy' 2>/dev/null || { echo "bench-propagate needs Debian's python3-scipy: sudo apt-get install python3-scipy" >&2; exit 1; }
-	$(GO) run $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/include/cblas.h),-tags openblas) ./lib/propagate/bench -n $(BENCH_N) -chunks $(BENCH_CHUNKS)
+	$(GO) run $(OPENBLAS_TAGS) ./lib/propagate/bench -n $(BENCH_N) -chunks $(BENCH_CHUNKS)

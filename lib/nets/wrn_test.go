@@ -213,3 +213,23 @@ func BenchmarkWRNTrainStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(8*b.N)/b.Elapsed().Seconds(), "img/s")
 }
+
+// Conv-4 with 64 channels, the few-shot backbone, has the published ≈113k parameters: four
+// blocks of a 3×3 convolution (with Conv2D's bias) and a batch norm (scale and offset),
+// 3·64·9+64 + 2·64 + 3·(64·64·9+64 + 2·64) = 113,088. The count does not depend on the image
+// size, the classifier's would, so only the backbone is counted, on one 84×84 image; only the
+// graph is built.
+func TestConv4ParameterCount(t *testing.T) {
+	const want, published = 113_088, 113e3
+	backend := wrnBackend(t)
+	ctx := context.New()
+	ctx.SetParam(ParamChannels, 64)
+	g := graph.NewGraph(backend, "conv4_params")
+	x := graph.Parameter(g, "images", shapes.Make(dtypes.Float32, 1, 84, 84, 3))
+	Conv4(ctx, x).AssertDims(1, 6*6*64)
+	g.Finalize()
+	got := trainableParams(ctx)
+	if got != want || math.Abs(float64(got)-published)/published > 0.01 {
+		t.Errorf("Conv-4 (64 channels): %d trainable parameters, want %d (published ≈ %.3g)", got, want, published)
+	}
+}

@@ -1,10 +1,11 @@
 package nets
 
 import (
-	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/backendtest"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -170,4 +171,36 @@ func BenchmarkConv4TrainStep(b *testing.B) {
 			b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "img/s")
 		})
 	}
+}
+
+// assertFiniteGradients fails the test when a gradient tensor holds a NaN or an infinity.
+func assertFiniteGradients(t *testing.T, grads []*tensors.Tensor) {
+	t.Helper()
+	for i, g := range grads {
+		for _, v := range tensors.MustCopyFlatData[float32](g) {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("gradient %d (%s) is not finite", i, g.Shape())
+			}
+		}
+	}
+}
+
+// benchTrainStep times forward and backward of classify on batch random 32×32×3 images on the
+// pure-Go backend (one warm-up step first) and reports images per second.
+func benchTrainStep(b *testing.B, ctx *context.Context, classify func(*context.Context, *graph.Node) *graph.Node, batch int, seed uint64) {
+	exec := context.MustNewExec(wrnBackend(b), ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+		ctx.SetTraining(x.Graph(), true)
+		loss := graph.ReduceAllMean(graph.Square(classify(ctx, x)))
+		for _, g := range ctx.BuildTrainableVariablesGradientsGraph(loss) {
+			loss = graph.Add(loss, graph.ReduceAllSum(g))
+		}
+		return loss
+	})
+	x := tensors.FromFlatDataAndDimensions(randSlice(rand.New(rand.NewPCG(seed, seed+1)), batch*32*32*3), batch, 32, 32, 3)
+	exec.MustExec(x)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		exec.MustExec(x)
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
 }

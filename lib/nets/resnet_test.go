@@ -180,36 +180,14 @@ func TestResNetGradientsOnPureGo(t *testing.T) {
 	if len(grads) != wantGrads {
 		t.Fatalf("%d gradients, want %d (convolution weights, batch-norm scales and offsets, the classifier)", len(grads), wantGrads)
 	}
-	for i, g := range grads {
-		for _, v := range tensors.MustCopyFlatData[float32](g) {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				t.Fatalf("gradient %d (%s) is not finite", i, g.Shape())
-			}
-		}
-	}
+	assertFiniteGradients(t, grads)
 }
 
 // BenchmarkResNet18TrainStep times forward and backward of ResNet-18 with the CIFAR stem on 2
 // CIFAR-sized images on the pure-Go backend.
 func BenchmarkResNet18TrainStep(b *testing.B) {
-	backend := wrnBackend(b)
 	ctx := context.New()
 	ctx.SetParam(ParamResNetDepth, 18)
 	ctx.SetParam(ParamResNetStem, string(ResNetStemCIFAR))
-	exec := context.MustNewExec(backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		ctx.SetTraining(x.Graph(), true)
-		loss := graph.ReduceAllMean(graph.Square(ClassifyResNet(ctx, x, 10)))
-		for _, g := range ctx.BuildTrainableVariablesGradientsGraph(loss) {
-			loss = graph.Add(loss, graph.ReduceAllSum(g))
-		}
-		return loss
-	})
-	const batch = 2
-	x := tensors.FromFlatDataAndDimensions(randSlice(rand.New(rand.NewPCG(25, 26)), batch*32*32*3), batch, 32, 32, 3)
-	exec.MustExec(x)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		exec.MustExec(x)
-	}
-	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+	benchTrainStep(b, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node { return ClassifyResNet(ctx, x, 10) }, 2, 25)
 }

@@ -1,11 +1,12 @@
 package nets
 
 import (
-	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/backendtest"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -183,35 +184,13 @@ func TestWRNGradientsOnPureGo(t *testing.T) {
 	if len(grads) == 0 {
 		t.Fatal("no gradients")
 	}
-	for i, g := range grads {
-		for _, v := range tensors.MustCopyFlatData[float32](g) {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				t.Fatalf("gradient %d (%s) is not finite", i, g.Shape())
-			}
-		}
-	}
+	assertFiniteGradients(t, grads)
 }
 
 // BenchmarkWRNTrainStep times forward and backward of WRN-28-2 on 8 CIFAR-sized images on the
 // pure-Go backend (the GPU throughput is measured by lib/cmd/gpubench).
 func BenchmarkWRNTrainStep(b *testing.B) {
-	backend := wrnBackend(b)
-	ctx := context.New()
-	exec := context.MustNewExec(backend, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		ctx.SetTraining(x.Graph(), true)
-		loss := graph.ReduceAllMean(graph.Square(ClassifyWRN(ctx, x, 10)))
-		for _, g := range ctx.BuildTrainableVariablesGradientsGraph(loss) {
-			loss = graph.Add(loss, graph.ReduceAllSum(g))
-		}
-		return loss
-	})
-	x := tensors.FromFlatDataAndDimensions(randSlice(rand.New(rand.NewPCG(17, 18)), 8*32*32*3), 8, 32, 32, 3)
-	exec.MustExec(x)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		exec.MustExec(x)
-	}
-	b.ReportMetric(float64(8*b.N)/b.Elapsed().Seconds(), "img/s")
+	benchTrainStep(b, context.New(), func(ctx *context.Context, x *graph.Node) *graph.Node { return ClassifyWRN(ctx, x, 10) }, 8, 17)
 }
 
 // Conv-4 with 64 channels, the few-shot backbone, has the published ≈113k parameters: four

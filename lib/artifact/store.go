@@ -11,7 +11,7 @@ import (
 
 // CodeVersion is part of every key: change it when a stage's code changes its output, so old
 // cache entries stop matching.
-const CodeVersion = "3"
+const CodeVersion = "4"
 
 // EnvCacheDir names the environment variable that overrides the default cache directory.
 const EnvCacheDir = "MT_CACHE_DIR"

@@ -34,6 +34,12 @@ type RunConfig struct {
 	CheckpointDir string
 	// CheckpointEvery is the wall-clock period between checkpoints (default 1 minute).
 	CheckpointEvery time.Duration
+	// CheckpointSteps, if positive, also saves a checkpoint at every multiple of this many
+	// steps.
+	CheckpointSteps int
+	// OnStep, if not nil, is called after every step with the number of steps done; an error
+	// stops training and is returned (the checkpoints saved so far stay, as after a kill).
+	OnStep func(step int) error
 	// Progress receives (Stage, step, Steps) about every second.
 	Progress Progress
 }
@@ -41,6 +47,10 @@ type RunConfig struct {
 // Run trains the variables in ctx with modelFn and lossFn on ds for cfg.Steps steps with Adam
 // and a cosine learning-rate decay, reporting progress and saving checkpoints. GoMLX reports
 // graph-building errors by panicking; they are returned as errors here.
+//
+// A run restored from a checkpoint at step s first moves ds on by s batches (with Skip when ds
+// has it, as Batches does, else by yielding and dropping them), so it goes on with the batches
+// the uninterrupted run would have seen.
 func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, lossFn train.LossFn,
 	ds train.Dataset, cfg RunConfig) (err error) {
 	defer catch(&err, cfg.Stage)
@@ -76,6 +86,20 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 		}
 		return nil
 	})
+	if cfg.OnStep != nil {
+		loop.OnStep("on-step", 0, func(*train.Loop, []*tensors.Tensor) error {
+			return cfg.OnStep(int(optimizers.GetGlobalStep(ctx)))
+		})
+	}
+	if ckpt != nil && cfg.CheckpointSteps > 0 {
+		// Before the OnStep hook (priority 0), so a stop requested at step s keeps step s.
+		loop.OnStep("checkpoint-steps", -1, func(*train.Loop, []*tensors.Tensor) error {
+			if int(optimizers.GetGlobalStep(ctx))%cfg.CheckpointSteps == 0 {
+				return ckpt.Save()
+			}
+			return nil
+		})
+	}
 	if ckpt != nil {
 		every := cfg.CheckpointEvery
 		if every == 0 {
@@ -88,6 +112,9 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 	done := int(optimizers.GetGlobalStep(ctx))
 	if done > 0 {
 		trainer.SetContext(ctx.Reuse())
+		if err := skip(ds, done); err != nil {
+			return fmt.Errorf("%s: moving the data on to step %d: %w", cfg.Stage, done, err)
+		}
 	}
 	if done < steps {
 		if _, err := loop.RunSteps(ds, steps-done); err != nil {
@@ -100,6 +127,20 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 	if ckpt != nil {
 		if err := ckpt.Save(); err != nil {
 			return fmt.Errorf("%s: saving the final checkpoint in %s: %w", cfg.Stage, cfg.CheckpointDir, err)
+		}
+	}
+	return nil
+}
+
+// skip moves ds on by n batches.
+func skip(ds train.Dataset, n int) error {
+	if s, ok := ds.(interface{ Skip(int) }); ok {
+		s.Skip(n)
+		return nil
+	}
+	for range n {
+		if _, _, _, err := ds.Yield(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -92,12 +92,11 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	ctx := context.New()
 	ctx.SetParam(nets.ParamChannels, cfg.Channels)
 	ctx.SetParam(nets.ParamEmbeddingDim, cfg.EmbeddingDim)
-	ctx.SetParam("rng_seed", int(cfg.Seed))
+	fit.Seed(ctx, cfg.Seed)
 	bank := ctx.In("memory_bank").VariableWithValue("bank", RandomBank(n, cfg.EmbeddingDim, cfg.Seed)).SetTrainable(false)
 	zVar := ctx.In("memory_bank").VariableWithValue("nce_z", float32(0)).SetTrainable(false)
 
 	batches := fit.NewBatches(ds, subset, cfg.BatchSize, cfg.Augment, cfg.Seed)
-	negRng := rand.New(rand.NewPCG(cfg.Seed, 7))
 	batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
 		idx := make([]int32, len(positions))
 		for i, p := range positions {
@@ -106,6 +105,8 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		t := tensors.FromFlatDataAndDimensions(idx, len(idx))
 		inputs = []*tensors.Tensor{t}
 		if cfg.Objective == NCE {
+			// Seeded by the batch's number, so a resumed run draws what it would have.
+			negRng := fit.BatchRand(cfg.Seed, batches.Count(), 7)
 			neg := make([]int32, len(positions)*cfg.Negatives)
 			for i := range neg {
 				neg[i] = int32(negRng.IntN(n))

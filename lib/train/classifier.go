@@ -91,7 +91,7 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 	}
 	ctx := context.New()
 	ctx.SetParam(nets.ParamChannels, cfg.Channels)
-	ctx.SetParam("rng_seed", int(cfg.Seed))
+	fit.Seed(ctx, cfg.Seed)
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
 		return []*graph.Node{nets.Classify(ctx.In("classifier"), inputs[0], numClasses)}
 	}

@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench gpu-quickstart-pack bench-propagate
+.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench gpu-quickstart-pack bench-propagate bench-train
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -97,3 +97,11 @@ BENCH_CHUNKS ?= 10
 bench-propagate: ## time propagation (ours vs numpy/scipy) on clustered 128-d features, N = BENCH_N; needs python3-scipy; uses OpenBLAS when libopenblas-dev is installed
 	@/usr/bin/python3 -c 'import numpy, scipy' 2>/dev/null || { echo "bench-propagate needs Debian's python3-scipy: sudo apt-get install python3-scipy" >&2; exit 1; }
 	$(GO) run $(OPENBLAS_TAGS) ./lib/propagate/bench -n $(BENCH_N) -chunks $(BENCH_CHUNKS)
+
+BENCH_TRAIN_SECONDS ?= 20
+BENCH_TRAIN_NETS ?= conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50
+bench-train: ## CPU training throughput at batch 64 on 32x32x3 images, GoMLX pure Go vs PyTorch, per net in BENCH_TRAIN_NETS, BENCH_TRAIN_SECONDS (20) each; needs python3-torch (see lib/gpu/train_bench.sh)
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "bench-train needs Debian's python3-torch for /usr/bin/python3: sudo apt-get install python3-torch" >&2; exit 1; }
+	CGO_ENABLED=0 $(GO) build -o build/bench-train/gpubench ./lib/cmd/gpubench
+	OUT=$(CURDIR)/build/bench-train GPUBENCH=$(CURDIR)/build/bench-train/gpubench PYTHON=/usr/bin/python3 \
+		TRAIN_BENCH_SECONDS=$(BENCH_TRAIN_SECONDS) TRAIN_BENCH_NETS="$(BENCH_TRAIN_NETS)" lib/gpu/train_bench.sh

@@ -2,11 +2,16 @@
 
     python3 torch_bench.py -net wrn-28-2 -batch 256 -steps 100 -warmup 10
     python3 torch_bench.py -task instance -net wrn-28-2 -batch 256
+    /usr/bin/python3 torch_bench.py -device cpu -net resnet-50 -batch 64 -image 32x32x3 -warmup 1 -seconds 20
 
 The networks mirror lib/nets exactly, parameter for parameter (the "params" field lets run.sh
 check it): Conv-4 (3x3 conv with bias, BN, ReLU, ceil-mode 2x2 max-pool, four times, then a
 linear layer) and WRN-D-K (pre-activation basic blocks, convolutions with a bias as
-nets.Conv2D has, 1x1 shortcut convolutions where the width changes, BN eps 1e-3 as GoMLX's).
+nets.Conv2D has, 1x1 shortcut convolutions where the width changes, BN eps 1e-3 as GoMLX's) and
+ResNet-D (torchvision's layout, written out since torchvision may be missing: post-activation
+basic or bottleneck blocks, stride on the 3x3, bias-free convolutions, 1x1 conv + BN shortcuts,
+with the CIFAR stem of nets.ResNetStemCIFAR: 3x3 conv to 64 channels, BN, ReLU, no pooling).
+Images are 28x28x1 for Conv-4 and 32x32x3 otherwise unless -image says.
 A step of -task classify: forward, cross-entropy against random labels, backward, SGD with
 momentum 0.9 and weight decay 5e-4, on one fixed batch of random images kept on the GPU. A step
 of -task instance is instance discrimination as lib/metric trains it with NCE (Wu et al. 2018):
@@ -15,11 +20,16 @@ negatives drawn on the GPU per example from a 50,000x128 memory bank of unit row
 estimated on the first step; backward; the same SGD step; then, without gradient, the bank rows
 of the batch become normalize(0.5 old + 0.5 v). cuDNN autotuning is on
 (XLA autotunes its convolutions too) and TF32 is left at PyTorch's defaults (on for
-convolutions); both are reported in backend_details.
+convolutions); both are reported in backend_details. -device cpu runs on every CPU core
+(torch.set_num_threads(os.cpu_count()); some builds default to one thread). -seconds time-boxes
+the timed steps as gpubench does: as many as fit by the mean step time so far, at least one, each
+waited for.
 """
 
 import argparse
 import json
+import os
+import platform
 import re
 import sys
 import time
@@ -35,10 +45,11 @@ BN_EPS = 1e-3  # GoMLX fused batch norm's default (nets.BatchNorm: 1e-5, the sam
 
 
 class Conv4(nn.Module):
-    def __init__(self, channels=64, classes=NUM_CLASSES):
+    def __init__(self, channels=64, classes=NUM_CLASSES, image=(28, 28, 1)):
         super().__init__()
-        layers, cin = [], 1
+        (h, w, cin), layers = image, []
         for _ in range(4):
+            h, w = -(-h // 2), -(-w // 2)
             layers += [
                 nn.Conv2d(cin, channels, 3, padding=1),
                 nn.BatchNorm2d(channels, eps=BN_EPS),
@@ -47,7 +58,7 @@ class Conv4(nn.Module):
             ]
             cin = channels
         self.features = nn.Sequential(*layers)
-        self.fc = nn.Linear(channels * 2 * 2, classes)  # 28 -> 14 -> 7 -> 4 -> 2
+        self.fc = nn.Linear(channels * h * w, classes)  # 28 -> 14 -> 7 -> 4 -> 2, 32 -> 16 -> 8 -> 4 -> 2
 
     def forward(self, x):
         # lib/nets flattens NHWC; the order does not change the cost.
@@ -91,13 +102,111 @@ class WRN(nn.Module):
         return self.fc(F.relu(self.bn(x)).mean(dim=(2, 3)))
 
 
-def build(net, outputs):
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, cin, width, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, width, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width, eps=BN_EPS)
+        self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width, eps=BN_EPS)
+        self.shortcut = resnet_shortcut(cin, width, stride)
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, cin, width, stride):
+        super().__init__()
+        out = width * self.expansion
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width, eps=BN_EPS)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width, eps=BN_EPS)
+        self.conv3 = nn.Conv2d(width, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out, eps=BN_EPS)
+        self.shortcut = resnet_shortcut(cin, out, stride)
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = F.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        return F.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+
+def resnet_shortcut(cin, out, stride):
+    if cin == out and stride == 1:
+        return None
+    return nn.Sequential(nn.Conv2d(cin, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out, eps=BN_EPS))
+
+
+# He et al. (2016), Table 1: blocks per stage and block type, by depth (nets.resnetArchs).
+RESNET_ARCHS = {
+    18: ([2, 2, 2, 2], BasicBlock),
+    34: ([3, 4, 6, 3], BasicBlock),
+    50: ([3, 4, 6, 3], Bottleneck),
+    101: ([3, 4, 23, 3], Bottleneck),
+    152: ([3, 8, 36, 3], Bottleneck),
+}
+
+
+class ResNet(nn.Module):
+    def __init__(self, depth=18, classes=NUM_CLASSES, cin=3):
+        super().__init__()
+        blocks_per_stage, block = RESNET_ARCHS[depth]
+        self.stem = nn.Sequential(
+            nn.Conv2d(cin, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64, eps=BN_EPS), nn.ReLU(inplace=True))
+        blocks, c = [], 64
+        for s, (n, width) in enumerate(zip(blocks_per_stage, [64, 128, 256, 512])):
+            for b in range(n):
+                blocks.append(block(c, width, 2 if s > 0 and b == 0 else 1))
+                c = width * block.expansion
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(c, classes)
+
+    def forward(self, x):
+        return self.fc(self.blocks(self.stem(x - 0.5)).mean(dim=(2, 3)))
+
+
+def build(net, outputs, image):
+    """Returns the model and its image size (H, W, C): -image, or the net's default."""
     if net == "conv-4":
-        return Conv4(classes=outputs), (1, 28, 28)
-    m = re.fullmatch(r"wrn-(\d+)-(\d+)", net)
-    if not m:
-        sys.exit(f"torch_bench: -net {net!r}: want conv-4 or wrn-D-K")
-    return WRN(int(m.group(1)), int(m.group(2)), classes=outputs), (3, 32, 32)
+        image = image or (28, 28, 1)
+        return Conv4(classes=outputs, image=image), image
+    image = image or (32, 32, 3)
+    if m := re.fullmatch(r"wrn-(\d+)-(\d+)", net):
+        if image[2] != 3:
+            sys.exit(f"torch_bench: -net {net}: the WRN's stem takes 3 channels, -image has {image[2]}")
+        return WRN(int(m.group(1)), int(m.group(2)), classes=outputs), image
+    if (m := re.fullmatch(r"resnet-(\d+)", net)) and int(m.group(1)) in RESNET_ARCHS:
+        return ResNet(int(m.group(1)), classes=outputs, cin=image[2]), image
+    sys.exit(f"torch_bench: -net {net!r}: want conv-4, wrn-D-K or resnet-D (D = {', '.join(map(str, RESNET_ARCHS))})")
+
+
+def parse_image(s):
+    if not s:
+        return None
+    m = re.fullmatch(r"(\d+)x(\d+)x(\d+)", s)
+    if not m or min(map(int, m.groups())) < 1:
+        sys.exit(f"torch_bench: -image {s!r}: want HxWxC with positive sizes, e.g. 32x32x3")
+    return tuple(map(int, m.groups()))
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} CPUs)"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} CPUs)"
 
 
 def nce_step(model, images, dev):
@@ -138,15 +247,26 @@ def main():
     p.add_argument("-task", default="classify", choices=["classify", "instance"])
     p.add_argument("-net", default="wrn-28-2")
     p.add_argument("-batch", type=int, default=256)
-    p.add_argument("-steps", type=int, default=50)
+    p.add_argument("-steps", type=int, default=50, help="timed steps (ignored when -seconds > 0)")
+    p.add_argument("-seconds", type=float, default=0,
+                   help="if > 0, time as many steps as fit in this many seconds (at least one) instead of -steps")
     p.add_argument("-warmup", type=int, default=5)
+    p.add_argument("-image", default="", help="HxWxC; default 28x28x1 for conv-4, 32x32x3 otherwise")
+    p.add_argument("-device", default="cuda", choices=["cuda", "cpu"])
     a = p.parse_args()
+    if a.batch < 1 or a.steps < 1 or a.warmup < 1 or a.seconds < 0:
+        sys.exit("torch_bench: -batch, -steps and -warmup must be >= 1 and -seconds >= 0")
 
-    torch.backends.cudnn.benchmark = True
-    dev = torch.device("cuda")
+    cuda = a.device == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+    else:
+        torch.set_num_threads(os.cpu_count())
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    dev = torch.device(a.device)
     torch.manual_seed(1)
     instance = a.task == "instance"
-    model, (c, h, w) = build(a.net, EMBEDDING_DIM if instance else NUM_CLASSES)
+    model, (h, w, c) = build(a.net, EMBEDDING_DIM if instance else NUM_CLASSES, parse_image(a.image))
     model = model.to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
     images = torch.rand(a.batch, c, h, w, device=dev)
@@ -170,37 +290,56 @@ def main():
     loss_first = step().item()
     for _ in range(a.warmup - 1):
         step()
-    torch.cuda.synchronize()
+    sync()
     warmup_s = time.perf_counter() - start
     start = time.perf_counter()
-    for _ in range(a.steps):
-        loss = step()
-    loss_last = loss.item()  # waits for the last step
-    torch.cuda.synchronize()
+    if a.seconds > 0:
+        # Stop when the next step, at the mean time so far, would overrun the budget.
+        steps = 0
+        while True:
+            loss_last = step().item()
+            steps += 1
+            if (time.perf_counter() - start) * (steps + 1) / steps > a.seconds:
+                break
+    else:
+        steps = a.steps
+        for _ in range(steps):
+            loss = step()
+        loss_last = loss.item()  # waits for the last step
+    sync()
     seconds = time.perf_counter() - start
 
     extra = {"bank": [BANK_SIZE, EMBEDDING_DIM], "negatives": NEGATIVES, "temperature": TEMPERATURE} if instance else {}
+    if a.seconds > 0:
+        extra["budget_seconds"] = a.seconds
+    if cuda:
+        device, conv = torch.cuda.get_device_name(0), "cudnn"
+        details = (
+            f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, "
+            f"cudnn.benchmark=True, cudnn.allow_tf32={torch.backends.cudnn.allow_tf32}, "
+            f"matmul.allow_tf32={torch.backends.cuda.matmul.allow_tf32}, NCHW"
+        )
+    else:
+        mkldnn = torch.backends.mkldnn.is_available()
+        device, conv = cpu_name(), "mkldnn" if mkldnn else "native"
+        details = f"torch {torch.__version__}, CPU, {torch.get_num_threads()} threads, mkldnn={mkldnn}, NCHW"
     print(json.dumps({
         "task": a.task,
         "net": a.net,
         "batch": a.batch,
-        "images_per_s": a.steps * a.batch / seconds,
+        "images_per_s": steps * a.batch / seconds,
         "backend": "pytorch-eager",
-        "device": torch.cuda.get_device_name(0),
-        "steps": a.steps,
+        "device": device,
+        "steps": steps,
         "seconds": seconds,
         "warmup": a.warmup,
         "warmup_seconds": warmup_s,
-        "conv": "cudnn",
+        "conv": conv,
         "params": sum(p.numel() for p in model.parameters()),
         "image": [h, w, c],
         "loss_first": loss_first,
         "loss_last": loss_last,
-        "backend_details": (
-            f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, "
-            f"cudnn.benchmark=True, cudnn.allow_tf32={torch.backends.cudnn.allow_tf32}, "
-            f"matmul.allow_tf32={torch.backends.cuda.matmul.allow_tf32}, NCHW"
-        ),
+        "backend_details": details,
         **extra,
     }), flush=True)
 

@@ -4,6 +4,7 @@
 //
 //	gpubench -net wrn-28-2 -batch 256 -steps 50 -warmup 5
 //	gpubench -task instance -net wrn-28-2 -batch 256
+//	GOMLX_BACKEND=go:ops_sequential gpubench -net resnet-50 -batch 64 -image 32x32x3 -warmup 1 -seconds 20
 //	GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so GOMLX_NO_AUTO_INSTALL=1 gpubench …
 //
 // A step of -task classify is a forward pass, the cross-entropy against random labels, the
@@ -11,14 +12,17 @@
 // instance is instance-discrimination pretraining (instance.go): the network with a linear
 // layer to a 128-d L2-normalised embedding, NCE over a memory bank of 50,000 rows with 4096
 // negatives, the bank update, and the same SGD step. Both run on a fixed batch of random images
-// (32×32×3 for a WRN, 28×28×1 for Conv-4) kept on the device. Warm-up steps (the first one
-// compiles the graph) are timed apart. On XLA the WRN uses the backend's fused batch norm by
-// default; -bn graph selects nets.BatchNorm, plain graph ops with the same exact gradient (and
-// Conv-4's only batch norm). It prints one JSON line:
+// (32×32×3 for a WRN or a ResNet, which has the CIFAR stem; 28×28×1 for Conv-4; -image sets
+// another size) kept on the device. Warm-up steps (the first one compiles the graph) are timed
+// apart. -seconds time-boxes the timed steps for slow backends, where one step of a large net
+// takes seconds to minutes: as many steps as fit in the budget by the mean step time so far, at
+// least one, each waited for (on a GPU, -steps lets the device queue them instead). On XLA the
+// WRN and the ResNet use the backend's fused batch norm by default; -bn graph selects
+// nets.BatchNorm, plain graph ops with the same exact gradient (and Conv-4's only batch norm). It prints one JSON line:
 //
 //	{"task":…, "net":…, "batch":…, "images_per_s":…, "backend":…, "device":…, "steps":…, …}
 //
-// On the pure-Go backend, use GOMLX_BACKEND=go:ops_sequential (the default here) for a WRN:
+// On the pure-Go backend, use GOMLX_BACKEND=go:ops_sequential (the default here) for a WRN or a ResNet:
 // GoMLX v0.26.0's parallel op execution can deadlock on its branches with few CPUs.
 //
 // The binary links the pure-Go backend ("go") and, when built with cgo (the default where a C
@@ -80,6 +84,7 @@ type Result struct {
 	LossFirst      float64 `json:"loss_first"`
 	LossLast       float64 `json:"loss_last"`
 	BackendDetails string  `json:"backend_details"`
+	BudgetSeconds  float64 `json:"budget_seconds,omitempty"` // -seconds, when it set the steps
 	// Instance discrimination only.
 	Bank        []int   `json:"bank,omitempty"` // rows, embedding dimension
 	Negatives   int     `json:"negatives,omitempty"`
@@ -89,15 +94,17 @@ type Result struct {
 func main() {
 	var (
 		task   = flag.String("task", taskClassify, `what a step trains: "classify" (cross-entropy over 10 classes) or "instance" (instance discrimination with NCE, as lib/metric)`)
-		net    = flag.String("net", "wrn-28-2", "backbone: conv-4, or wrn-D-K (wrn-28-2, wrn-28-10)")
+		net    = flag.String("net", "wrn-28-2", "backbone: conv-4, wrn-D-K (wrn-28-2, wrn-28-10) or resnet-D (resnet-18, resnet-50; CIFAR stem)")
 		batch  = flag.Int("batch", 256, "images per step")
-		steps  = flag.Int("steps", 50, "timed steps")
+		steps  = flag.Int("steps", 50, "timed steps (ignored when -seconds > 0)")
+		budget = flag.Float64("seconds", 0, "if > 0, time as many steps as fit in this many seconds (at least one) instead of -steps")
+		image  = flag.String("image", "", `image size "HxWxC" (e.g. 32x32x3); default 28x28x1 for conv-4, 32x32x3 otherwise`)
 		warmup = flag.Int("warmup", 5, "untimed steps before timing; the first compiles the graph")
 		bn     = flag.String("bn", "auto", `WRN batch norm (nets.BatchNormImpl): "backend" (XLA's fused op, XLA only), "graph" (nets.BatchNorm), or "auto" (backend on XLA); Conv-4 always uses "graph"`)
 		conv   = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
 	)
 	flag.Parse()
-	res, err := run(*task, *net, *batch, *steps, *warmup, *conv, *bn)
+	res, err := run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
 		os.Exit(1)
@@ -112,39 +119,30 @@ func main() {
 
 // run builds the train step and times it. GoMLX reports graph errors by panicking; they are
 // returned as errors.
-func run(task, net string, batch, steps, warmup int, conv, bn string) (res Result, err error) {
+func run(task, net, image string, batch, steps int, budget float64, warmup int, conv, bn string) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s %s, batch %d: %v", task, net, batch, r)
 		}
 	}()
-	if batch < 1 || steps < 1 || warmup < 1 {
-		return res, fmt.Errorf("-batch, -steps and -warmup must be ≥ 1, got %d, %d, %d", batch, steps, warmup)
+	if batch < 1 || steps < 1 || warmup < 1 || budget < 0 {
+		return res, fmt.Errorf("-batch, -steps and -warmup must be ≥ 1 and -seconds ≥ 0, got %d, %d, %d, %g", batch, steps, warmup, budget)
 	}
 	if task != taskClassify && task != taskInstance {
 		return res, fmt.Errorf("-task %q: want %s or %s", task, taskClassify, taskInstance)
 	}
 	ctx := context.New()
-	// The network of each task: class logits, or the metric's L2-normalised embedding.
-	var classify, embed func(ctx *context.Context, images *graph.Node) *graph.Node
-	var depth, width int
-	switch _, scanErr := fmt.Sscanf(net, "wrn-%d-%d", &depth, &width); {
-	case net == "conv-4":
-		res.Image = []int{28, 28, 1}
-		classify = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.Classify(ctx, x, numClasses) }
-		embed = nets.Embed
-	case scanErr == nil && net == fmt.Sprintf("wrn-%d-%d", depth, width):
-		res.Image = []int{32, 32, 3}
-		ctx.SetParam(nets.ParamWRNDepth, depth)
-		ctx.SetParam(nets.ParamWRNWidth, width)
-		classify = func(ctx *context.Context, x *graph.Node) *graph.Node { return nets.ClassifyWRN(ctx, x, numClasses) }
-		embed = nets.EmbedWRN
-	default:
-		return res, fmt.Errorf("-net %q: want conv-4 or wrn-D-K (e.g. wrn-28-2)", net)
+	model, err := newBackbone(ctx, net)
+	if err != nil {
+		return res, err
 	}
+	if res.Image, err = parseImage(image, model.image); err != nil {
+		return res, err
+	}
+	classify, embed := model.classify, model.embed
 
 	if _, set := os.LookupEnv("GOMLX_BACKEND"); !set {
-		// The pure-Go backend's parallel op execution can deadlock on the WRN's branches with
+		// The pure-Go backend's parallel op execution can deadlock on the residual branches with
 		// few CPUs (see lib/nets/wrn_test.go); one op at a time loses little, each op is parallel.
 		_ = os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
 	}
@@ -226,15 +224,27 @@ func run(task, net string, batch, steps, warmup int, conv, bn string) (res Resul
 	}
 	res.WarmupSeconds = time.Since(start).Seconds()
 	start = time.Now()
-	for i := 0; i < steps; i++ {
-		// Only the last step syncs; the loss of earlier ones is never read back, so the
-		// device can queue the steps as PyTorch does.
-		metrics, err := trainer.TrainStep(nil, inputs, targets)
-		if err != nil {
-			return res, err
+	if budget > 0 {
+		// Stop when the next step, at the mean time so far, would overrun the budget.
+		for steps = 1; ; steps++ {
+			res.LossLast = step()
+			elapsed := time.Since(start).Seconds()
+			if elapsed*float64(steps+1)/float64(steps) > budget {
+				break
+			}
 		}
-		if i == steps-1 {
-			res.LossLast = float64(tensors.ToScalar[float32](metrics[0]))
+		res.BudgetSeconds = budget
+	} else {
+		for i := 0; i < steps; i++ {
+			// Only the last step syncs; the loss of earlier ones is never read back, so the
+			// device can queue the steps as PyTorch does.
+			metrics, err := trainer.TrainStep(nil, inputs, targets)
+			if err != nil {
+				return res, err
+			}
+			if i == steps-1 {
+				res.LossLast = float64(tensors.ToScalar[float32](metrics[0]))
+			}
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# CPU training throughput of each backbone: GoMLX's pure-Go backend (gpubench) beside PyTorch
+# eager on the CPU (torch_bench.py -device cpu), one net after the other in the same run, so both
+# see the same machine. `make bench-train` builds gpubench without cgo and runs this:
+#
+#   OUT=build/bench-train GPUBENCH=build/bench-train/gpubench lib/gpu/train_bench.sh
+#
+# A step is a forward pass, cross-entropy over 10 classes against random labels, the backward
+# pass and SGD with momentum 0.9 and weight decay 5e-4, on one fixed batch of random images.
+# Every net runs on 32×32×3 (CIFAR-sized) images, Conv-4 included (its few-shot 84×84 would make
+# it the slowest net here, and the comparison is between frameworks, not nets); ResNets have the
+# CIFAR stem. Per net and framework: one warm-up step (for GoMLX it includes compiling the
+# graph), then as many timed steps as fit in TRAIN_BENCH_SECONDS by the mean step time, at least
+# one. The pure-Go backend runs go:ops_sequential by default (TRAIN_BENCH_GOMLX_BACKEND): with
+# parallel op execution (GOMLX_BACKEND=go) GoMLX v0.26.0 deadlocks on the residual branches with
+# few CPUs (lib/nets/wrn_test.go; wrn-28-2 at batch 64 on 2 CPUs: 2 runs of 2 died with "all
+# goroutines are asleep"); each op still uses every core, and Conv-4, which has no branches, ran
+# as fast either way.
+#
+# Settings (environment): TRAIN_BENCH_NETS (conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50),
+# TRAIN_BENCH_BATCH (64), TRAIN_BENCH_SECONDS (20), TRAIN_BENCH_GOMLX_BACKEND
+# (go:ops_sequential), TRAIN_BENCH_TIMEOUT (seconds a single run may take, warm-up included;
+# 900), PYTHON (/usr/bin/python3, Debian's python3-torch).
+# Results under $OUT: gomlx.jsonl and torch.jsonl (gpubench's JSON lines), table.md (printed too).
+set -u -o pipefail
+cd "$(dirname "$0")/../.." || exit 1
+OUT=${OUT:-build/bench-train}
+PY=${PYTHON:-/usr/bin/python3}
+GPUBENCH=${GPUBENCH:-build/bench-train/gpubench}
+NETS=${TRAIN_BENCH_NETS:-conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50}
+BATCH=${TRAIN_BENCH_BATCH:-64}
+BUDGET=${TRAIN_BENCH_SECONDS:-20}
+GOMLX_BACKEND_CPU=${TRAIN_BENCH_GOMLX_BACKEND:-go:ops_sequential}
+RUN_TIMEOUT=${TRAIN_BENCH_TIMEOUT:-900}
+IMAGE=32x32x3
+
+log() { echo "[$(date +%T)] $*" >&2; }
+[ -x "$GPUBENCH" ] || { log "$GPUBENCH missing: CGO_ENABLED=0 go build -o $GPUBENCH ./lib/cmd/gpubench"; exit 1; }
+"$PY" -c 'import torch' 2>/dev/null || { log "$PY cannot import torch: sudo apt-get install python3-torch"; exit 1; }
+mkdir -p "$OUT"
+: >"$OUT/gomlx.jsonl"
+: >"$OUT/torch.jsonl"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+log "start: $(nproc) CPUs, load $LOAD_START; batch $BATCH, ${BUDGET}s per net and framework, GOMLX_BACKEND=$GOMLX_BACKEND_CPU"
+
+failed=0
+for net in $NETS; do
+  log "PyTorch $net"
+  PYTHONUNBUFFERED=1 timeout "$RUN_TIMEOUT" "$PY" lib/gpu/torch_bench.py -device cpu -net "$net" -batch "$BATCH" \
+    -image "$IMAGE" -warmup 1 -seconds "$BUDGET" >>"$OUT/torch.jsonl" || { log "PyTorch $net failed: rc=$?"; failed=1; }
+  log "GoMLX $net"
+  timeout "$RUN_TIMEOUT" env GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND="$GOMLX_BACKEND_CPU" "$GPUBENCH" -net "$net" \
+    -batch "$BATCH" -image "$IMAGE" -warmup 1 -seconds "$BUDGET" >>"$OUT/gomlx.jsonl" || { log "GoMLX $net failed: rc=$?"; failed=1; }
+done
+
+OUTDIR=$OUT NETS=$NETS LOAD_START=$LOAD_START LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg) GOMLX_BACKEND_CPU=$GOMLX_BACKEND_CPU \
+  "$PY" - <<'EOF'
+import json, os
+out = os.environ["OUTDIR"]
+def load(name):
+    with open(os.path.join(out, name)) as f:
+        return {r["net"]: r for r in (json.loads(l) for l in f if l.startswith("{"))}
+gomlx, torch = load("gomlx.jsonl"), load("torch.jsonl")
+any_run = next(iter(list(torch.values()) + list(gomlx.values())), {})
+lines = [
+    f"Training step (forward, cross-entropy, backward, SGD momentum 0.9), float32, batch {any_run.get('batch', '?')}, "
+    f"{'×'.join(map(str, any_run.get('image', [])))} images, on {any_run.get('device', '?')}.",
+    f"GoMLX: pure-Go backend, GOMLX_BACKEND={os.environ['GOMLX_BACKEND_CPU']}. "
+    f"PyTorch: {torch[next(iter(torch))]['backend_details'] if torch else '?'}.",
+    f"Load average (1, 5, 15 min) at start {os.environ['LOAD_START']}, at end {os.environ['LOAD_END']}. "
+    "Steps: timed steps after one warm-up step; warm-up s: that step (GoMLX's includes compiling).", "",
+    "| net | params (GoMLX / PyTorch) | GoMLX img/s | steps | warm-up s | PyTorch img/s | steps | warm-up s | GoMLX/PyTorch |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+]
+def cell(r, k, fmt):
+    return "failed" if r.get(k) is None else format(r[k], fmt)
+for net in os.environ["NETS"].split():
+    g, t = gomlx.get(net, {}), torch.get(net, {})
+    gi, ti = g.get("images_per_s"), t.get("images_per_s")
+    ratio = format(gi / ti, ".2f") if gi and ti else "—"
+    lines.append(f"| {net} | {g.get('params', '?')} / {t.get('params', '?')} | {cell(g, 'images_per_s', '.1f')} | "
+                 f"{cell(g, 'steps', 'd')} | {cell(g, 'warmup_seconds', '.1f')} | {cell(t, 'images_per_s', '.1f')} | "
+                 f"{cell(t, 'steps', 'd')} | {cell(t, 'warmup_seconds', '.1f')} | {ratio} |")
+with open(os.path.join(out, "table.md"), "w") as f:
+    f.write("\n".join(lines) + "\n")
+print("\n".join(lines))
+EOF
+exit $failed

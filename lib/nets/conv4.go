@@ -21,17 +21,8 @@ const (
 // Conv4 maps images [B, H, W, C] (float32 in [0, 1]) to features [B, F]: four blocks of
 // 3×3 convolution → batch norm → ReLU → 2×2 max-pool, flattened. Variables live under ctx.
 func Conv4(ctx *context.Context, images *graph.Node) *graph.Node {
-	channels := context.GetParamOr(ctx, ParamChannels, DefaultChannels)
-	x := graph.AddScalar(images, -0.5) // centre the input; batch norm does the rest.
-	for i := 0; i < 4; i++ {
-		block := ctx.Inf("block_%d", i)
-		x = Conv2D(block.In("conv"), x, channels, 3)
-		x = BatchNorm(block.In("bn"), x)
-		x = graph.Max(x, graph.ZerosLike(x))
-		x = MaxPool2(x)
-	}
-	b := x.Shape().Dimensions[0]
-	return graph.Reshape(x, b, -1)
+	x := Conv4Map(ctx, images)
+	return graph.Reshape(x, x.Shape().Dimensions[0], -1)
 }
 
 // Embed returns the metric's embedding of images: backbone, a linear layer to

@@ -72,34 +72,7 @@ const resnetExpansion = 4
 // bias, so with a 1000-class head ResNet-18 has 11,689,512 trainable parameters and ResNet-50
 // 25,557,032, the published counts.
 func ResNet(ctx *context.Context, images *graph.Node) *graph.Node {
-	depth := context.GetParamOr(ctx, ParamResNetDepth, DefaultResNetDepth)
-	arch, ok := resnetArchs[depth]
-	if !ok {
-		panic(fmt.Sprintf("ResNet: depth must be 18, 34, 50, 101 or 152, got %d", depth))
-	}
-	x := graph.AddScalar(images, -0.5) // centre the input; batch norm does the rest.
-	x = resnetStem(ctx.In("stem"), x)
-	for s, width := range []int{64, 128, 256, 512} {
-		for b := 0; b < arch.blocks[s]; b++ {
-			stride := 1
-			if s > 0 && b == 0 {
-				stride = 2
-			}
-			block := ctx.Inf("stage_%d", s).Inf("block_%d", b)
-			if arch.bottleneck {
-				x = bottleneckBlock(block, x, width, stride)
-			} else {
-				x = basicBlock(block, x, width, stride)
-			}
-		}
-	}
-	features := graph.ReduceMean(x, 1, 2)
-	out := 512
-	if arch.bottleneck {
-		out *= resnetExpansion
-	}
-	features.AssertDims(images.Shape().Dimensions[0], out)
-	return features
+	return graph.ReduceMean(ResNetMap(ctx, images), 1, 2)
 }
 
 // ClassifyResNet returns class logits [B, numClasses]: the ResNet followed by a linear layer.

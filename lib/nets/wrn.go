@@ -47,25 +47,7 @@ const (
 // ParamWRNDepth and ParamWRNWidth, the batch norm from ParamBatchNormImpl. Convolutions carry a bias (Conv2D's), so WRN-28-2 with a
 // 10-class head has 1,469,642 parameters where the bias-free original has 1,467,610.
 func WRN(ctx *context.Context, images *graph.Node) *graph.Node {
-	depth := context.GetParamOr(ctx, ParamWRNDepth, DefaultWRNDepth)
-	k := context.GetParamOr(ctx, ParamWRNWidth, DefaultWRNWidth)
-	if (depth-4)%6 != 0 || depth < 10 || k < 1 {
-		panic(fmt.Sprintf("WRN: depth must be 6n+4 ≥ 10 and width ≥ 1, got depth %d, width %d", depth, k))
-	}
-	n := (depth - 4) / 6
-	x := graph.AddScalar(images, -0.5) // centre the input; batch norm does the rest.
-	x = Conv2D(ctx.In("stem"), x, 16, 3)
-	for g, width := range []int{16 * k, 32 * k, 64 * k} {
-		for b := 0; b < n; b++ {
-			stride := 1
-			if g > 0 && b == 0 {
-				stride = 2
-			}
-			x = wrnBlock(ctx.Inf("group_%d", g).Inf("block_%d", b), x, width, stride)
-		}
-	}
-	x = bnReLU(ctx.In("final_bn"), x)
-	return graph.ReduceMean(x, 1, 2)
+	return graph.ReduceMean(WRNMap(ctx, images), 1, 2)
 }
 
 // ClassifyWRN returns class logits [B, numClasses]: the WideResNet followed by a linear layer.

@@ -1,6 +1,9 @@
 // Command mt runs the project's pipelines headless, with the same calls the notebooks make.
 //
 //	mt quickstart [-scale small|smoke] [-data-dir DIR] [-cache-dir DIR] [-publish DIR]
+//	mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv
+//	mt pretrain --method instance|nca|color|bootstrap --net NET --data NAME --out DIR
+//	mt features --checkpoint DIR --data NAME --split train|test --out X.npy
 //
 // quickstart learns an instance-discrimination metric on Fashion-MNIST, propagates 100 labels
 // by nearest neighbours (Eq. 5) and spectral embedding (Eq. 6), trains confidence-weighted
@@ -9,6 +12,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -24,6 +29,10 @@ func main() {
 		err = quickstart(os.Args[2:])
 	case "propagate":
 		err = propagateCommand(os.Args[2:])
+	case "pretrain":
+		err = pretrainCommand(os.Args[2:])
+	case "features":
+		err = featuresCommand(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -42,6 +51,27 @@ func usage() {
 commands:
   quickstart   the whole pipeline on Fashion-MNIST with 100 labels (notebooks/00_quickstart.ipynb)
   propagate    pseudo labels for N×D features (.npy) from a labels CSV, by nn or spectral propagation
+  pretrain     learn a metric (instance, nca, color or bootstrap) on a dataset; writes a checkpoint
+  features     L2-normalised features (.npy) of a dataset from a pretrain checkpoint, for propagate
 
 Run "mt COMMAND -h" for the flags of a command.`)
+}
+
+// parseFlags parses a subcommand's args into fs, with usage as the first line of its help. It
+// returns done = true when the help was asked for, and an error for a bad flag or a stray
+// argument (every input is a flag).
+func parseFlags(fs *flag.FlagSet, args []string, usage string) (done bool, err error) {
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: "+usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return true, nil
+	} else if err != nil {
+		return false, err
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("%s: unexpected argument %q; all inputs are flags", fs.Name(), fs.Arg(0))
+	}
+	return false, nil
 }

@@ -37,17 +37,8 @@ func propagateCommand(args []string) error {
 	fs.IntVar(&o.VoteK, "vote-k", d.VoteK, "nn: labelled voters per row (Eq. 5)")
 	fs.IntVar(&o.Classes, "classes", 0, "number of classes (default: largest label + 1)")
 	fs.IntVar(&o.Chunks, "chunks", 1, "spectral: split the unlabelled rows into this many chunks, each propagated with all the labels (the paper uses 10 for ImageNet)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv [flags]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	if done, err := parseFlags(fs, args, "mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv [flags]"); done || err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("propagate: unexpected argument %q; all inputs are flags", fs.Arg(0))
 	}
 	return runPropagate(o, os.Stderr)
 }

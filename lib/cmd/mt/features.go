@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/featio"
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/repro"
+)
+
+// featuresOptions are the flags of "mt features".
+type featuresOptions struct {
+	Checkpoint, Data, DataDir, Split, Out string
+}
+
+// featuresCommand parses the flags of "mt features" and runs it, with progress on stderr.
+func featuresCommand(args []string) error {
+	var o featuresOptions
+	fs := flag.NewFlagSet("features", flag.ContinueOnError)
+	fs.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint directory written by mt pretrain --out (required)")
+	fs.StringVar(&o.Data, "data", "", "dataset: "+strings.Join(data.Names, ", ")+" (required)")
+	fs.StringVar(&o.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
+	fs.StringVar(&o.Split, "split", "train", "split: train or test")
+	fs.StringVar(&o.Out, "out", "", "output: N×D float32 NumPy array (.npy) of L2-normalised features, row i for image i (required)")
+	if done, err := parseFlags(fs, args, "mt features --checkpoint DIR --data NAME --out X.npy [flags]"); done || err != nil {
+		return err
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	backend, err := repro.NewBackend()
+	if err != nil {
+		return err
+	}
+	return runFeatures(o, backend, data.Load, os.Stderr)
+}
+
+func (o featuresOptions) check() error {
+	var missing []error
+	for _, f := range []struct{ name, v string }{{"checkpoint", o.Checkpoint}, {"data", o.Data}, {"out", o.Out}} {
+		if f.v == "" {
+			missing = append(missing, fmt.Errorf("--%s is required", f.name))
+		}
+	}
+	return errors.Join(missing...)
+}
+
+// runFeatures loads the network and the data, computes the features and writes them
+// atomically as .npy; log receives progress.
+func runFeatures(o featuresOptions, backend backends.Backend, load loadFunc, log io.Writer) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	start := time.Now()
+	p, err := metric.LoadPretrained(backend, o.Checkpoint)
+	if err != nil {
+		return fmt.Errorf("--checkpoint: %w", err)
+	}
+	ds, err := load(o.DataDir, o.Data, o.Split)
+	if err != nil {
+		return fmt.Errorf("--data %s: %w", o.Data, err)
+	}
+	fmt.Fprintf(log, "network: %s with %s on %s; data: %s, %d images\n", p.Info.Method, p.Info.Net, p.Info.Data, ds.Name, ds.N)
+	f, d, err := p.Features(ds, nil, progressETA(log))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(log)
+	m := propagate.Matrix{N: ds.N, D: d, Data: f}
+	if err := propagate.CheckRows(m); err != nil {
+		return fmt.Errorf("features of %s: %w", ds.Name, err)
+	}
+	if err := featio.WriteFileAtomic(o.Out, func(w io.Writer) error { return featio.WriteNPY(w, m) }); err != nil {
+		return fmt.Errorf("--out %s: %w", o.Out, err)
+	}
+	fmt.Fprintf(log, "wrote %s: %d × %d float32 in %.1f s\n", o.Out, m.N, m.D, time.Since(start).Seconds())
+	return nil
+}

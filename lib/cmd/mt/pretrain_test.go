@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/backendtest"
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/featio"
+	"github.com/metric-transfer/mtlp/lib/metric"
+)
+
+// syntheticLoad stands in for data.Load: 48 8×8 stripe images of 4 classes for any name.
+func syntheticLoad(t *testing.T) loadFunc {
+	return func(dir, name, split string) (*data.Dataset, error) {
+		if name != "synthetic" {
+			return nil, errors.New("no such dataset")
+		}
+		return data.Synthetic(48, 8, 4, 3)
+	}
+}
+
+func TestPretrainThenFeaturesThenPropagate(t *testing.T) {
+	dir := t.TempDir()
+	backend := backendtest.New(t, "go")
+	for _, method := range []string{metric.MethodNCA, metric.MethodInstance} {
+		o := pretrainOptions{Method: method, Net: metric.NetConv4, Data: "synthetic", Split: "train",
+			Out: filepath.Join(dir, method), Steps: 3, Batch: 8, Channels: 8, LearningRate: 3e-3, Seed: 1}
+		if method == metric.MethodNCA {
+			o.Labels = 16
+		}
+		cfg, err := o.config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.EmbeddingDim = 8
+		var log strings.Builder
+		if err := runPretrain(o, cfg, backend, syntheticLoad(t), &log); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		if !strings.Contains(log.String(), "ETA") || !strings.Contains(log.String(), "wrote") {
+			t.Errorf("%s: progress log %q lacks an ETA or the final line", method, log.String())
+		}
+		out := filepath.Join(dir, method+".npy")
+		fo := featuresOptions{Checkpoint: o.Out, Data: "synthetic", Split: "test", Out: out}
+		if err := runFeatures(fo, backend, syntheticLoad(t), io.Discard); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		x, err := featio.ReadNPYFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.N != 48 || x.D != 8 {
+			t.Fatalf("%s: features %d×%d, want 48×8", method, x.N, x.D)
+		}
+		for i := range x.N {
+			s := 0.0
+			for _, v := range x.Row(i) {
+				s += float64(v) * float64(v)
+			}
+			if math.Abs(s-1) > 1e-4 {
+				t.Fatalf("%s: row %d has squared norm %g, want 1", method, i, s)
+			}
+		}
+		// The file is what mt propagate reads.
+		labels := filepath.Join(dir, "labels.csv")
+		if err := os.WriteFile(labels, []byte("index,label\n0,0\n1,1\n2,2\n3,3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		po := propagateOptions{Features: out, Labels: labels, Method: "nn", Out: filepath.Join(dir, "p.csv"), K: 5, Eta: 4, VoteK: 2, Sigma: 40, Chunks: 1}
+		if err := runPropagate(po, io.Discard); err != nil {
+			t.Fatalf("%s: propagate on the features: %v", method, err)
+		}
+	}
+}
+
+func TestPretrainOptionErrors(t *testing.T) {
+	good := pretrainOptions{Method: "nca", Net: "conv-4", Data: "synthetic", Out: "o", Steps: 1, Batch: 4, Channels: 2, LearningRate: 1e-3}
+	for _, tc := range []struct {
+		edit func(*pretrainOptions)
+		want string
+	}{
+		{func(o *pretrainOptions) { o.Method = "simclr" }, "--method"},
+		{func(o *pretrainOptions) { o.Net = "vgg-16" }, "--net"},
+		{func(o *pretrainOptions) { o.Out = "" }, "--out is required"},
+		{func(o *pretrainOptions) { o.Data = "" }, "--data is required"},
+		{func(o *pretrainOptions) { o.Steps = 0 }, "--steps"},
+		{func(o *pretrainOptions) { o.Method, o.Labels = "instance", 10 }, "--labels"},
+	} {
+		o := good
+		tc.edit(&o)
+		if _, err := o.config(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one containing %q", err, tc.want)
+		}
+	}
+	backend := backendtest.New(t, "go")
+	o := good
+	o.Data = "missing"
+	cfg, err := o.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runPretrain(o, cfg, backend, syntheticLoad(t), io.Discard); err == nil || !strings.Contains(err.Error(), "--data missing") {
+		t.Errorf("unreadable data: error %v, want one naming --data", err)
+	}
+	if err := runPretrain(o, cfg, backend, data.Load, io.Discard); err == nil || !strings.Contains(err.Error(), "--data") {
+		t.Errorf("unknown dataset: error %v, want one naming --data", err)
+	}
+	o.Method, o.Data, o.Labels = "color", "synthetic", 0
+	if cfg, err = o.config(); err != nil {
+		t.Fatal(err)
+	}
+	if err := runPretrain(o, cfg, backend, syntheticLoad(t), io.Discard); err == nil || !strings.Contains(err.Error(), "--method color needs RGB") {
+		t.Errorf("colour on grayscale: error %v, want one naming --method color", err)
+	}
+}
+
+func TestFeaturesErrors(t *testing.T) {
+	backend := backendtest.New(t, "go")
+	missing := featuresOptions{Checkpoint: filepath.Join(t.TempDir(), "none"), Data: "synthetic", Split: "train", Out: filepath.Join(t.TempDir(), "x.npy")}
+	if err := runFeatures(missing, backend, syntheticLoad(t), io.Discard); err == nil || !strings.Contains(err.Error(), "--checkpoint") {
+		t.Errorf("missing checkpoint: error %v, want one naming --checkpoint", err)
+	}
+	if _, err := os.Stat(missing.Out); !os.IsNotExist(err) {
+		t.Errorf("a failed run left %s behind", missing.Out)
+	}
+	if err := runFeatures(featuresOptions{}, backend, syntheticLoad(t), io.Discard); err == nil || !strings.Contains(err.Error(), "--checkpoint is required") {
+		t.Errorf("no flags: error %v, want the required ones named", err)
+	}
+}

@@ -1,0 +1,289 @@
+package metric
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/featio"
+	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/nets"
+)
+
+// Pretraining methods of §3.1 accepted by Pretrain.
+const (
+	MethodInstance  = "instance"  // instance discrimination (Eq. 2), unsupervised.
+	MethodNCA       = "nca"       // scalable NCA (Eq. 4) on the labelled subset.
+	MethodColor     = "color"     // colorization (Eq. 3), unsupervised, RGB images only.
+	MethodBootstrap = "bootstrap" // cross-entropy on the labelled subset (the weak baseline).
+)
+
+// Methods lists the pretraining methods in the order usage messages show them.
+var Methods = []string{MethodInstance, MethodNCA, MethodColor, MethodBootstrap}
+
+// InfoFile is the file in a checkpoint directory that says what was trained, so that
+// LoadPretrained rebuilds the same network.
+const InfoFile = "pretrain.json"
+
+// TrainConfig is what every pretraining method shares.
+type TrainConfig struct {
+	Net          string // a name in NetNames.
+	Steps        int    // optimisation steps (Adam with cosine decay, fit.Run).
+	BatchSize    int
+	LearningRate float64
+	Channels     int    // Conv-4 width (64 in the paper's few-shot backbone).
+	ResNetStem   string // "imagenet" or "cifar"; "" picks by image size (setNetParams).
+	Augment      fit.Augment
+	Seed         uint64
+	// CheckpointDir, if set, makes the run resumable and receives the final weights and
+	// InfoFile, so that LoadPretrained can compute features later.
+	CheckpointDir string       `json:"-"`
+	Progress      fit.Progress `json:"-"`
+}
+
+// DefaultTrainConfig returns a CPU-sized budget on Conv-4 (scale Steps and Net up for real
+// runs), Adam at 3e-3 as for instance discrimination, crop-with-padding and flip.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{Net: NetConv4, Steps: 1000, BatchSize: 128, LearningRate: 3e-3,
+		Channels: nets.DefaultChannels, Augment: fit.Augment{Pad: 4, Flip: true}, Seed: 1}
+}
+
+func (c TrainConfig) check(stage string, n int) (Net, error) {
+	net, err := LookupNet(c.Net)
+	if err != nil {
+		return net, fmt.Errorf("%s: %w", stage, err)
+	}
+	if c.BatchSize < 1 || c.BatchSize > n {
+		return net, fmt.Errorf("%s: batch size %d must be in [1, %d], the number of training images", stage, c.BatchSize, n)
+	}
+	if c.Channels < 1 {
+		return net, fmt.Errorf("%s: Conv-4 width %d must be positive", stage, c.Channels)
+	}
+	return net, nil
+}
+
+// PretrainConfig selects a method and its settings for Pretrain.
+type PretrainConfig struct {
+	Method string // one of Methods.
+	TrainConfig
+	// Temperature is τ of Eq. 2 (instance, 0.1) or Eq. 4 (NCA, 0.05); 0 means the method's default.
+	Temperature float64
+	// Momentum of the memory bank (instance, NCA): 0.5.
+	Momentum     float64
+	EmbeddingDim int // instance, NCA: 128.
+	// ColorHeadChannels is the width of ColorHead (256).
+	ColorHeadChannels int
+}
+
+// DefaultPretrainConfig returns the defaults of a method: the instance-discrimination settings
+// of DefaultInstanceConfig, NCA's τ = 0.05, and DefaultTrainConfig's budget.
+func DefaultPretrainConfig(method string) PretrainConfig {
+	c := PretrainConfig{Method: method, TrainConfig: DefaultTrainConfig(), Momentum: 0.5,
+		EmbeddingDim: nets.DefaultEmbeddingDim, ColorHeadChannels: DefaultColorHeadChannels}
+	switch method {
+	case MethodInstance:
+		ic := DefaultInstanceConfig()
+		c.Temperature, c.Augment = ic.Temperature, ic.Augment
+	case MethodNCA:
+		c.Temperature = DefaultNCATemperature
+	case MethodColor:
+		// Colour jitter would change the targets; flips do not.
+		c.Augment = fit.Augment{Flip: true}
+	}
+	return c
+}
+
+// PretrainInfo describes a pretrained network; it is saved as InfoFile beside the checkpoint.
+type PretrainInfo struct {
+	Method, Net       string
+	Channels          int
+	ResNetStem        string
+	EmbeddingDim      int
+	Classes           int // bootstrap's classifier width.
+	ColorHeadChannels int
+	H, W, C           int // image shape trained on.
+	Data              string
+	Steps             int
+}
+
+// Pretrained is a network pretrained by one of Methods; its L2-normalised features define the
+// metric.
+type Pretrained struct {
+	Info    PretrainInfo
+	backend backends.Backend
+	ctx     *context.Context
+}
+
+// Pretrain trains a metric on ds by cfg.Method with cfg.Net. subset selects the images: for
+// instance and color the unlabelled pool (all of ds when nil), for nca and bootstrap the
+// labelled examples (all of ds, with their labels, when nil).
+func Pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
+	switch cfg.Method {
+	case MethodInstance:
+		ic := DefaultInstanceConfig()
+		ic.Temperature, ic.Momentum, ic.EmbeddingDim = cfg.Temperature, cfg.Momentum, cfg.EmbeddingDim
+		if ic.Temperature == 0 {
+			ic.Temperature = DefaultInstanceConfig().Temperature
+		}
+		if cfg.Net == NetConv4 {
+			ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
+			ic.Augment, ic.Seed, ic.CheckpointDir, ic.Progress = cfg.Augment, cfg.Seed, cfg.CheckpointDir, cfg.Progress
+			m, err := TrainInstance(backend, ds, subset, ic)
+			if err != nil {
+				return nil, err
+			}
+			p := &Pretrained{Info: infoOf(cfg, ds), backend: backend, ctx: m.ctx}
+			return p, p.save(cfg.CheckpointDir)
+		}
+		return trainBank(backend, ds, subset, cfg, "instance discrimination")
+	case MethodNCA:
+		return TrainNCA(backend, ds, subset, cfg)
+	case MethodBootstrap:
+		return TrainBootstrap(backend, ds, subset, cfg)
+	case MethodColor:
+		return TrainColor(backend, ds, subset, cfg)
+	}
+	return nil, fmt.Errorf("pretrain: unknown method %q, want one of %v", cfg.Method, Methods)
+}
+
+func infoOf(cfg PretrainConfig, ds *data.Dataset) PretrainInfo {
+	return PretrainInfo{Method: cfg.Method, Net: cfg.Net, Channels: cfg.Channels, ResNetStem: cfg.ResNetStem,
+		EmbeddingDim: cfg.EmbeddingDim, Classes: ds.NumClasses(), ColorHeadChannels: cfg.ColorHeadChannels,
+		H: ds.H, W: ds.W, C: ds.C, Data: ds.Name, Steps: cfg.Steps}
+}
+
+// newContext returns a context with the network's parameters of info set.
+func newContext(info PretrainInfo, seed uint64) (*context.Context, Net, error) {
+	net, err := LookupNet(info.Net)
+	if err != nil {
+		return nil, net, err
+	}
+	ctx := context.New()
+	if err := setNetParams(ctx, net, info.Channels, info.ResNetStem, max(info.H, info.W)); err != nil {
+		return nil, net, err
+	}
+	ctx.SetParam(nets.ParamEmbeddingDim, info.EmbeddingDim)
+	ctx.SetParam(ParamColorHeadChannels, info.ColorHeadChannels)
+	fit.Seed(ctx, seed)
+	return ctx, net, nil
+}
+
+// setup is what every trainer starts from: the run's description, a seeded context with the
+// network's parameters, and the function computing the metric's features.
+func setup(cfg PretrainConfig, ds *data.Dataset, stage string) (PretrainInfo, *context.Context, func(*context.Context, *graph.Node) *graph.Node, error) {
+	info := infoOf(cfg, ds)
+	ctx, _, err := newContext(info, cfg.Seed)
+	if err != nil {
+		return info, nil, nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	features, err := featureFn(info)
+	if err != nil {
+		return info, nil, nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	return info, ctx, features, nil
+}
+
+// featureFn is the network whose output is the metric's feature, by method: the embedding
+// (instance, NCA), the L2-normalised base features (bootstrap: the penultimate layer), the
+// L2-normalised pooled base features of the L channel (color).
+func featureFn(info PretrainInfo) (func(ctx *context.Context, images *graph.Node) *graph.Node, error) {
+	net, err := LookupNet(info.Net)
+	if err != nil {
+		return nil, err
+	}
+	switch info.Method {
+	case MethodInstance, MethodNCA:
+		embed := embedWith(net)
+		return func(ctx *context.Context, images *graph.Node) *graph.Node { return embed(ctx.In("metric"), images) }, nil
+	case MethodBootstrap:
+		return func(ctx *context.Context, images *graph.Node) *graph.Node {
+			return graph.L2Normalize(net.Features(ctx.In("metric").In("backbone"), images), -1)
+		}, nil
+	case MethodColor:
+		return func(ctx *context.Context, images *graph.Node) *graph.Node {
+			m := net.Map(ctx.In("metric").In("backbone"), lightness(images))
+			return graph.L2Normalize(net.Pool(m), -1)
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown method %q, want one of %v", info.Method, Methods)
+}
+
+// Features returns the L2-normalised features of the images idx of ds (all when nil) as a
+// row-major len(idx)×D matrix.
+func (p *Pretrained) Features(ds *data.Dataset, idx []int, progress fit.Progress) ([]float32, int, error) {
+	if ds.H != p.Info.H || ds.W != p.Info.W || ds.C != p.Info.C {
+		return nil, 0, fmt.Errorf("features: images of %s are %d×%d×%d, the network was trained on %d×%d×%d (%s)",
+			ds.Name, ds.H, ds.W, ds.C, p.Info.H, p.Info.W, p.Info.C, p.Info.Data)
+	}
+	fn, err := featureFn(p.Info)
+	if err != nil {
+		return nil, 0, err
+	}
+	return fit.Predict(p.backend, p.ctx, fn, ds, idx, 256, progress, "features")
+}
+
+// save writes the context's variables as a checkpoint in dir (nothing when dir is empty) and
+// InfoFile beside it.
+func (p *Pretrained) save(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("pretrain: checkpoint directory: %w", err)
+	}
+	// The handler loads the last checkpoint over the context's variables: keep ours.
+	values := map[*context.Variable]*tensors.Tensor{}
+	for v := range p.ctx.IterVariables() {
+		t, err := v.MustValue().LocalClone()
+		if err != nil {
+			return fmt.Errorf("pretrain: copying %s: %w", v.ParameterName(), err)
+		}
+		values[v] = t
+	}
+	h, err := checkpoints.Build(p.ctx).Dir(dir).Keep(2).Done()
+	if err != nil {
+		return fmt.Errorf("pretrain: opening checkpoints in %s: %w", dir, err)
+	}
+	for v, t := range values {
+		v.MustSetValue(t)
+	}
+	if err := h.Save(); err != nil {
+		return fmt.Errorf("pretrain: saving the checkpoint in %s: %w", dir, err)
+	}
+	return featio.WriteFileAtomic(filepath.Join(dir, InfoFile), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p.Info)
+	})
+}
+
+// LoadPretrained reads a network saved by Pretrain with a CheckpointDir.
+func LoadPretrained(backend backends.Backend, dir string) (*Pretrained, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, InfoFile))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w (was it written by Pretrain with a checkpoint directory?)", dir, err)
+	}
+	var info PretrainInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %s: %w", dir, InfoFile, err)
+	}
+	if _, err := featureFn(info); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	ctx, _, err := newContext(info, 0)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if _, err := checkpoints.Load(ctx).Dir(dir).Done(); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	return &Pretrained{Info: info, backend: backend, ctx: ctx}, nil
+}

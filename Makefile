@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench gpu-quickstart-pack bench-propagate bench-train
+.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench gpu-quickstart-pack bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -105,3 +105,17 @@ bench-train: ## CPU training throughput at batch 64 on 32x32x3 images, GoMLX pur
 	CGO_ENABLED=0 $(GO) build -o build/bench-train/gpubench ./lib/cmd/gpubench
 	OUT=$(CURDIR)/build/bench-train GPUBENCH=$(CURDIR)/build/bench-train/gpubench PYTHON=/usr/bin/python3 \
 		TRAIN_BENCH_SECONDS=$(BENCH_TRAIN_SECONDS) TRAIN_BENCH_NETS="$(BENCH_TRAIN_NETS)" lib/gpu/train_bench.sh
+
+BENCH_METRIC_DATA ?= cifar10
+BENCH_METRIC_STEPS ?= 600
+BENCH_METRIC_METHODS ?= instance nca color bootstrap
+bench-metric: ## each metric (BENCH_METRIC_METHODS) pretrained at the CPU bench budget (Conv-4, 16 channels, BENCH_METRIC_STEPS of 128) on BENCH_METRIC_DATA, scored by 200-NN on its test split; results in figures/
+	$(GO) build $(OPENBLAS_TAGS) -o $(BIN)/mt ./lib/cmd/mt
+	@set -e; for m in $(BENCH_METRIC_METHODS); do \
+		labels=; case $$m in nca|bootstrap) labels="--labels 4000";; esac; \
+		GOMLX_NO_AUTO_INSTALL=1 $(BIN)/mt pretrain --method $$m --net conv-4 --channels 16 --data $(BENCH_METRIC_DATA) \
+			--steps $(BENCH_METRIC_STEPS) --batch 128 $$labels --out build/metric-bench/$(BENCH_METRIC_DATA)-$$m; \
+		GOMLX_NO_AUTO_INSTALL=1 $(BIN)/mt evaluate --checkpoint build/metric-bench/$(BENCH_METRIC_DATA)-$$m --data $(BENCH_METRIC_DATA) \
+			--json figures/metric-quality-$(BENCH_METRIC_DATA)-$$m.json \
+			--command "make bench-metric BENCH_METRIC_DATA=$(BENCH_METRIC_DATA) BENCH_METRIC_STEPS=$(BENCH_METRIC_STEPS) BENCH_METRIC_METHODS=$$m"; \
+	done

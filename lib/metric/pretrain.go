@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -111,7 +112,10 @@ type PretrainInfo struct {
 	ColorHeadChannels int
 	H, W, C           int // image shape trained on.
 	Data              string
-	Steps             int
+	Steps, BatchSize  int
+	// Seconds is the wall time of the Pretrain call that wrote the checkpoint (after a resume,
+	// of the part it ran).
+	Seconds float64
 }
 
 // Pretrained is a network pretrained by one of Methods; its L2-normalised features define the
@@ -126,6 +130,16 @@ type Pretrained struct {
 // instance and color the unlabelled pool (all of ds when nil), for nca and bootstrap the
 // labelled examples (all of ds, with their labels, when nil).
 func Pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
+	start := time.Now()
+	p, err := pretrain(backend, ds, subset, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.Info.Seconds = time.Since(start).Seconds()
+	return p, p.writeInfo(cfg.CheckpointDir)
+}
+
+func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
 	switch cfg.Method {
 	case MethodInstance:
 		ic := DefaultInstanceConfig()
@@ -157,7 +171,7 @@ func Pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 func infoOf(cfg PretrainConfig, ds *data.Dataset) PretrainInfo {
 	return PretrainInfo{Method: cfg.Method, Net: cfg.Net, Channels: cfg.Channels, ResNetStem: cfg.ResNetStem,
 		EmbeddingDim: cfg.EmbeddingDim, Classes: ds.NumClasses(), ColorHeadChannels: cfg.ColorHeadChannels,
-		H: ds.H, W: ds.W, C: ds.C, Data: ds.Name, Steps: cfg.Steps}
+		H: ds.H, W: ds.W, C: ds.C, Data: ds.Name, Steps: cfg.Steps, BatchSize: cfg.BatchSize}
 }
 
 // newContext returns a context with the network's parameters of info set.
@@ -257,6 +271,14 @@ func (p *Pretrained) save(dir string) error {
 	}
 	if err := h.Save(); err != nil {
 		return fmt.Errorf("pretrain: saving the checkpoint in %s: %w", dir, err)
+	}
+	return p.writeInfo(dir)
+}
+
+// writeInfo writes p.Info as InfoFile in dir (nothing when dir is empty).
+func (p *Pretrained) writeInfo(dir string) error {
+	if dir == "" {
+		return nil
 	}
 	return featio.WriteFileAtomic(filepath.Join(dir, InfoFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)

@@ -4,6 +4,7 @@
 //	mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv
 //	mt pretrain --method instance|nca|color|bootstrap --net NET --data NAME --out DIR
 //	mt features --checkpoint DIR --data NAME --split train|test --out X.npy
+//	mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json]
 //
 // quickstart learns an instance-discrimination metric on Fashion-MNIST, propagates 100 labels
 // by nearest neighbours (Eq. 5) and spectral embedding (Eq. 6), trains confidence-weighted
@@ -33,6 +34,8 @@ func main() {
 		err = pretrainCommand(os.Args[2:])
 	case "features":
 		err = featuresCommand(os.Args[2:])
+	case "evaluate":
+		err = evaluateCommand(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -53,6 +56,7 @@ commands:
   propagate    pseudo labels for N×D features (.npy) from a labels CSV, by nn or spectral propagation
   pretrain     learn a metric (instance, nca, color or bootstrap) on a dataset; writes a checkpoint
   features     L2-normalised features (.npy) of a dataset from a pretrain checkpoint, for propagate
+  evaluate     a pretrained metric's weighted kNN accuracy on a test split (Wu et al. 2018)
 
 Run "mt COMMAND -h" for the flags of a command.`)
 }

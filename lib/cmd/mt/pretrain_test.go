@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -66,6 +67,24 @@ func TestPretrainThenFeaturesThenPropagate(t *testing.T) {
 			if math.Abs(s-1) > 1e-4 {
 				t.Fatalf("%s: row %d has squared norm %g, want 1", method, i, s)
 			}
+		}
+		// mt evaluate scores the test split against the train split and records the budget.
+		eo := evaluateOptions{Checkpoint: o.Out, Data: "synthetic", K: 5, Temperature: 0.07, JSON: filepath.Join(dir, method+".json")}
+		ev, err := runEvaluate(eo, backend, syntheticLoad(t), "mt evaluate", io.Discard, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: evaluate: %v", method, err)
+		}
+		raw, err := os.ReadFile(eo.JSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var saved Evaluation
+		if err := json.Unmarshal(raw, &saved); err != nil {
+			t.Fatal(err)
+		}
+		if saved.Accuracy != ev.Accuracy || !(ev.Accuracy >= 0 && ev.Accuracy <= 1) || saved.TestImages != 48 ||
+			saved.Metric.Method != method || saved.Metric.Steps != 3 || saved.Metric.BatchSize != 8 || !(saved.PretrainSeconds > 0) {
+			t.Errorf("%s: evaluation %+v, saved as %+v", method, ev, saved)
 		}
 		// The file is what mt propagate reads.
 		labels := filepath.Join(dir, "labels.csv")

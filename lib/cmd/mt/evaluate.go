@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/featio"
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/repro"
+)
+
+// evaluateOptions are the flags of "mt evaluate".
+type evaluateOptions struct {
+	Checkpoint, Data, DataDir, JSON, Command string
+	K                                        int
+	Temperature                              float64
+}
+
+// Evaluation is what "mt evaluate --json" writes: a metric's kNN test accuracy, the network
+// and budget that learned it, and where the number came from.
+type Evaluation struct {
+	Metric      metric.PretrainInfo `json:"metric"`
+	Data        string              `json:"data"`
+	TrainImages int                 `json:"train_images"`
+	TestImages  int                 `json:"test_images"`
+	K           int                 `json:"k"`
+	Temperature float64             `json:"temperature"`
+	Accuracy    float64             `json:"accuracy"`
+	// PretrainSeconds is the pretraining's wall time (from the checkpoint), EvaluateSeconds
+	// this evaluation's.
+	PretrainSeconds float64          `json:"pretrain_seconds"`
+	EvaluateSeconds float64          `json:"evaluate_seconds"`
+	Provenance      repro.Provenance `json:"provenance"`
+}
+
+// evaluateCommand parses the flags of "mt evaluate" and runs it, with progress on stderr.
+func evaluateCommand(args []string) error {
+	var o evaluateOptions
+	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
+	fs.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint directory written by mt pretrain --out (required)")
+	fs.StringVar(&o.Data, "data", "", "dataset whose train split is the memory and test split is scored: "+strings.Join(data.Names, ", ")+" (default: the one the metric was trained on)")
+	fs.StringVar(&o.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
+	fs.IntVar(&o.K, "k", 200, "neighbours voting (Wu et al. 2018: 200)")
+	fs.Float64Var(&o.Temperature, "temperature", 0.07, "vote weight exp(cos/temperature) (Wu et al. 2018: 0.07)")
+	fs.StringVar(&o.JSON, "json", "", "also write the result with its provenance to this JSON file")
+	fs.StringVar(&o.Command, "command", "", "the command recorded in the provenance as the one that reproduces the result (default: this mt evaluate call)")
+	if done, err := parseFlags(fs, args, "mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json] [flags]"); done || err != nil {
+		return err
+	}
+	if o.Checkpoint == "" {
+		return fmt.Errorf("evaluate: --checkpoint is required")
+	}
+	backend, err := repro.NewBackend()
+	if err != nil {
+		return err
+	}
+	command := o.Command
+	if command == "" {
+		command = strings.Join(append([]string{"mt", "evaluate"}, args...), " ")
+	}
+	_, err = runEvaluate(o, backend, data.Load, command, os.Stdout, os.Stderr)
+	return err
+}
+
+// runEvaluate computes the features of the train and test splits with the checkpoint's metric
+// and scores the test split by weighted kNN over the train split (propagate.KNNTestAccuracy).
+func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, command string, out, log io.Writer) (*Evaluation, error) {
+	start := time.Now()
+	p, err := metric.LoadPretrained(backend, o.Checkpoint)
+	if err != nil {
+		return nil, fmt.Errorf("--checkpoint: %w", err)
+	}
+	if o.Data == "" {
+		if !slices.Contains(data.Names, p.Info.Data) {
+			return nil, fmt.Errorf("--data is required: the metric was trained on %q, not a dataset name (%s)", p.Info.Data, strings.Join(data.Names, ", "))
+		}
+		o.Data = p.Info.Data
+	}
+	var feats [2]propagate.Matrix
+	var labels [2][]int32
+	classes := 0
+	for s, split := range []string{"train", "test"} {
+		ds, err := load(o.DataDir, o.Data, split)
+		if err != nil {
+			return nil, fmt.Errorf("--data %s (%s split): %w", o.Data, split, err)
+		}
+		fmt.Fprintf(log, "%s split: %d images\n", split, ds.N)
+		f, d, err := p.Features(ds, nil, progressETA(log))
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintln(log)
+		feats[s] = propagate.Matrix{N: ds.N, D: d, Data: f}
+		labels[s] = ds.Labels
+		classes = max(classes, ds.NumClasses())
+	}
+	acc, err := propagate.KNNTestAccuracy(feats[0], labels[0], feats[1], labels[1], classes, o.K, o.Temperature)
+	if err != nil {
+		return nil, err
+	}
+	e := &Evaluation{Metric: p.Info, Data: o.Data, TrainImages: feats[0].N, TestImages: feats[1].N, K: o.K,
+		Temperature: o.Temperature, Accuracy: acc, PretrainSeconds: p.Info.Seconds, EvaluateSeconds: time.Since(start).Seconds()}
+	e.Provenance = repro.NewProvenance(backend.Name(), "bench", e.PretrainSeconds+e.EvaluateSeconds, command)
+	fmt.Fprintf(out, "%s metric (%s, %d steps of %d): %d-NN accuracy on the %s test split %.2f %% (%d train images as memory)\n",
+		p.Info.Method, p.Info.Net, p.Info.Steps, p.Info.BatchSize, o.K, o.Data, 100*acc, feats[0].N)
+	if o.JSON != "" {
+		if err := featio.WriteFileAtomic(o.JSON, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(e)
+		}); err != nil {
+			return nil, fmt.Errorf("--json %s: %w", o.JSON, err)
+		}
+	}
+	return e, nil
+}

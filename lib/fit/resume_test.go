@@ -20,8 +20,15 @@ var errKilled = errors.New("killed")
 // the final weights equal those of an uninterrupted run with the same seed. With the
 // augmentation (padding, flips) and the data order both random, a resumed run that replayed
 // the first batches instead of the ones after the checkpoint would end elsewhere; so would one
-// that restarted the learning-rate schedule or Adam's moments.
+// that restarted the learning-rate schedule or the optimiser's state (Adam's moments, SGD's
+// velocities).
 func TestResumeMatchesUninterrupted(t *testing.T) {
+	for _, opt := range Optimizers {
+		t.Run(opt, func(t *testing.T) { testResume(t, opt) })
+	}
+}
+
+func testResume(t *testing.T, optimizer string) {
 	backend := testBackend(t)
 	ds, err := data.Synthetic(24, 6, 2, 5)
 	if err != nil {
@@ -47,7 +54,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 			return graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits(labels, predictions))
 		}
 		err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{
-			Stage: "resume test", Steps: steps, LearningRate: 0.05,
+			Stage: "resume test", Steps: steps, LearningRate: 0.05, Optimizer: optimizer,
 			CheckpointDir: dir, CheckpointSteps: every, OnStep: onStep,
 		})
 		weights := map[string][]float32{}

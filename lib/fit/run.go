@@ -27,8 +27,10 @@ type RunConfig struct {
 	// Steps is the total number of optimisation steps (a fixed iteration budget, as the paper
 	// fixes 200K iterations whatever the number of labels).
 	Steps int
-	// LearningRate is Adam's initial learning rate, decayed to 1% of it by a cosine schedule.
+	// LearningRate is the initial learning rate, decayed to 1% of it by a cosine schedule.
 	LearningRate float64
+	// Optimizer names the optimiser (see NewOptimizer): "adam" (the default) or "sgd".
+	Optimizer string
 	// CheckpointDir, if set, holds GoMLX checkpoints: saved every CheckpointEvery and at the end,
 	// and restored at the start, so a killed run resumes where it stopped.
 	CheckpointDir string
@@ -45,7 +47,7 @@ type RunConfig struct {
 }
 
 // Run trains the variables in ctx with modelFn and lossFn on ds for cfg.Steps steps with Adam
-// and a cosine learning-rate decay, reporting progress and saving checkpoints. GoMLX reports
+// (or cfg.Optimizer) and a cosine learning-rate decay, reporting progress and saving checkpoints. GoMLX reports
 // graph-building errors by panicking; they are returned as errors here.
 //
 // A run restored from a checkpoint at step s first moves ds on by s batches (with Skip when ds
@@ -75,7 +77,11 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 		return modelFn(ctx, spec, inputs)
 	}
 	ctx.SetParam(optimizers.ParamLearningRate, lr)
-	trainer := train.NewTrainer(backend, ctx, scheduled, lossFn, optimizers.Adam().Done(), nil, nil)
+	opt, err := NewOptimizer(cfg.Optimizer)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cfg.Stage, err)
+	}
+	trainer := train.NewTrainer(backend, ctx, scheduled, lossFn, opt, nil, nil)
 	loop := train.NewLoop(trainer)
 	last := time.Time{}
 	loop.OnStep("progress", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {

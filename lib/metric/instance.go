@@ -34,8 +34,9 @@ type InstanceConfig struct {
 	Steps        int     // optimisation steps.
 	BatchSize    int
 	LearningRate float64
-	Channels     int // Conv-4 width.
-	EmbeddingDim int // 128 in the paper.
+	Optimizer    string `json:",omitempty"` // fit.NewOptimizer's name; "" is Adam.
+	Channels     int    // Conv-4 width.
+	EmbeddingDim int    // 128 in the paper.
 	Augment      fit.Augment
 	Seed         uint64
 	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig).
@@ -139,6 +140,7 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		Stage:         "instance discrimination",
 		Steps:         cfg.Steps,
 		LearningRate:  cfg.LearningRate,
+		Optimizer:     cfg.Optimizer,
 		CheckpointDir: cfg.CheckpointDir,
 		Progress:      cfg.Progress,
 	})

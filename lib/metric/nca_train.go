@@ -96,6 +96,7 @@ func finishTraining(backend backends.Backend, ctx *context.Context, modelFn trai
 		Stage:         stage,
 		Steps:         cfg.Steps,
 		LearningRate:  cfg.LearningRate,
+		Optimizer:     cfg.Optimizer,
 		CheckpointDir: cfg.CheckpointDir,
 		Progress:      cfg.Progress,
 	})

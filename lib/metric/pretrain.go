@@ -40,10 +40,13 @@ type TrainConfig struct {
 	Steps        int    // optimisation steps (Adam with cosine decay, fit.Run).
 	BatchSize    int
 	LearningRate float64
-	Channels     int    // Conv-4 width (64 in the paper's few-shot backbone).
-	ResNetStem   string // "imagenet" or "cifar"; "" picks by image size (setNetParams).
-	Augment      fit.Augment
-	Seed         uint64
+	// Optimizer is fit.NewOptimizer's name: "adam" (default) or "sgd" (the authors' Nesterov
+	// SGD with momentum 0.9 and weight decay 5e-4; their learning rate is 0.03).
+	Optimizer  string `json:",omitempty"`
+	Channels   int    // Conv-4 width (64 in the paper's few-shot backbone).
+	ResNetStem string // "imagenet" or "cifar"; "" picks by image size (setNetParams).
+	Augment    fit.Augment
+	Seed       uint64
 	// CheckpointDir, if set, makes the run resumable and receives the final weights and
 	// InfoFile, so that LoadPretrained can compute features later.
 	CheckpointDir string       `json:"-"`
@@ -150,6 +153,7 @@ func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 		if cfg.Net == NetConv4 {
 			ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
 			ic.Augment, ic.Seed, ic.CheckpointDir, ic.Progress = cfg.Augment, cfg.Seed, cfg.CheckpointDir, cfg.Progress
+			ic.Optimizer = cfg.Optimizer
 			m, err := TrainInstance(backend, ds, subset, ic)
 			if err != nil {
 				return nil, err

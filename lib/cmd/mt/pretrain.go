@@ -12,6 +12,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/repro"
 )
@@ -22,6 +23,7 @@ type loadFunc func(dir, name, split string) (*data.Dataset, error)
 // pretrainOptions are the flags of "mt pretrain".
 type pretrainOptions struct {
 	Method, Net, Data, DataDir, Split, Out string
+	Optimizer                              string
 	Steps, Batch, Labels, Channels         int
 	LearningRate                           float64
 	Seed                                   uint64
@@ -40,7 +42,8 @@ func pretrainCommand(args []string) error {
 	fs.StringVar(&o.Out, "out", "", "checkpoint directory; a rerun resumes from it (required)")
 	fs.IntVar(&o.Steps, "steps", d.Steps, "optimisation steps")
 	fs.IntVar(&o.Batch, "batch", d.BatchSize, "batch size")
-	fs.Float64Var(&o.LearningRate, "lr", d.LearningRate, "Adam's initial learning rate (cosine decay to 1%)")
+	fs.Float64Var(&o.LearningRate, "lr", d.LearningRate, "initial learning rate (cosine decay to 1%); the authors use sgd at 0.03")
+	fs.StringVar(&o.Optimizer, "optimizer", "adam", "optimiser: "+strings.Join(fit.Optimizers, ", ")+" (sgd: Nesterov momentum 0.9, weight decay 5e-4, as the authors)")
 	fs.IntVar(&o.Channels, "channels", d.Channels, "conv-4: channels per block")
 	fs.IntVar(&o.Labels, "labels", 0, "nca, bootstrap: train on this many class-balanced labelled images (0: every image of the split)")
 	fs.Uint64Var(&o.Seed, "seed", d.Seed, "seed of initialisation, batches and the labelled subset")
@@ -80,6 +83,8 @@ func (o pretrainOptions) config() (metric.PretrainConfig, error) {
 		return metric.PretrainConfig{}, fmt.Errorf("--batch %d: want at least 1", o.Batch)
 	case !(o.LearningRate > 0):
 		return metric.PretrainConfig{}, fmt.Errorf("--lr %v: want a positive learning rate", o.LearningRate)
+	case o.Optimizer != "" && !slices.Contains(fit.Optimizers, o.Optimizer):
+		return metric.PretrainConfig{}, fmt.Errorf("--optimizer %q: want one of %s", o.Optimizer, strings.Join(fit.Optimizers, ", "))
 	case o.Channels < 1:
 		return metric.PretrainConfig{}, fmt.Errorf("--channels %d: want at least 1", o.Channels)
 	case o.Labels < 0:
@@ -89,7 +94,7 @@ func (o pretrainOptions) config() (metric.PretrainConfig, error) {
 	}
 	cfg := metric.DefaultPretrainConfig(o.Method)
 	cfg.Net, cfg.Steps, cfg.BatchSize, cfg.LearningRate = o.Net, o.Steps, o.Batch, o.LearningRate
-	cfg.Channels, cfg.Seed, cfg.CheckpointDir = o.Channels, o.Seed, o.Out
+	cfg.Channels, cfg.Seed, cfg.CheckpointDir, cfg.Optimizer = o.Channels, o.Seed, o.Out, o.Optimizer
 	return cfg, nil
 }
 

@@ -104,6 +104,7 @@ func TestPretrainOptionErrors(t *testing.T) {
 		edit func(*pretrainOptions)
 		want string
 	}{
+		{func(o *pretrainOptions) { o.Optimizer = "lbfgs" }, "--optimizer"},
 		{func(o *pretrainOptions) { o.Method = "simclr" }, "--method"},
 		{func(o *pretrainOptions) { o.Net = "vgg-16" }, "--net"},
 		{func(o *pretrainOptions) { o.Out = "" }, "--out is required"},

@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook quickstart gpu-bench gpu-quickstart-pack bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks notebook quickstart repro gpu-bench gpu-quickstart-pack bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -81,6 +81,12 @@ notebook: ## start Jupyter on 127.0.0.1 (port NOTEBOOK_PORT=8888) with notebooks
 quickstart: export GOMLX_NO_AUTO_INSTALL ?= 1
 quickstart: ## run the quickstart headless at MT_SCALE (default small) and publish it to figures/
 	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt quickstart -scale $${MT_SCALE:-small} -publish figures
+
+TABLE ?= 1
+SCALE ?= smoke
+repro: export GOMLX_NO_AUTO_INSTALL ?= 1
+repro: ## run the paper's table TABLE (1) headless at SCALE (smoke: seconds; bench: under an hour on 2 cores) and publish figures/table<TABLE>-<SCALE>.json
+	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt repro --table $(TABLE) --scale $(SCALE) --publish figures
 
 gpu-bench: ## on a machine with an NVIDIA GPU: build bin/gpubench (cgo) and compare GoMLX XLA/CUDA with PyTorch throughput (results in build/gpu; see lib/gpu/run.sh)
 	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o $(BIN)/gpubench ./lib/cmd/gpubench

@@ -61,7 +61,7 @@ func QuickstartConfigFor(scale string) (QuickstartConfig, error) {
 		cfg.Classifier.Channels, cfg.Classifier.Steps, cfg.Classifier.BatchSize = 8, 8, 32
 		cfg.Spectral.Eta = 40
 	default:
-		return cfg, unknownScale(scale)
+		return cfg, unknownScale(scale, Smoke, Small)
 	}
 	return cfg, nil
 }

@@ -2,16 +2,12 @@ package repro
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/vg"
 )
 
 // The paper's numbers nearest to the quickstart, for orientation only: CIFAR-10 with 100
@@ -140,19 +136,12 @@ func (r *QuickstartResult) Figure3() (*plot.Plot, error) {
 // per-image pseudo labels are left out and each accumulated-accuracy curve is kept at 101
 // points (every percent of the unlabeled pool), so the file stays small enough to commit.
 func (r *QuickstartResult) Publish(dir string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
 	fig, err := r.Figure3()
 	if err != nil {
 		return "", err
 	}
-	png, err := report.PNG(fig, 15*vg.Centimeter, 10*vg.Centimeter)
-	if err != nil {
-		return "", err
-	}
-	base := filepath.Join(dir, "quickstart-"+r.Config.Scale)
-	if err := os.WriteFile(base+"-figure3.png", png, 0o644); err != nil {
+	base := "quickstart-" + r.Config.Scale
+	if _, err := publishPNG(dir, base+"-figure3.png", fig); err != nil {
 		return "", fmt.Errorf("publishing Figure 3: %w", err)
 	}
 	out := *r
@@ -162,7 +151,7 @@ func (r *QuickstartResult) Publish(dir string) (string, error) {
 		q.Labels, q.Confidence, q.Accumulated = nil, nil, Percentiles(p.Accumulated)
 		out.Propagation[m] = &q
 	}
-	return base + ".json", artifact.WriteJSON(base+".json", out)
+	return publishJSON(dir, base+".json", out)
 }
 
 // Percentiles samples a curve over a sorted population at 0 %, 1 %, …, 100 % of its length

@@ -11,6 +11,9 @@ const (
 	Smoke = "smoke"
 	// Small is real data at a size and budget that a 2-core CPU finishes in minutes.
 	Small = "small"
+	// Bench is real data with a reduced backbone and budget: a table on a 2-core CPU in under
+	// an hour.
+	Bench = "bench"
 )
 
 // EnvScale names the environment variable that selects the scale of a notebook or command.
@@ -24,6 +27,8 @@ func ScaleFromEnv(def string) string {
 	return def
 }
 
-func unknownScale(s string) error {
-	return fmt.Errorf("unknown scale %q (want %q or %q; set it with %s)", s, Smoke, Small, EnvScale)
+// unknownScale is the error for a scale that an experiment does not define; known lists the
+// ones it does.
+func unknownScale(s string, known ...string) error {
+	return fmt.Errorf("unknown scale %q (want one of %q; set it with %s)", s, known, EnvScale)
 }

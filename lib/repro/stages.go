@@ -52,10 +52,7 @@ func (q *Quickstart) Features() (*FeaturesResult, error) {
 		if err != nil {
 			return err
 		}
-		if err := artifact.WriteFloat32s(filepath.Join(dir, "features.bin"), f, len(q.Pool), d); err != nil {
-			return err
-		}
-		if err := artifact.WriteJSON(filepath.Join(dir, "timing.json"), Timed{Seconds: time.Since(start).Seconds()}); err != nil {
+		if err := writeFeatures(dir, f, len(q.Pool), d, time.Since(start).Seconds()); err != nil {
 			return err
 		}
 		return os.RemoveAll(scratch)
@@ -63,7 +60,21 @@ func (q *Quickstart) Features() (*FeaturesResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metric: %w", err)
 	}
+	return readFeatures(dir, key, cached)
+}
+
+// writeFeatures stores an n×d feature matrix and the seconds it took in a stage's directory.
+func writeFeatures(dir string, f []float32, n, d int, seconds float64) error {
+	if err := artifact.WriteFloat32s(filepath.Join(dir, "features.bin"), f, n, d); err != nil {
+		return err
+	}
+	return artifact.WriteJSON(filepath.Join(dir, "timing.json"), Timed{Seconds: seconds})
+}
+
+// readFeatures reads what writeFeatures stored under the stage key.
+func readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
 	res := &FeaturesResult{key: key}
+	var err error
 	if res.Features, res.N, res.D, err = artifact.ReadFloat32s(filepath.Join(dir, "features.bin")); err != nil {
 		return nil, err
 	}
@@ -119,16 +130,8 @@ func (q *Quickstart) Propagate(features *FeaturesResult, method propagate.Method
 		if err != nil {
 			return err
 		}
-		res := PropagationResult{Method: method, Labels: r.Labels, Confidence: r.Confidence}
+		res := scorePropagation(method, r, truth, q.Labeled)
 		res.Seconds = time.Since(start).Seconds()
-		unlabeled := q.unlabeled()
-		// Ranked by the score, which orders like the confidence without its ties at 1.
-		pred, want, conf := pick(r.Labels, unlabeled), pick(truth, unlabeled), pick(r.Score, unlabeled)
-		res.Accumulated = propagate.AccumulatedAccuracy(pred, want, conf)
-		if len(res.Accumulated) > 0 {
-			res.Accuracy = res.Accumulated[len(res.Accumulated)-1]
-		}
-		res.MAP = propagate.MeanAveragePrecision(pred, want, conf)
 		return artifact.WriteJSON(filepath.Join(dir, "result.json"), res)
 	})
 	if err != nil {
@@ -143,18 +146,37 @@ func (q *Quickstart) Propagate(features *FeaturesResult, method propagate.Method
 }
 
 // unlabeled returns the positions in the pool that are not in the labeled subset.
-func (q *Quickstart) unlabeled() []int {
-	labeled := make(map[int]bool, len(q.Labeled))
-	for _, p := range q.Labeled {
-		labeled[p] = true
+func (q *Quickstart) unlabeled() []int { return unlabeledRows(len(q.Pool), q.Labeled) }
+
+// unlabeledRows returns 0…n−1 without the rows in labeled, in order.
+func unlabeledRows(n int, labeled []int) []int {
+	isLabeled := make(map[int]bool, len(labeled))
+	for _, p := range labeled {
+		isLabeled[p] = true
 	}
-	out := make([]int, 0, len(q.Pool)-len(q.Labeled))
-	for p := range q.Pool {
-		if !labeled[p] {
+	out := make([]int, 0, n-len(labeled))
+	for p := range n {
+		if !isLabeled[p] {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// scorePropagation measures the pseudo labels r against the true labels truth on the rows
+// not in labeled, as the paper and the authors' notebooks do: the accuracy, the accumulated
+// accuracy by confidence (Figure 3) and its mean, the mAP of Table 1. Rows are ranked by
+// r.Score, which orders like the confidence without its ties at 1.
+func scorePropagation(method propagate.Method, r *propagate.Result, truth []int32, labeled []int) PropagationResult {
+	res := PropagationResult{Method: method, Labels: r.Labels, Confidence: r.Confidence}
+	unlabeled := unlabeledRows(len(truth), labeled)
+	pred, want, conf := pick(r.Labels, unlabeled), pick(truth, unlabeled), pick(r.Score, unlabeled)
+	res.Accumulated = propagate.AccumulatedAccuracy(pred, want, conf)
+	if len(res.Accumulated) > 0 {
+		res.Accuracy = res.Accumulated[len(res.Accumulated)-1]
+	}
+	res.MAP = propagate.MeanAveragePrecision(pred, want, conf)
+	return res
 }
 
 // pick returns v at the positions idx.

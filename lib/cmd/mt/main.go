@@ -5,6 +5,7 @@
 //	mt pretrain --method instance|nca|color|bootstrap --net NET --data NAME --out DIR
 //	mt features --checkpoint DIR --data NAME --split train|test --out X.npy
 //	mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json]
+//	mt repro --table N [--scale smoke|bench] [--publish DIR]
 //
 // quickstart learns an instance-discrimination metric on Fashion-MNIST, propagates 100 labels
 // by nearest neighbours (Eq. 5) and spectral embedding (Eq. 6), trains confidence-weighted
@@ -17,6 +18,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
+	"text/tabwriter"
 )
 
 func main() {
@@ -36,6 +39,8 @@ func main() {
 		err = featuresCommand(os.Args[2:])
 	case "evaluate":
 		err = evaluateCommand(os.Args[2:])
+	case "repro":
+		err = reproCommand(os.Args[2:])
 	case "-h", "-help", "--help", "help":
 		usage()
 		return
@@ -57,6 +62,7 @@ commands:
   pretrain     learn a metric (instance, nca, color or bootstrap) on a dataset; writes a checkpoint
   features     L2-normalised features (.npy) of a dataset from a pretrain checkpoint, for propagate
   evaluate     a pretrained metric's weighted kNN accuracy on a test split (Wu et al. 2018)
+  repro        one of the paper's tables (--table 1) at a scale, beside the paper's numbers; writes figures/
 
 Run "mt COMMAND -h" for the flags of a command.`)
 }
@@ -78,4 +84,14 @@ func parseFlags(fs *flag.FlagSet, args []string, usage string) (done bool, err e
 		return false, fmt.Errorf("%s: unexpected argument %q; all inputs are flags", fs.Name(), fs.Arg(0))
 	}
 	return false, nil
+}
+
+// printTable writes a table to stdout in aligned columns.
+func printTable(header []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
 }

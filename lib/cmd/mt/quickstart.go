@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/repro"
@@ -41,12 +40,7 @@ func quickstart(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "\n")
 	header, rows := res.AccuracyRows()
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := printTable(header, rows); err != nil {
 		return err
 	}
 	fmt.Printf("metric: %.0f s (cached: %v); leave-one-out %d-NN accuracy on the pool: %.2f %% learned, %.2f %% raw pixels\n",

@@ -1,0 +1,90 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Series is one line of a figure against the number of labels: Values[i] (a fraction in
+// [0, 1]) at Labels[i] labels. Dashed lines mark reference numbers, such as the paper's.
+type Series struct {
+	Name   string
+	Labels []int
+	Values []float64
+	Dashed bool
+}
+
+// VsLabelsPlot draws each series in % against the number of labels on a log axis, as the
+// paper's tables grow the labels (50, 100, 250, … 8000). Series sharing a Name prefix are not
+// grouped: colours cycle in order, and a dashed series takes the colour of the solid series
+// before it, so "ours" and "paper" of one setting match. It returns an error for no series, a
+// length mismatch, a non-positive label count, or a value outside [0, 1].
+func VsLabelsPlot(title, yLabel string, series []Series) (*plot.Plot, error) {
+	if len(series) == 0 {
+		return nil, fmt.Errorf("report: plot %q has no series", title)
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "labels"
+	p.Y.Label.Text = yLabel
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = labelTicks(series)
+	// A fixed 0–100 % axis keeps figures of different runs comparable, and leaves the bottom
+	// right, where the legend goes, empty once many labels push every value up.
+	p.Y.Min, p.Y.Max = 0, 100
+	p.Legend.Top = false
+	p.Legend.Left = false
+	p.Add(plotter.NewGrid())
+	colour := -1
+	for _, s := range series {
+		if len(s.Labels) != len(s.Values) || len(s.Labels) == 0 {
+			return nil, fmt.Errorf("report: plot %q series %q has %d label counts and %d values", title, s.Name, len(s.Labels), len(s.Values))
+		}
+		pts := make(plotter.XYs, len(s.Labels))
+		for i, n := range s.Labels {
+			v := s.Values[i]
+			if n <= 0 || math.IsNaN(v) || v < 0 || v > 1 {
+				return nil, fmt.Errorf("report: plot %q series %q point %d is (%d labels, %v); want positive labels and a fraction in [0, 1]", title, s.Name, i, n, v)
+			}
+			pts[i] = plotter.XY{X: float64(n), Y: 100 * v}
+		}
+		line, scatter, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, fmt.Errorf("report: plot %q series %q: %w", title, s.Name, err)
+		}
+		if !s.Dashed || colour < 0 {
+			colour++
+		}
+		c := palette[colour%len(palette)]
+		line.Color, scatter.Color = c, c
+		line.Width = vg.Points(1.5)
+		scatter.Shape = draw.CircleGlyph{}
+		if s.Dashed {
+			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			scatter.Shape = draw.RingGlyph{}
+		}
+		p.Add(line, scatter)
+		p.Legend.Add(s.Name, line, scatter)
+	}
+	return p, nil
+}
+
+// labelTicks marks the x axis at every label count that a series uses.
+func labelTicks(series []Series) plot.Ticker {
+	seen := map[int]bool{}
+	var ticks plot.ConstantTicks
+	for _, s := range series {
+		for _, n := range s.Labels {
+			if !seen[n] && n > 0 {
+				seen[n] = true
+				ticks = append(ticks, plot.Tick{Value: float64(n), Label: fmt.Sprint(n)})
+			}
+		}
+	}
+	return ticks
+}

@@ -1,0 +1,33 @@
+package report
+
+import (
+	"math"
+	"testing"
+
+	"gonum.org/v1/plot/vg"
+)
+
+func TestVsLabelsPlot(t *testing.T) {
+	ok := []Series{
+		{Name: "ours", Labels: []int{50, 100}, Values: []float64{0.5, 0.6}},
+		{Name: "paper", Labels: []int{50, 100}, Values: []float64{0.55, 0.63}, Dashed: true},
+	}
+	p, err := VsLabelsPlot("t", "mAP (%)", ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PNG(p, 8*vg.Centimeter, 6*vg.Centimeter); err != nil {
+		t.Errorf("rendering: %v", err)
+	}
+	for name, bad := range map[string][]Series{
+		"no series":   nil,
+		"mismatch":    {{Name: "a", Labels: []int{50}, Values: []float64{0.1, 0.2}}},
+		"zero labels": {{Name: "a", Labels: []int{0}, Values: []float64{0.1}}},
+		"percent":     {{Name: "a", Labels: []int{50}, Values: []float64{55}}},
+		"NaN":         {{Name: "a", Labels: []int{50}, Values: []float64{math.NaN()}}},
+	} {
+		if _, err := VsLabelsPlot("t", "y", bad); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

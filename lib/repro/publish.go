@@ -1,0 +1,44 @@
+package repro
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/report"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
+
+// Published figures are 15 × 10 cm PNGs.
+const (
+	figureWidth  = 15 * vg.Centimeter
+	figureHeight = 10 * vg.Centimeter
+)
+
+// publishJSON writes v as indented JSON to dir/name, creating dir, and returns the path. Every
+// table's Publish goes through it, so that published results share one place and one format.
+func publishJSON(dir, name string, v any) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	return path, artifact.WriteJSON(path, v)
+}
+
+// publishPNG renders p as a PNG to dir/name, creating dir, and returns the path.
+func publishPNG(dir, name string, p *plot.Plot) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	png, err := report.PNG(p, figureWidth, figureHeight)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return path, nil
+}

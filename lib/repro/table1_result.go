@@ -1,0 +1,152 @@
+package repro
+
+import (
+	"fmt"
+
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/report"
+	"gonum.org/v1/plot"
+)
+
+// Table1Pretrained is one metric pretraining of Table 1 and its embedding of the pool.
+type Table1Pretrained struct {
+	Timed
+	Metric string `json:"metric"`
+	// Labels is the label count bootstrapping trained on; 0 for a metric trained without labels.
+	Labels int `json:"labels"`
+	N      int `json:"n"`
+	D      int `json:"d"`
+}
+
+// Table1Cell is one cell of Table 1: the pseudo labels of a metric, a propagation method and
+// a label count, measured on the unlabeled part of the pool. Timed is the propagation's.
+type Table1Cell struct {
+	Timed
+	Metric      string           `json:"metric"`
+	Propagation propagate.Method `json:"propagation"`
+	Labels      int              `json:"labels"`
+	// Accuracy is the fraction of unlabeled pool images whose pseudo label is right.
+	Accuracy float64 `json:"accuracy"`
+	// MAP is the mean average precision of the pseudo labels sorted by confidence, the
+	// number Table 1 reports (a fraction; the paper prints %).
+	MAP float64 `json:"map"`
+	// Accumulated is Figure 3's curve at every percent of the unlabeled pool (Percentiles).
+	Accumulated []float64 `json:"accumulated"`
+}
+
+// Table1Result is Table 1 as this run computed it.
+type Table1Result struct {
+	Provenance Provenance         `json:"provenance"`
+	Config     Table1Config       `json:"config"`
+	Pretrained []Table1Pretrained `json:"pretrained"`
+	Cells      []Table1Cell       `json:"cells"`
+	// Computed is the number of stages this call ran rather than read from the cache.
+	Computed int `json:"computed_stages"`
+	// Wall is how long the RunTable1 call took; Provenance.Seconds is the compute time of all
+	// stages, cached or not.
+	Wall float64 `json:"wall_seconds"`
+}
+
+// Table1MetricName is how Table 1 names a metric pretraining, with the paper's citation.
+func Table1MetricName(m string) string {
+	switch m {
+	case metric.MethodBootstrap:
+		return "Bootstrapping"
+	case metric.MethodColor:
+		return "Colorization [44]"
+	case metric.MethodInstance:
+		return "Instance [41]"
+	}
+	return m
+}
+
+// table1MethodName is how Table 1 names a propagation method.
+func table1MethodName(m propagate.Method) string {
+	if m == propagate.NearestNeighbour {
+		return "Nearest neighbor"
+	}
+	return "Spectral"
+}
+
+// Cell returns the cell of a metric, a propagation method and a label count, or nil.
+func (r *Table1Result) Cell(metricName string, method propagate.Method, labels int) *Table1Cell {
+	for i, c := range r.Cells {
+		if c.Metric == metricName && c.Propagation == method && c.Labels == labels {
+			return &r.Cells[i]
+		}
+	}
+	return nil
+}
+
+// BesidePaper returns the table of every cell beside the paper's: the paper's mAP, ours, the
+// difference in points, and our pseudo-label accuracy and propagation time.
+func (r *Table1Result) BesidePaper() (header []string, rows [][]string) {
+	header = []string{"metric pretraining", "propagation", "labels", "paper mAP % †", "ours mAP %", "Δ points",
+		"ours accuracy %", "propagation s"}
+	for _, c := range r.Cells {
+		paper, delta := "—", "—"
+		if p, ok := Table1PaperMAP(c.Metric, c.Propagation, c.Labels); ok {
+			paper, delta = fmt.Sprintf("%.2f", p), fmt.Sprintf("%+.2f", 100*c.MAP-p)
+		}
+		rows = append(rows, []string{Table1MetricName(c.Metric), table1MethodName(c.Propagation), fmt.Sprint(c.Labels),
+			paper, fmt.Sprintf("%.2f", 100*c.MAP), delta, fmt.Sprintf("%.2f", 100*c.Accuracy), fmt.Sprintf("%.1f", c.Seconds)})
+	}
+	return header, rows
+}
+
+// Note is the table's footnote: the setting, the paper's and the provenance.
+func (r *Table1Result) Note() string {
+	c := r.Config
+	pool := "the whole training split"
+	if len(r.Pretrained) > 0 {
+		pool = fmt.Sprintf("%d training images", r.Pretrained[0].N)
+	}
+	in := c.Metrics[metric.MethodInstance]
+	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s with %d channels, %d steps of %d (bootstrapping trains on the labels of its column); "+
+		"spectral η = %d, kNN graph k = %d; seed %d. mAP: the mean accuracy of the unlabeled pseudo labels sorted by confidence. "+
+		"† the paper's Table 1 (WRN-28-2 metrics, GPU budgets). %s",
+		c.Dataset, pool, in.Net, in.Channels, in.Steps, in.BatchSize, c.Spectral.Eta, c.Spectral.GraphK, c.Seed, r.Provenance)
+}
+
+// Figure draws the mAP against the number of labels for one propagation method: each metric
+// as a solid line, and the paper's as a dashed line of the same colour.
+func (r *Table1Result) Figure(method propagate.Method) (*plot.Plot, error) {
+	var series []report.Series
+	for _, m := range Table1Metrics {
+		ours := report.Series{Name: Table1MetricName(m) + ", ours"}
+		paper := report.Series{Name: Table1MetricName(m) + ", paper", Dashed: true}
+		for _, n := range r.Config.Labels {
+			if c := r.Cell(m, method, n); c != nil {
+				ours.Labels, ours.Values = append(ours.Labels, n), append(ours.Values, c.MAP)
+			}
+			if p, ok := Table1PaperMAP(m, method, n); ok {
+				paper.Labels, paper.Values = append(paper.Labels, n), append(paper.Values, p/100)
+			}
+		}
+		if len(ours.Labels) > 0 {
+			series = append(series, ours)
+		}
+		if len(paper.Labels) > 0 {
+			series = append(series, paper)
+		}
+	}
+	return report.VsLabelsPlot(fmt.Sprintf("Table 1: pseudo-label mAP, %s propagation (scale %s)", table1MethodName(method), r.Config.Scale),
+		"pseudo-label mAP (%)", series)
+}
+
+// Publish writes the result with its provenance to dir/table1-<scale>.json and its figures to
+// dir/table1-<scale>-<method>.png, and returns the JSON's path.
+func (r *Table1Result) Publish(dir string) (string, error) {
+	base := "table1-" + r.Config.Scale
+	for _, m := range Table1Propagations {
+		fig, err := r.Figure(m)
+		if err != nil {
+			return "", err
+		}
+		if _, err := publishPNG(dir, base+"-"+string(m)+".png", fig); err != nil {
+			return "", err
+		}
+	}
+	return publishJSON(dir, base+".json", r)
+}

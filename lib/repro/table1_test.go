@@ -1,0 +1,192 @@
+package repro
+
+import (
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/propagate"
+)
+
+// writeColourFolder writes perClass 32×32 RGB PNGs per class as
+// dir/cifar10-jpeg/train/<class>/<i>.png, the layout of the CIFAR-10 JPEG copy: class c is a
+// noisy image of one dominant hue, so colour and shape both separate the classes.
+func writeColourFolder(t *testing.T, dir string, classes, perClass int) {
+	t.Helper()
+	hues := []color.RGBA{{200, 40, 40, 255}, {40, 200, 40, 255}, {40, 40, 200, 255}, {200, 200, 40, 255}}
+	rng := rand.New(rand.NewPCG(7, 1))
+	for c := range classes {
+		cdir := filepath.Join(dir, "cifar10-jpeg", "train", fmt.Sprintf("class%d", c))
+		if err := os.MkdirAll(cdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range perClass {
+			img := image.NewRGBA(image.Rect(0, 0, 32, 32))
+			h := hues[c%len(hues)]
+			for y := range 32 {
+				for x := range 32 {
+					n := uint8(rng.IntN(50))
+					img.SetRGBA(x, y, color.RGBA{h.R/2 + n, h.G/2 + n, h.B/2 + n, 255})
+				}
+			}
+			f, err := os.Create(filepath.Join(cdir, fmt.Sprintf("%03d.png", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestTable1Smoke runs Table 1 on generated RGB images: the grid has every cell, a second run
+// computes nothing, and the result publishes.
+func TestTable1Smoke(t *testing.T) {
+	dataDir := t.TempDir()
+	writeColourFolder(t, dataDir, 4, 30)
+	cfg, err := Table1ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	cfg.Pool, cfg.Labels = 0, []int{8, 12}
+	cfg.Spectral.Eta = 20
+	for m, pc := range cfg.Metrics {
+		pc.Steps, pc.BatchSize = 2, 16
+		cfg.Metrics[m] = pc
+	}
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := RunTable1(backend, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bootstrapping once per label count, colorization and instance once; then every cell.
+	wantStages := len(cfg.Labels) + 2 + len(Table1Metrics)*len(Table1Propagations)*len(cfg.Labels)
+	if first.Computed != wantStages {
+		t.Errorf("first run computed %d stages, want %d", first.Computed, wantStages)
+	}
+	if len(first.Pretrained) != len(cfg.Labels)+2 {
+		t.Errorf("%d pretrainings, want %d", len(first.Pretrained), len(cfg.Labels)+2)
+	}
+	for _, m := range Table1Metrics {
+		for _, p := range Table1Propagations {
+			for _, n := range cfg.Labels {
+				c := first.Cell(m, p, n)
+				if c == nil {
+					t.Errorf("no cell for %s, %s, %d labels", m, p, n)
+					continue
+				}
+				if c.Cached || c.MAP < 0 || c.MAP > 1 || c.Accuracy < 0 || c.Accuracy > 1 || len(c.Accumulated) != 101 {
+					t.Errorf("cell %s, %s, %d: %+v", m, p, n, c)
+				}
+			}
+		}
+	}
+	if got, want := len(first.Cells), len(Table1Metrics)*len(Table1Propagations)*len(cfg.Labels); got != want {
+		t.Errorf("%d cells, want %d", got, want)
+	}
+	_, rows := first.BesidePaper()
+	if len(rows) != len(first.Cells) {
+		t.Errorf("BesidePaper has %d rows for %d cells", len(rows), len(first.Cells))
+	}
+
+	second, err := RunTable1(backend, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Computed != 0 {
+		t.Errorf("second run computed %d stages, want 0 (all cached)", second.Computed)
+	}
+	for i, c := range second.Cells {
+		if !c.Cached || c.MAP != first.Cells[i].MAP {
+			t.Errorf("second run, cell %d: cached %v, mAP %v (first %v)", i, c.Cached, c.MAP, first.Cells[i].MAP)
+		}
+	}
+	if second.Provenance.Seconds != first.Provenance.Seconds {
+		t.Errorf("compute seconds differ between a run and its cached rerun: %v vs %v", first.Provenance.Seconds, second.Provenance.Seconds)
+	}
+
+	out := t.TempDir()
+	path, err := second.Publish(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(path) != "table1-smoke.json" {
+		t.Errorf("published to %s, want table1-smoke.json", path)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pub Table1Result
+	if err := json.Unmarshal(raw, &pub); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Provenance.Scale != Smoke || pub.Provenance.Command != "test" || len(pub.Cells) != len(first.Cells) {
+		t.Errorf("published result incomplete: provenance %+v, %d cells", pub.Provenance, len(pub.Cells))
+	}
+	for _, m := range Table1Propagations {
+		if _, err := os.Stat(filepath.Join(out, "table1-smoke-"+string(m)+".png")); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestScorePropagationByHand checks the mAP of Table 1 on pseudo labels small enough to rank
+// by hand.
+func TestScorePropagationByHand(t *testing.T) {
+	// Rows 0 and 5 are labelled (ignored); the unlabelled rows 1–4 ranked by score are
+	// 4 (right), 2 (wrong), 1 (right), 3 (right): accumulated accuracy 1, 1/2, 2/3, 3/4.
+	truth := []int32{0, 1, 0, 1, 0, 1}
+	r := &propagate.Result{
+		Labels: []int32{0, 1, 1, 1, 0, 1},
+		Score:  []float64{math.Inf(1), 0.7, 0.8, 0.6, 0.9, math.Inf(1)},
+	}
+	got := scorePropagation(propagate.NearestNeighbour, r, truth, []int{0, 5})
+	wantMAP := (1 + 0.5 + 2.0/3 + 0.75) / 4
+	if math.Abs(got.MAP-wantMAP) > 1e-12 || got.Accuracy != 0.75 || len(got.Accumulated) != 4 {
+		t.Errorf("mAP %v accuracy %v curve %v; want %v, 0.75 and 4 points", got.MAP, got.Accuracy, got.Accumulated, wantMAP)
+	}
+}
+
+func TestTable1Paper(t *testing.T) {
+	for _, m := range Table1Metrics {
+		for _, p := range Table1Propagations {
+			if n := len(Table1Paper[m][p]); n != len(Table1PaperLabels) {
+				t.Errorf("paper row %s/%s has %d numbers, want %d", m, p, n, len(Table1PaperLabels))
+			}
+		}
+	}
+	if v, ok := Table1PaperMAP("instance", propagate.Spectral, 100); !ok || v != 79.21 {
+		t.Errorf("paper's instance/spectral at 100 labels = %v, %v; want 79.21", v, ok)
+	}
+	if _, ok := Table1PaperMAP("instance", propagate.Spectral, 12); ok {
+		t.Error("paper has no column for 12 labels")
+	}
+	r := &Table1Result{Cells: []Table1Cell{{Metric: "bootstrap", Propagation: propagate.NearestNeighbour, Labels: 50, MAP: 0.25}}}
+	if _, rows := r.BesidePaper(); rows[0][3] != "22.03" || rows[0][4] != "25.00" || rows[0][5] != "+2.97" {
+		t.Errorf("BesidePaper row %v; want paper 22.03, ours 25.00, Δ +2.97", rows[0])
+	}
+	for _, s := range []string{Smoke, Bench} {
+		if _, err := Table1ConfigFor(s); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := Table1ConfigFor(Small); err == nil {
+		t.Error("Table 1 has no small scale, want an error")
+	}
+}

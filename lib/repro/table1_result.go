@@ -102,11 +102,11 @@ func (r *Table1Result) Note() string {
 	if len(r.Pretrained) > 0 {
 		pool = fmt.Sprintf("%d training images", r.Pretrained[0].N)
 	}
-	in := c.Metrics[metric.MethodInstance]
-	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s with %d channels, %d steps of %d (bootstrapping trains on the labels of its column); "+
+	in, boot := c.Metrics[metric.MethodInstance], c.Metrics[metric.MethodBootstrap]
+	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s with %d channels, %d steps of %d (bootstrapping: %d steps on the labels of its column); "+
 		"spectral η = %d, kNN graph k = %d; seed %d. mAP: the mean accuracy of the unlabeled pseudo labels sorted by confidence. "+
 		"† the paper's Table 1 (WRN-28-2 metrics, GPU budgets). %s",
-		c.Dataset, pool, in.Net, in.Channels, in.Steps, in.BatchSize, c.Spectral.Eta, c.Spectral.GraphK, c.Seed, r.Provenance)
+		c.Dataset, pool, in.Net, in.Channels, in.Steps, in.BatchSize, boot.Steps, c.Spectral.Eta, c.Spectral.GraphK, c.Seed, r.Provenance)
 }
 
 // Figure draws the mAP against the number of labels for one propagation method: each metric

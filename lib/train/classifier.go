@@ -17,7 +17,11 @@ type Config struct {
 	Steps        int // a fixed iteration budget, whatever the number of examples (§4.1).
 	BatchSize    int
 	LearningRate float64
-	Channels     int // Conv-4 width.
+	// Optimizer is fit.NewOptimizer's name: "adam" (default) or "sgd", the paper's (§4.1: SGD
+	// from 0.01 with a cosine decay over 200K iterations; Nesterov momentum 0.9 and weight
+	// decay 5e-4 as in the authors' code).
+	Optimizer string `json:",omitempty"`
+	Channels  int    // Conv-4 width.
 	// MinWeight drops examples whose confidence α is below it: they contribute negligibly to
 	// Eq. 10 (the paper uses 0.01).
 	MinWeight float64
@@ -102,6 +106,7 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 		Stage:         cfg.Stage,
 		Steps:         cfg.Steps,
 		LearningRate:  cfg.LearningRate,
+		Optimizer:     cfg.Optimizer,
 		CheckpointDir: cfg.CheckpointDir,
 		Progress:      cfg.Progress,
 	})

@@ -11,7 +11,17 @@ import (
 // TestFitLearns trains on synthetic stripes where half the examples carry weight 0 and a wrong
 // label: a classifier that honours the weights (Eq. 10, α < MinWeight dropped) still separates
 // the classes, one that ignores them sits near chance.
+// It runs with each optimiser at its usual learning rate.
 func TestFitLearns(t *testing.T) {
+	for _, tc := range []struct {
+		optimizer string
+		lr        float64
+	}{{"adam", 1e-2}, {"sgd", 0.05}} {
+		t.Run(tc.optimizer, func(t *testing.T) { testFitLearns(t, tc.optimizer, tc.lr) })
+	}
+}
+
+func testFitLearns(t *testing.T, optimizer string, lr float64) {
 	train, err := data.Synthetic(128, 8, 2, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +39,7 @@ func TestFitLearns(t *testing.T) {
 		}
 	}
 	cfg := DefaultConfig()
-	cfg.Steps, cfg.BatchSize, cfg.Channels, cfg.LearningRate = 60, 16, 8, 1e-2
+	cfg.Steps, cfg.BatchSize, cfg.Channels, cfg.LearningRate, cfg.Optimizer = 60, 16, 8, lr, optimizer
 	cfg.Augment = fit.Augment{}
 	c, err := Fit(testBackend(t), train, examples, 2, cfg)
 	if err != nil {

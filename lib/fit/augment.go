@@ -19,6 +19,10 @@ type Augment struct {
 	CropScale float64
 	// Jitter, if positive, scales brightness and contrast by random factors in [1−Jitter, 1+Jitter].
 	Jitter float64
+	// Grayscale is the probability of turning an RGB view to gray, its luma L = 0.299·R +
+	// 0.587·G + 0.114·B in all three channels (torchvision's RandomGrayscale; the authors use
+	// 0.2 for instance discrimination). Images with other channel counts are left alone.
+	Grayscale float64
 }
 
 // apply writes image src (h×w×c uint8) into dst as float32 in [0, 1], augmented.
@@ -43,6 +47,9 @@ func (a Augment) apply(rng *rand.Rand, src []uint8, dst []float32, h, w, c int) 
 		brightness = 1 + a.Jitter*(2*rng.Float64()-1)
 		contrast = 1 + a.Jitter*(2*rng.Float64()-1)
 	}
+	// Drawn only when enabled, so the other draws, and the views of settings without it, stay
+	// as they were.
+	gray := a.Grayscale > 0 && rng.Float64() < a.Grayscale && c == 3
 	sy, sx := bh/float64(h), bw/float64(w)
 	resize := sy != 1 || sx != 1
 	var sum float64
@@ -75,6 +82,12 @@ func (a Augment) apply(rng *rand.Rand, src []uint8, dst []float32, h, w, c int) 
 		for i, v := range dst[:h*w*c] {
 			u := (mean + (float64(v)-mean)*contrast) * brightness
 			dst[i] = float32(math.Min(1, math.Max(0, u)))
+		}
+	}
+	if gray {
+		for o := 0; o < h*w*3; o += 3 {
+			l := 0.299*dst[o] + 0.587*dst[o+1] + 0.114*dst[o+2]
+			dst[o], dst[o+1], dst[o+2] = l, l, l
 		}
 	}
 }

@@ -75,3 +75,39 @@ func TestAugment(t *testing.T) {
 		}
 	}
 }
+
+// TestAugmentGrayscale checks the luma of a colour image when the view always turns gray, that
+// it never does at probability 0, and that a gray-scale request leaves other channel counts be.
+func TestAugmentGrayscale(t *testing.T) {
+	const h, w = 3, 2
+	src := []uint8{255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 200, 100, 50, 0, 0, 0}
+	for _, tc := range []struct {
+		name string
+		p    float64
+		gray bool
+	}{{"always", 1, true}, {"never", 0, false}} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		dst := make([]float32, h*w*3)
+		Augment{Grayscale: tc.p}.apply(rng, src, dst, h, w, 3)
+		for px := 0; px < h*w; px++ {
+			r, g, b := float64(src[3*px])/255, float64(src[3*px+1])/255, float64(src[3*px+2])/255
+			for ch := 0; ch < 3; ch++ {
+				want := float64(src[3*px+ch]) / 255
+				if tc.gray {
+					want = 0.299*r + 0.587*g + 0.114*b
+				}
+				if math.Abs(float64(dst[3*px+ch])-want) > 1e-6 {
+					t.Fatalf("%s: pixel %d channel %d = %g, want %g", tc.name, px, ch, dst[3*px+ch], want)
+				}
+			}
+		}
+	}
+	two := []uint8{1, 2, 3, 4}
+	dst := make([]float32, 4)
+	Augment{Grayscale: 1}.apply(rand.New(rand.NewPCG(1, 1)), two, dst, 1, 2, 2)
+	for i, v := range two {
+		if dst[i] != float32(v)/255 {
+			t.Fatalf("a 2-channel image changed: %v", dst)
+		}
+	}
+}

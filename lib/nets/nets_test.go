@@ -204,3 +204,23 @@ func benchTrainStep(b *testing.B, ctx *context.Context, classify func(*context.C
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
 }
+
+// assertPatchesMatchNative runs model on x with GoMLX's native convolution and with Conv2D's
+// patches (the two share the variables of ctx) and fails when the outputs differ by more
+// than 1e-4 of their scale.
+func assertPatchesMatchNative(t *testing.T, backend backends.Backend, ctx *context.Context, model func(*context.Context, *graph.Node) *graph.Node, x *tensors.Tensor, what string) {
+	t.Helper()
+	ctx.SetParam(ParamConvImpl, string(ConvNative))
+	native := tensors.MustCopyFlatData[float32](context.MustNewExec(backend, ctx, model).MustExec(x)[0])
+	ctx.SetParam(ParamConvImpl, string(ConvPatches))
+	patches := tensors.MustCopyFlatData[float32](context.MustNewExec(backend, ctx.Reuse(), model).MustExec(x)[0])
+	scale := 0.0
+	for _, v := range native {
+		scale = math.Max(scale, math.Abs(float64(v)))
+	}
+	for i := range native {
+		if d := math.Abs(float64(native[i] - patches[i])); d > 1e-4*math.Max(scale, 1) || math.IsNaN(d) {
+			t.Fatalf("%s: output %d: native %g vs patches %g", what, i, native[i], patches[i])
+		}
+	}
+}

@@ -1,7 +1,7 @@
 package nets
 
 import (
-	"math"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -145,19 +145,7 @@ func TestResNetPatchesMatchesNative(t *testing.T) {
 		ctx.SetParam(ParamResNetDepth, c.depth)
 		ctx.SetParam(ParamResNetStem, string(c.stem))
 		model := func(ctx *context.Context, x *graph.Node) *graph.Node { return ClassifyResNet(ctx, x, 5) }
-		ctx.SetParam(ParamConvImpl, string(ConvNative))
-		native := tensors.MustCopyFlatData[float32](context.MustNewExec(backend, ctx, model).MustExec(x)[0])
-		ctx.SetParam(ParamConvImpl, string(ConvPatches))
-		patches := tensors.MustCopyFlatData[float32](context.MustNewExec(backend, ctx.Reuse(), model).MustExec(x)[0])
-		scale := 0.0
-		for _, v := range native {
-			scale = math.Max(scale, math.Abs(float64(v)))
-		}
-		for i := range native {
-			if d := math.Abs(float64(native[i] - patches[i])); d > 1e-4*math.Max(scale, 1) || math.IsNaN(d) {
-				t.Fatalf("ResNet-%d, %s stem: logit %d: native %g vs patches %g", c.depth, c.stem, i, native[i], patches[i])
-			}
-		}
+		assertPatchesMatchNative(t, backend, ctx, model, x, fmt.Sprintf("ResNet-%d, %s stem", c.depth, c.stem))
 	}
 }
 

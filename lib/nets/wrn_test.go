@@ -105,19 +105,7 @@ func TestWRNPatchesMatchesNative(t *testing.T) {
 	ctx.SetParam(ParamWRNDepth, 10)
 	ctx.SetParam(ParamWRNWidth, 1)
 	model := func(ctx *context.Context, x *graph.Node) *graph.Node { return ClassifyWRN(ctx, x, 5) }
-	ctx.SetParam(ParamConvImpl, string(ConvNative))
-	native := tensors.MustCopyFlatData[float32](context.MustNewExec(backend, ctx, model).MustExec(x)[0])
-	ctx.SetParam(ParamConvImpl, string(ConvPatches))
-	patches := tensors.MustCopyFlatData[float32](context.MustNewExec(backend, ctx.Reuse(), model).MustExec(x)[0])
-	scale := 0.0
-	for _, v := range native {
-		scale = math.Max(scale, math.Abs(float64(v)))
-	}
-	for i := range native {
-		if d := math.Abs(float64(native[i] - patches[i])); d > 1e-4*math.Max(scale, 1) {
-			t.Fatalf("logit %d: native %g vs patches %g", i, native[i], patches[i])
-		}
-	}
+	assertPatchesMatchNative(t, backend, ctx, model, x, "WRN-10-1")
 }
 
 // ParamBatchNormImpl must reach every batch norm: the backend's fused op, which the pure-Go

@@ -46,3 +46,16 @@ func plotPNG(p *plot.Plot, wInches, hInches float64) ([]byte, error) {
 	}
 	return png, nil
 }
+
+// ShowPNG displays PNG bytes inline in a notebook; outside a notebook it writes nothing and
+// returns nil, like ShowPlot.
+func ShowPNG(png []byte) error {
+	if !gonbui.IsNotebook {
+		return nil
+	}
+	gonbui.DisplayPng(png)
+	if err := gonbui.Error(); err != nil {
+		return fmt.Errorf("kernel: showing PNG: %w", err)
+	}
+	return nil
+}

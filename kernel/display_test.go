@@ -40,3 +40,9 @@ func TestShowPlotOutsideNotebook(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestShowPNGOutsideNotebook(t *testing.T) {
+	if err := ShowPNG([]byte("\x89PNG\r\n\x1a\n")); err != nil {
+		t.Fatal(err)
+	}
+}

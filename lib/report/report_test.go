@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -108,4 +109,32 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+func TestSideBySide(t *testing.T) {
+	a, err := AccumulatedAccuracyPlot("a", []Curve{{Name: "x", Accuracy: ramp(10)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := AccumulatedAccuracyPlot("b", []Curve{{Name: "y", Accuracy: ramp(20)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := SideBySide([]*plot.Plot{a, b}, 10*vg.Centimeter, 10*vg.Centimeter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("output is not a PNG: %v", err)
+	}
+	want := int(math.Round(10 / 2.54 * 96))
+	if bb := img.Bounds(); abs(bb.Dx()-2*want) > 1 || abs(bb.Dy()-want) > 1 {
+		t.Errorf("image is %d×%d pixels, want about %d×%d", bb.Dx(), bb.Dy(), 2*want, want)
+	}
+	for _, bad := range [][]*plot.Plot{nil, {a, nil}} {
+		if _, err := SideBySide(bad, 10*vg.Centimeter, 10*vg.Centimeter); err == nil {
+			t.Errorf("SideBySide(%d plots with a nil or none): no error", len(bad))
+		}
+	}
 }

@@ -17,14 +17,14 @@ NB_OUT ?= build/notebooks
 NOTEBOOK_PORT ?= 8888
 
 APT_PACKAGES := jupyter-notebook jupyter-nbconvert jupyter-client python3-nbclient \
-	python3-ipykernel dataset-fashion-mnist libopenblas-dev
+	python3-ipykernel dataset-fashion-mnist libopenblas-dev chromium
 # OpenBLAS (cgo, -tags openblas) for the propagation's matrix products, when its header is installed.
 OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/include/cblas.h),-tags openblas)
 # GoNB and the two tools it runs, at the versions go.mod pins.
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook quickstart repro gpu-bench gpu-quickstart-pack bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks notebook quickstart repro report gpu-bench gpu-quickstart-pack bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -81,6 +81,12 @@ notebook: ## start Jupyter on 127.0.0.1 (port NOTEBOOK_PORT=8888) with notebooks
 quickstart: export GOMLX_NO_AUTO_INSTALL ?= 1
 quickstart: ## run the quickstart headless at MT_SCALE (default small) and publish it to figures/
 	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt quickstart -scale $${MT_SCALE:-small} -publish figures
+
+REPORT_SCALE ?= bench
+REPORT_DIR ?= figures/report
+report: ## execute every notebook at REPORT_SCALE (bench; cached stages are reused, new ones can take hours) and write them as HTML with figures inline to REPORT_DIR, each page checked in headless Chromium
+	MT_SCALE=$(REPORT_SCALE) $(GO) run ./kernel/cmd/nbrun -jupyter $(JUPYTER) -timeout 3h \
+		-out build/report -html $(REPORT_DIR) $(NOTEBOOKS)
 
 TABLE ?= 1
 SCALE ?= smoke

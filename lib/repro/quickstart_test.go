@@ -182,6 +182,14 @@ func TestQuickstartConfigFor(t *testing.T) {
 	if small.Labels != 100 || small.Dataset != "fashion-mnist" || small.Spectral.Eta != 200 {
 		t.Errorf("small scale is not the quickstart's setting (100 Fashion-MNIST labels, η = 200): %+v", small)
 	}
+	// The bench scale of the paper's tables runs the quickstart at small, with the same cache keys.
+	bench, err := QuickstartConfigFor(Bench)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(bench, small) {
+		t.Errorf("bench scale %+v, want the small scale's settings %+v", bench, small)
+	}
 }
 
 func TestFindings(t *testing.T) {

@@ -14,6 +14,10 @@
 // The environment passes through to the kernel and so to the cells: `make
 // test` sets MT_SCALE=smoke there. nbrun exits 1 if any notebook failed,
 // naming the notebook, the cell index (from 0) and the error text.
+//
+// With -html DIR it also writes each passing notebook as DIR/<name>.html (nbconvert, figures
+// inline) and an index.html, and checks every page in headless Chromium: the page must render
+// with every figure the notebook produced. `make report` uses it.
 package main
 
 import (
@@ -37,6 +41,9 @@ func main() {
 	flag.StringVar(&r.outDir, "out", "build/notebooks", "directory for the executed notebooks")
 	flag.StringVar(&r.jupyter, "jupyter", jupyter, "jupyter command (default $JUPYTER, else /usr/bin/jupyter)")
 	flag.StringVar(&r.kernel, "kernel", "gonb", "Jupyter kernel spec to run the notebooks with")
+	rep := reporter{jupyter: jupyter}
+	flag.StringVar(&rep.dir, "html", "", "also write the executed notebooks as HTML into this directory, each page checked in headless Chromium")
+	flag.StringVar(&rep.chromium, "chromium", "/usr/bin/chromium", "Chromium for checking the HTML pages (Debian's chromium)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: nbrun [flags] NOTEBOOK.ipynb...\n")
 		flag.PrintDefaults()
@@ -49,13 +56,31 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	rep.jupyter = r.jupyter
 	failed := 0
+	var pages []string
 	for _, path := range flag.Args() {
-		if !runOne(ctx, r, path) {
+		nb, out, ok := runOne(ctx, r, path)
+		if !ok {
 			failed++
+		} else if rep.dir != "" {
+			page, err := rep.page(ctx, out, nb)
+			if err != nil {
+				fmt.Printf("FAIL %s: HTML report: %v\n", path, err)
+				failed++
+			} else {
+				fmt.Printf("HTML %s\n", page)
+				pages = append(pages, page)
+			}
 		}
 		if ctx.Err() != nil {
 			break
+		}
+	}
+	if rep.dir != "" && len(pages) > 0 {
+		if err := rep.index(pages); err != nil {
+			fmt.Printf("nbrun: writing the report index: %v\n", err)
+			failed++
 		}
 	}
 	if failed > 0 {
@@ -65,44 +90,44 @@ func main() {
 }
 
 // runOne executes and checks one notebook, prints its verdict and wall
-// time, and reports whether it passed.
-func runOne(ctx context.Context, r runner, path string) bool {
+// time, and returns the executed notebook, its path and whether it passed.
+func runOne(ctx context.Context, r runner, path string) (*notebook, string, bool) {
 	fmt.Printf("RUN  %s\n", path)
 	start := time.Now()
-	fails, out, err := executeAndCheck(ctx, r, path)
+	nb, fails, out, err := executeAndCheck(ctx, r, path)
 	wall := time.Since(start).Round(100 * time.Millisecond)
 	switch {
 	case err != nil:
 		fmt.Printf("FAIL %s (%v): %v\n", path, wall, err)
-		return false
+		return nil, out, false
 	case len(fails) > 0:
 		fmt.Printf("FAIL %s (%v), executed copy in %s:\n", path, wall, out)
 		for _, f := range fails {
 			fmt.Printf("  %s: %s\n", path, indent(f.String()))
 		}
-		return false
+		return nb, out, false
 	}
 	fmt.Printf("PASS %s (%v)\n", path, wall)
-	return true
+	return nb, out, true
 }
 
-func executeAndCheck(ctx context.Context, r runner, path string) ([]failure, string, error) {
+func executeAndCheck(ctx context.Context, r runner, path string) (*notebook, []failure, string, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	out, err := r.execute(ctx, path)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		return nil, out, err
+		return nil, nil, out, err
 	}
 	nb, err := parseNotebook(data)
 	if err != nil {
-		return nil, out, fmt.Errorf("%s: %w", out, err)
+		return nil, nil, out, fmt.Errorf("%s: %w", out, err)
 	}
-	return check(nb), out, nil
+	return nb, check(nb), out, nil
 }
 
 // indent keeps continuation lines of a multi-line reason under its first.

@@ -29,7 +29,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: ## install Jupyter (apt), build bin/gonb, bin/goimports, bin/gopls, install the gonb kernel spec, link datasets; idempotent
+setup: ## install Jupyter, OpenBLAS and Chromium (apt), build bin/gonb, bin/goimports, bin/gopls, install the gonb kernel spec, link datasets; idempotent
 	@missing=$$(for p in $(APT_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

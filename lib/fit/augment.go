@@ -22,7 +22,9 @@ type Augment struct {
 	// Grayscale is the probability of turning an RGB view to gray, its luma L = 0.299·R +
 	// 0.587·G + 0.114·B in all three channels (torchvision's RandomGrayscale; the authors use
 	// 0.2 for instance discrimination). Images with other channel counts are left alone.
-	Grayscale float64
+	// Omitted from JSON when 0, so the cache keys of configurations without it stay as they
+	// were before it existed.
+	Grayscale float64 `json:",omitempty"`
 }
 
 // apply writes image src (h×w×c uint8) into dst as float32 in [0, 1], augmented.

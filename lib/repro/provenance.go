@@ -39,8 +39,9 @@ func (p Provenance) String() string {
 // machine that runs a binary built elsewhere from a copy of the tree (a GPU box, say).
 const EnvCommit = "MT_COMMIT"
 
-// gitCommit returns the short commit of the repository around the working directory, or
-// $MT_COMMIT when git cannot tell.
+// gitCommit returns the short commit of the repository around the working directory, with
+// "-dirty" when tracked files outside figures/ have changes, or $MT_COMMIT when git cannot
+// tell.
 func gitCommit() string {
 	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
 	if err != nil {
@@ -50,7 +51,10 @@ func gitCommit() string {
 		return "unknown"
 	}
 	commit := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+	// Changes under figures/ are results (a run that publishes several of them changes it
+	// itself), not code: they do not make the tree dirty.
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--",
+		":(top)", ":(top,exclude)figures").Output(); err == nil && len(st) > 0 {
 		commit += "-dirty"
 	}
 	return commit

@@ -82,11 +82,14 @@ func KNNTestAccuracy(train Matrix, trainLabels []int32, test Matrix, testLabels 
 			}
 		}
 	}
-	all := NewMatrix(train.N+test.N, train.D)
-	copy(all.Data, train.Data)
-	copy(all.Data[len(train.Data):], test.Data)
-	xn, err := Normalize(all)
-	if err != nil {
+	// One copy of both sets, normalised in place.
+	xn := NewMatrix(train.N+test.N, train.D)
+	copy(xn.Data, train.Data)
+	copy(xn.Data[len(train.Data):], test.Data)
+	if err := CheckRows(xn); err != nil {
+		return 0, err
+	}
+	if err := normalizeRows(xn, xn); err != nil {
 		return 0, err
 	}
 	labelled := make([]int, train.N)
@@ -99,14 +102,7 @@ func KNNTestAccuracy(train Matrix, trainLabels []int32, test Matrix, testLabels 
 	}
 	correct := 0
 	for i, y := range testLabels {
-		row := logits.Row(train.N + i)
-		best := 0
-		for c, v := range row {
-			if v > row[best] {
-				best = c
-			}
-		}
-		if best == int(y) {
+		if argmax(logits.Row(train.N+i)) == y {
 			correct++
 		}
 	}

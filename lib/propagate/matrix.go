@@ -78,22 +78,31 @@ func Normalize(m Matrix) (Matrix, error) {
 		return Matrix{}, err
 	}
 	out := NewMatrix(m.N, m.D)
-	for i := 0; i < m.N; i++ {
-		row := m.Row(i)
+	if err := normalizeRows(out, m); err != nil {
+		return Matrix{}, err
+	}
+	return out, nil
+}
+
+// normalizeRows writes the rows of src, scaled to unit L2 norm, into dst (of the same shape;
+// dst may be src). src must have passed CheckRows.
+func normalizeRows(dst, src Matrix) error {
+	for i := 0; i < src.N; i++ {
+		row := src.Row(i)
 		var ss float64
 		for _, v := range row {
 			ss += float64(v) * float64(v)
 		}
 		if math.IsInf(ss, 0) {
-			return Matrix{}, fmt.Errorf("propagate: features row %d overflows float64 when squared; rescale the features", i)
+			return fmt.Errorf("propagate: features row %d overflows float64 when squared; rescale the features", i)
 		}
 		inv := 1 / math.Sqrt(ss)
-		dst := out.Row(i)
+		out := dst.Row(i)
 		for j, v := range row {
-			dst[j] = float32(float64(v) * inv)
+			out[j] = float32(float64(v) * inv)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // workers is the number of goroutines the package splits its loops over.

@@ -164,18 +164,13 @@ func SmallestEigen(w *Sparse, eta int, opt EigenOptions) ([]float64, *mat.Dense,
 }
 
 // laplacianOp applies L_sym = I − D^-1/2·W·D^-1/2 of a connected graph (all degrees > 0).
-//
-// A product streams the whole matrix from memory, and the eigensolver does thousands of them,
-// so it keeps only the strict upper triangle of the symmetric D^-1/2·W·D^-1/2, negated: each
-// stored entry (i, j) adds to row i and, by symmetry, to row j. Workers take row ranges of
-// equal entry counts and scatter into their own accumulators, which are summed at the end.
+// It keeps the off-diagonal entries of D^-1/2·W·D^-1/2, negated, as its own CSR arrays, so
+// one product reads each entry once and does one multiply-add.
 type laplacianOp struct {
 	n      int
 	rowPtr []int
 	col    []int32
 	val    []float64
-	bounds []int       // worker t owns rows bounds[t] to bounds[t+1]
-	acc    [][]float64 // one accumulator of length n per worker
 }
 
 func newLaplacianOp(w *Sparse, deg []float64) *laplacianOp {
@@ -183,57 +178,29 @@ func newLaplacianOp(w *Sparse, deg []float64) *laplacianOp {
 	for i, d := range deg {
 		invSqrtD[i] = 1 / math.Sqrt(d)
 	}
-	op := &laplacianOp{n: w.N, rowPtr: make([]int, w.N+1), col: make([]int32, 0, w.NNZ()/2), val: make([]float64, 0, w.NNZ()/2)}
+	op := &laplacianOp{n: w.N, rowPtr: make([]int, w.N+1), col: make([]int32, 0, w.NNZ()), val: make([]float64, 0, w.NNZ())}
 	for i := 0; i < w.N; i++ {
 		for p := w.RowPtr[i]; p < w.RowPtr[i+1]; p++ {
-			if j := int(w.Col[p]); j > i {
+			if j := int(w.Col[p]); j != i {
 				op.col = append(op.col, int32(j))
 				op.val = append(op.val, -invSqrtD[i]*w.Val[p]*invSqrtD[j])
 			}
 		}
 		op.rowPtr[i+1] = len(op.col)
 	}
-	nw := max(1, min(workers(), w.N))
-	op.bounds = make([]int, nw+1)
-	for t, i := 1, 0; t < nw; t++ {
-		for i < w.N && op.rowPtr[i] < t*len(op.col)/nw {
-			i++
-		}
-		op.bounds[t] = i
-	}
-	op.bounds[nw] = w.N
-	op.acc = make([][]float64, nw)
-	for t := range op.acc {
-		op.acc[t] = make([]float64, w.N)
-	}
 	return op
 }
 
 func (op *laplacianOp) apply(dst, src []float64) {
-	nw := len(op.acc)
-	parallelRange(nw, func(lo, hi int) {
-		for t := lo; t < hi; t++ {
-			acc := op.acc[t]
-			clear(acc)
-			for i := op.bounds[t]; i < op.bounds[t+1]; i++ {
-				p0, p1 := op.rowPtr[i], op.rowPtr[i+1]
-				col, val := op.col[p0:p1], op.val[p0:p1]
-				si := src[i]
-				var sum float64
-				for q, j := range col {
-					sum += val[q] * src[j]
-					acc[j] += val[q] * si
-				}
-				acc[i] += sum
-			}
-		}
-	})
 	parallelRange(op.n, func(lo, hi int) {
-		copy(dst[lo:hi], src[lo:hi])
-		for _, acc := range op.acc {
-			for i, v := range acc[lo:hi] {
-				dst[lo+i] += v
+		for i := lo; i < hi; i++ {
+			p0, p1 := op.rowPtr[i], op.rowPtr[i+1]
+			col, val := op.col[p0:p1], op.val[p0:p1]
+			sum := src[i]
+			for t, j := range col {
+				sum += val[t] * src[j]
 			}
+			dst[i] = sum
 		}
 	})
 }

@@ -41,7 +41,7 @@ func main() {
 	flag.StringVar(&r.outDir, "out", "build/notebooks", "directory for the executed notebooks")
 	flag.StringVar(&r.jupyter, "jupyter", jupyter, "jupyter command (default $JUPYTER, else /usr/bin/jupyter)")
 	flag.StringVar(&r.kernel, "kernel", "gonb", "Jupyter kernel spec to run the notebooks with")
-	rep := reporter{jupyter: jupyter}
+	var rep reporter
 	flag.StringVar(&rep.dir, "html", "", "also write the executed notebooks as HTML into this directory, each page checked in headless Chromium")
 	flag.StringVar(&rep.chromium, "chromium", "/usr/bin/chromium", "Chromium for checking the HTML pages (Debian's chromium)")
 	flag.Usage = func() {

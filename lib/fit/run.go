@@ -1,6 +1,7 @@
 package fit
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -27,8 +28,17 @@ type RunConfig struct {
 	// Steps is the total number of optimisation steps (a fixed iteration budget, as the paper
 	// fixes 200K iterations whatever the number of labels).
 	Steps int
-	// LearningRate is the initial learning rate, decayed to 1% of it by a cosine schedule.
+	// LearningRate is the initial learning rate, decayed to 1% of it by a cosine schedule over
+	// Steps, or over each cycle with Restarts.
 	LearningRate float64
+	// Restarts, if positive, replaces the single cosine by cosine annealing with warm restarts
+	// (RestartLR): cycles of Restarts, 2·Restarts, 4·Restarts, … steps, as the authors'
+	// CIFAR-10 pretraining (first cycle 10 epochs). Steps is then an upper bound.
+	Restarts int
+	// Seconds, if positive, bounds the wall time of the run, graph compilation included: it ends
+	// at the first step past the budget, and with Restarts earlier, at the end of the last cycle
+	// that the measured step rate says will fit, so that the learning rate has annealed.
+	Seconds float64
 	// Optimizer names the optimiser (see NewOptimizer): "adam" (the default) or "sgd".
 	Optimizer string
 	// CheckpointDir, if set, holds GoMLX checkpoints: saved every CheckpointEvery and at the end,
@@ -71,9 +81,16 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 	}
 	lr := cfg.LearningRate
 	steps := cfg.Steps
+	if cfg.Restarts < 0 || cfg.Seconds < 0 {
+		return fmt.Errorf("%s: restart period %d and time budget %g s must not be negative", cfg.Stage, cfg.Restarts, cfg.Seconds)
+	}
 	scheduled := func(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
-		cosineschedule.New(ctx, inputs[0].Graph(), dtypes.Float32).
-			LearningRate(lr).MinLearningRate(lr / 100).PeriodSteps(steps).Done()
+		if cfg.Restarts > 0 {
+			restartSchedule(ctx, inputs[0].Graph(), cfg.Restarts, lr, lr/100)
+		} else {
+			cosineschedule.New(ctx, inputs[0].Graph(), dtypes.Float32).
+				LearningRate(lr).MinLearningRate(lr / 100).PeriodSteps(steps).Done()
+		}
 		return modelFn(ctx, spec, inputs)
 	}
 	ctx.SetParam(optimizers.ParamLearningRate, lr)
@@ -115,6 +132,12 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 			return ckpt.Save()
 		})
 	}
+	if cfg.Seconds > 0 {
+		loop.OnStep("time-budget", 1, budget(ctx, cfg, time.Now()))
+	}
+	if c, ok := ds.(interface{ Close() }); ok {
+		defer c.Close()
+	}
 	done := int(optimizers.GetGlobalStep(ctx))
 	if done > 0 {
 		trainer.SetContext(ctx.Reuse())
@@ -123,12 +146,13 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 		}
 	}
 	if done < steps {
-		if _, err := loop.RunSteps(ds, steps-done); err != nil {
+		if _, err := loop.RunSteps(ds, steps-done); err != nil && !errors.Is(err, errBudgetSpent) {
 			return fmt.Errorf("%s: training: %w", cfg.Stage, err)
 		}
 	}
 	if cfg.Progress != nil {
-		cfg.Progress(cfg.Stage, steps, steps)
+		done := int(optimizers.GetGlobalStep(ctx))
+		cfg.Progress(cfg.Stage, done, done)
 	}
 	if ckpt != nil {
 		if err := ckpt.Save(); err != nil {
@@ -156,5 +180,41 @@ func skip(ds train.Dataset, n int) error {
 func catch(err *error, stage string) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%s: %v", stage, r)
+	}
+}
+
+// errBudgetSpent stops a run whose time budget (RunConfig.Seconds) is spent; Run returns
+// normally.
+var errBudgetSpent = errors.New("time budget spent")
+
+// budget returns the step hook that ends a run by RunConfig.Seconds, counted from start: once
+// the budget is spent, and with Restarts also at a cycle's end when the next cycle would not fit
+// at the step rate measured since the first step (which includes compilation, so it is left
+// out).
+func budget(ctx *context.Context, cfg RunConfig, start time.Time) func(*train.Loop, []*tensors.Tensor) error {
+	var first time.Time
+	firstStep := 0
+	return func(*train.Loop, []*tensors.Tensor) error {
+		done := int(optimizers.GetGlobalStep(ctx))
+		now := time.Now()
+		if first.IsZero() {
+			first, firstStep = now, done
+		}
+		elapsed := now.Sub(start).Seconds()
+		if elapsed >= cfg.Seconds {
+			return errBudgetSpent
+		}
+		end, next := CycleEnd(done, cfg.Restarts)
+		if cfg.Restarts <= 0 || !end {
+			return nil
+		}
+		if done == firstStep {
+			return nil // no rate measured yet
+		}
+		rate := float64(done-firstStep) / now.Sub(first).Seconds()
+		if elapsed+float64(next)/rate > cfg.Seconds {
+			return errBudgetSpent
+		}
+		return nil
 	}
 }

@@ -35,8 +35,11 @@ type InstanceConfig struct {
 	BatchSize    int
 	LearningRate float64
 	Optimizer    string `json:",omitempty"` // fit.NewOptimizer's name; "" is Adam.
-	Channels     int    // Conv-4 width.
-	EmbeddingDim int    // 128 in the paper.
+	// Restarts and Seconds are fit.RunConfig's: cosine with warm restarts, a time budget.
+	Restarts     int     `json:",omitempty"`
+	Seconds      float64 `json:",omitempty"`
+	Channels     int     // Conv-4 width.
+	EmbeddingDim int     // 128 in the paper.
 	Augment      fit.Augment
 	Seed         uint64
 	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig).
@@ -142,6 +145,8 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		Steps:         cfg.Steps,
 		LearningRate:  cfg.LearningRate,
 		Optimizer:     cfg.Optimizer,
+		Restarts:      cfg.Restarts,
+		Seconds:       cfg.Seconds,
 		CheckpointDir: cfg.CheckpointDir,
 		Progress:      cfg.Progress,
 	})

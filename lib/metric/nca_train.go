@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
@@ -97,6 +98,8 @@ func finishTraining(backend backends.Backend, ctx *context.Context, modelFn trai
 		Steps:         cfg.Steps,
 		LearningRate:  cfg.LearningRate,
 		Optimizer:     cfg.Optimizer,
+		Restarts:      cfg.Restarts,
+		Seconds:       cfg.Seconds,
 		CheckpointDir: cfg.CheckpointDir,
 		Progress:      cfg.Progress,
 	})
@@ -107,6 +110,7 @@ func finishTraining(backend backends.Backend, ctx *context.Context, modelFn trai
 		cfg.Progress, stage+": batch-norm statistics"); err != nil {
 		return nil, err
 	}
+	info.Steps = int(optimizers.GetGlobalStep(ctx)) // fewer than cfg.Steps when Seconds ran out
 	p := &Pretrained{Info: info, backend: backend, ctx: ctx}
 	return p, p.save(cfg.CheckpointDir)
 }

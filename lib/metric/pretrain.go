@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/fit"
@@ -42,9 +43,16 @@ type TrainConfig struct {
 	LearningRate float64
 	// Optimizer is fit.NewOptimizer's name: "adam" (default) or "sgd" (the authors' Nesterov
 	// SGD with momentum 0.9 and weight decay 5e-4; their learning rate is 0.03).
-	Optimizer  string `json:",omitempty"`
-	Channels   int    // Conv-4 width (64 in the paper's few-shot backbone).
-	ResNetStem string // "imagenet" or "cifar"; "" picks by image size (setNetParams).
+	Optimizer string `json:",omitempty"`
+	// Restarts, if positive, anneals the learning rate by cosine with warm restarts over cycles
+	// of Restarts, 2·Restarts, … steps (fit.RunConfig.Restarts), the authors' CIFAR-10 schedule
+	// (first cycle 10 epochs); Steps is then an upper bound.
+	Restarts int `json:",omitempty"`
+	// Seconds, if positive, bounds the training's wall time (fit.RunConfig.Seconds): with
+	// Restarts it ends at the last cycle that fits. PretrainInfo.Steps says how many ran.
+	Seconds    float64 `json:",omitempty"`
+	Channels   int     // Conv-4 width (64 in the paper's few-shot backbone).
+	ResNetStem string  // "imagenet" or "cifar"; "" picks by image size (setNetParams).
 	Augment    fit.Augment
 	Seed       uint64
 	// CheckpointDir, if set, makes the run resumable and receives the final weights and
@@ -153,12 +161,13 @@ func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 		if cfg.Net == NetConv4 {
 			ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
 			ic.Augment, ic.Seed, ic.CheckpointDir, ic.Progress = cfg.Augment, cfg.Seed, cfg.CheckpointDir, cfg.Progress
-			ic.Optimizer = cfg.Optimizer
+			ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
 			m, err := TrainInstance(backend, ds, subset, ic)
 			if err != nil {
 				return nil, err
 			}
 			p := &Pretrained{Info: infoOf(cfg, ds), backend: backend, ctx: m.ctx}
+			p.Info.Steps = int(optimizers.GetGlobalStep(m.ctx))
 			return p, p.save(cfg.CheckpointDir)
 		}
 		return trainBank(backend, ds, subset, cfg, "instance discrimination")

@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/nets"
@@ -21,7 +22,13 @@ type Config struct {
 	// from 0.01 with a cosine decay over 200K iterations; Nesterov momentum 0.9 and weight
 	// decay 5e-4 as in the authors' code).
 	Optimizer string `json:",omitempty"`
-	Channels  int    // Conv-4 width.
+	// Net is the classifier's network: "conv-4" (the default when empty), "wrn-28-2" (the
+	// paper's CIFAR-10 classifier) or "wrn-28-10" (Table 3).
+	Net      string `json:",omitempty"`
+	Channels int    // Conv-4 width.
+	// Seconds, if positive, bounds the training's wall time (fit.RunConfig.Seconds);
+	// Classifier.Steps says how many steps ran.
+	Seconds float64 `json:",omitempty"`
 	// MinWeight drops examples whose confidence α is below it: they contribute negligibly to
 	// Eq. 10 (the paper uses 0.01).
 	MinWeight float64
@@ -57,6 +64,9 @@ type Example struct {
 
 // Classifier is a trained image classifier.
 type Classifier struct {
+	// Steps is the number of optimisation steps it was trained for.
+	Steps      int
+	net        func(ctx *context.Context, images *graph.Node, numClasses int) *graph.Node
 	backend    backends.Backend
 	ctx        *context.Context
 	numClasses int
@@ -95,18 +105,23 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 	}
 	ctx := context.New()
 	ctx.SetParam(nets.ParamChannels, cfg.Channels)
+	net, err := network(ctx, cfg.Net)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Stage, err)
+	}
 	fit.Seed(ctx, cfg.Seed)
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
-		return []*graph.Node{nets.Classify(ctx.In("classifier"), inputs[0], numClasses)}
+		return []*graph.Node{net(ctx.In("classifier"), inputs[0], numClasses)}
 	}
 	lossFn := func(labels, predictions []*graph.Node) *graph.Node {
 		return WeightedCrossEntropy(predictions[0], labels[0], labels[1])
 	}
-	err := fit.Run(backend, ctx, modelFn, lossFn, batches, fit.RunConfig{
+	err = fit.Run(backend, ctx, modelFn, lossFn, batches, fit.RunConfig{
 		Stage:         cfg.Stage,
 		Steps:         cfg.Steps,
 		LearningRate:  cfg.LearningRate,
 		Optimizer:     cfg.Optimizer,
+		Seconds:       cfg.Seconds,
 		CheckpointDir: cfg.CheckpointDir,
 		Progress:      cfg.Progress,
 	})
@@ -114,19 +129,19 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 		return nil, err
 	}
 	classify := func(ctx *context.Context, images *graph.Node) *graph.Node {
-		return nets.Classify(ctx.In("classifier"), images, numClasses)
+		return net(ctx.In("classifier"), images, numClasses)
 	}
 	if err := fit.PreciseBatchNorm(backend, ctx, classify, ds, subset, cfg.BatchSize, fit.PreciseBatchNormBatches,
 		cfg.Progress, cfg.Stage+": batch-norm statistics"); err != nil {
 		return nil, err
 	}
-	return &Classifier{backend: backend, ctx: ctx, numClasses: numClasses}, nil
+	return &Classifier{Steps: int(optimizers.GetGlobalStep(ctx)), net: net, backend: backend, ctx: ctx, numClasses: numClasses}, nil
 }
 
 // Predict returns the predicted class of the images idx of ds (all when nil).
 func (c *Classifier) Predict(ds *data.Dataset, idx []int, progress fit.Progress) ([]int32, error) {
 	logits, dim, err := fit.Predict(c.backend, c.ctx, func(ctx *context.Context, images *graph.Node) *graph.Node {
-		return nets.Classify(ctx.In("classifier"), images, c.numClasses)
+		return c.net(ctx.In("classifier"), images, c.numClasses)
 	}, ds, idx, 256, progress, "evaluation")
 	if err != nil {
 		return nil, err
@@ -158,4 +173,28 @@ func (c *Classifier) Accuracy(ds *data.Dataset, progress fit.Progress) (float64,
 		}
 	}
 	return float64(correct) / float64(len(pred)), nil
+}
+
+// Classifier networks by Config.Net.
+const (
+	NetConv4    = "conv-4"
+	NetWRN28x2  = "wrn-28-2"
+	NetWRN28x10 = "wrn-28-10"
+)
+
+// network sets the parameters of the named classifier network on ctx and returns it.
+func network(ctx *context.Context, name string) (func(*context.Context, *graph.Node, int) *graph.Node, error) {
+	switch name {
+	case "", NetConv4:
+		return nets.Classify, nil
+	case NetWRN28x2, NetWRN28x10:
+		width := 2
+		if name == NetWRN28x10 {
+			width = 10
+		}
+		ctx.SetParam(nets.ParamWRNDepth, 28)
+		ctx.SetParam(nets.ParamWRNWidth, width)
+		return nets.ClassifyWRN, nil
+	}
+	return nil, fmt.Errorf("unknown classifier network %q, want %q, %q or %q", name, NetConv4, NetWRN28x2, NetWRN28x10)
 }

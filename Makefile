@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook quickstart repro report gpu-bench gpu-quickstart-pack bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-table2 bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -103,6 +103,17 @@ gpu-quickstart-pack: ## build a cgo mt and copy Fashion-MNIST into build/gpu-mt,
 	cp $(MT_DATA_DIR)/fashion-mnist/*.gz build/gpu-mt/data/fashion-mnist/
 	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o build/gpu-mt/mt ./lib/cmd/mt
 	@echo "carry build/gpu-mt to the GPU machine and run: MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/quickstart.sh"
+
+gpu-pack: ## pack for a GPU machine without Go: a cgo mt and the CIFAR-10 JPEG zip, both xz-compressed, in build/gpu-run (about 27 MB; checkpoint pieces put there are kept; see lib/gpu/table2.sh)
+	mkdir -p build/gpu-run && rm -f build/gpu-run/mt build/gpu-run/mt.xz
+	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o build/gpu-run/mt ./lib/cmd/mt
+	xz -T0 -6 -f build/gpu-run/mt
+	xz -T0 -6 -c $(MT_DATA_DIR)/cifar10-jpeg/cifar10-jpeg.zip > build/gpu-run/cifar10-jpeg.zip.xz
+	@echo "take build/gpu-run and lib/gpu to the GPU machine and run there, from the repository root:"
+	@echo "  OUT=build/gpu-table2 MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/table2.sh"
+
+gpu-table2: gpu-pack ## on a machine with Go and an NVIDIA GPU: Table 2 at the paper's scale within a time budget (lib/gpu/table2.sh), results in build/gpu-table2
+	OUT=$(CURDIR)/build/gpu-table2 MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/table2.sh
 
 BENCH_N ?= 10000,50000
 BENCH_CHUNKS ?= 10

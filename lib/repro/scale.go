@@ -14,6 +14,9 @@ const (
 	// Bench is real data with a reduced backbone and budget: a table on a 2-core CPU in under
 	// an hour.
 	Bench = "bench"
+	// Paper is the paper's data and networks, on a GPU: hours at the paper's budgets, or as much
+	// of them as a stated time budget allows.
+	Paper = "paper"
 )
 
 // EnvScale names the environment variable that selects the scale of a notebook or command.

@@ -20,10 +20,16 @@ import (
 // noisy image of one dominant hue, so colour and shape both separate the classes.
 func writeColourFolder(t *testing.T, dir string, classes, perClass int) {
 	t.Helper()
+	writeColourSplit(t, dir, "train", classes, perClass, 7)
+}
+
+// writeColourSplit writes one split (train or test) of writeColourFolder's images, seeded.
+func writeColourSplit(t *testing.T, dir, split string, classes, perClass int, seed uint64) {
+	t.Helper()
 	hues := []color.RGBA{{200, 40, 40, 255}, {40, 200, 40, 255}, {40, 40, 200, 255}, {200, 200, 40, 255}}
-	rng := rand.New(rand.NewPCG(7, 1))
+	rng := rand.New(rand.NewPCG(seed, 1))
 	for c := range classes {
-		cdir := filepath.Join(dir, "cifar10-jpeg", "train", fmt.Sprintf("class%d", c))
+		cdir := filepath.Join(dir, "cifar10-jpeg", split, fmt.Sprintf("class%d", c))
 		if err := os.MkdirAll(cdir, 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -4,33 +4,62 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/repro"
 )
+
+// reproFlags are the flags of mt repro.
+type reproFlags struct {
+	table, pool, test                  int
+	scale, dataDir, cacheDir, publish  string
+	suffix, labels, rows, checkpoints  string
+	seconds                            float64
+	pretrainSeconds, classifierSeconds float64
+}
 
 // reproCommand runs one of the paper's tables headless, with the calls of its notebook, prints
 // it beside the paper's numbers and publishes it.
 func reproCommand(args []string) error {
 	fs := flag.NewFlagSet("repro", flag.ContinueOnError)
-	table := fs.Int("table", 0, "the paper's table to reproduce: 1 (required)")
-	scale := fs.String("scale", repro.ScaleFromEnv(repro.Smoke), "smoke or bench (default $"+repro.EnvScale+", else smoke)")
-	dataDir := fs.String("data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
-	cacheDir := fs.String("cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
-	publish := fs.String("publish", "figures", "write the result JSON with provenance and its figures into this directory")
-	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench] [flags]"); done || err != nil {
+	var f reproFlags
+	fs.IntVar(&f.table, "table", 0, "the paper's table to reproduce: 1 or 2 (required)")
+	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (table 2, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
+	fs.StringVar(&f.dataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
+	fs.StringVar(&f.publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory")
+	fs.StringVar(&f.suffix, "suffix", "", "table 2: appended to the published file names (e.g. -xla-h100)")
+	fs.StringVar(&f.labels, "labels", "", "table 2: comma-separated label counts (default: the scale's)")
+	fs.StringVar(&f.rows, "rows", "", "table 2: comma-separated metric/propagation rows, e.g. instance/spectral,none/none (default: all)")
+	fs.IntVar(&f.pool, "pool", -1, "table 2: training images in the pool, 0 for all (default: the scale's)")
+	fs.IntVar(&f.test, "test", -1, "table 2: test images, 0 for all (default: the scale's)")
+	fs.StringVar(&f.checkpoints, "checkpoint-dir", "", "table 2: keep training checkpoints here, one folder per network, so a killed run resumes")
+	fs.Float64Var(&f.seconds, "seconds", 0, "table 2: time budget of the whole run; the classifiers share what the metrics leave")
+	fs.Float64Var(&f.pretrainSeconds, "pretrain-seconds", 0, "table 2: time budget of each metric pretraining (ends at a restart cycle's end with the paper scale's schedule)")
+	fs.Float64Var(&f.classifierSeconds, "classifier-seconds", 0, "table 2: time budget of each classifier (its steps sized from the pretraining's rate)")
+	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); done || err != nil {
 		return err
 	}
-	if *table != 1 {
-		return fmt.Errorf("--table %d: only table 1 is implemented so far", *table)
+	command := "mt repro " + strings.Join(args, " ")
+	switch f.table {
+	case 1:
+		return reproTable1(f, command)
+	case 2:
+		return reproTable2(f, command)
 	}
-	cfg, err := repro.Table1ConfigFor(*scale)
+	return fmt.Errorf("--table %d: tables 1 and 2 are implemented so far", f.table)
+}
+
+// reproTable1 runs Table 1.
+func reproTable1(f reproFlags, command string) error {
+	cfg, err := repro.Table1ConfigFor(f.scale)
 	if err != nil {
 		return err
 	}
-	cfg.DataDir, cfg.CacheDir = *dataDir, *cacheDir
-	cfg.Command = "mt repro " + strings.Join(args, " ")
+	cfg.DataDir, cfg.CacheDir, cfg.Command = f.dataDir, f.cacheDir, command
 	backend, err := repro.NewBackend()
 	if err != nil {
 		return err
@@ -40,18 +69,94 @@ func reproCommand(args []string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr)
-	header, rows := res.BesidePaper()
-	if err := printTable(header, rows); err != nil {
+	if err := printTable(res.BesidePaper()); err != nil {
 		return err
 	}
 	fmt.Println(res.Note())
 	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", res.Computed, res.Wall)
-	if *publish != "" {
-		path, err := res.Publish(*publish)
+	if f.publish != "" {
+		path, err := res.Publish(f.publish)
 		if err != nil {
 			return err
 		}
 		fmt.Println("wrote", path)
 	}
 	return nil
+}
+
+// reproTable2 runs Table 2, publishing after every cell so that a run cut short keeps what it
+// finished.
+func reproTable2(f reproFlags, command string) error {
+	cfg, err := repro.Table2ConfigFor(f.scale)
+	if err != nil {
+		return err
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.CheckpointDir, cfg.Command = f.dataDir, f.cacheDir, f.checkpoints, command
+	if f.pool >= 0 {
+		cfg.Pool = f.pool
+	}
+	if f.test >= 0 {
+		cfg.Test = f.test
+	}
+	if f.labels != "" {
+		cfg.Labels = nil
+		for _, s := range strings.Split(f.labels, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n <= 0 {
+				return fmt.Errorf("--labels: %q is not a positive label count", s)
+			}
+			cfg.Labels = append(cfg.Labels, n)
+		}
+	}
+	if f.rows != "" {
+		cfg.Rows = nil
+		for _, s := range strings.Split(f.rows, ",") {
+			m, p, ok := strings.Cut(strings.TrimSpace(s), "/")
+			if !ok {
+				return fmt.Errorf("--rows: %q is not metric/propagation (e.g. instance/spectral)", s)
+			}
+			cfg.Rows = append(cfg.Rows, repro.Table2Row{Metric: m, Propagation: propagate.Method(p)})
+		}
+	}
+	if f.seconds < 0 || f.pretrainSeconds < 0 || f.classifierSeconds < 0 {
+		return fmt.Errorf("time budgets must not be negative")
+	}
+	for m, pc := range cfg.Metrics {
+		pc.Seconds = f.pretrainSeconds
+		cfg.Metrics[m] = pc
+	}
+	cfg.Classifier.Seconds, cfg.Seconds = f.classifierSeconds, f.seconds
+	backend, err := repro.NewBackend()
+	if err != nil {
+		return err
+	}
+	publish := func(res *repro.Table2Result) error {
+		if f.publish == "" {
+			return nil
+		}
+		path, err := res.Publish(f.publish, f.suffix)
+		if err == nil {
+			fmt.Fprintln(os.Stderr, "\nwrote", path)
+		}
+		return err
+	}
+	var publishErr error
+	res, err := repro.RunTable2(backend, cfg, progressLine(), func(partial *repro.Table2Result) {
+		if err := publish(partial); err != nil && publishErr == nil {
+			publishErr = err
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if publishErr != nil {
+		return publishErr
+	}
+	fmt.Fprintln(os.Stderr)
+	if err := printTable(res.BesidePaper()); err != nil {
+		return err
+	}
+	fmt.Println(res.Note())
+	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", res.Computed, res.Wall)
+	return publish(res)
 }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Table 2 at the paper's scale on an NVIDIA GPU through GoMLX's XLA backend, on a machine
+# without Go: run from the repository root after `make gpu-pack` has put an xz-compressed cgo
+# build of mt and the xz-compressed CIFAR-10 JPEG zip under build/gpu-run (about 27 MB, small
+# enough to travel with the tree to a machine that takes 64 MiB).
+#
+#   OUT=build/gpu-table2 MT_COMMIT=<commit> lib/gpu/table2.sh
+#
+# Settings (environment): TABLE2_ROWS (default instance/spectral), TABLE2_LABELS (250,4000),
+# TABLE2_SECONDS (540: the whole run's budget; the classifiers share what the metric leaves),
+# PRETRAIN_SECONDS (280: the metric trains whole cycles of the authors' warm-restart schedule,
+# 10, 20, 40… epochs, as many as fit), TABLE2_SUFFIX (-xla plus the GPU's model). Results go to $OUT: run.log, table2-paper<suffix>.json and .png, published
+# after every cell, and the metric's checkpoint as ckpt-pretrain.tar.part-* (15 MB pieces, so
+# that each comes back from a machine that returns files of at most 16 MiB; `cat` them and
+# untar into --checkpoint-dir to resume or reuse it).
+set -u -o pipefail
+OUT=${OUT:-build/gpu-table2}
+PY=${PYTHON:-python3}
+RUN=build/gpu-run
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/run.log") 2>&1
+log() { echo "[$(date +%T) +${SECONDS}s] $*"; }
+log "start: $(uname -srm); $(nproc) CPUs; commit ${MT_COMMIT:-unset}"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || log "nvidia-smi failed"
+
+# unxz FILE.xz: decompress beside itself, with xz or else Python's lzma.
+unxz_to() {
+	if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else "$PY" -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi
+}
+mkdir -p "$RUN/data/cifar10-jpeg"
+[ -x "$RUN/mt" ] || unxz_to "$RUN/mt.xz" "$RUN/mt" && chmod +x "$RUN/mt" || { log "FATAL: no $RUN/mt"; exit 1; }
+ZIP=$RUN/data/cifar10-jpeg/cifar10-jpeg.zip
+[ -s "$ZIP" ] || unxz_to "$RUN/cifar10-jpeg.zip.xz" "$ZIP" || { log "FATAL: no CIFAR-10 zip"; exit 1; }
+log "unpacked: $(ls -la "$RUN/mt" "$ZIP" | awk '{print $5, $9}' | tr '\n' ' ')"
+if command -v sha256sum >/dev/null; then log "zip sha256: $(sha256sum "$ZIP" | cut -c1-64)"; fi
+
+. lib/gpu/xla_env.sh
+GPU=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | awk '{print tolower($2)}')
+SUFFIX=${TABLE2_SUFFIX:--xla-${GPU:-gpu}}
+CKPT=/tmp/mt-checkpoints
+mkdir -p "$CKPT"
+# A checkpoint brought back from an earlier run continues from where it stopped.
+if ls "$RUN"/ckpt-pretrain.tar.part-* >/dev/null 2>&1; then
+	cat "$RUN"/ckpt-pretrain.tar.part-* | tar -x -C "$CKPT" && log "resuming from $(ls "$CKPT")"
+fi
+log "RUN mt repro --table 2 --scale paper"
+env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:-unknown}" "$RUN/mt" repro --table 2 --scale paper \
+	--rows "${TABLE2_ROWS:-instance/spectral}" --labels "${TABLE2_LABELS:-250,4000}" \
+	--seconds "${TABLE2_SECONDS:-540}" --pretrain-seconds "${PRETRAIN_SECONDS:-280}" \
+	--data-dir "$RUN/data" --cache-dir /tmp/mt-cache --checkpoint-dir "$CKPT" \
+	--publish "$OUT" --suffix "$SUFFIX" | tr '\r' '\n' | awk 'NR % 20 == 1 || !/ \/ /'
+log "mt exited: ${PIPESTATUS[0]}"
+# The metric's checkpoint (the newest one, with pretrain.json), in pieces.
+for d in "$CKPT"/pretrain-*; do
+	[ -d "$d" ] || continue
+	newest=$(ls -t "$d"/checkpoint-*.json 2>/dev/null | head -1)
+	[ -n "$newest" ] || continue
+	base=$(basename "$newest" .json)
+	tar -c -C "$CKPT" "$(basename "$d")/pretrain.json" "$(basename "$d")/$base.json" "$(basename "$d")/$base.bin" |
+		split -b 15M - "$OUT/ckpt-pretrain.tar.part-"
+	log "checkpoint $d/$base: $(ls -la "$OUT"/ckpt-pretrain.tar.part-* | awk '{s+=$5} END {print s}') bytes"
+	break
+done
+log "done"

@@ -1,0 +1,219 @@
+package repro
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/report"
+	"gonum.org/v1/plot"
+)
+
+// Table2Paper holds THE PAPER'S numbers, not ours: Table 2 of Liu et al. (2019), test accuracy
+// (%) on CIFAR-10 with WRN-28-2 by metric, then propagation, then label count in
+// Table1PaperLabels order. A metric with NoPropagation is the paper's finetuning of the
+// pretrained network on the labels, a row this code does not compute.
+var Table2Paper = map[string]map[propagate.Method][]float64{
+	NoMetric: {
+		NoPropagation: {20.95, 25.35, 41.63, 54.06, 65.08, 73.22, 81.44, 86.23},
+	},
+	metric.MethodBootstrap: {
+		propagate.NearestNeighbour: {21.79, 25.37, 42.70, 54.14, 68.08, 75.17, 83.30, 87.68},
+		propagate.Spectral:         {22.78, 27.95, 47.28, 60.73, 72.60, 78.20, 85.10, 88.26},
+	},
+	metric.MethodColor: {
+		NoPropagation:              {49.57, 55.41, 64.65, 68.81, 73.40, 77.93, 82.17, 86.25},
+		propagate.NearestNeighbour: {49.96, 52.69, 65.63, 65.88, 70.88, 76.36, 80.16, 84.64},
+		propagate.Spectral:         {53.47, 55.08, 68.40, 71.15, 72.38, 76.50, 80.31, 84.03},
+	},
+	metric.MethodInstance: {
+		NoPropagation:              {35.27, 37.87, 62.46, 71.04, 75.96, 80.12, 83.90, 87.82},
+		propagate.NearestNeighbour: {46.68, 54.45, 66.93, 74.16, 79.17, 82.24, 84.56, 87.92},
+		propagate.Spectral:         {56.34, 63.53, 71.26, 74.77, 79.38, 82.34, 84.52, 87.48},
+	},
+}
+
+// Table2PaperAccuracy returns the paper's test accuracy (%) of a cell, and false where the
+// paper has none.
+func Table2PaperAccuracy(row Table2Row, labels int) (float64, bool) {
+	i := slices.Index(Table1PaperLabels, labels)
+	v := Table2Paper[row.Metric][row.Propagation]
+	if i < 0 || i >= len(v) {
+		return 0, false
+	}
+	return v[i], true
+}
+
+// Table2Pretrained is one metric pretraining of Table 2: its budget as run, its image rate and
+// its quality by kNN on the test split.
+type Table2Pretrained struct {
+	Timed
+	Metric string `json:"metric"`
+	// Labels is the label count bootstrapping trained on; 0 for a metric trained without labels.
+	Labels int `json:"labels"`
+	N      int `json:"n"`
+	D      int `json:"d"`
+	// Steps and Epochs are what ran (fewer than configured when a time budget ended it).
+	Steps  int     `json:"steps"`
+	Epochs float64 `json:"epochs"`
+	// ImagesPerSecond is the training's steady rate, compilation left out.
+	ImagesPerSecond float64 `json:"images_per_second"`
+	// KNNAccuracy is Wu et al.'s weighted kNN test accuracy of the metric (Table2Config.KNN).
+	KNNAccuracy float64 `json:"knn_accuracy"`
+}
+
+// Table2Cell is one cell of Table 2. Timed is the classifier's training and evaluation.
+type Table2Cell struct {
+	Timed
+	Metric      string           `json:"metric"`
+	Propagation propagate.Method `json:"propagation"`
+	Labels      int              `json:"labels"`
+	// Accuracy is the classifier's test accuracy (a fraction; the paper prints %).
+	Accuracy float64 `json:"accuracy"`
+	// Examples is the number of training examples kept (α ≥ MinWeight), Steps the steps run.
+	Examples int `json:"examples"`
+	Steps    int `json:"steps"`
+	// PseudoAccuracy and PseudoMAP measure the pseudo labels on the unlabeled pool (Table 1's
+	// numbers for this cell); PropagationSeconds is the propagation's time.
+	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`
+	PseudoMAP          float64 `json:"pseudo_map,omitempty"`
+	PropagationSeconds float64 `json:"propagation_seconds,omitempty"`
+}
+
+// Table2Result is Table 2 as this run computed it.
+type Table2Result struct {
+	Provenance Provenance         `json:"provenance"`
+	Config     Table2Config       `json:"config"`
+	Pretrained []Table2Pretrained `json:"pretrained"`
+	Cells      []Table2Cell       `json:"cells"`
+	// Computed is the number of stages this call ran rather than read from the cache.
+	Computed int `json:"computed_stages"`
+	// Wall is how long the RunTable2 call took.
+	Wall float64 `json:"wall_seconds"`
+}
+
+// Table2MetricName is how Table 2 names a metric pretraining.
+func Table2MetricName(m string) string {
+	if m == NoMetric {
+		return "No"
+	}
+	return Table1MetricName(m)
+}
+
+// table2MethodName is how Table 2 names a propagation method.
+func table2MethodName(m propagate.Method) string {
+	if m == NoPropagation {
+		return "No"
+	}
+	return table1MethodName(m)
+}
+
+// Cell returns the cell of a row and a label count, or nil.
+func (r *Table2Result) Cell(row Table2Row, labels int) *Table2Cell {
+	for i, c := range r.Cells {
+		if c.Metric == row.Metric && c.Propagation == row.Propagation && c.Labels == labels {
+			return &r.Cells[i]
+		}
+	}
+	return nil
+}
+
+// BesidePaper returns every cell beside the paper's: the paper's test accuracy, ours, the
+// difference in points, the pseudo labels' accuracy, and the classifier's steps and time.
+func (r *Table2Result) BesidePaper() (header []string, rows [][]string) {
+	header = []string{"metric pretraining", "propagation", "labels", "paper accuracy % †", "ours accuracy %", "Δ points",
+		"pseudo-label accuracy %", "classifier steps", "classifier s"}
+	for _, c := range r.Cells {
+		row := Table2Row{c.Metric, c.Propagation}
+		paper, delta, pseudo := "—", "—", "—"
+		if p, ok := Table2PaperAccuracy(row, c.Labels); ok {
+			paper, delta = fmt.Sprintf("%.2f", p), fmt.Sprintf("%+.2f", 100*c.Accuracy-p)
+		}
+		if c.Propagation != NoPropagation {
+			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
+		}
+		rows = append(rows, []string{Table2MetricName(c.Metric), table2MethodName(c.Propagation), fmt.Sprint(c.Labels),
+			paper, fmt.Sprintf("%.2f", 100*c.Accuracy), delta, pseudo, fmt.Sprint(c.Steps), fmt.Sprintf("%.1f", c.Seconds)})
+	}
+	return header, rows
+}
+
+// Note is the table's footnote: the setting, the metrics as trained, the paper's and the
+// provenance.
+func (r *Table2Result) Note() string {
+	c := r.Config
+	var metrics []string
+	for _, p := range r.Pretrained {
+		pc := c.Metrics[p.Metric]
+		on := "the pool"
+		if p.Labels > 0 {
+			on = fmt.Sprintf("%d labels", p.Labels)
+		}
+		metrics = append(metrics, fmt.Sprintf("%s on %s: %s, %d steps of %d (%.1f epochs, %.0f images/s), %d-NN test accuracy %.2f %%",
+			Table2MetricName(p.Metric), on, pc.Net, p.Steps, min(pc.BatchSize, max(p.Labels, pc.BatchSize)), p.Epochs, p.ImagesPerSecond, c.KNN, 100*p.KNNAccuracy))
+	}
+	pool := "the whole training split"
+	if c.Pool > 0 {
+		pool = fmt.Sprintf("%d training images", c.Pool)
+	}
+	cl := c.Classifier
+	net := cl.Net
+	if net == "" {
+		net = fmt.Sprintf("conv-4 (%d channels)", cl.Channels)
+	}
+	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s. Classifiers: %s, up to %d steps of %d, %s, examples with α < %g dropped; "+
+		"spectral η = %d; seed %d. † the paper's Table 2 (WRN-28-2, 200K iterations). %s",
+		c.Dataset, pool, strings.Join(metrics, "; "), net, cl.Steps, cl.BatchSize, optimizerName(cl.Optimizer), cl.MinWeight,
+		c.Spectral.Eta, c.Seed, r.Provenance)
+}
+
+// optimizerName is how a note names fit.NewOptimizer's optimiser.
+func optimizerName(name string) string {
+	if name == "sgd" {
+		return "Nesterov SGD"
+	}
+	return "Adam"
+}
+
+// Figure draws the test accuracy against the number of labels: each computed row as a solid
+// line, and the paper's as a dashed line of the same colour.
+func (r *Table2Result) Figure() (*plot.Plot, error) {
+	var series []report.Series
+	for _, row := range r.Config.Rows {
+		name := Table2MetricName(row.Metric) + " + " + table2MethodName(row.Propagation)
+		ours := report.Series{Name: name + ", ours"}
+		paper := report.Series{Name: name + ", paper", Dashed: true}
+		for _, n := range r.Config.Labels {
+			if c := r.Cell(row, n); c != nil {
+				ours.Labels, ours.Values = append(ours.Labels, n), append(ours.Values, c.Accuracy)
+			}
+			if p, ok := Table2PaperAccuracy(row, n); ok {
+				paper.Labels, paper.Values = append(paper.Labels, n), append(paper.Values, p/100)
+			}
+		}
+		if len(ours.Labels) > 0 {
+			series = append(series, ours)
+			if len(paper.Labels) > 0 {
+				series = append(series, paper)
+			}
+		}
+	}
+	return report.VsLabelsPlot(fmt.Sprintf("Table 2: test accuracy (scale %s)", r.Config.Scale), "test accuracy (%)", series)
+}
+
+// Publish writes the result with its provenance to dir/table2-<scale><suffix>.json and its
+// figure beside it, and returns the JSON's path. suffix tells runs of one scale apart (the
+// backend and device of a GPU run, say); it may be empty.
+func (r *Table2Result) Publish(dir, suffix string) (string, error) {
+	base := "table2-" + r.Config.Scale + suffix
+	fig, err := r.Figure()
+	if err != nil {
+		return "", err
+	}
+	if _, err := publishPNG(dir, base+".png", fig); err != nil {
+		return "", err
+	}
+	return publishJSON(dir, base+".json", r)
+}

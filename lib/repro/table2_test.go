@@ -1,0 +1,137 @@
+package repro
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/metric-transfer/mtlp/lib/train"
+)
+
+// TestTable2Smoke runs Table 2 on generated RGB images: every row × label count has a cell
+// with a test accuracy, the propagation rows carry their pseudo labels' accuracy, a second run
+// computes nothing, and the result publishes.
+func TestTable2Smoke(t *testing.T) {
+	dataDir := t.TempDir()
+	writeColourFolder(t, dataDir, 4, 30)
+	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	cfg, err := Table2ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8, 12}, 5
+	cfg.Spectral.Eta = 20
+	for m, pc := range cfg.Metrics {
+		pc.Steps, pc.BatchSize = 2, 16
+		cfg.Metrics[m] = pc
+	}
+	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 16
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var partials int
+	first, err := RunTable2(backend, cfg, nil, func(*Table2Result) { partials++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := len(Table2Rows) * len(cfg.Labels)
+	if len(first.Cells) != cells || partials != cells {
+		t.Fatalf("%d cells and %d partial results, want %d of each", len(first.Cells), partials, cells)
+	}
+	// Bootstrapping per label count, colour and instance once; a propagation and a classifier
+	// per metric row and label count; a classifier per from-scratch cell.
+	wantStages := len(cfg.Labels) + 2 + (2*(len(Table2Rows)-1)+1)*len(cfg.Labels)
+	if first.Computed != wantStages {
+		t.Errorf("first run computed %d stages, want %d", first.Computed, wantStages)
+	}
+	for _, c := range first.Cells {
+		if c.Accuracy < 0 || c.Accuracy > 1 || c.Steps != 2 || c.Examples < c.Labels {
+			t.Errorf("cell %+v: accuracy, steps or examples out of range", c)
+		}
+		if (c.Propagation == NoPropagation) != (c.PseudoAccuracy == 0 && c.Examples == c.Labels) {
+			t.Errorf("cell %s/%s at %d labels: %d examples, pseudo-label accuracy %g", c.Metric, c.Propagation, c.Labels, c.Examples, c.PseudoAccuracy)
+		}
+	}
+	for _, p := range first.Pretrained {
+		if p.Steps != 2 || p.KNNAccuracy <= 0 {
+			t.Errorf("pretraining %+v: want 2 steps and a kNN accuracy", p)
+		}
+	}
+	second, err := RunTable2(backend, cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Computed != 0 {
+		t.Errorf("second run computed %d stages, want 0 (all cached)", second.Computed)
+	}
+	dir := t.TempDir()
+	path, err := second.Publish(dir, "-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, filepath.Join(dir, "table2-smoke-test.png")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Error(err)
+		}
+	}
+	if header, rows := second.BesidePaper(); len(rows) != cells || len(rows[0]) != len(header) {
+		t.Errorf("BesidePaper: %d rows of %d columns, want %d of %d", len(rows), len(rows[0]), cells, len(header))
+	}
+}
+
+// TestClassifierSteps checks the sizing of a time-bounded classifier by hand: 100 s at 1280
+// images/s in batches of 128 is 1000 steps, three quarters of which are planned.
+func TestClassifierSteps(t *testing.T) {
+	for _, c := range []struct {
+		steps   int
+		seconds float64
+		rate    float64
+		want    int
+	}{
+		{200000, 100, 1280, 750},
+		{500, 100, 1280, 500},     // the configured steps are fewer
+		{200000, 0, 1280, 200000}, // no budget
+		{200000, 100, 0, 200000},  // no rate measured
+		{200000, 0.01, 1280, 1},   // at least one step
+	} {
+		cc := train.Config{Steps: c.steps, Seconds: c.seconds, BatchSize: 128}
+		if got := classifierSteps(cc, c.rate); got != c.want {
+			t.Errorf("classifierSteps(steps %d, %g s, %g images/s) = %d, want %d", c.steps, c.seconds, c.rate, got, c.want)
+		}
+	}
+}
+
+// TestTable2Paper checks the paper's numbers are complete where the paper has them.
+func TestTable2Paper(t *testing.T) {
+	for m, rows := range Table2Paper {
+		for p, v := range rows {
+			if len(v) != len(Table1PaperLabels) {
+				t.Errorf("%s/%s: %d numbers, want %d", m, p, len(v), len(Table1PaperLabels))
+			}
+		}
+	}
+	if got, ok := Table2PaperAccuracy(Table2Row{"instance", "spectral"}, 4000); !ok || got != 84.52 {
+		t.Errorf("instance + spectral at 4000 labels: %g, %v; want the paper's 84.52", got, ok)
+	}
+}
+
+// TestClassifierShare checks a run-wide budget's split by hand: 500 s, 100 s spent, two rows
+// (from scratch, then instance + spectral) at two label counts, one cell done. Three
+// classifiers remain, and one propagation after the next cell's (the last cell's; the third,
+// from scratch, has none): (500 − 100 − 15) / 3 − 25 = 103.33 s.
+func TestClassifierShare(t *testing.T) {
+	r := &table2Run{cfg: Table2Config{Seconds: 500, Labels: []int{250, 4000},
+		Rows: []Table2Row{{NoMetric, NoPropagation}, {"instance", "spectral"}}}}
+	res := &Table2Result{Cells: make([]Table2Cell, 1)}
+	got := r.share(time.Now().Add(-100*time.Second), res)
+	if want := (500.0-100-15)/3 - 25; math.Abs(got-want) > 0.5 {
+		t.Errorf("share = %.2f s, want %.2f", got, want)
+	}
+	if got := (&table2Run{}).share(time.Now(), res); got != 0 {
+		t.Errorf("share without a budget = %g, want 0", got)
+	}
+}

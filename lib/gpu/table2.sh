@@ -9,7 +9,9 @@
 # Settings (environment): TABLE2_ROWS (default instance/spectral), TABLE2_LABELS (250,4000),
 # TABLE2_SECONDS (540: the whole run's budget; the classifiers share what the metric leaves),
 # PRETRAIN_SECONDS (280: the metric trains whole cycles of the authors' warm-restart schedule,
-# 10, 20, 40… epochs, as many as fit), TABLE2_SUFFIX (-xla plus the GPU's model). Results go to $OUT: run.log, table2-paper<suffix>.json and .png, published
+# 10, 20, 40… epochs, as many as fit), TABLE2_SUFFIX (-xla plus the GPU's model), TABLE2_ARGS
+# (more mt repro flags, e.g. "--pool 300 --test 100"), MT_BACKEND (another GoMLX backend than
+# the GPU's, e.g. "go" for a dry run of the script on a CPU). Results go to $OUT: run.log, table2-paper<suffix>.json and .png, published
 # after every cell, and the metric's checkpoint as ckpt-pretrain.tar.part-* (15 MB pieces, so
 # that each comes back from a machine that returns files of at most 16 MiB; `cat` them and
 # untar into --checkpoint-dir to resume or reuse it).
@@ -35,6 +37,7 @@ log "unpacked: $(ls -la "$RUN/mt" "$ZIP" | awk '{print $5, $9}' | tr '\n' ' ')"
 if command -v sha256sum >/dev/null; then log "zip sha256: $(sha256sum "$ZIP" | cut -c1-64)"; fi
 
 . lib/gpu/xla_env.sh
+[ -n "${MT_BACKEND:-}" ] && XLA_ENV=("GOMLX_BACKEND=$MT_BACKEND") && log "backend overridden: $MT_BACKEND"
 GPU=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | awk '{print tolower($2)}')
 SUFFIX=${TABLE2_SUFFIX:--xla-${GPU:-gpu}}
 CKPT=/tmp/mt-checkpoints
@@ -48,7 +51,7 @@ env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:-unknown}" "$RUN/mt" repro --table 2 
 	--rows "${TABLE2_ROWS:-instance/spectral}" --labels "${TABLE2_LABELS:-250,4000}" \
 	--seconds "${TABLE2_SECONDS:-540}" --pretrain-seconds "${PRETRAIN_SECONDS:-280}" \
 	--data-dir "$RUN/data" --cache-dir /tmp/mt-cache --checkpoint-dir "$CKPT" \
-	--publish "$OUT" --suffix "$SUFFIX" | tr '\r' '\n' | awk 'NR % 20 == 1 || !/ \/ /'
+	--publish "$OUT" --suffix "$SUFFIX" ${TABLE2_ARGS:-} | tr '\r' '\n' | awk 'NR % 20 == 1 || !/ \/ /'
 log "mt exited: ${PIPESTATUS[0]}"
 # The metric's checkpoint (the newest one, with pretrain.json), in pieces.
 for d in "$CKPT"/pretrain-*; do

@@ -51,8 +51,8 @@ env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:-unknown}" "$RUN/mt" repro --table 2 
 	--rows "${TABLE2_ROWS:-instance/spectral}" --labels "${TABLE2_LABELS:-250,4000}" \
 	--seconds "${TABLE2_SECONDS:-540}" --pretrain-seconds "${PRETRAIN_SECONDS:-280}" \
 	--data-dir "$RUN/data" --cache-dir /tmp/mt-cache --checkpoint-dir "$CKPT" \
-	--publish "$OUT" --suffix "$SUFFIX" ${TABLE2_ARGS:-} | tr '\r' '\n' | awk 'NR % 20 == 1 || !/ \/ /'
-log "mt exited: ${PIPESTATUS[0]}"
+	--publish "$OUT" --suffix "$SUFFIX" ${TABLE2_ARGS:-}
+log "mt exited: $?"
 # The metric's checkpoint (the newest one, with pretrain.json), in pieces.
 for d in "$CKPT"/pretrain-*; do
 	[ -d "$d" ] || continue

@@ -2,6 +2,7 @@ package nets
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -23,8 +24,18 @@ const (
 	ConvNative ConvImpl = "native"
 )
 
-// ParamConvImpl is the context parameter selecting the convolution implementation.
+// ParamConvImpl is the context parameter selecting the convolution implementation. Unset, it
+// is ConvNative on GoMLX's XLA backend (cuDNN on a GPU) and ConvPatches on the others.
 const ParamConvImpl = "conv_impl"
+
+// convImpl returns the convolution implementation for a graph: ParamConvImpl, else by backend.
+func convImpl(ctx *context.Context, g *graph.Graph) ConvImpl {
+	def := ConvPatches
+	if strings.Contains(strings.ToLower(g.Backend().Name()), "xla") {
+		def = ConvNative
+	}
+	return ConvImpl(context.GetParamOr(ctx, ParamConvImpl, string(def)))
+}
 
 // Conv2D applies a k×k convolution with "same" padding and stride 1 to x ([B, H, W, Cin], NHWC),
 // producing [B, H, W, cout], with a bias. Variables live in ctx ("weights" [k, k, Cin, cout], "biases").
@@ -39,7 +50,7 @@ func Conv2D(ctx *context.Context, x *graph.Node, cout, k int) *graph.Node {
 	bVar := ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(dtype, cout))
 	kernel := wVar.ValueGraph(x.Graph())
 	var y *graph.Node
-	switch ConvImpl(context.GetParamOr(ctx, ParamConvImpl, string(ConvPatches))) {
+	switch convImpl(ctx, x.Graph()) {
 	case ConvNative:
 		y = graph.Convolve(x, kernel).PadSame().Strides(1).Done()
 	default:

@@ -154,7 +154,7 @@ func resnetConv(ctx *context.Context, x *graph.Node, cout, k, stride int) *graph
 	case k == 1:
 		// A 1×1 convolution with stride 2 reads exactly the even pixels.
 		y = Conv2D(ctx, Subsample2(x), cout, 1)
-	case ConvImpl(context.GetParamOr(ctx, ParamConvImpl, string(ConvPatches))) == ConvNative:
+	case convImpl(ctx, x.Graph()) == ConvNative:
 		y = convNativeStride2(ctx, x, cout, k)
 	default:
 		// Every pixel, then the even ones, as conv3x3 does; 4× the arithmetic of the stem's
@@ -184,7 +184,7 @@ func convNativeStride2(ctx *context.Context, x *graph.Node, cout, k int) *graph.
 // kept, because the pure-Go backend has no gradient for the windowed max (SelectAndScatter)
 // and has one for Gather.
 func maxPool3Stride2(ctx *context.Context, x *graph.Node) *graph.Node {
-	if ConvImpl(context.GetParamOr(ctx, ParamConvImpl, string(ConvPatches))) == ConvNative {
+	if convImpl(ctx, x.Graph()) == ConvNative {
 		return graph.MaxPool(x).Window(3).Strides(2).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
 	}
 	dims := x.Shape().Dimensions

@@ -97,7 +97,7 @@ func conv3x3(ctx *context.Context, x *graph.Node, cout, stride int) *graph.Node 
 		return Conv2D(ctx, x, cout, 3)
 	case stride != 2:
 		panic(fmt.Sprintf("conv3x3: stride must be 1 or 2, got %d", stride))
-	case ConvImpl(context.GetParamOr(ctx, ParamConvImpl, string(ConvPatches))) != ConvNative:
+	case convImpl(ctx, x.Graph()) != ConvNative:
 		return Subsample2(Conv2D(ctx, x, cout, 3))
 	}
 	// Same variables as Conv2D's, so a checkpoint serves either implementation.

@@ -35,19 +35,20 @@ func (p Provenance) String() string {
 		p.Commit, p.Backend, p.Device, p.Date, p.Scale, p.Seconds, p.Command)
 }
 
-// EnvCommit names the environment variable that supplies the commit where git cannot: on a
-// machine that runs a binary built elsewhere from a copy of the tree (a GPU box, say).
+// EnvCommit names the environment variable that supplies the commit of a binary built
+// elsewhere (for a GPU box, say); it wins over the repository the binary runs in, whose
+// checkout may be older.
 const EnvCommit = "MT_COMMIT"
 
-// gitCommit returns the short commit of the repository around the working directory, with
-// "-dirty" when tracked files outside figures/ have changes, or $MT_COMMIT when git cannot
-// tell.
+// gitCommit returns $MT_COMMIT when it is set, else the short commit of the repository around
+// the working directory, with "-dirty" when tracked files outside figures/ have changes.
 func gitCommit() string {
+	// A binary built elsewhere knows its commit better than whatever repository it runs in.
+	if c := os.Getenv(EnvCommit); c != "" {
+		return c
+	}
 	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
 	if err != nil {
-		if c := os.Getenv(EnvCommit); c != "" {
-			return c
-		}
 		return "unknown"
 	}
 	commit := strings.TrimSpace(string(out))

@@ -14,7 +14,7 @@ import (
 
 // reproFlags are the flags of mt repro.
 type reproFlags struct {
-	table, pool, test                  int
+	table, pool, test, classifierSteps int
 	scale, dataDir, cacheDir, publish  string
 	suffix, labels, rows, checkpoints  string
 	seconds                            float64
@@ -36,6 +36,7 @@ func reproCommand(args []string) error {
 	fs.StringVar(&f.rows, "rows", "", "table 2: comma-separated metric/propagation rows, e.g. instance/spectral,none/none (default: all)")
 	fs.IntVar(&f.pool, "pool", -1, "table 2: training images in the pool, 0 for all (default: the scale's)")
 	fs.IntVar(&f.test, "test", -1, "table 2: test images, 0 for all (default: the scale's)")
+	fs.IntVar(&f.classifierSteps, "classifier-steps", 0, "table 2: the classifiers' step budget (default: the scale's)")
 	fs.StringVar(&f.checkpoints, "checkpoint-dir", "", "table 2: keep training checkpoints here, one folder per network, so a killed run resumes")
 	fs.Float64Var(&f.seconds, "seconds", 0, "table 2: time budget of the whole run; the classifiers share what the metrics leave")
 	fs.Float64Var(&f.pretrainSeconds, "pretrain-seconds", 0, "table 2: time budget of each metric pretraining (ends at a restart cycle's end with the paper scale's schedule)")
@@ -92,6 +93,9 @@ func reproTable2(f reproFlags, command string) error {
 		return err
 	}
 	cfg.DataDir, cfg.CacheDir, cfg.CheckpointDir, cfg.Command = f.dataDir, f.cacheDir, f.checkpoints, command
+	if f.classifierSteps > 0 {
+		cfg.Classifier.Steps = f.classifierSteps
+	}
 	if f.pool >= 0 {
 		cfg.Pool = f.pool
 	}

@@ -181,13 +181,14 @@ func RunTable2(backend backends.Backend, cfg Table2Config, progress fit.Progress
 		res.Provenance, res.Computed, res.Wall = prov, r.computed, time.Since(start).Seconds()
 	}
 	rate := 0.0 // images per second of the first pretraining, to size time-bounded classifiers
+	var early *Table2Pretrained
 	if cfg.Classifier.Seconds > 0 || cfg.Seconds > 0 {
 		if i := slices.IndexFunc(cfg.Rows, func(row Table2Row) bool { return row.Metric != NoMetric }); i >= 0 {
 			_, p, err := r.features(cfg.Rows[i].Metric, cfg.Labels[0])
 			if err != nil {
 				return nil, err
 			}
-			rate = p.ImagesPerSecond
+			rate, early = p.ImagesPerSecond, p
 		}
 	}
 	for _, n := range cfg.Labels {
@@ -197,6 +198,9 @@ func RunTable2(backend backends.Backend, cfg Table2Config, progress fit.Progress
 				f, p, err := r.features(row.Metric, n)
 				if err != nil {
 					return nil, err
+				}
+				if early != nil && early.Metric == p.Metric && early.Labels == p.Labels {
+					p = early // computed by this run before the loop, though read back from the cache here
 				}
 				if !slices.ContainsFunc(res.Pretrained, func(q Table2Pretrained) bool { return q.Metric == p.Metric && q.Labels == p.Labels }) {
 					res.Pretrained = append(res.Pretrained, *p)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
@@ -154,6 +155,9 @@ func (r *Table2Result) Note() string {
 		metrics = append(metrics, fmt.Sprintf("%s on %s: %s, %d steps of %d (%.1f epochs, %.0f images/s), %d-NN test accuracy %.2f %%",
 			Table2MetricName(p.Metric), on, pc.Net, p.Steps, min(pc.BatchSize, max(p.Labels, pc.BatchSize)), p.Epochs, p.ImagesPerSecond, c.KNN, 100*p.KNNAccuracy))
 	}
+	if len(metrics) == 0 {
+		metrics = []string{"none (classifiers from scratch)"}
+	}
 	pool := "the whole training split"
 	if c.Pool > 0 {
 		pool = fmt.Sprintf("%d training images", c.Pool)
@@ -216,4 +220,14 @@ func (r *Table2Result) Publish(dir, suffix string) (string, error) {
 		return "", err
 	}
 	return publishJSON(dir, base+".json", r)
+}
+
+// ReadTable2Result reads a result that Publish wrote, e.g. a paper-scale run from a GPU
+// machine, so that a notebook can show it beside its own.
+func ReadTable2Result(path string) (*Table2Result, error) {
+	r := &Table2Result{}
+	if err := artifact.ReadJSON(path, r); err != nil {
+		return nil, fmt.Errorf("table 2 result: %w", err)
+	}
+	return r, nil
 }

@@ -135,3 +135,17 @@ func TestClassifierShare(t *testing.T) {
 		t.Errorf("share without a budget = %g, want 0", got)
 	}
 }
+
+// TestReadTable2Result reads the published paper-scale run back: its cells and notes survive.
+func TestReadTable2Result(t *testing.T) {
+	r, err := ReadTable2Result(filepath.Join("..", "..", "figures", "table2-paper-xla-h100.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Config.Scale != Paper || len(r.Cells) != 2 || r.Cells[1].Labels != 4000 || r.Provenance.Backend != "xla" {
+		t.Errorf("read back %d cells at scale %q from backend %q", len(r.Cells), r.Config.Scale, r.Provenance.Backend)
+	}
+	if _, rows := r.BesidePaper(); rows[1][3] != "84.52" {
+		t.Errorf("the 4000-label row shows the paper's %s, want 84.52", rows[1][3])
+	}
+}

@@ -1,0 +1,127 @@
+package repro
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/report"
+	"gonum.org/v1/plot"
+)
+
+// Figure 4 of the paper compares its semi-supervised accuracy on CIFAR-10 (WRN-28-2) with the
+// prior state of the art against the number of labels. The figure itself is an image; its
+// numbers are those of Tables 2, 3 and 4, which Figure4Paper holds. Our points come from
+// published Table 2 results (instance discrimination + spectral propagation).
+
+// Figure4Method is one method of Figure 4 as the paper reports it.
+type Figure4Method struct {
+	Name string
+	// Source says which of the paper's tables the numbers come from.
+	Source string
+	Labels []int
+	// Accuracy is the test accuracy (%) at each of Labels.
+	Accuracy []float64
+}
+
+// Figure4Paper holds THE PAPER'S numbers, not ours: the CIFAR-10 test accuracy (%) of the
+// paper's method and of the prior methods it compares with, all on WRN-28-2.
+var Figure4Paper = []Figure4Method{
+	{Name: "Ours (paper)", Source: "Table 2, instance + spectral", Labels: Table1PaperLabels,
+		Accuracy: Table2Paper[metric.MethodInstance][propagate.Spectral]},
+	{Name: "Mean Teacher", Source: "Table 3, WRN-28-2", Labels: Table1PaperLabels,
+		Accuracy: []float64{29.66, 36.62, 45.49, 57.19, 65.07, 79.26, 84.38, 87.55}},
+	{Name: "Π model", Source: "Table 4", Labels: []int{250, 4000}, Accuracy: []float64{47.07, 84.17}},
+	{Name: "VAT", Source: "Table 4", Labels: []int{250, 4000}, Accuracy: []float64{44.83, 86.79}},
+	{Name: "VAT+EM", Source: "Table 4", Labels: []int{250, 4000}, Accuracy: []float64{46.29, 86.96}},
+	{Name: "Scratch (paper)", Source: "Table 2, no metric, no propagation", Labels: Table1PaperLabels,
+		Accuracy: Table2Paper[NoMetric][NoPropagation]},
+}
+
+// Figure4Ours is one of our published Table 2 results, named for the legend (e.g. "ours,
+// bench, CPU").
+type Figure4Ours struct {
+	Name   string
+	Result *Table2Result
+}
+
+// Figure4 draws, against the number of labels, each of ours (its instance + spectral cells)
+// and then each of the paper's methods. A result without such cells is left out; an
+// error comes only from the plot.
+func Figure4(ours []Figure4Ours) (*plot.Plot, error) {
+	var series []report.Series
+	row := Table2Row{Metric: metric.MethodInstance, Propagation: propagate.Spectral}
+	for _, o := range ours {
+		s := report.Series{Name: o.Name}
+		for _, c := range o.Result.Cells {
+			if c.Metric == row.Metric && c.Propagation == row.Propagation {
+				s.Labels, s.Values = append(s.Labels, c.Labels), append(s.Values, c.Accuracy)
+			}
+		}
+		if len(s.Labels) > 0 {
+			sortByLabels(&s)
+			series = append(series, s)
+		}
+	}
+	for _, m := range Figure4Paper {
+		s := report.Series{Name: m.Name, Labels: m.Labels}
+		for _, a := range m.Accuracy {
+			s.Values = append(s.Values, a/100)
+		}
+		series = append(series, s)
+	}
+	return report.VsLabelsPlot("Figure 4: CIFAR-10 test accuracy against the state of the art", "test accuracy (%)", series)
+}
+
+// sortByLabels orders a series by its label counts.
+func sortByLabels(s *report.Series) {
+	idx := make([]int, len(s.Labels))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return s.Labels[a] - s.Labels[b] })
+	labels, values := make([]int, len(idx)), make([]float64, len(idx))
+	for i, j := range idx {
+		labels[i], values[i] = s.Labels[j], s.Values[j]
+	}
+	s.Labels, s.Values = labels, values
+}
+
+// Figure4Table lists every number of the figure: the paper's methods at the label counts they
+// report, and ours beside them, in %.
+func Figure4Table(ours []Figure4Ours) (header []string, rows [][]string) {
+	header = []string{"method", "source"}
+	for _, n := range Table1PaperLabels {
+		header = append(header, fmt.Sprint(n))
+	}
+	cell := func(labels []int, acc []float64, n int) string {
+		if i := slices.Index(labels, n); i >= 0 {
+			return fmt.Sprintf("%.2f", acc[i])
+		}
+		return "—"
+	}
+	for _, m := range Figure4Paper {
+		r := []string{m.Name, "the paper's " + m.Source}
+		for _, n := range Table1PaperLabels {
+			r = append(r, cell(m.Labels, m.Accuracy, n))
+		}
+		rows = append(rows, r)
+	}
+	for _, o := range ours {
+		var labels []int
+		var acc []float64
+		for _, c := range o.Result.Cells {
+			if c.Metric == metric.MethodInstance && c.Propagation == propagate.Spectral {
+				labels, acc = append(labels, c.Labels), append(acc, 100*c.Accuracy)
+			}
+		}
+		r := []string{o.Name, fmt.Sprintf("our Table 2, scale %s, %s on %s", o.Result.Config.Scale,
+			o.Result.Provenance.Backend, o.Result.Provenance.Device)}
+		for _, n := range Table1PaperLabels {
+			r = append(r, cell(labels, acc, n))
+		}
+		rows = append(rows, r)
+	}
+	return header, rows
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/data"
@@ -151,5 +152,22 @@ func TestFeaturesErrors(t *testing.T) {
 	}
 	if err := runFeatures(featuresOptions{}, backend, syntheticLoad(t), io.Discard); err == nil || !strings.Contains(err.Error(), "--checkpoint is required") {
 		t.Errorf("no flags: error %v, want the required ones named", err)
+	}
+}
+
+// TestTiming checks the progress line's times by hand: 10 s for a quarter leaves 30 s.
+func TestTiming(t *testing.T) {
+	for _, c := range []struct {
+		elapsed     time.Duration
+		done, total int
+		want        string
+	}{
+		{10 * time.Second, 25, 100, "10s, ETA 30s"},
+		{10 * time.Second, 0, 100, "10s"},
+		{10 * time.Second, 100, 100, "10s"},
+	} {
+		if got := timing(c.elapsed, c.done, c.total); got != c.want {
+			t.Errorf("timing(%v, %d, %d) = %q, want %q", c.elapsed, c.done, c.total, got, c.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/repro"
@@ -62,14 +63,29 @@ func quickstart(args []string) error {
 	return nil
 }
 
-// progressLine returns a progress callback that redraws one line on stderr.
+// progressLine returns a progress callback that redraws one line on stderr: the stage, its
+// count, the time since the stage began and, while it runs, the time left at its rate so far.
 func progressLine() func(stage string, done, total int) {
 	last := ""
+	var start time.Time
 	return func(stage string, done, total int) {
-		if stage != last && last != "" {
-			fmt.Fprintln(os.Stderr)
+		if stage != last {
+			if last != "" {
+				fmt.Fprintln(os.Stderr)
+			}
+			start = time.Now()
 		}
 		last = stage
-		fmt.Fprintf(os.Stderr, "\r%-40s %6d / %-6d", stage, done, total)
+		fmt.Fprintf(os.Stderr, "\r%-40s %6d / %-6d %s", stage, done, total, timing(time.Since(start), done, total))
 	}
+}
+
+// timing is "12s" for a finished stage or one without a rate yet, else "12s, ETA 1m30s".
+func timing(elapsed time.Duration, done, total int) string {
+	out := elapsed.Round(time.Second).String()
+	if done > 0 && done < total {
+		eta := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+		out += ", ETA " + eta.Round(time.Second).String()
+	}
+	return out
 }

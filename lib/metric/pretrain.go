@@ -6,10 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
@@ -255,6 +258,58 @@ func (p *Pretrained) Features(ds *data.Dataset, idx []int, progress fit.Progress
 		return nil, 0, err
 	}
 	return fit.Predict(p.backend, p.ctx, fn, ds, idx, 256, progress, "features")
+}
+
+// Backbone returns copies of the values of the base network's variables, batch-norm statistics
+// included, keyed by scope and name relative to the backbone's scope: "block_0/conv/weights",
+// "block_0/bn/batch_normalization/mean", … for Conv-4. Classifiers (nets.Classify,
+// nets.ClassifyWRN) create their base network under ctx.In("backbone") with the same relative
+// names, so a map from a Pretrained of the same Info.Net and Info.Channels initialises one:
+// finetuning, the "metric pretraining + no propagation" rows of Table 2. The method's heads
+// (embedding, bootstrap classifier, colour head) and the memory bank are left out.
+//
+// With MethodColor the base network reads one channel, the L of Lab scaled to [0, 1], so its
+// first convolution's kernel is [k, k, 1, c] where an RGB classifier's is [k, k, 3, c].
+func (p *Pretrained) Backbone() (values map[string]*tensors.Tensor, err error) {
+	const scope = "/metric/backbone"
+	fn, err := featureFn(p.Info)
+	if err != nil {
+		return nil, fmt.Errorf("backbone: %w", err)
+	}
+	// LoadPretrained's checkpoint hands a variable over when a graph first asks for it: build the
+	// feature graph once, without running it, so that every variable of the backbone is loaded.
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("backbone of the %s network (%s): %v", p.Info.Net, p.Info.Method, r)
+			}
+		}()
+		g := graph.NewGraph(p.backend, "backbone")
+		defer g.Finalize()
+		fn(p.ctx.Reuse(), graph.Parameter(g, "images", shapes.Make(dtypes.Float32, 1, p.Info.H, p.Info.W, p.Info.C)))
+	}()
+	if err != nil {
+		return nil, err
+	}
+	values = map[string]*tensors.Tensor{}
+	for v := range p.ctx.IterVariables() {
+		rel, ok := strings.CutPrefix(v.Scope(), scope)
+		if !ok || (rel != "" && rel[0] != '/') {
+			continue
+		}
+		t, err := v.Value()
+		if err == nil {
+			t, err = t.LocalClone()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("backbone: copying %s: %w", v.ScopeAndName(), err)
+		}
+		values[strings.TrimPrefix(rel+"/"+v.Name(), "/")] = t
+	}
+	if len(values) == 0 {
+		return nil, fmt.Errorf("backbone: no variable under %s in the %s network (%s)", scope, p.Info.Net, p.Info.Method)
+	}
+	return values, nil
 }
 
 // save writes the context's variables as a checkpoint in dir (nothing when dir is empty) and

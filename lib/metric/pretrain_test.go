@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/metric-transfer/mtlp/lib/backendtest"
@@ -101,7 +102,54 @@ func TestPretrainMethods(t *testing.T) {
 					t.Fatalf("feature value %d: %g after training, %g after loading the checkpoint", i, f[i], g[i])
 				}
 			}
+			checkBackbone(t, p, cfg.CheckpointDir)
 		})
+	}
+}
+
+// checkBackbone checks Backbone on a trained network p and on p freshly loaded from its
+// checkpoint in dir, whose variables load only when a graph asks for them: the 4 Conv-4 blocks'
+// convolution and batch-norm variables, none of a head, the first kernel reading the image's
+// channels (1, the lightness, for colorization), and the same values from both.
+func checkBackbone(t *testing.T, p *Pretrained, dir string) {
+	t.Helper()
+	trained, err := p.Backbone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := LoadPretrained(testBackend(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := q.Backbone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Per block: conv weights and biases; batch norm's scale, offset, mean, variance, avg_weight.
+	if len(trained) != 4*7 || len(loaded) != len(trained) {
+		t.Fatalf("%d backbone variables after training, %d after loading, want %d", len(trained), len(loaded), 4*7)
+	}
+	for key, want := range trained {
+		if !strings.HasPrefix(key, "block_") {
+			t.Errorf("backbone variable %q outside the Conv-4 blocks", key)
+		}
+		got, ok := loaded[key]
+		if !ok {
+			t.Fatalf("backbone variable %q missing after loading", key)
+		}
+		w, g := tensors.MustCopyFlatData[float32](want), tensors.MustCopyFlatData[float32](got)
+		for i := range w {
+			if w[i] != g[i] {
+				t.Fatalf("%s[%d]: %g after training, %g after loading", key, i, w[i], g[i])
+			}
+		}
+	}
+	in := p.Info.C
+	if p.Info.Method == MethodColor {
+		in = 1
+	}
+	if d := trained["block_0/conv/weights"].Shape().Dimensions; len(d) != 4 || d[2] != in {
+		t.Errorf("first kernel of %s: dimensions %v, want [3 3 %d %d]", p.Info.Method, d, in, p.Info.Channels)
 	}
 }
 

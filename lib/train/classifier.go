@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/gomlx/gomlx/backends"
@@ -39,6 +40,12 @@ type Config struct {
 	Progress      fit.Progress `json:"-"`
 	// Stage names the run in progress reports.
 	Stage string
+	// Init, if set, starts the classifier's base network from pretrained weights (finetuning,
+	// Table 2's "metric pretraining + no propagation"); nil trains from scratch.
+	Init *Init `json:"-"`
+	// InitFrom names Init in the JSON of the configuration, which keys cached results: set by
+	// the caller to identify Init (e.g. the metric stage's key). Fit requires it with Init.
+	InitFrom string `json:",omitempty"`
 }
 
 // DefaultConfig returns the classifier settings: α < 0.01 dropped (§3.3), a CPU-sized budget.
@@ -72,8 +79,9 @@ type Classifier struct {
 	numClasses int
 }
 
-// Fit trains a classifier from scratch on examples of ds with the loss of Eq. 10. Examples with
-// weight below cfg.MinWeight are dropped.
+// Fit trains a classifier on examples of ds with the loss of Eq. 10, from scratch or, with
+// cfg.Init, from a pretrained base network. Examples with weight below cfg.MinWeight are
+// dropped.
 func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClasses int, cfg Config) (*Classifier, error) {
 	kept := make([]Example, 0, len(examples))
 	for _, e := range examples {
@@ -110,7 +118,21 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 		return nil, fmt.Errorf("%s: %w", cfg.Stage, err)
 	}
 	fit.Seed(ctx, cfg.Seed)
+	if cfg.Init != nil {
+		if cfg.InitFrom == "" {
+			return nil, fmt.Errorf("%s: Config.Init is set but Config.InitFrom is empty; name the initialisation there, so that the configuration's JSON (a cache key) tells a finetuned run from one from scratch", cfg.Stage)
+		}
+		if name, want := cmp.Or(cfg.Net, NetConv4), cmp.Or(cfg.Init.Net, NetConv4); name != want {
+			return nil, fmt.Errorf("%s: the classifier is a %s, the pretrained backbone a %s; set Config.Net to %q", cfg.Stage, name, want, want)
+		}
+		if err := cfg.Init.apply(backend, ctx, net, numClasses, ds); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Stage, err)
+		}
+	}
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
+		if cfg.Init != nil {
+			ctx = ctx.Reuse() // the variables exist already, holding the pretrained values.
+		}
 		return []*graph.Node{net(ctx.In("classifier"), inputs[0], numClasses)}
 	}
 	lossFn := func(labels, predictions []*graph.Node) *graph.Node {

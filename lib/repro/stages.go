@@ -25,6 +25,7 @@ type FeaturesResult struct {
 	Features []float32
 	N, D     int
 	key      string
+	dir      string // the stage's directory
 }
 
 // Features pretrains the metric by instance discrimination on the pool (Eq. 2) and embeds the
@@ -73,7 +74,7 @@ func writeFeatures(dir string, f []float32, n, d int, seconds float64) error {
 
 // readFeatures reads what writeFeatures stored under the stage key.
 func readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
-	res := &FeaturesResult{key: key}
+	res := &FeaturesResult{key: key, dir: dir}
 	var err error
 	if res.Features, res.N, res.D, err = artifact.ReadFloat32s(filepath.Join(dir, "features.bin")); err != nil {
 		return nil, err

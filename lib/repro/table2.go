@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -34,14 +35,15 @@ type Table2Row struct {
 	Propagation propagate.Method `json:"propagation"`
 }
 
-// Table2Rows are the rows this code computes, in the paper's order: from scratch, then each
-// metric with NN and spectral propagation. The paper's "metric, no propagation" rows
-// (finetuning the pretrained network on the labels) are not among them.
+// Table2Rows are the paper's rows, in its order: from scratch; bootstrapping with NN and
+// spectral propagation; colorization and instance discrimination each finetuned on the labels
+// (a metric with NoPropagation: the classifier starts from the metric's network, see
+// train.Init), then with NN and spectral propagation.
 var Table2Rows = []Table2Row{
 	{NoMetric, NoPropagation},
 	{metric.MethodBootstrap, propagate.NearestNeighbour}, {metric.MethodBootstrap, propagate.Spectral},
-	{metric.MethodColor, propagate.NearestNeighbour}, {metric.MethodColor, propagate.Spectral},
-	{metric.MethodInstance, propagate.NearestNeighbour}, {metric.MethodInstance, propagate.Spectral},
+	{metric.MethodColor, NoPropagation}, {metric.MethodColor, propagate.NearestNeighbour}, {metric.MethodColor, propagate.Spectral},
+	{metric.MethodInstance, NoPropagation}, {metric.MethodInstance, propagate.NearestNeighbour}, {metric.MethodInstance, propagate.Spectral},
 }
 
 // Table2Config is every knob of Table 2; Table2ConfigFor gives the defaults of a scale.
@@ -65,7 +67,8 @@ type Table2Config struct {
 	// NN and Spectral configure the two propagation methods (Eq. 5 and Eq. 6).
 	NN, Spectral propagate.Config
 	// Classifier trains every cell's classifier on the labels and the pseudo labels weighted by
-	// their confidence (Eq. 10). With Classifier.Seconds set, each cell's step count is sized
+	// their confidence (Eq. 10); a finetuning row's classifier takes the metric's network and
+	// width instead of Classifier.Net and Channels, and starts from its weights. With Classifier.Seconds set, each cell's step count is sized
 	// from the step rate the metric's pretraining measured (see RunTable2).
 	Classifier train.Config
 	// Seconds, if positive, bounds the wall time of the whole run (a device budget): each
@@ -194,6 +197,7 @@ func RunTable2(backend backends.Backend, cfg Table2Config, progress fit.Progress
 	for _, n := range cfg.Labels {
 		for _, row := range cfg.Rows {
 			var prop *PropagationResult
+			var finetune *FeaturesResult // the metric stage a finetuning row starts from
 			if row.Metric != NoMetric {
 				f, p, err := r.features(row.Metric, n)
 				if err != nil {
@@ -205,11 +209,13 @@ func RunTable2(backend backends.Backend, cfg Table2Config, progress fit.Progress
 				if !slices.ContainsFunc(res.Pretrained, func(q Table2Pretrained) bool { return q.Metric == p.Metric && q.Labels == p.Labels }) {
 					res.Pretrained = append(res.Pretrained, *p)
 				}
-				if prop, err = r.propagate(f, row, n); err != nil {
+				if row.Propagation == NoPropagation {
+					finetune = f
+				} else if prop, err = r.propagate(f, row, n); err != nil {
 					return nil, err
 				}
 			}
-			cell, err := r.classify(row, n, prop, rate, r.share(start, res))
+			cell, err := r.classify(row, n, prop, finetune, rate, r.share(start, res))
 			if err != nil {
 				return nil, err
 			}
@@ -322,7 +328,7 @@ func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pret
 		subset, tag, trainedOn = pick(r.pool, r.labeled[labels]), fmt.Sprintf("%s on %d labels", m, labels), labels
 		pc.BatchSize = min(pc.BatchSize, labels)
 	}
-	key, err := artifact.Key("table2-features", pc, r.dataKey, fmt.Sprintf("labels=%d", trainedOn), fmt.Sprintf("knn=%d", r.cfg.KNN))
+	key, err := artifact.Key("table2-metric", pc, r.dataKey, fmt.Sprintf("labels=%d", trainedOn), fmt.Sprintf("knn=%d", r.cfg.KNN))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -336,6 +342,9 @@ func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pret
 		pc.Progress = meter.wrap(r.tagged(tag))
 		p, err := metric.Pretrain(r.backend, r.train, subset, pc)
 		if err != nil {
+			return err
+		}
+		if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
 			return err
 		}
 		f, d, err := p.Features(r.train, r.pool, r.tagged(tag))
@@ -424,8 +433,16 @@ func (r *table2Run) propagate(f *FeaturesResult, row Table2Row, labels int) (*Pr
 // classify trains the row's classifier at a label count: on the labels alone (prop nil) or
 // with the confidence-weighted pseudo labels, and measures it on the test split. rate is the
 // pretrainings' images per second, used to size a time-bounded classifier.
-func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult, rate, share float64) (*Table2Cell, error) {
+func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult, finetune *FeaturesResult, rate, share float64) (*Table2Cell, error) {
 	cc := r.cfg.Classifier
+	if finetune != nil {
+		// The metric's network, so that its weights fit; loaded only if the stage is computed.
+		info, err := readPretrainInfo(filepath.Join(finetune.dir, "metric"))
+		if err != nil {
+			return nil, err
+		}
+		cc.Net, cc.Channels, cc.InitFrom = info.Net, info.Channels, finetune.key
+	}
 	if share > 0 && (cc.Seconds == 0 || share < cc.Seconds) {
 		cc.Seconds = share
 	}
@@ -459,6 +476,17 @@ func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult,
 			return err
 		}
 		cc.Progress = r.tagged(tag)
+		if finetune != nil {
+			p, err := metric.LoadPretrained(r.backend, filepath.Join(finetune.dir, "metric"))
+			if err != nil {
+				return err
+			}
+			b, err := p.Backbone()
+			if err != nil {
+				return err
+			}
+			cc.Init = &train.Init{Net: p.Info.Net, Backbone: b, Lightness: p.Info.Method == metric.MethodColor}
+		}
 		c, err := train.Fit(r.backend, r.train, examples, r.train.NumClasses(), cc)
 		if err != nil {
 			return err
@@ -542,4 +570,37 @@ func classifierSteps(cc train.Config, rate float64) int {
 	}
 	fits := int(0.75 * cc.Seconds * rate / float64(cc.BatchSize))
 	return max(1, min(cc.Steps, fits))
+}
+
+// copyCheckpoint copies the newest checkpoint in src, with the metric's InfoFile, to dst, where
+// metric.LoadPretrained reads it back (a finetuning row starts from it).
+func copyCheckpoint(src, dst string) error {
+	names, err := filepath.Glob(filepath.Join(src, "checkpoint-*.json"))
+	if err != nil || len(names) == 0 {
+		return fmt.Errorf("no checkpoint in %s to keep with the metric (%v)", src, err)
+	}
+	slices.Sort(names) // numbered: the last is the newest
+	base := strings.TrimSuffix(filepath.Base(names[len(names)-1]), ".json")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, name := range []string{base + ".json", base + ".bin", metric.InfoFile} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			return fmt.Errorf("keeping the metric's checkpoint: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
+			return fmt.Errorf("keeping the metric's checkpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// readPretrainInfo reads the description of a metric that copyCheckpoint kept in dir.
+func readPretrainInfo(dir string) (metric.PretrainInfo, error) {
+	var info metric.PretrainInfo
+	if err := artifact.ReadJSON(filepath.Join(dir, metric.InfoFile), &info); err != nil {
+		return info, fmt.Errorf("the metric kept for finetuning: %w", err)
+	}
+	return info, nil
 }

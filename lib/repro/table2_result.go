@@ -167,7 +167,7 @@ func (r *Table2Result) Note() string {
 	if net == "" {
 		net = fmt.Sprintf("conv-4 (%d channels)", cl.Channels)
 	}
-	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s. Classifiers: %s, up to %d steps of %d, %s, examples with α < %g dropped; "+
+	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s. Classifiers: %s (finetuning rows: the metric's network), up to %d steps of %d, %s, examples with α < %g dropped; "+
 		"spectral η = %d; seed %d. † the paper's Table 2 (WRN-28-2, 200K iterations). %s",
 		c.Dataset, pool, strings.Join(metrics, "; "), net, cl.Steps, cl.BatchSize, optimizerName(cl.Optimizer), cl.MinWeight,
 		c.Spectral.Eta, c.Seed, r.Provenance)

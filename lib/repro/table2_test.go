@@ -42,9 +42,15 @@ func TestTable2Smoke(t *testing.T) {
 	if len(first.Cells) != cells || partials != cells {
 		t.Fatalf("%d cells and %d partial results, want %d of each", len(first.Cells), partials, cells)
 	}
-	// Bootstrapping per label count, colour and instance once; a propagation and a classifier
-	// per metric row and label count; a classifier per from-scratch cell.
-	wantStages := len(cfg.Labels) + 2 + (2*(len(Table2Rows)-1)+1)*len(cfg.Labels)
+	// Bootstrapping per label count, colour and instance once; a classifier per cell and a
+	// propagation per cell of a row that propagates.
+	props := 0
+	for _, row := range Table2Rows {
+		if row.Propagation != NoPropagation {
+			props++
+		}
+	}
+	wantStages := len(cfg.Labels) + 2 + (len(Table2Rows)+props)*len(cfg.Labels)
 	if first.Computed != wantStages {
 		t.Errorf("first run computed %d stages, want %d", first.Computed, wantStages)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/metric-transfer/mtlp/lib/data"
 )
@@ -36,23 +37,7 @@ func testResume(t *testing.T, optimizer string) {
 	}
 	const steps, every, killAt = 8, 3, 5
 	run := func(dir string, onStep func(int) error) (map[string][]float32, error) {
-		batches := NewBatches(ds, seq(0, 24), 4, Augment{Pad: 1, Flip: true}, 11)
-		batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
-			y := make([]int32, len(positions))
-			for i, p := range positions {
-				y[i] = int32(ds.Labels[p])
-			}
-			return nil, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(y, len(y), 1)}
-		}
-		ctx := context.New()
-		Seed(ctx, 3)
-		modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
-			x := graph.Reshape(inputs[0], inputs[0].Shape().Dimensions[0], -1)
-			return []*graph.Node{layers.Dense(ctx.In("dense"), x, true, 2)}
-		}
-		lossFn := func(labels, predictions []*graph.Node) *graph.Node {
-			return graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits(labels, predictions))
-		}
+		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{Pad: 1, Flip: true})
 		err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{
 			Stage: "resume test", Steps: steps, LearningRate: 0.05, Optimizer: optimizer,
 			CheckpointDir: dir, CheckpointSteps: every, OnStep: onStep,
@@ -105,4 +90,28 @@ func testResume(t *testing.T, optimizer string) {
 			}
 		}
 	}
+}
+
+// denseTask is the small training task of the run tests: seeded batches of 4 of ds (its first
+// 24 images) with their labels, a seeded context, and a dense layer over the pixels trained by
+// cross-entropy over 2 classes.
+func denseTask(ds *data.Dataset, augment Augment) (*Batches, *context.Context, train.ModelFn, train.LossFn) {
+	batches := NewBatches(ds, seq(0, 24), 4, augment, 11)
+	batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
+		y := make([]int32, len(positions))
+		for i, p := range positions {
+			y[i] = ds.Labels[p]
+		}
+		return nil, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(y, len(y), 1)}
+	}
+	ctx := context.New()
+	Seed(ctx, 3)
+	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
+		x := graph.Reshape(inputs[0], inputs[0].Shape().Dimensions[0], -1)
+		return []*graph.Node{layers.Dense(ctx.In("dense"), x, true, 2)}
+	}
+	lossFn := func(labels, predictions []*graph.Node) *graph.Node {
+		return graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits(labels, predictions))
+	}
+	return batches, ctx, modelFn, lossFn
 }

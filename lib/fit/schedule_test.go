@@ -6,11 +6,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
-	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/data"
 )
@@ -50,23 +46,7 @@ func tinyRun(t *testing.T, cfg RunConfig, onStep func(int) error) []float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batches := NewBatches(ds, seq(0, 24), 4, Augment{}, 11)
-	batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
-		y := make([]int32, len(positions))
-		for i, p := range positions {
-			y[i] = ds.Labels[p]
-		}
-		return nil, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(y, len(y), 1)}
-	}
-	ctx := context.New()
-	Seed(ctx, 3)
-	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
-		x := graph.Reshape(inputs[0], inputs[0].Shape().Dimensions[0], -1)
-		return []*graph.Node{layers.Dense(ctx.In("dense"), x, true, 2)}
-	}
-	lossFn := func(labels, predictions []*graph.Node) *graph.Node {
-		return graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits(labels, predictions))
-	}
+	batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
 	var rates []float64
 	cfg.Stage = "schedule test"
 	cfg.OnStep = func(step int) error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
@@ -178,6 +179,21 @@ func scorePropagation(method propagate.Method, r *propagate.Result, truth []int3
 	}
 	res.MAP = propagate.MeanAveragePrecision(pred, want, conf)
 	return res
+}
+
+// propagateScored propagates the labels of the pool positions labeled (their true labels taken
+// from truth) in the metric f by cfg.Method and scores the pseudo labels of the rest of the
+// pool, timing both.
+func propagateScored(f *FeaturesResult, labeled []int, truth []int32, numClasses int, cfg propagate.Config, progress fit.Progress) (PropagationResult, error) {
+	start := time.Now()
+	x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
+	p, err := propagate.Run(x, labeled, pick(truth, labeled), numClasses, cfg, progress)
+	if err != nil {
+		return PropagationResult{}, err
+	}
+	s := scorePropagation(cfg.Method, p, truth, labeled)
+	s.Seconds = time.Since(start).Seconds()
+	return s, nil
 }
 
 // pick returns v at the positions idx.

@@ -290,17 +290,13 @@ func (r *table1Run) propagate(f *FeaturesResult, m string, method propagate.Meth
 	}
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
-		start := time.Now()
-		labeled := r.labeled[labels]
-		x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
-		p, err := propagate.Run(x, labeled, pick(r.truth, labeled), r.train.NumClasses(), pcfg, r.tagged(tag))
+		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, r.tagged(tag))
 		if err != nil {
 			return err
 		}
-		s := scorePropagation(method, p, r.truth, labeled)
 		c := Table1Cell{Metric: m, Propagation: method, Labels: labels, Accuracy: s.Accuracy, MAP: s.MAP,
 			Accumulated: Percentiles(s.Accumulated)}
-		c.Seconds = time.Since(start).Seconds()
+		c.Seconds = s.Seconds
 		return artifact.WriteJSON(filepath.Join(dir, "cell.json"), c)
 	})
 	if err != nil {

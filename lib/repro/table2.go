@@ -318,6 +318,19 @@ func (r *table2Run) checkpoints(key, name string) (string, error) {
 	return filepath.Join(scratch, "checkpoints"), nil
 }
 
+// dropScratch removes a finished stage's scratch space, where its checkpoints were kept unless
+// cfg.CheckpointDir keeps them.
+func (r *table2Run) dropScratch(key string) error {
+	if r.cfg.CheckpointDir != "" {
+		return nil
+	}
+	scratch, err := r.store.Scratch(key)
+	if err != nil {
+		return err
+	}
+	return os.RemoveAll(scratch)
+}
+
 // features pretrains metric m (bootstrapping: on the labels of the column) and embeds the
 // pool, measuring the metric by weighted kNN on the test split.
 func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pretrained, error) {
@@ -370,14 +383,7 @@ func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pret
 		if err := artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info); err != nil {
 			return err
 		}
-		if r.cfg.CheckpointDir != "" {
-			return nil
-		}
-		scratch, err := r.store.Scratch(key)
-		if err != nil {
-			return err
-		}
-		return os.RemoveAll(scratch)
+		return r.dropScratch(key)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("table 2, metric %s: %w", tag, err)
@@ -408,15 +414,10 @@ func (r *table2Run) propagate(f *FeaturesResult, row Table2Row, labels int) (*Pr
 	}
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
-		start := time.Now()
-		labeled := r.labeled[labels]
-		x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
-		p, err := propagate.Run(x, labeled, pick(r.truth, labeled), r.train.NumClasses(), pcfg, r.tagged(tag))
+		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, r.tagged(tag))
 		if err != nil {
 			return err
 		}
-		s := scorePropagation(row.Propagation, p, r.truth, labeled)
-		s.Seconds = time.Since(start).Seconds()
 		return artifact.WriteJSON(filepath.Join(dir, "result.json"), s)
 	})
 	if err != nil {
@@ -508,14 +509,7 @@ func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult,
 		if err := artifact.WriteJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
 			return err
 		}
-		if r.cfg.CheckpointDir != "" {
-			return nil
-		}
-		scratch, err := r.store.Scratch(key)
-		if err != nil {
-			return err
-		}
-		return os.RemoveAll(scratch)
+		return r.dropScratch(key)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 2, %s: %w", tag, err)

@@ -62,7 +62,7 @@ commands:
   pretrain     learn a metric (instance, nca, color or bootstrap) on a dataset; writes a checkpoint
   features     L2-normalised features (.npy) of a dataset from a pretrain checkpoint, for propagate
   evaluate     a pretrained metric's weighted kNN accuracy on a test split (Wu et al. 2018)
-  repro        one of the paper's tables (--table 1 or 2) at a scale, beside the paper's numbers; writes figures/
+  repro        one of the paper's tables (--table 1, 2 or 6) at a scale, beside the paper's numbers; writes figures/
 
 Run "mt COMMAND -h" for the flags of a command.`)
 }

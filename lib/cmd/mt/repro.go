@@ -26,7 +26,7 @@ type reproFlags struct {
 func reproCommand(args []string) error {
 	fs := flag.NewFlagSet("repro", flag.ContinueOnError)
 	var f reproFlags
-	fs.IntVar(&f.table, "table", 0, "the paper's table to reproduce: 1 or 2 (required)")
+	fs.IntVar(&f.table, "table", 0, "the paper's table to reproduce: 1, 2 or 6 (required)")
 	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (table 2, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
 	fs.StringVar(&f.dataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
@@ -50,8 +50,10 @@ func reproCommand(args []string) error {
 		return reproTable1(f, command)
 	case 2:
 		return reproTable2(f, command)
+	case 6:
+		return reproTable6(f, command)
 	}
-	return fmt.Errorf("--table %d: tables 1 and 2 are implemented so far", f.table)
+	return fmt.Errorf("--table %d: tables 1, 2 and 6 are implemented so far", f.table)
 }
 
 // reproTable1 runs Table 1.
@@ -103,13 +105,8 @@ func reproTable2(f reproFlags, command string) error {
 		cfg.Test = f.test
 	}
 	if f.labels != "" {
-		cfg.Labels = nil
-		for _, s := range strings.Split(f.labels, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || n <= 0 {
-				return fmt.Errorf("--labels: %q is not a positive label count", s)
-			}
-			cfg.Labels = append(cfg.Labels, n)
+		if cfg.Labels, err = parseLabels(f.labels); err != nil {
+			return err
 		}
 	}
 	if f.rows != "" {
@@ -163,4 +160,72 @@ func reproTable2(f reproFlags, command string) error {
 	fmt.Println(res.Note())
 	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", res.Computed, res.Wall)
 	return publish(res)
+}
+
+// parseLabels reads --labels: comma-separated positive label counts.
+func parseLabels(list string) ([]int, error) {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("--labels: %q is not a positive label count", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// reproTable6 runs Table 6 (MNIST → Fashion-MNIST standing in for ImageNet32 → CIFAR-10),
+// publishing after every cell.
+func reproTable6(f reproFlags, command string) error {
+	cfg, err := repro.Table6ConfigFor(f.scale)
+	if err != nil {
+		return err
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.Command = f.dataDir, f.cacheDir, command
+	if f.classifierSteps > 0 {
+		cfg.Classifier.Steps = f.classifierSteps
+	}
+	if f.pool >= 0 {
+		cfg.Pool = f.pool
+	}
+	if f.test >= 0 {
+		cfg.Test = f.test
+	}
+	if f.labels != "" {
+		if cfg.Labels, err = parseLabels(f.labels); err != nil {
+			return err
+		}
+	}
+	backend, err := repro.NewBackend()
+	if err != nil {
+		return err
+	}
+	var publishErr error
+	publish := func(res *repro.Table6Result) {
+		if f.publish == "" || publishErr != nil {
+			return
+		}
+		path, err := res.Publish(f.publish)
+		if err != nil {
+			publishErr = err
+			return
+		}
+		fmt.Fprintln(os.Stderr, "\nwrote", path)
+	}
+	res, err := repro.RunTable6(backend, cfg, progressLine(), publish)
+	if err != nil {
+		return err
+	}
+	if publishErr != nil {
+		return publishErr
+	}
+	fmt.Fprintln(os.Stderr)
+	if err := printTable(res.BesidePaper()); err != nil {
+		return err
+	}
+	fmt.Println(res.Note())
+	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", res.Computed, res.Wall)
+	publish(res)
+	return publishErr
 }

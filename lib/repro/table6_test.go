@@ -1,0 +1,203 @@
+package repro
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/propagate"
+)
+
+// writeTransferIDX writes generated 28×28 IDX splits (writeBlocksIDX) for the source "mnist"
+// and the target "fashion-mnist" under dataDir, with different seeds, so that data.Load reads
+// them by their usual names.
+func writeTransferIDX(t *testing.T, dataDir string, train, test int) {
+	t.Helper()
+	for i, name := range []string{"mnist", "fashion-mnist"} {
+		dir := filepath.Join(dataDir, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeBlocksIDX(t, dir, "train", train, uint64(10+i))
+		writeBlocksIDX(t, dir, "t10k", test, uint64(20+i))
+	}
+}
+
+// TestTable6Smoke runs Table 6 on generated IDX files: every row × label count has a cell; the
+// finetuning cells trained on the labels alone and the spectral cells on pseudo labels too,
+// whose accuracy they carry; each metric trained once on the source and embedded the target; a
+// second run computes nothing; the result publishes.
+func TestTable6Smoke(t *testing.T) {
+	dataDir := t.TempDir()
+	writeTransferIDX(t, dataDir, 300, 100)
+	cfg, err := Table6ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 200, 0, 50, []int{20, 40}, 10
+	for m, pc := range cfg.Metrics {
+		pc.Steps, pc.BatchSize = 2, 16
+		cfg.Metrics[m] = pc
+	}
+	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 16
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var partials int
+	first, err := RunTable6(backend, cfg, nil, func(*Table6Result) { partials++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := len(Table6Rows) * len(cfg.Labels)
+	if len(first.Cells) != cells || partials != cells {
+		t.Fatalf("%d cells and %d partial results, want %d of each", len(first.Cells), partials, cells)
+	}
+	for _, row := range Table6Rows {
+		for _, n := range cfg.Labels {
+			if first.Cell(row, n) == nil {
+				t.Errorf("no cell for %s/%s at %d labels", row.Metric, row.Propagation, n)
+			}
+		}
+	}
+	// Per metric a pretraining and an embedding; per cell a classifier; per spectral cell a
+	// propagation.
+	if want := 2*2 + cells + cells/2; first.Computed != want {
+		t.Errorf("first run computed %d stages, want %d", first.Computed, want)
+	}
+	for _, c := range first.Cells {
+		if c.Accuracy < 0 || c.Accuracy > 1 || c.Steps != 2 || c.Cached {
+			t.Errorf("cell %+v: accuracy or steps out of range, or cached on the first run", c)
+		}
+		switch c.Propagation {
+		case Table6Finetune:
+			if c.Examples != c.Labels || c.PseudoAccuracy != 0 {
+				t.Errorf("finetuning cell %s at %d labels: %d examples, pseudo-label accuracy %g; want the labels only", c.Metric, c.Labels, c.Examples, c.PseudoAccuracy)
+			}
+		case propagate.Spectral:
+			if c.Examples <= c.Labels || c.PseudoAccuracy <= 0 || c.PropagationSeconds <= 0 {
+				t.Errorf("spectral cell %s at %d labels: %d examples, pseudo-label accuracy %g in %g s; want pseudo labels", c.Metric, c.Labels, c.Examples, c.PseudoAccuracy, c.PropagationSeconds)
+			}
+		}
+	}
+	if len(first.Pretrained) != 2 {
+		t.Fatalf("%d pretrained metrics, want 2 (unsupervised, supervised)", len(first.Pretrained))
+	}
+	for _, p := range first.Pretrained {
+		if p.Steps != 2 || p.N != cfg.SourcePool || p.TargetN != 300 || p.Source != "mnist/train" || p.Target != "fashion-mnist/train" ||
+			p.SourceKNNAccuracy <= 0 || p.TargetKNNAccuracy <= 0 {
+			t.Errorf("pretraining %+v: want 2 steps on %d source images, 300 target images, kNN accuracies on both", p, cfg.SourcePool)
+		}
+	}
+	second, err := RunTable6(backend, cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Computed != 0 {
+		t.Errorf("second run computed %d stages, want 0 (all cached)", second.Computed)
+	}
+	for i, c := range second.Cells {
+		if !c.Cached || c.Accuracy != first.Cells[i].Accuracy {
+			t.Errorf("second run, cell %s/%s at %d labels: cached %v, accuracy %g (first %g)", c.Metric, c.Propagation, c.Labels, c.Cached, c.Accuracy, first.Cells[i].Accuracy)
+		}
+	}
+	dir := t.TempDir()
+	path, err := second.Publish(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{filepath.Join(dir, "table6-smoke.json"), filepath.Join(dir, "table6-smoke.png")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Error(err)
+		}
+	}
+	back, err := ReadTable6Result(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Cells) != cells || back.Config.Source != "mnist" || back.Provenance.Scale != Smoke {
+		t.Errorf("read back %d cells, source %q, scale %q", len(back.Cells), back.Config.Source, back.Provenance.Scale)
+	}
+	header, rows := second.BesidePaper()
+	if len(rows) != cells || len(rows[0]) != len(header) {
+		t.Fatalf("BesidePaper: %d rows of %d columns, want %d of %d", len(rows), len(rows[0]), cells, len(header))
+	}
+	for _, row := range rows {
+		if (row[1] == "Spectral") == (row[6] == "—") {
+			t.Errorf("row %v: the spectral rows, and only they, show their gain over finetuning", row)
+		}
+	}
+	if note := second.Note(); !strings.Contains(note, "mnist → fashion-mnist") || !strings.Contains(note, "ImageNet32 → CIFAR-10") {
+		t.Errorf("the note does not name the stand-in and the paper's pair: %s", note)
+	}
+}
+
+// TestTable6Errors checks that bad configurations fail before anything trains, naming the fix.
+func TestTable6Errors(t *testing.T) {
+	dataDir := t.TempDir()
+	writeTransferIDX(t, dataDir, 30, 10)
+	writeColourFolder(t, dataDir, 4, 3)
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, want string
+		edit       func(*Table6Config)
+	}{
+		{"no labels", "label counts", func(c *Table6Config) { c.Labels = nil }},
+		{"unknown row", "unknown row", func(c *Table6Config) { c.Rows = []Table6Row{{"color", propagate.Spectral}} }},
+		{"unsupervised by labels", "Method", func(c *Table6Config) {
+			pc := c.Metrics[Table6Unsupervised]
+			pc.Method = "bootstrap"
+			c.Metrics[Table6Unsupervised] = pc
+		}},
+		{"no supervised metric", "no \"supervised\"", func(c *Table6Config) { delete(c.Metrics, Table6Supervised) }},
+		{"shapes differ", "one shape", func(c *Table6Config) { c.Source = "cifar10" }},
+		{"too many labels", "labels from a target pool", func(c *Table6Config) { c.Labels = []int{200} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Table6ConfigFor(Smoke)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.DataDir, cfg.CacheDir, cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels = dataDir, t.TempDir(), 0, 0, 0, []int{10}
+			c.edit(&cfg)
+			if _, err := RunTable6(backend, cfg, nil, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+	if _, err := Table6ConfigFor(Paper); err == nil {
+		t.Error("Table6ConfigFor(paper): no error; Table 6 defines smoke and bench only (no ImageNet32)")
+	}
+}
+
+// TestTable6Paper checks the paper's numbers are complete (eight label counts per row) and
+// spot-checks them against the paper's Table 6.
+func TestTable6Paper(t *testing.T) {
+	for _, row := range Table6Rows {
+		if v := Table6Paper[row.Metric][row.Propagation]; len(v) != len(Table1PaperLabels) {
+			t.Errorf("%s/%s: %d numbers, want %d", row.Metric, row.Propagation, len(v), len(Table1PaperLabels))
+		}
+	}
+	for _, c := range []struct {
+		row    Table6Row
+		labels int
+		want   float64
+	}{
+		{Table6Row{Table6Supervised, propagate.Spectral}, 250, 86.07},
+		{Table6Row{Table6Unsupervised, Table6Finetune}, 50, 28.92},
+		{Table6Row{Table6Supervised, Table6Finetune}, 8000, 93.05},
+		{Table6Row{Table6Unsupervised, propagate.Spectral}, 4000, 84.00},
+	} {
+		if got, ok := Table6PaperAccuracy(c.row, c.labels); !ok || got != c.want {
+			t.Errorf("%s/%s at %d labels: %g, %v; want the paper's %g", c.row.Metric, c.row.Propagation, c.labels, got, ok, c.want)
+		}
+	}
+	if _, ok := Table6PaperAccuracy(Table6Rows[0], 20); ok {
+		t.Error("the paper has no 20-label column")
+	}
+}

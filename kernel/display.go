@@ -12,9 +12,15 @@ import (
 
 // ShowMarkdown displays s rendered as Markdown in a notebook, or prints it
 // as is on stdout anywhere else.
+//
+// Every Show function waits (gonbui.Sync) until GoNB has taken the output: a cell that ends
+// right after showing something lost its output under load when the program's exit raced the
+// pipe to the kernel (seen once for a table in notebooks/table2.ipynb with two benchmarks
+// running).
 func ShowMarkdown(s string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayMarkdown(s)
+		gonbui.Sync()
 		return
 	}
 	fmt.Fprintln(os.Stdout, s)
@@ -32,6 +38,7 @@ func ShowPlot(p *plot.Plot, wInches, hInches float64) error {
 		return err
 	}
 	gonbui.DisplayPng(png)
+	gonbui.Sync()
 	if err := gonbui.Error(); err != nil {
 		return fmt.Errorf("kernel: showing plot: %w", err)
 	}
@@ -54,6 +61,7 @@ func ShowPNG(png []byte) error {
 		return nil
 	}
 	gonbui.DisplayPng(png)
+	gonbui.Sync()
 	if err := gonbui.Error(); err != nil {
 		return fmt.Errorf("kernel: showing PNG: %w", err)
 	}

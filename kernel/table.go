@@ -26,6 +26,7 @@ type Table struct {
 func ShowTable(t Table) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayHtml(t.HTML())
+		gonbui.Sync()
 		return
 	}
 	// A failed write to stdout leaves nothing sensible to report to.

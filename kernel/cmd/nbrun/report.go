@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -95,8 +96,19 @@ func figures(nb *notebook) (png, svg int) {
 	return png, svg
 }
 
-// index writes dir/index.html linking the pages, in order.
+// index writes dir/index.html linking the pages, in order, then every other page already in
+// dir (from an earlier run of other notebooks), by name.
 func (r reporter) index(pages []string) error {
+	others, err := filepath.Glob(filepath.Join(r.dir, "*.html"))
+	if err != nil {
+		return err
+	}
+	slices.Sort(others)
+	for _, p := range others {
+		if name := filepath.Base(p); name != "index.html" && !slices.ContainsFunc(pages, func(q string) bool { return filepath.Base(q) == name }) {
+			pages = append(pages, p)
+		}
+	}
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Notebooks</title></head><body>\n<h1>Notebooks</h1>\n<ul>\n")
 	for _, p := range pages {

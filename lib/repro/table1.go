@@ -49,8 +49,14 @@ var Table1Paper = map[string]map[propagate.Method][]float64{
 
 // Table1PaperMAP returns the paper's mAP (%) of a cell, and false where the paper has none.
 func Table1PaperMAP(metricName string, method propagate.Method, labels int) (float64, bool) {
+	return paperAt(Table1Paper, metricName, method, labels)
+}
+
+// paperAt returns a paper table's number for a metric, a method and a label count (one of
+// Table1PaperLabels), and false where the table has none.
+func paperAt(table map[string]map[propagate.Method][]float64, metricName string, method propagate.Method, labels int) (float64, bool) {
 	i := slices.Index(Table1PaperLabels, labels)
-	row := Table1Paper[metricName][method]
+	row := table[metricName][method]
 	if i < 0 || i >= len(row) {
 		return 0, false
 	}

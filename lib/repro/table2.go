@@ -462,49 +462,20 @@ func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult,
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
 		start := time.Now()
-		labeled := r.labeled[labels]
-		var examples []train.Example
-		for _, p := range labeled {
-			examples = append(examples, train.Example{Index: r.pool[p], Label: r.truth[p], Weight: 1})
-		}
-		if prop != nil {
-			for _, p := range unlabeledRows(len(r.pool), labeled) {
-				examples = append(examples, train.Example{Index: r.pool[p], Label: prop.Labels[p], Weight: prop.Confidence[p]})
-			}
-		}
 		var err error
 		if cc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("classifier-%s-%s-%d", row.Metric, row.Propagation, labels)); err != nil {
 			return err
 		}
 		cc.Progress = r.tagged(tag)
+		metricDir := ""
 		if finetune != nil {
-			p, err := metric.LoadPretrained(r.backend, filepath.Join(finetune.dir, "metric"))
-			if err != nil {
-				return err
-			}
-			b, err := p.Backbone()
-			if err != nil {
-				return err
-			}
-			cc.Init = &train.Init{Net: p.Info.Net, Backbone: b, Lightness: p.Info.Method == metric.MethodColor}
+			metricDir = filepath.Join(finetune.dir, "metric")
 		}
-		c, err := train.Fit(r.backend, r.train, examples, r.train.NumClasses(), cc)
+		cell, err := classifierCell(r.backend, r.train, r.test, r.pool, r.truth, r.labeled[labels], prop, metricDir, cc)
 		if err != nil {
 			return err
 		}
-		acc, err := c.Accuracy(r.test, r.tagged(tag))
-		if err != nil {
-			return err
-		}
-		cell := Table2Cell{Metric: row.Metric, Propagation: row.Propagation, Labels: labels, Accuracy: acc, Steps: c.Steps}
-		for _, e := range examples {
-			if float64(e.Weight) >= cc.MinWeight {
-				cell.Examples++
-			}
-		}
-		if prop != nil {
-			cell.PseudoAccuracy, cell.PseudoMAP, cell.PropagationSeconds = prop.Accuracy, prop.MAP, prop.Seconds
-		}
+		cell.Metric, cell.Propagation, cell.Labels = row.Metric, row.Propagation, labels
 		cell.Seconds = time.Since(start).Seconds()
 		if err := artifact.WriteJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
 			return err
@@ -597,4 +568,50 @@ func readPretrainInfo(dir string) (metric.PretrainInfo, error) {
 		return info, fmt.Errorf("the metric kept for finetuning: %w", err)
 	}
 	return info, nil
+}
+
+// classifierCell trains a classifier on the labelled pool positions with their true labels
+// and, with prop, on the rest of the pool with its pseudo labels weighted by their confidence
+// (Eq. 10); with metricDir, starting from the metric that copyCheckpoint kept there
+// (finetuning); and measures it on test. The caller fills in the cell's row, labels and time.
+func classifierCell(backend backends.Backend, ds, test *data.Dataset, pool []int, truth []int32, labeled []int,
+	prop *PropagationResult, metricDir string, cc train.Config) (Table2Cell, error) {
+	var cell Table2Cell
+	var examples []train.Example
+	for _, p := range labeled {
+		examples = append(examples, train.Example{Index: pool[p], Label: truth[p], Weight: 1})
+	}
+	if prop != nil {
+		for _, p := range unlabeledRows(len(pool), labeled) {
+			examples = append(examples, train.Example{Index: pool[p], Label: prop.Labels[p], Weight: prop.Confidence[p]})
+		}
+	}
+	if metricDir != "" {
+		p, err := metric.LoadPretrained(backend, metricDir)
+		if err != nil {
+			return cell, err
+		}
+		b, err := p.Backbone()
+		if err != nil {
+			return cell, err
+		}
+		cc.Init = &train.Init{Net: p.Info.Net, Backbone: b, Lightness: p.Info.Method == metric.MethodColor}
+	}
+	c, err := train.Fit(backend, ds, examples, ds.NumClasses(), cc)
+	if err != nil {
+		return cell, err
+	}
+	if cell.Accuracy, err = c.Accuracy(test, cc.Progress); err != nil {
+		return cell, err
+	}
+	cell.Steps = c.Steps
+	for _, e := range examples {
+		if float64(e.Weight) >= cc.MinWeight {
+			cell.Examples++
+		}
+	}
+	if prop != nil {
+		cell.PseudoAccuracy, cell.PseudoMAP, cell.PropagationSeconds = prop.Accuracy, prop.MAP, prop.Seconds
+	}
+	return cell, nil
 }

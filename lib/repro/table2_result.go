@@ -2,7 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
@@ -39,12 +38,7 @@ var Table2Paper = map[string]map[propagate.Method][]float64{
 // Table2PaperAccuracy returns the paper's test accuracy (%) of a cell, and false where the
 // paper has none.
 func Table2PaperAccuracy(row Table2Row, labels int) (float64, bool) {
-	i := slices.Index(Table1PaperLabels, labels)
-	v := Table2Paper[row.Metric][row.Propagation]
-	if i < 0 || i >= len(v) {
-		return 0, false
-	}
-	return v[i], true
+	return paperAt(Table2Paper, row.Metric, row.Propagation, labels)
 }
 
 // Table2Pretrained is one metric pretraining of Table 2: its budget as run, its image rate and

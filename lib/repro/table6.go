@@ -483,49 +483,20 @@ func (r *table6Run) classify(row Table6Row, labels int, m *table6Metric, prop *P
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
 		start := time.Now()
-		labeled := r.labeled[labels]
-		var examples []train.Example
-		for _, p := range labeled {
-			examples = append(examples, train.Example{Index: r.pool[p], Label: r.truth[p], Weight: 1})
-		}
-		if prop != nil {
-			for _, p := range unlabeledRows(len(r.pool), labeled) {
-				examples = append(examples, train.Example{Index: r.pool[p], Label: prop.Labels[p], Weight: prop.Confidence[p]})
-			}
-		}
 		scratch, err := r.store.Scratch(key)
 		if err != nil {
 			return err
 		}
 		cc.CheckpointDir, cc.Progress = filepath.Join(scratch, "checkpoints"), r.tagged(tag)
+		metricDir := ""
 		if finetune {
-			p, err := metric.LoadPretrained(r.backend, filepath.Join(m.dir, "metric"))
-			if err != nil {
-				return err
-			}
-			b, err := p.Backbone()
-			if err != nil {
-				return err
-			}
-			cc.Init = &train.Init{Net: p.Info.Net, Backbone: b}
+			metricDir = filepath.Join(m.dir, "metric")
 		}
-		c, err := train.Fit(r.backend, r.target, examples, r.target.NumClasses(), cc)
+		cell, err := classifierCell(r.backend, r.target, r.test, r.pool, r.truth, r.labeled[labels], prop, metricDir, cc)
 		if err != nil {
 			return err
 		}
-		acc, err := c.Accuracy(r.test, r.tagged(tag))
-		if err != nil {
-			return err
-		}
-		cell := Table6Cell{Metric: row.Metric, Propagation: row.Propagation, Labels: labels, Accuracy: acc, Steps: c.Steps}
-		for _, e := range examples {
-			if float64(e.Weight) >= cc.MinWeight {
-				cell.Examples++
-			}
-		}
-		if prop != nil {
-			cell.PseudoAccuracy, cell.PseudoMAP, cell.PropagationSeconds = prop.Accuracy, prop.MAP, prop.Seconds
-		}
+		cell.Metric, cell.Propagation, cell.Labels = row.Metric, row.Propagation, labels
 		cell.Seconds = time.Since(start).Seconds()
 		if err := artifact.WriteJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
 			return err

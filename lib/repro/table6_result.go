@@ -2,7 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
@@ -29,12 +28,7 @@ var Table6Paper = map[string]map[propagate.Method][]float64{
 // Table6PaperAccuracy returns the paper's test accuracy (%) of a cell (ImageNet32 → CIFAR-10),
 // and false where the paper has none.
 func Table6PaperAccuracy(row Table6Row, labels int) (float64, bool) {
-	i := slices.Index(Table1PaperLabels, labels)
-	v := Table6Paper[row.Metric][row.Propagation]
-	if i < 0 || i >= len(v) {
-		return 0, false
-	}
-	return v[i], true
+	return paperAt(Table6Paper, row.Metric, row.Propagation, labels)
 }
 
 // Table6Pretrained is one metric of Table 6: its pretraining on the source (Timed: the
@@ -64,23 +58,10 @@ type Table6Pretrained struct {
 	EmbedSeconds      float64 `json:"embed_seconds"`
 }
 
-// Table6Cell is one cell of Table 6. Timed is the classifier's training and evaluation.
-type Table6Cell struct {
-	Timed
-	Metric      string           `json:"metric"`
-	Propagation propagate.Method `json:"propagation"`
-	Labels      int              `json:"labels"`
-	// Accuracy is the classifier's test accuracy on the target (a fraction; the paper prints %).
-	Accuracy float64 `json:"accuracy"`
-	// Examples is the number of training examples kept (α ≥ MinWeight), Steps the steps run.
-	Examples int `json:"examples"`
-	Steps    int `json:"steps"`
-	// PseudoAccuracy and PseudoMAP measure a spectral row's pseudo labels on the unlabeled
-	// target pool; PropagationSeconds is the propagation's time.
-	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`
-	PseudoMAP          float64 `json:"pseudo_map,omitempty"`
-	PropagationSeconds float64 `json:"propagation_seconds,omitempty"`
-}
+// Table6Cell is one cell of Table 6, with the fields of a Table 2 cell: the classifier's test
+// accuracy on the target, and for a spectral row its pseudo labels' accuracy on the target
+// pool. Timed is the classifier's training and evaluation.
+type Table6Cell = Table2Cell
 
 // Table6Result is Table 6 as this run computed it.
 type Table6Result struct {

@@ -107,9 +107,14 @@ func table2MethodName(m propagate.Method) string {
 
 // Cell returns the cell of a row and a label count, or nil.
 func (r *Table2Result) Cell(row Table2Row, labels int) *Table2Cell {
-	for i, c := range r.Cells {
+	return cellOf(r.Cells, row, labels)
+}
+
+// cellOf returns the cell of a row and a label count among cells (of Table 2 or 6), or nil.
+func cellOf(cells []Table2Cell, row Table2Row, labels int) *Table2Cell {
+	for i, c := range cells {
 		if c.Metric == row.Metric && c.Propagation == row.Propagation && c.Labels == labels {
-			return &r.Cells[i]
+			return &cells[i]
 		}
 	}
 	return nil

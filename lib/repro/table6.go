@@ -36,11 +36,8 @@ const (
 const Table6Finetune = NoPropagation
 
 // Table6Row is a row of Table 6: a metric pretraining on the source and a transfer method,
-// Table6Finetune or propagate.Spectral.
-type Table6Row struct {
-	Metric      string           `json:"metric"`
-	Propagation propagate.Method `json:"propagation"`
-}
+// Table6Finetune or propagate.Spectral; a Table 2 row, whose propagation "none" is finetuning.
+type Table6Row = Table2Row
 
 // Table6Rows are the paper's rows, in its order.
 var Table6Rows = []Table6Row{

@@ -96,12 +96,7 @@ func table6TransferName(m propagate.Method) string {
 
 // Cell returns the cell of a row and a label count, or nil.
 func (r *Table6Result) Cell(row Table6Row, labels int) *Table6Cell {
-	for i, c := range r.Cells {
-		if c.Metric == row.Metric && c.Propagation == row.Propagation && c.Labels == labels {
-			return &r.Cells[i]
-		}
-	}
-	return nil
+	return cellOf(r.Cells, row, labels)
 }
 
 // BesidePaper returns every cell beside the paper's. The paper's pair (ImageNet32 → CIFAR-10)

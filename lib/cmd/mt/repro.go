@@ -71,12 +71,9 @@ func reproTable1(f reproFlags, command string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr)
-	if err := printTable(res.BesidePaper()); err != nil {
+	if err := printResult(res, res.Computed, res.Wall); err != nil {
 		return err
 	}
-	fmt.Println(res.Note())
-	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", res.Computed, res.Wall)
 	if f.publish != "" {
 		path, err := res.Publish(f.publish)
 		if err != nil {
@@ -95,19 +92,8 @@ func reproTable2(f reproFlags, command string) error {
 		return err
 	}
 	cfg.DataDir, cfg.CacheDir, cfg.CheckpointDir, cfg.Command = f.dataDir, f.cacheDir, f.checkpoints, command
-	if f.classifierSteps > 0 {
-		cfg.Classifier.Steps = f.classifierSteps
-	}
-	if f.pool >= 0 {
-		cfg.Pool = f.pool
-	}
-	if f.test >= 0 {
-		cfg.Test = f.test
-	}
-	if f.labels != "" {
-		if cfg.Labels, err = parseLabels(f.labels); err != nil {
-			return err
-		}
+	if err := f.sizes(&cfg.Classifier.Steps, &cfg.Pool, &cfg.Test, &cfg.Labels); err != nil {
+		return err
 	}
 	if f.rows != "" {
 		cfg.Rows = nil
@@ -153,13 +139,46 @@ func reproTable2(f reproFlags, command string) error {
 	if publishErr != nil {
 		return publishErr
 	}
-	fmt.Fprintln(os.Stderr)
-	if err := printTable(res.BesidePaper()); err != nil {
+	if err := printResult(res, res.Computed, res.Wall); err != nil {
 		return err
 	}
-	fmt.Println(res.Note())
-	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", res.Computed, res.Wall)
 	return publish(res)
+}
+
+// sizes applies the flags that resize a table (tables 2 and 6), each only when given.
+func (f reproFlags) sizes(classifierSteps, pool, test *int, labels *[]int) error {
+	if f.classifierSteps > 0 {
+		*classifierSteps = f.classifierSteps
+	}
+	if f.pool >= 0 {
+		*pool = f.pool
+	}
+	if f.test >= 0 {
+		*test = f.test
+	}
+	if f.labels == "" {
+		return nil
+	}
+	l, err := parseLabels(f.labels)
+	if err == nil {
+		*labels = l
+	}
+	return err
+}
+
+// printResult prints a table beside the paper's, its note and how much of it this run
+// computed.
+func printResult(r interface {
+	BesidePaper() ([]string, [][]string)
+	Note() string
+}, computed int, wall float64) error {
+	fmt.Fprintln(os.Stderr)
+	if err := printTable(r.BesidePaper()); err != nil {
+		return err
+	}
+	fmt.Println(r.Note())
+	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", computed, wall)
+	return nil
 }
 
 // parseLabels reads --labels: comma-separated positive label counts.
@@ -183,19 +202,8 @@ func reproTable6(f reproFlags, command string) error {
 		return err
 	}
 	cfg.DataDir, cfg.CacheDir, cfg.Command = f.dataDir, f.cacheDir, command
-	if f.classifierSteps > 0 {
-		cfg.Classifier.Steps = f.classifierSteps
-	}
-	if f.pool >= 0 {
-		cfg.Pool = f.pool
-	}
-	if f.test >= 0 {
-		cfg.Test = f.test
-	}
-	if f.labels != "" {
-		if cfg.Labels, err = parseLabels(f.labels); err != nil {
-			return err
-		}
+	if err := f.sizes(&cfg.Classifier.Steps, &cfg.Pool, &cfg.Test, &cfg.Labels); err != nil {
+		return err
 	}
 	backend, err := repro.NewBackend()
 	if err != nil {
@@ -220,12 +228,9 @@ func reproTable6(f reproFlags, command string) error {
 	if publishErr != nil {
 		return publishErr
 	}
-	fmt.Fprintln(os.Stderr)
-	if err := printTable(res.BesidePaper()); err != nil {
+	if err := printResult(res, res.Computed, res.Wall); err != nil {
 		return err
 	}
-	fmt.Println(res.Note())
-	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", res.Computed, res.Wall)
 	publish(res)
 	return publishErr
 }

@@ -102,7 +102,7 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 	loop := train.NewLoop(trainer)
 	last := time.Time{}
 	loop.OnStep("progress", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
-		done := int(optimizers.GetGlobalStep(ctx))
+		done := stepsDone(loop)
 		if cfg.Progress != nil && (time.Since(last) > time.Second || done >= steps) {
 			last = time.Now()
 			cfg.Progress(cfg.Stage, done, steps)
@@ -110,14 +110,14 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 		return nil
 	})
 	if cfg.OnStep != nil {
-		loop.OnStep("on-step", 0, func(*train.Loop, []*tensors.Tensor) error {
-			return cfg.OnStep(int(optimizers.GetGlobalStep(ctx)))
+		loop.OnStep("on-step", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
+			return cfg.OnStep(stepsDone(loop))
 		})
 	}
 	if ckpt != nil && cfg.CheckpointSteps > 0 {
 		// Before the OnStep hook (priority 0), so a stop requested at step s keeps step s.
-		loop.OnStep("checkpoint-steps", -1, func(*train.Loop, []*tensors.Tensor) error {
-			if int(optimizers.GetGlobalStep(ctx))%cfg.CheckpointSteps == 0 {
+		loop.OnStep("checkpoint-steps", -1, func(loop *train.Loop, _ []*tensors.Tensor) error {
+			if stepsDone(loop)%cfg.CheckpointSteps == 0 {
 				return ckpt.Save()
 			}
 			return nil
@@ -133,7 +133,7 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 		})
 	}
 	if cfg.Seconds > 0 {
-		loop.OnStep("time-budget", 1, budget(ctx, cfg, time.Now()))
+		loop.OnStep("time-budget", 1, budget(cfg, time.Now()))
 	}
 	if c, ok := ds.(interface{ Close() }); ok {
 		defer c.Close()
@@ -191,11 +191,11 @@ var errBudgetSpent = errors.New("time budget spent")
 // the budget is spent, and with Restarts also at a cycle's end when the next cycle would not fit
 // at the step rate measured since the first step (which includes compilation, so it is left
 // out).
-func budget(ctx *context.Context, cfg RunConfig, start time.Time) func(*train.Loop, []*tensors.Tensor) error {
+func budget(cfg RunConfig, start time.Time) func(*train.Loop, []*tensors.Tensor) error {
 	var first time.Time
 	firstStep := 0
-	return func(*train.Loop, []*tensors.Tensor) error {
-		done := int(optimizers.GetGlobalStep(ctx))
+	return func(loop *train.Loop, _ []*tensors.Tensor) error {
+		done := stepsDone(loop)
 		now := time.Now()
 		if first.IsZero() {
 			first, firstStep = now, done
@@ -218,3 +218,8 @@ func budget(ctx *context.Context, cfg RunConfig, start time.Time) func(*train.Lo
 		return nil
 	}
 }
+
+// stepsDone is the number of optimisation steps done when a step hook runs: the loop's step
+// counter, which starts at the context's global step, so the hooks need not read the global
+// step variable back from the device after every step.
+func stepsDone(loop *train.Loop) int { return loop.LoopStep + 1 }

@@ -52,6 +52,9 @@ func tinyRun(t *testing.T, cfg RunConfig, onStep func(int) error) []float64 {
 	cfg.OnStep = func(step int) error {
 		lr := optimizers.LearningRateVar(ctx, dtypes.Float32, 0).MustValue()
 		rates = append(rates, float64(tensors.MustCopyFlatData[float32](lr)[0]))
+		if global := int(optimizers.GetGlobalStep(ctx)); step != len(rates) || step != global {
+			t.Errorf("OnStep says %d steps done after %d steps, global step %d", step, len(rates), global)
+		}
 		if onStep != nil {
 			return onStep(step)
 		}

@@ -437,7 +437,8 @@ func (r *table2Run) propagate(f *FeaturesResult, row Table2Row, labels int) (*Pr
 func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult, finetune *FeaturesResult, rate, share float64) (*Table2Cell, error) {
 	cc := r.cfg.Classifier
 	if finetune != nil {
-		// The metric's network, so that its weights fit; loaded only if the stage is computed.
+		// The metric's network, so that its weights fit (its description only; the weights are
+		// loaded when the stage is computed).
 		info, err := readPretrainInfo(filepath.Join(finetune.dir, "metric"))
 		if err != nil {
 			return nil, err

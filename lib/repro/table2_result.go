@@ -143,6 +143,12 @@ func (r *Table2Result) BesidePaper() (header []string, rows [][]string) {
 // Note is the table's footnote: the setting, the metrics as trained, the paper's and the
 // provenance.
 func (r *Table2Result) Note() string {
+	return fmt.Sprintf("%s † the paper's Table 2 (WRN-28-2, 200K iterations). %s", r.settings(), r.Provenance)
+}
+
+// settings describes the run's data, metrics, classifiers and propagation (Note without the
+// paper's reference and the provenance), for the tables that run Table 2's stages.
+func (r *Table2Result) settings() string {
 	c := r.Config
 	var metrics []string
 	for _, p := range r.Pretrained {
@@ -167,9 +173,9 @@ func (r *Table2Result) Note() string {
 		net = fmt.Sprintf("conv-4 (%d channels)", cl.Channels)
 	}
 	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s. Classifiers: %s (finetuning rows: the metric's network), up to %d steps of %d, %s, examples with α < %g dropped; "+
-		"spectral η = %d; seed %d. † the paper's Table 2 (WRN-28-2, 200K iterations). %s",
+		"spectral η = %d; seed %d.",
 		c.Dataset, pool, strings.Join(metrics, "; "), net, cl.Steps, cl.BatchSize, optimizerName(cl.Optimizer), cl.MinWeight,
-		c.Spectral.Eta, c.Seed, r.Provenance)
+		c.Spectral.Eta, c.Seed)
 }
 
 // optimizerName is how a note names fit.NewOptimizer's optimiser.

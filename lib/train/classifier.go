@@ -24,7 +24,7 @@ type Config struct {
 	// decay 5e-4 as in the authors' code).
 	Optimizer string `json:",omitempty"`
 	// Net is the classifier's network: "conv-4" (the default when empty), "wrn-28-2" (the
-	// paper's CIFAR-10 classifier) or "wrn-28-10" (Table 3).
+	// paper's CIFAR-10 classifier), "wrn-28-10" (Table 3), "resnet-18" or "resnet-50" (Table 5).
 	Net      string `json:",omitempty"`
 	Channels int    // Conv-4 width.
 	// Seconds, if positive, bounds the training's wall time (fit.RunConfig.Seconds);
@@ -202,6 +202,10 @@ const (
 	NetConv4    = "conv-4"
 	NetWRN28x2  = "wrn-28-2"
 	NetWRN28x10 = "wrn-28-10"
+	// NetResNet18 and NetResNet50 are the residual networks of nets.ResNet with the stem of
+	// nets.DefaultResNetStem; ResNet-50 is the paper's ImageNet classifier (Table 5).
+	NetResNet18 = "resnet-18"
+	NetResNet50 = "resnet-50"
 )
 
 // network sets the parameters of the named classifier network on ctx and returns it.
@@ -217,6 +221,22 @@ func network(ctx *context.Context, name string) (func(*context.Context, *graph.N
 		ctx.SetParam(nets.ParamWRNDepth, 28)
 		ctx.SetParam(nets.ParamWRNWidth, width)
 		return nets.ClassifyWRN, nil
+	case NetResNet18, NetResNet50:
+		depth := 18
+		if name == NetResNet50 {
+			depth = 50
+		}
+		ctx.SetParam(nets.ParamResNetDepth, depth)
+		return func(ctx *context.Context, images *graph.Node, numClasses int) *graph.Node {
+			// The stem of the metric's ResNets (metric.Pretrain): CIFAR's for images up to 64
+			// pixels a side, which the ImageNet stem would shrink to a few pixels.
+			stem := nets.ResNetStemImageNet
+			if images.Shape().Dimensions[1] <= 64 {
+				stem = nets.ResNetStemCIFAR
+			}
+			ctx.SetParam(nets.ParamResNetStem, string(stem))
+			return nets.ClassifyResNet(ctx, images, numClasses)
+		}, nil
 	}
-	return nil, fmt.Errorf("unknown classifier network %q, want %q, %q or %q", name, NetConv4, NetWRN28x2, NetWRN28x10)
+	return nil, fmt.Errorf("unknown classifier network %q, want one of %q", name, []string{NetConv4, NetWRN28x2, NetWRN28x10, NetResNet18, NetResNet50})
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/repro"
@@ -17,6 +18,7 @@ type reproFlags struct {
 	table, pool, test, classifierSteps int
 	scale, dataDir, cacheDir, publish  string
 	suffix, labels, rows, checkpoints  string
+	percents                           string
 	seconds                            float64
 	pretrainSeconds, classifierSeconds float64
 }
@@ -26,21 +28,22 @@ type reproFlags struct {
 func reproCommand(args []string) error {
 	fs := flag.NewFlagSet("repro", flag.ContinueOnError)
 	var f reproFlags
-	fs.IntVar(&f.table, "table", 0, "the paper's table to reproduce: 1, 2 or 6 (required)")
-	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (table 2, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
+	fs.IntVar(&f.table, "table", 0, "the paper's table to reproduce: 1, 2, 5 or 6 (required)")
+	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (tables 2 and 5, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
 	fs.StringVar(&f.dataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	fs.StringVar(&f.publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory")
-	fs.StringVar(&f.suffix, "suffix", "", "table 2: appended to the published file names (e.g. -xla-h100)")
+	fs.StringVar(&f.suffix, "suffix", "", "tables 2 and 5: appended to the published file names (e.g. -xla-h100)")
 	fs.StringVar(&f.labels, "labels", "", "table 2: comma-separated label counts (default: the scale's)")
-	fs.StringVar(&f.rows, "rows", "", "table 2: comma-separated metric/propagation rows, e.g. instance/spectral,none/none (default: all)")
-	fs.IntVar(&f.pool, "pool", -1, "table 2: training images in the pool, 0 for all (default: the scale's)")
-	fs.IntVar(&f.test, "test", -1, "table 2: test images, 0 for all (default: the scale's)")
-	fs.IntVar(&f.classifierSteps, "classifier-steps", 0, "table 2: the classifiers' step budget (default: the scale's)")
-	fs.StringVar(&f.checkpoints, "checkpoint-dir", "", "table 2: keep training checkpoints here, one folder per network, so a killed run resumes")
-	fs.Float64Var(&f.seconds, "seconds", 0, "table 2: time budget of the whole run; the classifiers share what the metrics leave")
-	fs.Float64Var(&f.pretrainSeconds, "pretrain-seconds", 0, "table 2: time budget of each metric pretraining (ends at a restart cycle's end with the paper scale's schedule)")
-	fs.Float64Var(&f.classifierSeconds, "classifier-seconds", 0, "table 2: time budget of each classifier (its steps sized from the pretraining's rate)")
+	fs.StringVar(&f.rows, "rows", "", "tables 2 and 5: comma-separated metric/propagation rows, e.g. instance/spectral,none/none (default: all)")
+	fs.StringVar(&f.percents, "percents", "", "table 5: comma-separated labeled shares of the pool in % (default: the paper's 1,2,4)")
+	fs.IntVar(&f.pool, "pool", -1, "tables 2 and 5: training images in the pool, 0 for all (default: the scale's)")
+	fs.IntVar(&f.test, "test", -1, "tables 2 and 5: test images, 0 for all (default: the scale's)")
+	fs.IntVar(&f.classifierSteps, "classifier-steps", 0, "tables 2 and 5: the classifiers' step budget (default: the scale's)")
+	fs.StringVar(&f.checkpoints, "checkpoint-dir", "", "tables 2 and 5: keep training checkpoints here, one folder per network, so a killed run resumes")
+	fs.Float64Var(&f.seconds, "seconds", 0, "tables 2 and 5: time budget of the whole run; the classifiers share what the metrics leave")
+	fs.Float64Var(&f.pretrainSeconds, "pretrain-seconds", 0, "tables 2 and 5: time budget of each metric pretraining (ends at a restart cycle's end with the paper scale's schedule)")
+	fs.Float64Var(&f.classifierSeconds, "classifier-seconds", 0, "tables 2 and 5: time budget of each classifier (its steps sized from the pretraining's rate)")
 	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); done || err != nil {
 		return err
 	}
@@ -50,10 +53,12 @@ func reproCommand(args []string) error {
 		return reproTable1(f, command)
 	case 2:
 		return reproTable2(f, command)
+	case 5:
+		return reproTable5(f, command)
 	case 6:
 		return reproTable6(f, command)
 	}
-	return fmt.Errorf("--table %d: tables 1, 2 and 6 are implemented so far", f.table)
+	return fmt.Errorf("--table %d: tables 1, 2, 5 and 6 are implemented so far", f.table)
 }
 
 // reproTable1 runs Table 1.
@@ -91,6 +96,39 @@ func reproTable2(f reproFlags, command string) error {
 	if err != nil {
 		return err
 	}
+	if err := f.table2(&cfg, command); err != nil {
+		return err
+	}
+	return runPublishing(f, func(backend backends.Backend, onCell func(*repro.Table2Result)) (*repro.Table2Result, error) {
+		return repro.RunTable2(backend, cfg, progressLine(), onCell)
+	})
+}
+
+// reproTable5 runs Table 5 (the ImageNet protocol on CIFAR-10), publishing after every cell.
+func reproTable5(f reproFlags, command string) error {
+	cfg, err := repro.Table5ConfigFor(f.scale)
+	if err != nil {
+		return err
+	}
+	if f.labels != "" {
+		return fmt.Errorf("--labels: table 5's columns are labeled shares; use --percents")
+	}
+	if err := f.table2(&cfg.Table2Config, command); err != nil {
+		return err
+	}
+	if f.percents != "" {
+		if cfg.Percents, err = parsePercents(f.percents); err != nil {
+			return err
+		}
+	}
+	return runPublishing(f, func(backend backends.Backend, onCell func(*repro.Table5Result)) (*repro.Table5Result, error) {
+		return repro.RunTable5(backend, cfg, progressLine(), onCell)
+	})
+}
+
+// table2 applies the flags of Table 2's stages (tables 2 and 5) to cfg: the sizes, the rows, the
+// checkpoints and the time budgets.
+func (f reproFlags) table2(cfg *repro.Table2Config, command string) error {
 	cfg.DataDir, cfg.CacheDir, cfg.CheckpointDir, cfg.Command = f.dataDir, f.cacheDir, f.checkpoints, command
 	if err := f.sizes(&cfg.Classifier.Steps, &cfg.Pool, &cfg.Test, &cfg.Labels); err != nil {
 		return err
@@ -113,11 +151,25 @@ func reproTable2(f reproFlags, command string) error {
 		cfg.Metrics[m] = pc
 	}
 	cfg.Classifier.Seconds, cfg.Seconds = f.classifierSeconds, f.seconds
+	return nil
+}
+
+// published is a table's result that prints beside the paper's and publishes under a suffix.
+type published interface {
+	BesidePaper() ([]string, [][]string)
+	Note() string
+	Publish(dir, suffix string) (string, error)
+}
+
+// runPublishing runs a table on the default backend, publishing (to --publish, with --suffix)
+// after every cell so that a run cut short keeps what it finished, then prints the result
+// beside the paper's and publishes it once more.
+func runPublishing[R published](f reproFlags, run func(backends.Backend, func(R)) (R, error)) error {
 	backend, err := repro.NewBackend()
 	if err != nil {
 		return err
 	}
-	publish := func(res *repro.Table2Result) error {
+	publish := func(res R) error {
 		if f.publish == "" {
 			return nil
 		}
@@ -128,7 +180,7 @@ func reproTable2(f reproFlags, command string) error {
 		return err
 	}
 	var publishErr error
-	res, err := repro.RunTable2(backend, cfg, progressLine(), func(partial *repro.Table2Result) {
+	res, err := run(backend, func(partial R) {
 		if err := publish(partial); err != nil && publishErr == nil {
 			publishErr = err
 		}
@@ -139,10 +191,23 @@ func reproTable2(f reproFlags, command string) error {
 	if publishErr != nil {
 		return publishErr
 	}
-	if err := printResult(res, res.Computed, res.Wall); err != nil {
+	computed, wall := stagesOf(res)
+	if err := printResult(res, computed, wall); err != nil {
 		return err
 	}
 	return publish(res)
+}
+
+// stagesOf returns how many stages a table's run computed and its wall time, from the fields
+// every result has.
+func stagesOf(res any) (computed int, wall float64) {
+	switch r := res.(type) {
+	case *repro.Table2Result:
+		return r.Computed, r.Wall
+	case *repro.Table5Result:
+		return r.Computed, r.Wall
+	}
+	return 0, 0
 }
 
 // sizes applies the flags that resize a table (tables 2 and 6), each only when given.
@@ -179,6 +244,19 @@ func printResult(r interface {
 	fmt.Println(r.Note())
 	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", computed, wall)
 	return nil
+}
+
+// parsePercents reads --percents: comma-separated shares in (0, 100].
+func parsePercents(list string) ([]float64, error) {
+	var out []float64
+	for _, s := range strings.Split(list, ",") {
+		p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || !(p > 0 && p <= 100) {
+			return nil, fmt.Errorf("--percents: %q is not a share in (0, 100]", s)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // parseLabels reads --labels: comma-separated positive label counts.

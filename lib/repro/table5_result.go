@@ -1,0 +1,169 @@
+package repro
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/report"
+	"gonum.org/v1/plot"
+)
+
+// Table5Result is Table 5 as this run computed it: Table 2's pretraining and cells, at the
+// label counts that Config.Percents gave (Config.Labels, in the same order).
+type Table5Result struct {
+	Provenance Provenance         `json:"provenance"`
+	Config     Table5Config       `json:"config"`
+	Pretrained []Table2Pretrained `json:"pretrained"`
+	Cells      []Table2Cell       `json:"cells"`
+	// Computed is the number of stages this call ran rather than read from the cache.
+	Computed int `json:"computed_stages"`
+	// Wall is how long the RunTable5 call took.
+	Wall float64 `json:"wall_seconds"`
+}
+
+// Table5RowName is how Table 5 names a row: Scratch, Finetune or Ours.
+func Table5RowName(row Table2Row) string {
+	switch {
+	case row.Metric == NoMetric:
+		return "Scratch"
+	case row.Propagation == NoPropagation:
+		return "Finetune (" + Table2MetricName(row.Metric) + ")"
+	}
+	return "Ours (" + Table2MetricName(row.Metric) + " + " + table2MethodName(row.Propagation) + ")"
+}
+
+// percentOf returns the labeled share (%) of a column's label count, and false for a count
+// that is not a column.
+func (r *Table5Result) percentOf(labels int) (float64, bool) {
+	i := slices.Index(r.Config.Labels, labels)
+	if i < 0 || i >= len(r.Config.Percents) {
+		return 0, false
+	}
+	return r.Config.Percents[i], true
+}
+
+// Cell returns the cell of a row at a labeled share (%), or nil.
+func (r *Table5Result) Cell(row Table2Row, percent float64) *Table2Cell {
+	i := slices.Index(r.Config.Percents, percent)
+	if i < 0 || i >= len(r.Config.Labels) {
+		return nil
+	}
+	return cellOf(r.Cells, row, r.Config.Labels[i])
+}
+
+// BesidePaper returns every cell beside the paper's: the labeled share and count, the
+// paper's ImageNet accuracy, ours, the pseudo labels' accuracy, and the classifier's steps and
+// time. There is no difference column: the paper's numbers are ImageNet's (1000 classes),
+// ours are of the stand-in; the gains of Finetune and Ours over Scratch are what compare
+// (Gains).
+func (r *Table5Result) BesidePaper() (header []string, rows [][]string) {
+	header = []string{"method", "labeled %", "labels", "paper ImageNet top-1 % †", "ours accuracy %",
+		"pseudo-label accuracy %", "classifier steps", "classifier s"}
+	for _, c := range r.Cells {
+		row := Table2Row{c.Metric, c.Propagation}
+		pct, _ := r.percentOf(c.Labels)
+		paper, pseudo := "—", "—"
+		if p, ok := Table5PaperAccuracy(row, pct); ok {
+			paper = fmt.Sprintf("%.1f", p)
+		}
+		if c.Propagation != NoPropagation {
+			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
+		}
+		rows = append(rows, []string{Table5RowName(row), fmt.Sprint(pct), fmt.Sprint(c.Labels), paper,
+			fmt.Sprintf("%.2f", 100*c.Accuracy), pseudo, fmt.Sprint(c.Steps), fmt.Sprintf("%.1f", c.Seconds)})
+	}
+	return header, rows
+}
+
+// Gains returns, for each labeled share, the gain in points of every row over Scratch, the
+// paper's and ours: the comparison that survives the change of dataset.
+func (r *Table5Result) Gains() (header []string, rows [][]string) {
+	header = []string{"method", "labeled %", "paper gain over Scratch (points) †", "our gain over Scratch (points)"}
+	scratch := Table2Row{NoMetric, NoPropagation}
+	for _, row := range r.Config.Rows {
+		if row == scratch {
+			continue
+		}
+		for _, pct := range r.Config.Percents {
+			paper, ours := "—", "—"
+			if p, ok := Table5PaperAccuracy(row, pct); ok {
+				if s, ok := Table5PaperAccuracy(scratch, pct); ok {
+					paper = fmt.Sprintf("%+.1f", p-s)
+				}
+			}
+			if c, s := r.Cell(row, pct), r.Cell(scratch, pct); c != nil && s != nil {
+				ours = fmt.Sprintf("%+.2f", 100*(c.Accuracy-s.Accuracy))
+			}
+			rows = append(rows, []string{Table5RowName(row), fmt.Sprint(pct), paper, ours})
+		}
+	}
+	return header, rows
+}
+
+// Note is the table's footnote: the stand-in, the setting, the metric as trained, and the
+// provenance.
+func (r *Table5Result) Note() string {
+	t2 := Table2Result{Config: r.Config.Table2Config, Pretrained: r.Pretrained}
+	chunks := max(1, r.Config.Spectral.Chunks)
+	return fmt.Sprintf("Stand-in: the paper's Table 5 is ImageNet (1.28M images, 1000 classes, ResNet-50); this run is the same protocol on %s: "+
+		"labeled shares %v %% of the pool (%v labels), spectral propagation in %d chunks of the unlabeled pool, each with every label. %s "+
+		"† the paper's Table 5 (ImageNet, ResNet-50, 10 chunks). %s",
+		r.Config.Dataset, r.Config.Percents, r.Config.Labels, chunks, t2.settings(), r.Provenance)
+}
+
+// Figure draws the test accuracy against the labeled share: each computed row solid, the
+// paper's ImageNet numbers in the same colour dashed. The x axis is the share in %, rounded
+// to a whole percent (at least 1) for the axis.
+func (r *Table5Result) Figure() (*plot.Plot, error) {
+	axis := func(pct float64) int { return max(1, int(math.Round(pct))) }
+	var series []report.Series
+	for _, row := range r.Config.Rows {
+		ours := report.Series{Name: Table5RowName(row) + ", ours"}
+		paper := report.Series{Name: Table5RowName(row) + ", paper (ImageNet)", Dashed: true}
+		for _, pct := range r.Config.Percents {
+			if c := r.Cell(row, pct); c != nil {
+				ours.Labels, ours.Values = append(ours.Labels, axis(pct)), append(ours.Values, c.Accuracy)
+			}
+			if p, ok := Table5PaperAccuracy(row, pct); ok {
+				paper.Labels, paper.Values = append(paper.Labels, axis(pct)), append(paper.Values, p/100)
+			}
+		}
+		if len(ours.Labels) > 0 {
+			series = append(series, ours)
+			if len(paper.Labels) > 0 {
+				series = append(series, paper)
+			}
+		}
+	}
+	p, err := report.VsLabelsPlot(fmt.Sprintf("Table 5: accuracy by labeled share (scale %s)", r.Config.Scale), "test accuracy (%)", series)
+	if err != nil {
+		return nil, err
+	}
+	p.X.Label.Text = "labeled share of the training set (%)"
+	return p, nil
+}
+
+// Publish writes the result with its provenance to dir/table5-<scale><suffix>.json and its
+// figure beside it, and returns the JSON's path; suffix may be empty.
+func (r *Table5Result) Publish(dir, suffix string) (string, error) {
+	base := "table5-" + r.Config.Scale + suffix
+	fig, err := r.Figure()
+	if err != nil {
+		return "", err
+	}
+	if _, err := publishPNG(dir, base+".png", fig); err != nil {
+		return "", err
+	}
+	return publishJSON(dir, base+".json", r)
+}
+
+// ReadTable5Result reads a result that Publish wrote.
+func ReadTable5Result(path string) (*Table5Result, error) {
+	r := &Table5Result{}
+	if err := artifact.ReadJSON(path, r); err != nil {
+		return nil, fmt.Errorf("table 5 result: %w", err)
+	}
+	return r, nil
+}

@@ -9,9 +9,14 @@ import (
 )
 
 // New returns the pure-Go backend configured by config ("go", or e.g. "go:ops_sequential"),
-// failing the test when it cannot be created.
+// failing the test when it cannot be created. The bare "go" is run without a cap on its
+// goroutines ("go:parallelism=-1"): with GoMLX v0.26.0's default cap, a large matrix product
+// can wait for a worker while holding one, and on 2 cores training steps hung.
 func New(t testing.TB, config string) backends.Backend {
 	t.Helper()
+	if config == "go" {
+		config = "go:parallelism=-1"
+	}
 	t.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
 	t.Setenv("GOMLX_BACKEND", config)
 	b, err := backends.New()

@@ -17,13 +17,16 @@ import (
 const DefaultCPUBackend = "go:parallelism=-1"
 
 // NewBackend returns the GoMLX backend that GOMLX_BACKEND selects, DefaultCPUBackend when it
-// is unset. Plugin downloads are disabled (GOMLX_NO_AUTO_INSTALL) unless the caller
-// set that variable.
+// is unset or the bare "go" (which would take the capped default; a setting such as
+// "go:parallelism=4" is kept as given). Plugin downloads are disabled (GOMLX_NO_AUTO_INSTALL)
+// unless the caller set that variable.
 func NewBackend() (backends.Backend, error) {
 	if os.Getenv("GOMLX_NO_AUTO_INSTALL") == "" {
 		_ = os.Setenv("GOMLX_NO_AUTO_INSTALL", "1")
 	}
-	if os.Getenv("GOMLX_BACKEND") == "" {
+	if b := os.Getenv("GOMLX_BACKEND"); b == "" || b == "go" {
+		// Measured: Table 4's smoke notebook (Conv-4, the semi-supervised baselines) hung with
+		// GOMLX_BACKEND=go on 2 cores, every worker waiting, as WRN-28-2 did.
 		_ = os.Setenv("GOMLX_BACKEND", DefaultCPUBackend)
 	}
 	// The pure-Go backend announces a parallelism setting on stdout, which would end up in

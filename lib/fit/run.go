@@ -91,7 +91,15 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 			cosineschedule.New(ctx, inputs[0].Graph(), dtypes.Float32).
 				LearningRate(lr).MinLearningRate(lr / 100).PeriodSteps(steps).Done()
 		}
-		return modelFn(ctx, spec, inputs)
+		outputs := modelFn(ctx, spec, inputs)
+		// GoMLX v0.26.0 restores a variable from a checkpoint as trainable unless whoever looks
+		// it up says otherwise, and the context's random state is looked up without saying:
+		// after a resume the optimiser would "train" it, through float32, and every later draw
+		// in the graph (dropout, in-graph augmentation) would differ from an uninterrupted run.
+		if rng := ctx.GetVariableByScopeAndName(context.RootScope, context.RNGStateVariableName); rng != nil {
+			rng.SetTrainable(false)
+		}
+		return outputs
 	}
 	ctx.SetParam(optimizers.ParamLearningRate, lr)
 	opt, err := NewOptimizer(cfg.Optimizer)

@@ -83,51 +83,17 @@ type Classifier struct {
 // cfg.Init, from a pretrained base network. Examples with weight below cfg.MinWeight are
 // dropped.
 func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClasses int, cfg Config) (*Classifier, error) {
-	kept := make([]Example, 0, len(examples))
-	for _, e := range examples {
-		if e.Index < 0 || e.Index >= ds.N {
-			return nil, fmt.Errorf("%s: example index %d out of range [0, %d)", cfg.Stage, e.Index, ds.N)
-		}
-		if e.Label < 0 || int(e.Label) >= numClasses {
-			return nil, fmt.Errorf("%s: label %d of example %d out of range [0, %d)", cfg.Stage, e.Label, e.Index, numClasses)
-		}
-		if float64(e.Weight) >= cfg.MinWeight {
-			kept = append(kept, e)
-		}
-	}
-	if len(kept) == 0 {
-		return nil, fmt.Errorf("%s: no example has weight ≥ %g", cfg.Stage, cfg.MinWeight)
-	}
-	subset := make([]int, len(kept))
-	for i, e := range kept {
-		subset[i] = e.Index
+	kept, subset, err := keepExamples(ds, examples, numClasses, cfg)
+	if err != nil {
+		return nil, err
 	}
 	batches := fit.NewBatches(ds, subset, cfg.BatchSize, cfg.Augment, cfg.Seed)
 	batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
-		y := make([]int32, len(positions))
-		w := make([]float32, len(positions))
-		for i, p := range positions {
-			y[i], w[i] = kept[p].Label, kept[p].Weight
-		}
-		return nil, []*tensors.Tensor{tensors.FromFlatDataAndDimensions(y, len(y)), tensors.FromFlatDataAndDimensions(w, len(w))}
+		return nil, exampleLabels(kept, positions)
 	}
-	ctx := context.New()
-	ctx.SetParam(nets.ParamChannels, cfg.Channels)
-	net, err := network(ctx, cfg.Net)
+	ctx, net, err := newClassifierContext(backend, ds, numClasses, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Stage, err)
-	}
-	fit.Seed(ctx, cfg.Seed)
-	if cfg.Init != nil {
-		if cfg.InitFrom == "" {
-			return nil, fmt.Errorf("%s: Config.Init is set but Config.InitFrom is empty; name the initialisation there, so that the configuration's JSON (a cache key) tells a finetuned run from one from scratch", cfg.Stage)
-		}
-		if name, want := cmp.Or(cfg.Net, NetConv4), cmp.Or(cfg.Init.Net, NetConv4); name != want {
-			return nil, fmt.Errorf("%s: the classifier is a %s, the pretrained backbone a %s; set Config.Net to %q", cfg.Stage, name, want, want)
-		}
-		if err := cfg.Init.apply(backend, ctx, net, numClasses, ds); err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.Stage, err)
-		}
+		return nil, err
 	}
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
 		if cfg.Init != nil {
@@ -150,6 +116,73 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 	if err != nil {
 		return nil, err
 	}
+	return newClassifier(backend, ctx, net, ds, subset, numClasses, cfg)
+}
+
+// keepExamples checks examples against ds and numClasses and returns those with weight at
+// least cfg.MinWeight, and their dataset indices.
+func keepExamples(ds *data.Dataset, examples []Example, numClasses int, cfg Config) (kept []Example, subset []int, err error) {
+	kept = make([]Example, 0, len(examples))
+	for _, e := range examples {
+		if e.Index < 0 || e.Index >= ds.N {
+			return nil, nil, fmt.Errorf("%s: example index %d out of range [0, %d)", cfg.Stage, e.Index, ds.N)
+		}
+		if e.Label < 0 || int(e.Label) >= numClasses {
+			return nil, nil, fmt.Errorf("%s: label %d of example %d out of range [0, %d)", cfg.Stage, e.Label, e.Index, numClasses)
+		}
+		if float64(e.Weight) >= cfg.MinWeight {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) == 0 {
+		return nil, nil, fmt.Errorf("%s: no example has weight ≥ %g", cfg.Stage, cfg.MinWeight)
+	}
+	subset = make([]int, len(kept))
+	for i, e := range kept {
+		subset[i] = e.Index
+	}
+	return kept, subset, nil
+}
+
+// exampleLabels returns the labels and weights of the examples at positions of kept, the
+// labels of a batch for WeightedCrossEntropy.
+func exampleLabels(kept []Example, positions []int) []*tensors.Tensor {
+	y := make([]int32, len(positions))
+	w := make([]float32, len(positions))
+	for i, p := range positions {
+		y[i], w[i] = kept[p].Label, kept[p].Weight
+	}
+	return []*tensors.Tensor{tensors.FromFlatDataAndDimensions(y, len(y)), tensors.FromFlatDataAndDimensions(w, len(w))}
+}
+
+// newClassifierContext returns a seeded context for the classifier network cfg.Net, and the
+// network, with the pretrained backbone of cfg.Init in place when set.
+func newClassifierContext(backend backends.Backend, ds *data.Dataset, numClasses int, cfg Config) (*context.Context, func(*context.Context, *graph.Node, int) *graph.Node, error) {
+	ctx := context.New()
+	ctx.SetParam(nets.ParamChannels, cfg.Channels)
+	net, err := network(ctx, cfg.Net)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cfg.Stage, err)
+	}
+	fit.Seed(ctx, cfg.Seed)
+	if cfg.Init != nil {
+		if cfg.InitFrom == "" {
+			return nil, nil, fmt.Errorf("%s: Config.Init is set but Config.InitFrom is empty; name the initialisation there, so that the configuration's JSON (a cache key) tells a finetuned run from one from scratch", cfg.Stage)
+		}
+		if name, want := cmp.Or(cfg.Net, NetConv4), cmp.Or(cfg.Init.Net, NetConv4); name != want {
+			return nil, nil, fmt.Errorf("%s: the classifier is a %s, the pretrained backbone a %s; set Config.Net to %q", cfg.Stage, name, want, want)
+		}
+		if err := cfg.Init.apply(backend, ctx, net, numClasses, ds); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", cfg.Stage, err)
+		}
+	}
+	return ctx, net, nil
+}
+
+// newClassifier recomputes the batch-norm averages of the trained network under ctx on the
+// images subset of ds (fit.PreciseBatchNorm) and returns it as a Classifier.
+func newClassifier(backend backends.Backend, ctx *context.Context, net func(*context.Context, *graph.Node, int) *graph.Node,
+	ds *data.Dataset, subset []int, numClasses int, cfg Config) (*Classifier, error) {
 	classify := func(ctx *context.Context, images *graph.Node) *graph.Node {
 		return net(ctx.In("classifier"), images, numClasses)
 	}

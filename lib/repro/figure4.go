@@ -7,6 +7,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
+	"github.com/metric-transfer/mtlp/lib/train"
 	"gonum.org/v1/plot"
 )
 
@@ -31,10 +32,10 @@ var Figure4Paper = []Figure4Method{
 	{Name: "Ours (paper)", Source: "Table 2, instance + spectral", Labels: Table1PaperLabels,
 		Accuracy: Table2Paper[metric.MethodInstance][propagate.Spectral]},
 	{Name: "Mean Teacher", Source: "Table 3, WRN-28-2", Labels: Table1PaperLabels,
-		Accuracy: []float64{29.66, 36.62, 45.49, 57.19, 65.07, 79.26, 84.38, 87.55}},
-	{Name: "Π model", Source: "Table 4", Labels: []int{250, 4000}, Accuracy: []float64{47.07, 84.17}},
-	{Name: "VAT", Source: "Table 4", Labels: []int{250, 4000}, Accuracy: []float64{44.83, 86.79}},
-	{Name: "VAT+EM", Source: "Table 4", Labels: []int{250, 4000}, Accuracy: []float64{46.29, 86.96}},
+		Accuracy: Table3Paper["mean-teacher"][train.NetWRN28x2]},
+	{Name: "Π model", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: "pi"}]},
+	{Name: "VAT", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: "vat"}]},
+	{Name: "VAT+EM", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: "vat-em"}]},
 	{Name: "Scratch (paper)", Source: "Table 2, no metric, no propagation", Labels: Table1PaperLabels,
 		Accuracy: Table2Paper[NoMetric][NoPropagation]},
 }

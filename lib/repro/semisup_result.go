@@ -1,0 +1,172 @@
+package repro
+
+import (
+	"cmp"
+	"fmt"
+
+	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/report"
+	"gonum.org/v1/plot"
+)
+
+// SSLCell is one cell of Table 3 or 4. Timed is the classifier's training and evaluation.
+type SSLCell struct {
+	Timed
+	SSLRow
+	Labels int `json:"labels"`
+	// Accuracy is the classifier's test accuracy (a fraction; the paper prints %).
+	Accuracy float64 `json:"accuracy"`
+	// Examples is the number of labeled examples the classifier trained on: for our method the
+	// labels and the pseudo labels kept (α ≥ MinWeight), for a baseline the labels and, with
+	// "+ Ours", the pseudo labels given as labels.
+	Examples int `json:"examples"`
+	Steps    int `json:"steps"`
+	// PseudoAccuracy is the accuracy of the pseudo labels the cell used: all of the unlabeled
+	// pool's for our method, the most confident share for "+ Ours"; 0 without.
+	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`
+	PropagationSeconds float64 `json:"propagation_seconds,omitempty"`
+}
+
+// SSLResult is Table 3 or 4 as this run computed it.
+type SSLResult struct {
+	// Table is the paper's table: 3 or 4.
+	Table      int                `json:"table"`
+	Provenance Provenance         `json:"provenance"`
+	Config     SSLConfig          `json:"config"`
+	Pretrained []Table2Pretrained `json:"pretrained"`
+	Cells      []SSLCell          `json:"cells"`
+	// Computed is the number of stages this call ran rather than read from the cache.
+	Computed int `json:"computed_stages"`
+	// Wall is how long the run took.
+	Wall float64 `json:"wall_seconds"`
+}
+
+// SSLMethodName is how Tables 3 and 4 name a row's method.
+func SSLMethodName(row SSLRow) string {
+	name := map[string]string{OursMethod: "Ours", "pi": "Π model", "mean-teacher": "Mean Teacher", "vat": "VAT", "vat-em": "VAT+EM"}[row.Method]
+	if name == "" {
+		name = row.Method
+	}
+	if row.Ours {
+		name += " + Ours"
+	}
+	return name
+}
+
+// netName is how a table names a row's classifier network.
+func (r *SSLResult) netName(row SSLRow) string {
+	net := cmp.Or(row.Net, r.Config.Classifier.Net, "conv-4")
+	if net == "conv-4" {
+		net = fmt.Sprintf("conv-4 (%d channels)", cmp.Or(row.Channels, r.Config.Classifier.Channels))
+	}
+	return net
+}
+
+// paper returns the paper's accuracy (%) of a row at a label count, and false where the paper
+// has none.
+func (r *SSLResult) paper(row SSLRow, labels int) (float64, bool) {
+	if r.Table == 3 {
+		return Table3PaperAccuracy(row, labels)
+	}
+	return Table4PaperAccuracy(row, labels)
+}
+
+// Cell returns the cell of a row and a label count, or nil.
+func (r *SSLResult) Cell(row SSLRow, labels int) *SSLCell {
+	for i, c := range r.Cells {
+		if c.SSLRow == row && c.Labels == labels {
+			return &r.Cells[i]
+		}
+	}
+	return nil
+}
+
+// BesidePaper returns every cell beside the paper's: method, network, labels, the paper's test
+// accuracy (for the row's paper counterpart, see Table3PaperAccuracy), ours, the difference,
+// the accuracy of the pseudo labels used, and the classifier's steps and time.
+func (r *SSLResult) BesidePaper() (header []string, rows [][]string) {
+	header = []string{"method", "network", "labels", "paper accuracy % †", "ours accuracy %", "Δ points",
+		"pseudo-label accuracy %", "classifier steps", "classifier s"}
+	for _, c := range r.Cells {
+		paper, delta, pseudo := "—", "—", "—"
+		if p, ok := r.paper(c.SSLRow, c.Labels); ok {
+			paper, delta = fmt.Sprintf("%.2f", p), fmt.Sprintf("%+.2f", 100*c.Accuracy-p)
+		}
+		if c.PseudoAccuracy > 0 {
+			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
+		}
+		rows = append(rows, []string{SSLMethodName(c.SSLRow), r.netName(c.SSLRow), fmt.Sprint(c.Labels), paper,
+			fmt.Sprintf("%.2f", 100*c.Accuracy), delta, pseudo, fmt.Sprint(c.Steps), fmt.Sprintf("%.1f", c.Seconds)})
+	}
+	return header, rows
+}
+
+// Note is the table's footnote: the setting, the baselines' knobs, the paper's and the
+// provenance.
+func (r *SSLResult) Note() string {
+	t2 := Table2Result{Config: r.Config.Table2Config, Pretrained: r.Pretrained}
+	given := ""
+	if r.Table == 4 {
+		given = fmt.Sprintf(" \"+ Ours\" gives a baseline the %.0f %% most confident pseudo labels of the pool as labels (the paper: 10K of 50K).", 100*r.Config.PseudoShare)
+	}
+	ref := "† the paper's Table 3 (CIFAR-10; Mean Teacher from Oliver et al.'s benchmark code, ours with 200K iterations)."
+	if r.Table == 4 {
+		ref = "† the paper's Table 4 (CIFAR-10, WRN-28-2; the baselines from Oliver et al.'s benchmark code)."
+	}
+	return fmt.Sprintf("Our method: instance discrimination + spectral propagation, a classifier on labels and confidence-weighted pseudo labels (Eq. 10). "+
+		"Baselines: train.FitSSL with the benchmark's settings (every unlabeled pool image as unlabeled data; VAT ε %g and input noise σ %g, the benchmark's 6 and 0.15 for whitened images scaled to pixels in [0, 1]), "+
+		"the classifiers' network, optimiser and steps as ours, each step with a labeled and an unlabeled batch.%s %s %s %s",
+		r.Config.SSL.VATEpsilon, r.Config.SSL.InputNoise, given, t2.settings(), ref, r.Provenance)
+}
+
+// Figure draws the test accuracy against the number of labels: each computed row solid, the
+// paper's in the same colour dashed.
+func (r *SSLResult) Figure() (*plot.Plot, error) {
+	var series []report.Series
+	for _, row := range r.Config.Methods {
+		name := SSLMethodName(row)
+		if r.Table == 3 {
+			name += ", " + r.netName(row)
+		}
+		ours := report.Series{Name: name + ", ours"}
+		paper := report.Series{Name: name + ", paper", Dashed: true}
+		for _, n := range r.Config.Labels {
+			if c := r.Cell(row, n); c != nil {
+				ours.Labels, ours.Values = append(ours.Labels, n), append(ours.Values, c.Accuracy)
+			}
+			if p, ok := r.paper(row, n); ok {
+				paper.Labels, paper.Values = append(paper.Labels, n), append(paper.Values, p/100)
+			}
+		}
+		if len(ours.Labels) > 0 {
+			series = append(series, ours)
+			if len(paper.Labels) > 0 {
+				series = append(series, paper)
+			}
+		}
+	}
+	return report.VsLabelsPlot(fmt.Sprintf("Table %d: test accuracy (scale %s)", r.Table, r.Config.Scale), "test accuracy (%)", series)
+}
+
+// Publish writes the result with its provenance to dir/table<3|4>-<scale><suffix>.json and its
+// figure beside it, and returns the JSON's path; suffix may be empty.
+func (r *SSLResult) Publish(dir, suffix string) (string, error) {
+	base := fmt.Sprintf("table%d-%s%s", r.Table, r.Config.Scale, suffix)
+	fig, err := r.Figure()
+	if err != nil {
+		return "", err
+	}
+	if _, err := publishPNG(dir, base+".png", fig); err != nil {
+		return "", err
+	}
+	return publishJSON(dir, base+".json", r)
+}
+
+// ReadSSLResult reads a Table 3 or 4 result that Publish wrote.
+func ReadSSLResult(path string) (*SSLResult, error) {
+	r := &SSLResult{}
+	if err := artifact.ReadJSON(path, r); err != nil {
+		return nil, fmt.Errorf("table 3/4 result: %w", err)
+	}
+	return r, nil
+}

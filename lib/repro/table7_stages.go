@@ -1,0 +1,242 @@
+package repro
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/fewshot"
+	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/train"
+)
+
+// The stages of Table 7: the metrics, their embeddings of the data, and the cells.
+
+// tagged prefixes the stage names that progress receives with tag.
+func (r *table7Run) tagged(tag string) fit.Progress {
+	if r.progress == nil {
+		return nil
+	}
+	return func(stage string, done, total int) { r.progress(tag+": "+stage, done, total) }
+}
+
+// metric pretrains metric m on the labeled split of the training classes (one stage, keeping
+// the network), then embeds every image of the test classes (a second stage).
+func (r *table7Run) metric(m string) (*table7Metric, error) {
+	pc := r.cfg.Metrics[m]
+	pc.Progress, pc.CheckpointDir = nil, ""
+	tag := fmt.Sprintf("%s metric (%s)", m, pc.Method)
+	key, err := artifact.Key("table7-pretrain", pc, r.trainKey)
+	if err != nil {
+		return nil, err
+	}
+	subset := r.trainSplit.LabeledRows()
+	dir, cached, err := r.store.Build(key, func(dir string) error {
+		r.computed++
+		start := time.Now()
+		scratch, err := r.store.Scratch(key)
+		if err != nil {
+			return err
+		}
+		meter := &rateMeter{}
+		pc.CheckpointDir, pc.Progress = filepath.Join(scratch, "checkpoints"), meter.wrap(r.tagged(tag))
+		p, err := metric.Pretrain(r.backend, r.train, subset, pc)
+		if err != nil {
+			return err
+		}
+		if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
+			return err
+		}
+		info := Table7Pretrained{Metric: m, Method: pc.Method, Train: r.train.Name, Classes: r.train.NumClasses(), N: len(subset),
+			Steps: p.Info.Steps, Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(subset)), ImagesPerSecond: meter.rate() * float64(pc.BatchSize)}
+		info.Seconds = time.Since(start).Seconds()
+		if err := artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info); err != nil {
+			return err
+		}
+		return os.RemoveAll(scratch)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("table 7, %s: %w", tag, err)
+	}
+	res := &table7Metric{dir: dir, key: key}
+	if err := artifact.ReadJSON(filepath.Join(dir, "pretrained.json"), &res.info); err != nil {
+		return nil, err
+	}
+	if res.features, err = r.embed(res, tag); err != nil {
+		return nil, err
+	}
+	res.info.Cached = cached && res.features.Cached
+	return res, nil
+}
+
+// table7Embedding is what the embedding stage records beside the features.
+type table7Embedding struct {
+	D           int     `json:"d"`
+	KNNAccuracy float64 `json:"knn_accuracy"`
+}
+
+// embed computes the features of every image of the test classes in metric m and fills in m's
+// test fields.
+func (r *table7Run) embed(m *table7Metric, tag string) (*FeaturesResult, error) {
+	key, err := artifact.Key("table7-embed", m.key, r.testKey, fmt.Sprintf("knn=%d", r.cfg.KNN))
+	if err != nil {
+		return nil, err
+	}
+	dir, cached, err := r.store.Build(key, func(dir string) error {
+		r.computed++
+		start := time.Now()
+		p, err := metric.LoadPretrained(r.backend, filepath.Join(m.dir, "metric"))
+		if err != nil {
+			return err
+		}
+		f, d, err := p.Features(r.test, nil, r.tagged(tag+", test classes"))
+		if err != nil {
+			return err
+		}
+		e := table7Embedding{D: d}
+		if r.cfg.KNN > 0 {
+			if e.KNNAccuracy, err = r.knn(propagate.Matrix{N: r.test.N, D: d, Data: f}); err != nil {
+				return err
+			}
+		}
+		if err := writeFeatures(dir, f, r.test.N, d, time.Since(start).Seconds()); err != nil {
+			return err
+		}
+		return artifact.WriteJSON(filepath.Join(dir, "embedding.json"), e)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("table 7, %s, embedding the test classes: %w", tag, err)
+	}
+	f, err := readFeatures(dir, key, cached)
+	if err != nil {
+		return nil, err
+	}
+	var e table7Embedding
+	if err := artifact.ReadJSON(filepath.Join(dir, "embedding.json"), &e); err != nil {
+		return nil, err
+	}
+	m.info.Test, m.info.TestN, m.info.D, m.info.KNNAccuracy, m.info.EmbedSeconds = r.test.Name, f.N, e.D, e.KNNAccuracy, f.Seconds
+	return f, nil
+}
+
+// knn is the weighted kNN accuracy of the test classes' unlabeled split classified by their
+// labeled split in the features x: how well the metric separates classes it never saw, given
+// every label.
+func (r *table7Run) knn(x propagate.Matrix) (float64, error) {
+	lab, unl := r.split.LabeledRows(), r.split.Pool()
+	sub := func(rows []int) propagate.Matrix {
+		m := propagate.NewMatrix(len(rows), x.D)
+		for i, row := range rows {
+			copy(m.Row(i), x.Row(row))
+		}
+		return m
+	}
+	return propagate.KNNTestAccuracy(sub(lab), pick(r.test.Labels, lab), sub(unl), pick(r.test.Labels, unl),
+		r.test.NumClasses(), min(r.cfg.KNN, len(lab)), qualityTemperature)
+}
+
+// table7Cell is what keys a cell's stage: the episodes and the method's own settings.
+type table7Cell struct {
+	Method        string
+	Episodes      fewshot.EpisodeConfig
+	NNTemperature float64           `json:",omitempty"`
+	Spectral      *propagate.Config `json:",omitempty"`
+	MinWeight     float64           `json:",omitempty"`
+	Finetune      string            `json:",omitempty"`
+	Head          *fewshot.HeadConfig
+	Net           *train.Config
+	NetEpochs     int `json:",omitempty"`
+}
+
+// cell evaluates a method over the episodes of a column in metric m.
+func (r *table7Run) cell(method string, shots int, m *table7Metric) (*Table7Cell, error) {
+	cfg := r.cfg
+	key := table7Cell{Method: method, Episodes: r.episodes(shots)}
+	if method == Table7SNCA {
+		key.NNTemperature = cfg.NNTemperature
+	} else {
+		key.Spectral, key.MinWeight, key.Finetune = &cfg.Spectral, cfg.MinWeight, cfg.Finetune
+		if cfg.Finetune == Table7Head {
+			key.Head = &cfg.Head
+		} else {
+			net := cfg.Net
+			net.Progress, net.CheckpointDir, net.Init, net.InitFrom = nil, "", nil, m.key
+			key.Net, key.NetEpochs = &net, cfg.NetEpochs
+		}
+	}
+	tag := fmt.Sprintf("%s, %d-shot", table7MethodName(method), shots)
+	k, err := artifact.Key("table7-episodes", key, m.features.key, r.testKey)
+	if err != nil {
+		return nil, err
+	}
+	dir, cached, err := r.store.Build(k, func(dir string) error {
+		r.computed++
+		x := propagate.Matrix{N: m.features.N, D: m.features.D, Data: m.features.Features}
+		progress := fewshot.Progress(r.tagged(tag))
+		var res *fewshot.Result
+		var err error
+		if method == Table7SNCA {
+			res, err = fewshot.EvaluateNN(x, r.split, key.Episodes, cfg.NNTemperature, progress)
+		} else {
+			var finetuner func(propagate.Matrix) fewshot.Finetuner
+			if finetuner, err = r.finetuner(m, tag); err != nil {
+				return err
+			}
+			res, err = fewshot.EvaluatePropagation(x, r.split, key.Episodes, cfg.Spectral, cfg.MinWeight, finetuner, progress)
+		}
+		if err != nil {
+			return err
+		}
+		return artifact.WriteJSON(filepath.Join(dir, "cell.json"), Table7Cell{Method: method, Shots: shots, Result: *res})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("table 7, %s: %w", tag, err)
+	}
+	cell := &Table7Cell{}
+	if err := artifact.ReadJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
+		return nil, err
+	}
+	cell.Cached = cached
+	return cell, nil
+}
+
+// finetuner returns the classifier training of ours: the head on the features, or the metric's
+// network finetuned on the test classes' images (rows of the features are images of r.test).
+func (r *table7Run) finetuner(m *table7Metric, tag string) (func(propagate.Matrix) fewshot.Finetuner, error) {
+	cfg := r.cfg
+	if cfg.Finetune == Table7Head {
+		return func(xn propagate.Matrix) fewshot.Finetuner { return fewshot.HeadFinetuner(xn, cfg.Head) }, nil
+	}
+	p, err := metric.LoadPretrained(r.backend, filepath.Join(m.dir, "metric"))
+	if err != nil {
+		return nil, err
+	}
+	b, err := p.Backbone()
+	if err != nil {
+		return nil, err
+	}
+	cc := cfg.Net
+	cc.Net, cc.Channels, cc.InitFrom, cc.CheckpointDir = p.Info.Net, p.Info.Channels, m.key, ""
+	cc.Init = &train.Init{Net: p.Info.Net, Backbone: b}
+	finetune := func(ep *fewshot.Episode, examples []fewshot.Example) ([]int32, error) {
+		ex := make([]train.Example, len(examples))
+		for i, e := range examples {
+			ex[i] = train.Example{Index: e.Row, Label: e.Label, Weight: e.Weight}
+		}
+		c := cc
+		c.Steps = cfg.NetEpochs * ((len(ex) + c.BatchSize - 1) / c.BatchSize)
+		c.BatchSize = min(c.BatchSize, len(ex))
+		c.Stage = fmt.Sprintf("episode %d network", ep.Index)
+		c.Progress = r.tagged(tag)
+		cl, err := train.Fit(r.backend, r.test, ex, len(ep.Classes), c)
+		if err != nil {
+			return nil, err
+		}
+		return cl.Predict(r.test, ep.Query, nil)
+	}
+	return func(propagate.Matrix) fewshot.Finetuner { return finetune }, nil
+}

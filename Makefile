@@ -91,7 +91,7 @@ report: ## execute every notebook at REPORT_SCALE (bench; cached stages are reus
 TABLE ?= 1
 SCALE ?= smoke
 repro: export GOMLX_NO_AUTO_INSTALL ?= 1
-repro: ## run the paper's table TABLE (1, 2, 5 or 6) headless at SCALE (smoke: seconds; bench: under an hour on 2 cores) and publish figures/table<TABLE>-<SCALE>.json
+repro: ## run the paper's table TABLE (1 to 7) headless at SCALE (smoke: seconds; bench: under an hour on 2 cores) and publish figures/table<TABLE>-<SCALE>.json
 	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt repro --table $(TABLE) --scale $(SCALE) --publish figures
 
 gpu-bench: ## on a machine with an NVIDIA GPU: build bin/gpubench (cgo) and compare GoMLX XLA/CUDA with PyTorch throughput (results in build/gpu; see lib/gpu/run.sh)

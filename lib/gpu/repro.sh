@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# Table 2 at the paper's scale on an NVIDIA GPU through GoMLX's XLA backend, on a machine
-# without Go: run from the repository root after `make gpu-pack` has put an xz-compressed cgo
-# build of mt and the xz-compressed CIFAR-10 JPEG zip under build/gpu-run (about 27 MB, small
-# enough to travel with the tree to a machine that takes 64 MiB).
+# One of the paper's tables (2 to 5) at the paper's scale on an NVIDIA GPU through GoMLX's XLA
+# backend, on a machine without Go: run from the repository root after `make gpu-pack` has put
+# an xz-compressed cgo build of mt and the xz-compressed CIFAR-10 JPEG zip under build/gpu-run
+# (about 27 MB, small enough to travel with the tree to a machine that takes 64 MiB).
 #
-#   OUT=build/gpu-table2 MT_COMMIT=<commit> lib/gpu/table2.sh
+#   OUT=build/gpu-table3 TABLE=3 MT_COMMIT=<commit> lib/gpu/repro.sh
 #
-# Settings (environment): TABLE2_ROWS (default instance/spectral), TABLE2_LABELS (250,4000),
-# TABLE2_SECONDS (540: the whole run's budget; the classifiers share what the metric leaves),
-# PRETRAIN_SECONDS (280: the metric trains whole cycles of the authors' warm-restart schedule,
-# 10, 20, 40… epochs, as many as fit), TABLE2_SUFFIX (-xla plus the GPU's model), TABLE2_ARGS
-# (more mt repro flags, e.g. "--pool 300 --test 100"), MT_BACKEND (another GoMLX backend than
-# the GPU's, e.g. "go" for a dry run of the script on a CPU). Results go to $OUT: run.log, table2-paper<suffix>.json and .png, published
-# after every cell, and the metric's checkpoint as ckpt-pretrain.tar.part-* (15 MB pieces, so
-# that each comes back from a machine that returns files of at most 16 MiB; `cat` them and
-# untar into --checkpoint-dir to resume or reuse it).
+# Settings (environment): TABLE (2), ROWS (mt repro --rows; default instance/spectral for
+# table 2, the table's own rows otherwise), LABELS (250,4000), RUN_SECONDS (540: the whole run's
+# budget; the classifiers share what the metric leaves; 0 for none), PRETRAIN_SECONDS (280: the
+# metric trains whole cycles of the authors' warm-restart schedule, 10, 20, 40… epochs, as many
+# as fit), SUFFIX (-xla plus the GPU's model), ARGS (more mt repro flags, e.g. "--pool 300
+# --test 100" or "--classifier-steps 3000"), MT_BACKEND (another GoMLX backend than the GPU's,
+# e.g. "go" for a dry run of the script on a CPU), MT_TIMEOUT (seconds after which mt is
+# stopped, so that what it published still comes back; default none). Results go to $OUT:
+# run.log, table<TABLE>-paper<suffix>.json and .png, published after every cell, and the
+# metric's checkpoint as ckpt-pretrain.tar.part-* (15 MB pieces, so that each comes back from a
+# machine that returns files of at most 16 MiB; `cat` them and untar into --checkpoint-dir to
+# resume or reuse it).
 set -u -o pipefail
-OUT=${OUT:-build/gpu-table2}
+TABLE=${TABLE:-2}
+OUT=${OUT:-build/gpu-table$TABLE}
 PY=${PYTHON:-python3}
 RUN=build/gpu-run
 mkdir -p "$OUT"
@@ -39,19 +43,21 @@ if command -v sha256sum >/dev/null; then log "zip sha256: $(sha256sum "$ZIP" | c
 . lib/gpu/xla_env.sh
 [ -n "${MT_BACKEND:-}" ] && XLA_ENV=("GOMLX_BACKEND=$MT_BACKEND") && log "backend overridden: $MT_BACKEND"
 GPU=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | awk '{print tolower($2)}')
-SUFFIX=${TABLE2_SUFFIX:--xla-${GPU:-gpu}}
+SUFFIX=${SUFFIX:--xla-${GPU:-gpu}}
 CKPT=/tmp/mt-checkpoints
 mkdir -p "$CKPT"
 # A checkpoint brought back from an earlier run continues from where it stopped.
 if ls "$RUN"/ckpt-pretrain.tar.part-* >/dev/null 2>&1; then
 	cat "$RUN"/ckpt-pretrain.tar.part-* | tar -x -C "$CKPT" && log "resuming from $(ls "$CKPT")"
 fi
-log "RUN mt repro --table 2 --scale paper"
-env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:-unknown}" "$RUN/mt" repro --table 2 --scale paper \
-	--rows "${TABLE2_ROWS:-instance/spectral}" --labels "${TABLE2_LABELS:-250,4000}" \
-	--seconds "${TABLE2_SECONDS:-540}" --pretrain-seconds "${PRETRAIN_SECONDS:-280}" \
+ROWS=${ROWS:-}
+[ "$TABLE" = 2 ] && ROWS=${ROWS:-instance/spectral}
+log "RUN mt repro --table $TABLE --scale paper"
+${MT_TIMEOUT:+timeout "$MT_TIMEOUT"} env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:-unknown}" "$RUN/mt" repro --table "$TABLE" --scale paper \
+	${ROWS:+--rows "$ROWS"} --labels "${LABELS:-250,4000}" \
+	--seconds "${RUN_SECONDS:-540}" --pretrain-seconds "${PRETRAIN_SECONDS:-280}" \
 	--data-dir "$RUN/data" --cache-dir /tmp/mt-cache --checkpoint-dir "$CKPT" \
-	--publish "$OUT" --suffix "$SUFFIX" ${TABLE2_ARGS:-}
+	--publish "$OUT" --suffix "$SUFFIX" ${ARGS:-}
 log "mt exited: $?"
 # The metric's checkpoint (the newest one, with pretrain.json), in pieces.
 for d in "$CKPT"/pretrain-*; do

@@ -18,7 +18,8 @@ type reproFlags struct {
 	table, pool, test, classifierSteps int
 	scale, dataDir, cacheDir, publish  string
 	suffix, labels, rows, checkpoints  string
-	percents                           string
+	percents, finetune                 string
+	episodes                           int
 	seconds                            float64
 	pretrainSeconds, classifierSeconds float64
 }
@@ -28,22 +29,24 @@ type reproFlags struct {
 func reproCommand(args []string) error {
 	fs := flag.NewFlagSet("repro", flag.ContinueOnError)
 	var f reproFlags
-	fs.IntVar(&f.table, "table", 0, "the paper's table to reproduce: 1, 2, 5 or 6 (required)")
-	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (tables 2 and 5, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
+	fs.IntVar(&f.table, "table", 0, "the paper's table to reproduce: 1 to 7 (required)")
+	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (tables 2 to 5, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
 	fs.StringVar(&f.dataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	fs.StringVar(&f.publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory")
-	fs.StringVar(&f.suffix, "suffix", "", "tables 2 and 5: appended to the published file names (e.g. -xla-h100)")
-	fs.StringVar(&f.labels, "labels", "", "table 2: comma-separated label counts (default: the scale's)")
-	fs.StringVar(&f.rows, "rows", "", "tables 2 and 5: comma-separated metric/propagation rows, e.g. instance/spectral,none/none (default: all)")
+	fs.StringVar(&f.suffix, "suffix", "", "tables 2 to 5: appended to the published file names (e.g. -xla-h100)")
+	fs.StringVar(&f.labels, "labels", "", "tables 2 to 4: comma-separated label counts (default: the scale's)")
+	fs.StringVar(&f.rows, "rows", "", "tables 2 and 5: comma-separated metric/propagation rows, e.g. instance/spectral,none/none; tables 3 and 4: method[+ours][@network], e.g. ours@wrn-28-10,vat+ours (default: all)")
 	fs.StringVar(&f.percents, "percents", "", "table 5: comma-separated labeled shares of the pool in % (default: the paper's 1,2,4)")
-	fs.IntVar(&f.pool, "pool", -1, "tables 2 and 5: training images in the pool, 0 for all (default: the scale's)")
-	fs.IntVar(&f.test, "test", -1, "tables 2 and 5: test images, 0 for all (default: the scale's)")
-	fs.IntVar(&f.classifierSteps, "classifier-steps", 0, "tables 2 and 5: the classifiers' step budget (default: the scale's)")
-	fs.StringVar(&f.checkpoints, "checkpoint-dir", "", "tables 2 and 5: keep training checkpoints here, one folder per network, so a killed run resumes")
-	fs.Float64Var(&f.seconds, "seconds", 0, "tables 2 and 5: time budget of the whole run; the classifiers share what the metrics leave")
-	fs.Float64Var(&f.pretrainSeconds, "pretrain-seconds", 0, "tables 2 and 5: time budget of each metric pretraining (ends at a restart cycle's end with the paper scale's schedule)")
-	fs.Float64Var(&f.classifierSeconds, "classifier-seconds", 0, "tables 2 and 5: time budget of each classifier (its steps sized from the pretraining's rate)")
+	fs.IntVar(&f.episodes, "episodes", 0, "table 7: test episodes per column (default: the scale's)")
+	fs.StringVar(&f.finetune, "finetune", "", "table 7: how ours finetunes each episode's classifier, head or net (default: the scale's)")
+	fs.IntVar(&f.pool, "pool", -1, "tables 2 to 5: training images in the pool, 0 for all (default: the scale's)")
+	fs.IntVar(&f.test, "test", -1, "tables 2 to 5: test images, 0 for all (default: the scale's)")
+	fs.IntVar(&f.classifierSteps, "classifier-steps", 0, "tables 2 to 5: the classifiers' step budget (default: the scale's)")
+	fs.StringVar(&f.checkpoints, "checkpoint-dir", "", "tables 2 to 5: keep training checkpoints here, one folder per network, so a killed run resumes")
+	fs.Float64Var(&f.seconds, "seconds", 0, "tables 2 to 5: time budget of the whole run; the classifiers share what the metrics leave")
+	fs.Float64Var(&f.pretrainSeconds, "pretrain-seconds", 0, "tables 2 to 5: time budget of each metric pretraining (ends at a restart cycle's end with the paper scale's schedule)")
+	fs.Float64Var(&f.classifierSeconds, "classifier-seconds", 0, "tables 2 to 5: time budget of each classifier (its steps sized from the pretraining's rate)")
 	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); done || err != nil {
 		return err
 	}
@@ -53,12 +56,16 @@ func reproCommand(args []string) error {
 		return reproTable1(f, command)
 	case 2:
 		return reproTable2(f, command)
+	case 3, 4:
+		return reproSSL(f, command)
 	case 5:
 		return reproTable5(f, command)
 	case 6:
 		return reproTable6(f, command)
+	case 7:
+		return reproTable7(f, command)
 	}
-	return fmt.Errorf("--table %d: tables 1, 2, 5 and 6 are implemented so far", f.table)
+	return fmt.Errorf("--table %d: the paper's tables are 1 to 7", f.table)
 }
 
 // reproTable1 runs Table 1.
@@ -126,7 +133,54 @@ func reproTable5(f reproFlags, command string) error {
 	})
 }
 
-// table2 applies the flags of Table 2's stages (tables 2 and 5) to cfg: the sizes, the rows, the
+// reproSSL runs Table 3 or 4 (our method beside the semi-supervised baselines), publishing
+// after every cell.
+func reproSSL(f reproFlags, command string) error {
+	configFor, run := repro.Table3ConfigFor, repro.RunTable3
+	if f.table == 4 {
+		configFor, run = repro.Table4ConfigFor, repro.RunTable4
+	}
+	cfg, err := configFor(f.scale)
+	if err != nil {
+		return err
+	}
+	rows := f.rows
+	f.rows = "" // Table 2's rows are fixed (ours: instance discrimination + spectral).
+	if err := f.table2(&cfg.Table2Config, command); err != nil {
+		return err
+	}
+	if rows != "" {
+		if cfg.Methods, err = pickSSLRows(cfg.Methods, rows); err != nil {
+			return err
+		}
+	}
+	return runPublishing(f, func(backend backends.Backend, onCell func(*repro.SSLResult)) (*repro.SSLResult, error) {
+		return run(backend, cfg, progressLine(), onCell)
+	})
+}
+
+// pickSSLRows keeps the rows of tables 3 and 4 that --rows names: comma-separated
+// method[+ours][@network], e.g. ours@wrn-28-10,mean-teacher+ours, where the network is the
+// paper's (Table 3's WRN-28-2 or WRN-28-10).
+func pickSSLRows(all []repro.SSLRow, list string) ([]repro.SSLRow, error) {
+	var out []repro.SSLRow
+	for _, s := range strings.Split(list, ",") {
+		spec, net, withNet := strings.Cut(strings.TrimSpace(s), "@")
+		method, ours := strings.CutSuffix(spec, "+ours")
+		n := len(out)
+		for _, row := range all {
+			if row.Method == method && row.Ours == ours && (!withNet || net == row.PaperNet || net == row.Net) {
+				out = append(out, row)
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("--rows: %q names no row of this table (method[+ours][@network], e.g. ours@wrn-28-10 or vat+ours)", s)
+		}
+	}
+	return out, nil
+}
+
+// table2 applies the flags of Table 2's stages (tables 2 to 5) to cfg: the sizes, the rows, the
 // checkpoints and the time budgets.
 func (f reproFlags) table2(cfg *repro.Table2Config, command string) error {
 	cfg.DataDir, cfg.CacheDir, cfg.CheckpointDir, cfg.Command = f.dataDir, f.cacheDir, f.checkpoints, command
@@ -205,6 +259,8 @@ func stagesOf(res any) (computed int, wall float64) {
 	case *repro.Table2Result:
 		return r.Computed, r.Wall
 	case *repro.Table5Result:
+		return r.Computed, r.Wall
+	case *repro.SSLResult:
 		return r.Computed, r.Wall
 	}
 	return 0, 0
@@ -300,6 +356,52 @@ func reproTable6(f reproFlags, command string) error {
 		fmt.Fprintln(os.Stderr, "\nwrote", path)
 	}
 	res, err := repro.RunTable6(backend, cfg, progressLine(), publish)
+	if err != nil {
+		return err
+	}
+	if publishErr != nil {
+		return publishErr
+	}
+	if err := printResult(res, res.Computed, res.Wall); err != nil {
+		return err
+	}
+	publish(res)
+	return publishErr
+}
+
+// reproTable7 runs Table 7 (semi-supervised few-shot recognition), publishing after every cell.
+func reproTable7(f reproFlags, command string) error {
+	cfg, err := repro.Table7ConfigFor(f.scale)
+	if err != nil {
+		return err
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.Command = f.dataDir, f.cacheDir, command
+	if f.episodes < 0 {
+		return fmt.Errorf("--episodes %d: want a positive count", f.episodes)
+	}
+	if f.episodes > 0 {
+		cfg.Episodes = f.episodes
+	}
+	if f.finetune != "" {
+		cfg.Finetune = f.finetune
+	}
+	backend, err := repro.NewBackend()
+	if err != nil {
+		return err
+	}
+	var publishErr error
+	publish := func(res *repro.Table7Result) {
+		if f.publish == "" || publishErr != nil {
+			return
+		}
+		path, err := res.Publish(f.publish)
+		if err != nil {
+			publishErr = err
+			return
+		}
+		fmt.Fprintln(os.Stderr, "\nwrote", path)
+	}
+	res, err := repro.RunTable7(backend, cfg, progressLine(), publish)
 	if err != nil {
 		return err
 	}

@@ -216,14 +216,18 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, rate,
 	sc := r.cfg.SSL
 	sc.Config = r.classifier(row, share)
 	sc.Method = row.Method
+	// A baseline's step sees as many images as ours: half of them labeled, half unlabeled
+	// (SSLConfig.BatchSize is the size of each half, as the benchmark's 50 + 50).
+	sc.BatchSize = max(1, sc.BatchSize/2)
 	sc.Progress, sc.CheckpointDir = nil, ""
 	tag := fmt.Sprintf("%s, %d labels", row.Method, labels)
 	if row.Ours {
 		tag += " + ours"
 	}
 	sc.Stage = "classifier (" + tag + ")"
-	// A baseline's step costs about three plain ones (a labeled and an unlabeled half, and a
-	// second pass over the unlabeled one); the budget still stops it if this is generous.
+	// A baseline's step of B/2 labeled and B/2 unlabeled images costs about 1.5 plain steps of
+	// B (the unlabeled half passes twice, three times for VAT), so its images count thrice; the
+	// budget still stops it if this is generous.
 	sc.Steps = classifierSteps(sc.Config, rate/3)
 	input := r.dataKey
 	if row.Ours {

@@ -115,7 +115,7 @@ func (r *SSLResult) Note() string {
 	}
 	return fmt.Sprintf("Our method: instance discrimination + spectral propagation, a classifier on labels and confidence-weighted pseudo labels (Eq. 10). "+
 		"Baselines: train.FitSSL with the benchmark's settings (every unlabeled pool image as unlabeled data; VAT ε %g and input noise σ %g, the benchmark's 6 and 0.15 for whitened images scaled to pixels in [0, 1]), "+
-		"the classifiers' network, optimiser and steps as ours, each step with a labeled and an unlabeled batch.%s %s %s %s",
+		"the classifiers' network, optimiser and steps as ours, each step's batch half labeled, half unlabeled.%s %s %s %s",
 		r.Config.SSL.VATEpsilon, r.Config.SSL.InputNoise, given, t2.settings(), ref, r.Provenance)
 }
 

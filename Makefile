@@ -110,7 +110,7 @@ gpu-pack: ## pack for a GPU machine without Go: a cgo mt and the CIFAR-10 JPEG z
 	xz -T0 -6 -f build/gpu-run/mt
 	xz -T0 -6 -c $(MT_DATA_DIR)/cifar10-jpeg/cifar10-jpeg.zip > build/gpu-run/cifar10-jpeg.zip.xz
 	@echo "take build/gpu-run and lib/gpu to the GPU machine and run there, from the repository root:"
-	@echo "  OUT=build/gpu-table2 MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/table2.sh"
+	@echo "  OUT=build/gpu-table2 MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/table2.sh   (or TABLE=3, 4 or 5 lib/gpu/repro.sh)"
 
 gpu-table2: gpu-pack ## on a machine with Go and an NVIDIA GPU: Table 2 at the paper's scale within a time budget (lib/gpu/table2.sh), results in build/gpu-table2
 	OUT=$(CURDIR)/build/gpu-table2 MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/table2.sh

@@ -13,7 +13,8 @@
 # as fit), SUFFIX (-xla plus the GPU's model), ARGS (more mt repro flags, e.g. "--pool 300
 # --test 100" or "--classifier-steps 3000"), MT_BACKEND (another GoMLX backend than the GPU's,
 # e.g. "go" for a dry run of the script on a CPU), MT_TIMEOUT (seconds after which mt is
-# stopped, so that what it published still comes back; default none). Results go to $OUT:
+# stopped, so that what it published still comes back; default none), KEEP_CKPT (1: bring the
+# metric's checkpoint back; 0: not). Results go to $OUT:
 # run.log, table<TABLE>-paper<suffix>.json and .png, published after every cell, and the
 # metric's checkpoint as ckpt-pretrain.tar.part-* (15 MB pieces, so that each comes back from a
 # machine that returns files of at most 16 MiB; `cat` them and untar into --checkpoint-dir to
@@ -59,8 +60,9 @@ ${MT_TIMEOUT:+timeout "$MT_TIMEOUT"} env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:
 	--data-dir "$RUN/data" --cache-dir /tmp/mt-cache --checkpoint-dir "$CKPT" \
 	--publish "$OUT" --suffix "$SUFFIX" ${ARGS:-}
 log "mt exited: $?"
-# The metric's checkpoint (the newest one, with pretrain.json), in pieces.
+# The metric's checkpoint (the newest one, with pretrain.json), in pieces; KEEP_CKPT=0 skips it.
 for d in "$CKPT"/pretrain-*; do
+	[ "${KEEP_CKPT:-1}" = 0 ] && break
 	[ -d "$d" ] || continue
 	newest=$(ls -t "$d"/checkpoint-*.json 2>/dev/null | head -1)
 	[ -n "$newest" ] || continue

@@ -248,7 +248,7 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, rate,
 		r.computed++
 		start := time.Now()
 		var err error
-		if sc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("ssl-%s-%t-%s-%d", row.Method, row.Ours, cmp.Or(sc.Net, "conv-4"), labels)); err != nil {
+		if sc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("ssl-%s-%t-%d-%s", row.Method, row.Ours, labels, netTag(sc.Net, sc.Channels))); err != nil {
 			return err
 		}
 		sc.Progress = r.tagged(tag)

@@ -105,6 +105,9 @@ func (r *SSLResult) BesidePaper() (header []string, rows [][]string) {
 // provenance.
 func (r *SSLResult) Note() string {
 	t2 := Table2Result{Config: r.Config.Table2Config, Pretrained: r.Pretrained}
+	if r.Table == 3 {
+		t2.Config.Classifier.Net = "each row's network (the network column)"
+	}
 	given := ""
 	if r.Table == 4 {
 		given = fmt.Sprintf(" \"+ Ours\" gives a baseline the %.0f %% most confident pseudo labels of the pool as labels (the paper: 10K of 50K).", 100*r.Config.PseudoShare)

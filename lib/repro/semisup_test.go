@@ -1,6 +1,7 @@
 package repro
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -182,5 +183,44 @@ func TestSSLSmoke(t *testing.T) {
 	back, err := ReadSSLResult(path)
 	if err != nil || back.Table != 3 || len(back.Cells) != 4 || back.Cells[3] != res3.Cells[3] {
 		t.Errorf("read back: %v, %+v", err, back)
+	}
+}
+
+// TestTable3Checkpoints checks that the networks of one row keep their checkpoints apart: with
+// a shared folder, the wide classifier would resume from the narrow one's last step.
+func TestTable3Checkpoints(t *testing.T) {
+	dataDir := t.TempDir()
+	writeColourFolder(t, dataDir, 4, 30)
+	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	cfg, err := Table3ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.CheckpointDir, cfg.Command = dataDir, t.TempDir(), t.TempDir(), "test"
+	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8}, 5
+	cfg.Spectral.Eta = 20
+	pc := cfg.Metrics[metric.MethodInstance]
+	pc.Steps, pc.BatchSize = 2, 16
+	cfg.Metrics[metric.MethodInstance] = pc
+	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 8
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RunTable3(backend, cfg, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(cfg.CheckpointDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := []string{"classifier-instance-spectral-8-conv-4x12", "classifier-instance-spectral-8-conv-4x4", "pretrain-instance-0-conv-4x4",
+		"ssl-mean-teacher-false-8-conv-4x12", "ssl-mean-teacher-false-8-conv-4x4"}
+	if !slices.Equal(names, want) {
+		t.Errorf("checkpoint folders %q, want %q", names, want)
 	}
 }

@@ -318,6 +318,17 @@ func (r *table2Run) checkpoints(key, name string) (string, error) {
 	return filepath.Join(scratch, "checkpoints"), nil
 }
 
+// netTag names a network in a checkpoint folder's name, so that networks of one row that
+// differ only in architecture or width (Table 3's) never resume from each other's checkpoints;
+// measured: with one folder for both, the WRN-28-10 classifier "resumed" from the WRN-28-2's
+// final step and trained not at all.
+func netTag(net string, channels int) string {
+	if net == "" || net == train.NetConv4 {
+		return fmt.Sprintf("conv-4x%d", channels)
+	}
+	return net
+}
+
 // dropScratch removes a finished stage's scratch space, where its checkpoints were kept unless
 // cfg.CheckpointDir keeps them.
 func (r *table2Run) dropScratch(key string) error {
@@ -348,7 +359,7 @@ func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pret
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
 		start := time.Now()
-		if pc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("pretrain-%s-%d", m, trainedOn)); err != nil {
+		if pc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("pretrain-%s-%d-%s", m, trainedOn, netTag(pc.Net, pc.Channels))); err != nil {
 			return err
 		}
 		meter := &rateMeter{}
@@ -464,7 +475,7 @@ func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult,
 		r.computed++
 		start := time.Now()
 		var err error
-		if cc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("classifier-%s-%s-%d", row.Metric, row.Propagation, labels)); err != nil {
+		if cc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("classifier-%s-%s-%d-%s", row.Metric, row.Propagation, labels, netTag(cc.Net, cc.Channels))); err != nil {
 			return err
 		}
 		cc.Progress = r.tagged(tag)

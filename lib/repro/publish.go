@@ -27,6 +27,19 @@ func publishJSON(dir, name string, v any) (string, error) {
 	return path, artifact.WriteJSON(path, v)
 }
 
+// publishResult writes a table's figure to dir/base.png and the table, with its provenance, to
+// dir/base.json, and returns the JSON's path.
+func publishResult(dir, base string, figure func() (*plot.Plot, error), v any) (string, error) {
+	fig, err := figure()
+	if err != nil {
+		return "", err
+	}
+	if _, err := publishPNG(dir, base+".png", fig); err != nil {
+		return "", err
+	}
+	return publishJSON(dir, base+".json", v)
+}
+
 // publishPNG renders p as a PNG to dir/name, creating dir, and returns the path.
 func publishPNG(dir, name string, p *plot.Plot) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -155,14 +155,7 @@ func (r *SSLResult) Figure() (*plot.Plot, error) {
 // figure beside it, and returns the JSON's path; suffix may be empty.
 func (r *SSLResult) Publish(dir, suffix string) (string, error) {
 	base := fmt.Sprintf("table%d-%s%s", r.Table, r.Config.Scale, suffix)
-	fig, err := r.Figure()
-	if err != nil {
-		return "", err
-	}
-	if _, err := publishPNG(dir, base+".png", fig); err != nil {
-		return "", err
-	}
-	return publishJSON(dir, base+".json", r)
+	return publishResult(dir, base, r.Figure, r)
 }
 
 // ReadSSLResult reads a Table 3 or 4 result that Publish wrote.

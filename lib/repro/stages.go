@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
@@ -292,4 +294,25 @@ func (q *Quickstart) examples(prop *PropagationResult) []train.Example {
 		out = append(out, train.Example{Index: q.Pool[p], Label: prop.Labels[p], Weight: prop.Confidence[p]})
 	}
 	return out
+}
+
+// pretrainKept pretrains a metric for a stage: its checkpoints go to the stage's scratch space,
+// the final one is kept in dir/metric (metric.LoadPretrained reads it back), and the scratch
+// space is removed. It returns the metric and its steady training rate in images per second.
+func pretrainKept(backend backends.Backend, store *artifact.Store, key, dir string, ds *data.Dataset, subset []int,
+	pc metric.PretrainConfig, progress fit.Progress) (*metric.Pretrained, float64, error) {
+	scratch, err := store.Scratch(key)
+	if err != nil {
+		return nil, 0, err
+	}
+	meter := &rateMeter{}
+	pc.CheckpointDir, pc.Progress = filepath.Join(scratch, "checkpoints"), meter.wrap(progress)
+	p, err := metric.Pretrain(backend, ds, subset, pc)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
+		return nil, 0, err
+	}
+	return p, meter.rate() * float64(pc.BatchSize), os.RemoveAll(scratch)
 }

@@ -217,14 +217,7 @@ func (r *Table2Result) Figure() (*plot.Plot, error) {
 // backend and device of a GPU run, say); it may be empty.
 func (r *Table2Result) Publish(dir, suffix string) (string, error) {
 	base := "table2-" + r.Config.Scale + suffix
-	fig, err := r.Figure()
-	if err != nil {
-		return "", err
-	}
-	if _, err := publishPNG(dir, base+".png", fig); err != nil {
-		return "", err
-	}
-	return publishJSON(dir, base+".json", r)
+	return publishResult(dir, base, r.Figure, r)
 }
 
 // ReadTable2Result reads a result that Publish wrote, e.g. a paper-scale run from a GPU

@@ -149,14 +149,7 @@ func (r *Table5Result) Figure() (*plot.Plot, error) {
 // figure beside it, and returns the JSON's path; suffix may be empty.
 func (r *Table5Result) Publish(dir, suffix string) (string, error) {
 	base := "table5-" + r.Config.Scale + suffix
-	fig, err := r.Figure()
-	if err != nil {
-		return "", err
-	}
-	if _, err := publishPNG(dir, base+".png", fig); err != nil {
-		return "", err
-	}
-	return publishJSON(dir, base+".json", r)
+	return publishResult(dir, base, r.Figure, r)
 }
 
 // ReadTable5Result reads a result that Publish wrote.

@@ -319,21 +319,12 @@ func (r *table6Run) metric(m string) (*table6Metric, error) {
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
 		start := time.Now()
-		scratch, err := r.store.Scratch(key)
+		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.source, r.sourcePool, pc, r.tagged(tag))
 		if err != nil {
-			return err
-		}
-		meter := &rateMeter{}
-		pc.CheckpointDir, pc.Progress = filepath.Join(scratch, "checkpoints"), meter.wrap(r.tagged(tag))
-		p, err := metric.Pretrain(r.backend, r.source, r.sourcePool, pc)
-		if err != nil {
-			return err
-		}
-		if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
 			return err
 		}
 		info := Table6Pretrained{Metric: m, Method: pc.Method, Source: r.source.Name, N: len(r.sourcePool), Steps: p.Info.Steps,
-			Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(r.sourcePool)), ImagesPerSecond: meter.rate() * float64(pc.BatchSize)}
+			Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(r.sourcePool)), ImagesPerSecond: rate}
 		if r.cfg.KNN > 0 {
 			if info.SourceKNNAccuracy, err = r.knn(p, r.source, r.sourcePool, r.sourceTest, tag+", source"); err != nil {
 				return err
@@ -343,7 +334,7 @@ func (r *table6Run) metric(m string) (*table6Metric, error) {
 		if err := artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info); err != nil {
 			return err
 		}
-		return os.RemoveAll(scratch)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 6, metric %s: %w", tag, err)

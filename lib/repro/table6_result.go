@@ -197,14 +197,7 @@ func (r *Table6Result) Figure() (*plot.Plot, error) {
 // dir/table6-<scale>.png, and returns the JSON's path.
 func (r *Table6Result) Publish(dir string) (string, error) {
 	base := "table6-" + r.Config.Scale
-	fig, err := r.Figure()
-	if err != nil {
-		return "", err
-	}
-	if _, err := publishPNG(dir, base+".png", fig); err != nil {
-		return "", err
-	}
-	return publishJSON(dir, base+".json", r)
+	return publishResult(dir, base, r.Figure, r)
 }
 
 // ReadTable6Result reads a result that Publish wrote, so that a notebook can show it.

@@ -356,14 +356,7 @@ func lighter(c color.Color) color.Color {
 // dir/table7-<scale>.png, and returns the JSON's path.
 func (r *Table7Result) Publish(dir string) (string, error) {
 	base := "table7-" + r.Config.Scale
-	fig, err := r.Figure()
-	if err != nil {
-		return "", err
-	}
-	if _, err := publishPNG(dir, base+".png", fig); err != nil {
-		return "", err
-	}
-	return publishJSON(dir, base+".json", r)
+	return publishResult(dir, base, r.Figure, r)
 }
 
 // ReadTable7Result reads a result that Publish wrote, so that a notebook can show it.

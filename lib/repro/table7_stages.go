@@ -2,7 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -38,26 +37,17 @@ func (r *table7Run) metric(m string) (*table7Metric, error) {
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
 		start := time.Now()
-		scratch, err := r.store.Scratch(key)
+		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.train, subset, pc, r.tagged(tag))
 		if err != nil {
-			return err
-		}
-		meter := &rateMeter{}
-		pc.CheckpointDir, pc.Progress = filepath.Join(scratch, "checkpoints"), meter.wrap(r.tagged(tag))
-		p, err := metric.Pretrain(r.backend, r.train, subset, pc)
-		if err != nil {
-			return err
-		}
-		if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
 			return err
 		}
 		info := Table7Pretrained{Metric: m, Method: pc.Method, Train: r.train.Name, Classes: r.train.NumClasses(), N: len(subset),
-			Steps: p.Info.Steps, Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(subset)), ImagesPerSecond: meter.rate() * float64(pc.BatchSize)}
+			Steps: p.Info.Steps, Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(subset)), ImagesPerSecond: rate}
 		info.Seconds = time.Since(start).Seconds()
 		if err := artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info); err != nil {
 			return err
 		}
-		return os.RemoveAll(scratch)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 7, %s: %w", tag, err)

@@ -106,7 +106,7 @@ func reproTable2(f reproFlags, command string) error {
 	if err := f.table2(&cfg, command); err != nil {
 		return err
 	}
-	return runPublishing(f, func(backend backends.Backend, onCell func(*repro.Table2Result)) (*repro.Table2Result, error) {
+	return runPublishing(f, suffixed[*repro.Table2Result](f), func(backend backends.Backend, onCell func(*repro.Table2Result)) (*repro.Table2Result, error) {
 		return repro.RunTable2(backend, cfg, progressLine(), onCell)
 	})
 }
@@ -128,7 +128,7 @@ func reproTable5(f reproFlags, command string) error {
 			return err
 		}
 	}
-	return runPublishing(f, func(backend backends.Backend, onCell func(*repro.Table5Result)) (*repro.Table5Result, error) {
+	return runPublishing(f, suffixed[*repro.Table5Result](f), func(backend backends.Backend, onCell func(*repro.Table5Result)) (*repro.Table5Result, error) {
 		return repro.RunTable5(backend, cfg, progressLine(), onCell)
 	})
 }
@@ -154,7 +154,7 @@ func reproSSL(f reproFlags, command string) error {
 			return err
 		}
 	}
-	return runPublishing(f, func(backend backends.Backend, onCell func(*repro.SSLResult)) (*repro.SSLResult, error) {
+	return runPublishing(f, suffixed[*repro.SSLResult](f), func(backend backends.Backend, onCell func(*repro.SSLResult)) (*repro.SSLResult, error) {
 		return run(backend, cfg, progressLine(), onCell)
 	})
 }
@@ -208,26 +208,25 @@ func (f reproFlags) table2(cfg *repro.Table2Config, command string) error {
 	return nil
 }
 
-// published is a table's result that prints beside the paper's and publishes under a suffix.
-type published interface {
+// printable is a table's result that prints beside the paper's.
+type printable interface {
 	BesidePaper() ([]string, [][]string)
 	Note() string
-	Publish(dir, suffix string) (string, error)
 }
 
-// runPublishing runs a table on the default backend, publishing (to --publish, with --suffix)
-// after every cell so that a run cut short keeps what it finished, then prints the result
-// beside the paper's and publishes it once more.
-func runPublishing[R published](f reproFlags, run func(backends.Backend, func(R)) (R, error)) error {
+// runPublishing runs a table on the default backend, publishing it (to --publish, with
+// publish) after every cell so that a run cut short keeps what it finished, then prints the
+// result beside the paper's and publishes it once more.
+func runPublishing[R printable](f reproFlags, publish func(R, string) (string, error), run func(backends.Backend, func(R)) (R, error)) error {
 	backend, err := repro.NewBackend()
 	if err != nil {
 		return err
 	}
-	publish := func(res R) error {
+	write := func(res R) error {
 		if f.publish == "" {
 			return nil
 		}
-		path, err := res.Publish(f.publish, f.suffix)
+		path, err := publish(res, f.publish)
 		if err == nil {
 			fmt.Fprintln(os.Stderr, "\nwrote", path)
 		}
@@ -235,7 +234,7 @@ func runPublishing[R published](f reproFlags, run func(backends.Backend, func(R)
 	}
 	var publishErr error
 	res, err := run(backend, func(partial R) {
-		if err := publish(partial); err != nil && publishErr == nil {
+		if err := write(partial); err != nil && publishErr == nil {
 			publishErr = err
 		}
 	})
@@ -249,7 +248,14 @@ func runPublishing[R published](f reproFlags, run func(backends.Backend, func(R)
 	if err := printResult(res, computed, wall); err != nil {
 		return err
 	}
-	return publish(res)
+	return write(res)
+}
+
+// suffixed returns the publish function of a result whose Publish takes --suffix.
+func suffixed[R interface {
+	Publish(string, string) (string, error)
+}](f reproFlags) func(R, string) (string, error) {
+	return func(r R, dir string) (string, error) { return r.Publish(dir, f.suffix) }
 }
 
 // stagesOf returns how many stages a table's run computed and its wall time, from the fields
@@ -261,6 +267,10 @@ func stagesOf(res any) (computed int, wall float64) {
 	case *repro.Table5Result:
 		return r.Computed, r.Wall
 	case *repro.SSLResult:
+		return r.Computed, r.Wall
+	case *repro.Table6Result:
+		return r.Computed, r.Wall
+	case *repro.Table7Result:
 		return r.Computed, r.Wall
 	}
 	return 0, 0
@@ -339,34 +349,9 @@ func reproTable6(f reproFlags, command string) error {
 	if err := f.sizes(&cfg.Classifier.Steps, &cfg.Pool, &cfg.Test, &cfg.Labels); err != nil {
 		return err
 	}
-	backend, err := repro.NewBackend()
-	if err != nil {
-		return err
-	}
-	var publishErr error
-	publish := func(res *repro.Table6Result) {
-		if f.publish == "" || publishErr != nil {
-			return
-		}
-		path, err := res.Publish(f.publish)
-		if err != nil {
-			publishErr = err
-			return
-		}
-		fmt.Fprintln(os.Stderr, "\nwrote", path)
-	}
-	res, err := repro.RunTable6(backend, cfg, progressLine(), publish)
-	if err != nil {
-		return err
-	}
-	if publishErr != nil {
-		return publishErr
-	}
-	if err := printResult(res, res.Computed, res.Wall); err != nil {
-		return err
-	}
-	publish(res)
-	return publishErr
+	return runPublishing(f, (*repro.Table6Result).Publish, func(backend backends.Backend, onCell func(*repro.Table6Result)) (*repro.Table6Result, error) {
+		return repro.RunTable6(backend, cfg, progressLine(), onCell)
+	})
 }
 
 // reproTable7 runs Table 7 (semi-supervised few-shot recognition), publishing after every cell.
@@ -385,32 +370,7 @@ func reproTable7(f reproFlags, command string) error {
 	if f.finetune != "" {
 		cfg.Finetune = f.finetune
 	}
-	backend, err := repro.NewBackend()
-	if err != nil {
-		return err
-	}
-	var publishErr error
-	publish := func(res *repro.Table7Result) {
-		if f.publish == "" || publishErr != nil {
-			return
-		}
-		path, err := res.Publish(f.publish)
-		if err != nil {
-			publishErr = err
-			return
-		}
-		fmt.Fprintln(os.Stderr, "\nwrote", path)
-	}
-	res, err := repro.RunTable7(backend, cfg, progressLine(), publish)
-	if err != nil {
-		return err
-	}
-	if publishErr != nil {
-		return publishErr
-	}
-	if err := printResult(res, res.Computed, res.Wall); err != nil {
-		return err
-	}
-	publish(res)
-	return publishErr
+	return runPublishing(f, (*repro.Table7Result).Publish, func(backend backends.Backend, onCell func(*repro.Table7Result)) (*repro.Table7Result, error) {
+		return repro.RunTable7(backend, cfg, progressLine(), onCell)
+	})
 }

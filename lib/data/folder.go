@@ -3,6 +3,7 @@ package data
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -105,6 +106,21 @@ func (d *Dataset) decodeAll(fsys fs.FS, files []folderFile) error {
 	d.N, d.H, d.W, d.C = len(files), b.Dy(), b.Dx(), 3
 	d.Images = make([]uint8, d.N*d.ImageSize())
 	d.Labels = make([]int32, d.N)
+	return decodeEach(fsys, files, func(i int, img image.Image, _ *[]uint8) error {
+		if img.Bounds().Dx() != d.W || img.Bounds().Dy() != d.H {
+			return fmt.Errorf("%s: %dx%d image, but %s is %dx%d; all images must have one size",
+				files[i].path, img.Bounds().Dx(), img.Bounds().Dy(), files[0].path, d.W, d.H)
+		}
+		toRGB(img, d.Image(i))
+		d.Labels[i] = files[i].label
+		return nil
+	})
+}
+
+// decodeEach decodes the files on up to GOMAXPROCS goroutines and hands each image to put with
+// its index and a scratch buffer of the goroutine's own; a worker stops at its first error, and
+// the errors are returned joined.
+func decodeEach(fsys fs.FS, files []folderFile, put func(i int, img image.Image, buf *[]uint8) error) error {
 	workers := min(runtime.GOMAXPROCS(0), len(files))
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -112,28 +128,21 @@ func (d *Dataset) decodeAll(fsys fs.FS, files []folderFile) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []uint8
 			for i := w; i < len(files); i += workers {
 				img, err := decodeFile(fsys, files[i].path)
-				if err == nil && (img.Bounds().Dx() != d.W || img.Bounds().Dy() != d.H) {
-					err = fmt.Errorf("%s: %dx%d image, but %s is %dx%d; all images must have one size",
-						files[i].path, img.Bounds().Dx(), img.Bounds().Dy(), files[0].path, d.W, d.H)
+				if err == nil {
+					err = put(i, img, &buf)
 				}
 				if err != nil {
 					errs[w] = err
 					return
 				}
-				toRGB(img, d.Image(i))
-				d.Labels[i] = files[i].label
 			}
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // decodeFile reads and decodes one image file.

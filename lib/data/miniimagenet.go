@@ -5,15 +5,14 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // MiniImageNetSize is the side mini-ImageNet's images are resized to in the few-shot
@@ -145,37 +144,20 @@ func (d *Dataset) decodeResized(fsys fs.FS, files []folderFile, size int) error 
 	d.N, d.H, d.W, d.C = len(files), size, size, 3
 	d.Images = make([]uint8, d.N*d.ImageSize())
 	d.Labels = make([]int32, d.N)
-	workers := min(runtime.GOMAXPROCS(0), len(files))
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var rgb []uint8
-			for i := w; i < len(files); i += workers {
-				img, err := decodeFile(fsys, files[i].path)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				b := img.Bounds()
-				if b.Empty() {
-					errs[w] = fmt.Errorf("%s: empty image", files[i].path)
-					return
-				}
-				if n := b.Dx() * b.Dy() * 3; cap(rgb) < n {
-					rgb = make([]uint8, n)
-				}
-				rgb = rgb[:b.Dx()*b.Dy()*3]
-				toRGB(img, rgb)
-				resizeArea(d.Image(i), size, size, rgb, b.Dy(), b.Dx())
-				d.Labels[i] = files[i].label
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return decodeEach(fsys, files, func(i int, img image.Image, rgb *[]uint8) error {
+		b := img.Bounds()
+		if b.Empty() {
+			return fmt.Errorf("%s: empty image", files[i].path)
+		}
+		if n := b.Dx() * b.Dy() * 3; cap(*rgb) < n {
+			*rgb = make([]uint8, n)
+		}
+		*rgb = (*rgb)[:b.Dx()*b.Dy()*3]
+		toRGB(img, *rgb)
+		resizeArea(d.Image(i), size, size, *rgb, b.Dy(), b.Dx())
+		d.Labels[i] = files[i].label
+		return nil
+	})
 }
 
 // resizeArea resamples the HWC RGB image src (sh × sw) into dst (dh × dw) by area averaging:

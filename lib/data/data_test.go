@@ -310,3 +310,62 @@ func FuzzCIFAR(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadImageNet reads an ImageNet-style folder of images of several sizes through Load: both
+// splits (test reads val), each image resized to ImageNetSize, a constant image staying
+// constant; a missing copy names the layout.
+func TestLoadImageNet(t *testing.T) {
+	dir := t.TempDir()
+	solid := func(w, h int, c color.NRGBA) []byte {
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				img.Set(x, y, c)
+			}
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	files := map[string][]byte{
+		"train/n01440764/a.JPEG.png": solid(100, 80, color.NRGBA{200, 10, 10, 255}),
+		"train/n01443537/b.png":      solid(37, 120, color.NRGBA{10, 200, 10, 255}),
+		"val/n01440764/c.png":        solid(64, 64, color.NRGBA{10, 10, 200, 255}),
+		"val/n01443537/d.png":        solid(500, 375, color.NRGBA{90, 90, 90, 255}),
+	}
+	for name, raw := range files {
+		p := filepath.Join(dir, "imagenet", filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		split string
+		first []uint8
+	}{{"train", []uint8{200, 10, 10}}, {"test", []uint8{10, 10, 200}}} {
+		d, err := Load(dir, "imagenet", tc.split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.N != 2 || d.H != ImageNetSize || d.W != ImageNetSize || d.C != 3 || !slices.Equal(d.Classes, []string{"n01440764", "n01443537"}) {
+			t.Fatalf("%s: %d images of %d×%d×%d, classes %v", tc.split, d.N, d.H, d.W, d.C, d.Classes)
+		}
+		img := d.Image(0)
+		for p := 0; p < len(img); p += 3 {
+			if !slices.Equal(img[p:p+3], tc.first) {
+				t.Fatalf("%s: pixel %d = %v, want %v everywhere", tc.split, p/3, img[p:p+3], tc.first)
+			}
+		}
+	}
+	if _, err := Load(t.TempDir(), "imagenet", "train"); err == nil || !strings.Contains(err.Error(), "train/<wnid>") {
+		t.Errorf("missing ImageNet: error %v, want the layout", err)
+	}
+	if _, err := ReadImageFolderResized(filepath.Join(dir, "imagenet"), "train", 0); err == nil {
+		t.Error("size 0 accepted")
+	}
+}

@@ -25,6 +25,20 @@ import (
 // not extracted). Classes are the sorted class-folder names; files are read in sorted order.
 // All images must have the same size; they are converted to RGB (C = 3).
 func ReadImageFolder(root, split string) (*Dataset, error) {
+	return readImageFolder(root, split, 0)
+}
+
+// ReadImageFolderResized is ReadImageFolder for images of any sizes: each is converted to RGB
+// and resized to size × size by area averaging (ImageNet's images differ in size).
+func ReadImageFolderResized(root, split string, size int) (*Dataset, error) {
+	if size < 1 {
+		return nil, fmt.Errorf("%s: image size %d must be positive", root, size)
+	}
+	return readImageFolder(root, split, size)
+}
+
+// readImageFolder reads an image folder, resizing its images to size × size unless size is 0.
+func readImageFolder(root, split string, size int) (*Dataset, error) {
 	var fsys fs.FS
 	if strings.HasSuffix(strings.ToLower(root), ".zip") {
 		zr, err := zip.OpenReader(root)
@@ -43,7 +57,7 @@ func ReadImageFolder(root, split string) (*Dataset, error) {
 		}
 		fsys = os.DirFS(root)
 	}
-	d, err := readFolderFS(fsys, split)
+	d, err := readFolderFS(fsys, split, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", root, err)
 	}
@@ -57,8 +71,9 @@ type folderFile struct {
 	label int32
 }
 
-// readFolderFS lists split/<class>/* in fsys and decodes every image.
-func readFolderFS(fsys fs.FS, split string) (*Dataset, error) {
+// readFolderFS lists split/<class>/* in fsys and decodes every image, resized to size × size
+// unless size is 0.
+func readFolderFS(fsys fs.FS, split string, size int) (*Dataset, error) {
 	entries, err := fs.ReadDir(fsys, split)
 	if err != nil {
 		return nil, fmt.Errorf("split %q: %w", split, err)
@@ -90,7 +105,11 @@ func readFolderFS(fsys fs.FS, split string) (*Dataset, error) {
 	if len(d.Classes) == 0 || len(files) == 0 {
 		return nil, fmt.Errorf("split %q holds no <class>/<image>.jpg|.png files", split)
 	}
-	if err := d.decodeAll(fsys, files); err != nil {
+	decode := d.decodeAll
+	if size > 0 {
+		decode = func(fsys fs.FS, files []folderFile) error { return d.decodeResized(fsys, files, size) }
+	}
+	if err := decode(fsys, files); err != nil {
 		return nil, err
 	}
 	return d, nil

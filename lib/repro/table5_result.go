@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
 )
@@ -107,10 +108,13 @@ func (r *Table5Result) Gains() (header []string, rows [][]string) {
 func (r *Table5Result) Note() string {
 	t2 := Table2Result{Config: r.Config.Table2Config, Pretrained: r.Pretrained}
 	chunks := max(1, r.Config.Spectral.Chunks)
-	return fmt.Sprintf("Stand-in: the paper's Table 5 is ImageNet (1.28M images, 1000 classes, ResNet-50); this run is the same protocol on %s: "+
-		"labeled shares %v %% of the pool (%v labels), spectral propagation in %d chunks of the unlabeled pool, each with every label. %s "+
+	standIn := fmt.Sprintf("Stand-in: the paper's Table 5 is ImageNet (1.28M images, 1000 classes, ResNet-50); this run is the same protocol on %s: ", r.Config.Dataset)
+	if r.Config.Dataset == "imagenet" {
+		standIn = fmt.Sprintf("ImageNet at %d × %d: ", data.ImageNetSize, data.ImageNetSize)
+	}
+	return fmt.Sprintf("%slabeled shares %v %% of the pool (%v labels), spectral propagation in %d chunks of the unlabeled pool, each with every label. %s "+
 		"† the paper's Table 5 (ImageNet, ResNet-50, 10 chunks). %s",
-		r.Config.Dataset, r.Config.Percents, r.Config.Labels, chunks, t2.settings(), r.Provenance)
+		standIn, r.Config.Percents, r.Config.Labels, chunks, t2.settings(), r.Provenance)
 }
 
 // Figure draws the test accuracy against the labeled share: each computed row solid, the

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -55,7 +56,9 @@ type Table6Config struct {
 	Scale string
 	// Source is the dataset whose training split pretrains the metrics ("mnist"); Target the
 	// dataset whose training split is the unlabeled pool and whose test split measures the
-	// classifiers ("fashion-mnist"). Their images must have the same shape.
+	// classifiers ("fashion-mnist"). Their images must have the same shape. A name may pick
+	// classes of a dataset, "dataset:class,class,…" (Table6CIFARSource and Table6CIFARTarget,
+	// DESIGN's second stand-in).
 	Source, Target string
 	DataDir        string `json:"-"`
 	// SourcePool is the number of source training images (class-balanced, seeded) the metrics
@@ -89,6 +92,14 @@ type Table6Config struct {
 	CacheDir string `json:"-"`
 	Command  string `json:"-"`
 }
+
+// Table6CIFARSource and Table6CIFARTarget are the second stand-in pair for ImageNet32 →
+// CIFAR-10: the metrics learn on CIFAR-10's vehicles and animals of one half, and transfer to
+// the five other classes, unseen by the metric (set Source and Target to them).
+const (
+	Table6CIFARSource = "cifar10:airplane,automobile,bird,cat,deer"
+	Table6CIFARTarget = "cifar10:dog,frog,horse,ship,truck"
+)
 
 // Table6ConfigFor returns Table 6's settings at a scale, on the MNIST → Fashion-MNIST stand-in:
 //   - Smoke: 600 MNIST images, a 400-image Fashion-MNIST pool, 200 test images, Conv-4 with 4
@@ -247,7 +258,14 @@ func (r *table6Run) open() error {
 		return err
 	}
 	load := func(name, split string, n int) (*data.Dataset, error) {
-		ds, err := data.Load(cfg.DataDir, name, split)
+		base, classes, _ := strings.Cut(name, ":")
+		ds, err := data.Load(cfg.DataDir, base, split)
+		if err == nil && classes != "" {
+			names := strings.Split(classes, ",")
+			if ds, err = classSubset(ds, names, 0, cfg.Seed); err == nil {
+				ds.Name += "[" + classes + "]"
+			}
+		}
 		if err != nil || n <= 0 || n >= ds.N {
 			return ds, err
 		}

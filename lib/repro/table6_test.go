@@ -201,3 +201,50 @@ func TestTable6Paper(t *testing.T) {
 		t.Error("the paper has no 20-label column")
 	}
 }
+
+// TestTable6ClassSplit runs Table 6 between two halves of one dataset's classes (the CIFAR-10
+// 5 → 5 stand-in's path, on generated images): the metrics train on the source classes alone
+// and the target's classes are the others; an unknown class is an error naming it.
+func TestTable6ClassSplit(t *testing.T) {
+	dataDir := t.TempDir()
+	writeColourFolder(t, dataDir, 4, 30)
+	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	cfg, err := Table6ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	cfg.Source, cfg.Target = "cifar10:class0,class1", "cifar10:class3,class2"
+	cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, 0, []int{4}, 5
+	cfg.Spectral.Eta = 20
+	for m, pc := range cfg.Metrics {
+		pc.Steps, pc.BatchSize = 2, 16
+		cfg.Metrics[m] = pc
+	}
+	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 16
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunTable6(backend, cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cells) != len(Table6Rows) {
+		t.Fatalf("%d cells, want %d", len(res.Cells), len(Table6Rows))
+	}
+	for _, p := range res.Pretrained {
+		if p.Source != "cifar10-jpeg/train[class0,class1]" || p.N != 60 {
+			t.Errorf("metric %s trained on %s (%d images), want the 60 images of class0 and class1", p.Metric, p.Source, p.N)
+		}
+	}
+	for _, c := range res.Cells {
+		if c.PseudoAccuracy < 0 || c.PseudoAccuracy > 1 || c.Accuracy < 0 || c.Accuracy > 1 {
+			t.Errorf("cell %+v out of range", c)
+		}
+	}
+	cfg.Target = "cifar10:class2,zebra"
+	if _, err := RunTable6(backend, cfg, nil, nil); err == nil || !strings.Contains(err.Error(), `no class "zebra"`) {
+		t.Errorf("unknown class: error %v", err)
+	}
+}

@@ -41,7 +41,7 @@ setup: ## install Jupyter, OpenBLAS and Chromium (apt), build bin/gonb, bin/goim
 	@mkdir -p $(BIN) && $(GO) build -o $(BIN)/ $(GO_TOOLS) && \
 		echo "go: built bin/gonb $$($(BIN)/gonb -V), bin/goimports, bin/gopls ($$($(BIN)/gopls version | head -1))"
 	@$(GO) run ./kernel/cmd/nbinstall -gonb $(BIN)/gonb -path $(BIN):$(GOROOT_BIN)
-	@$(JUPYTER) kernelspec list 2>/dev/null | grep -q '^ *gonb ' || { echo "jupyter kernelspec list does not show gonb" >&2; exit 1; }
+	@$(JUPYTER) kernelspec list 2>/dev/null | grep '^ *gonb ' >/dev/null || { echo "jupyter kernelspec list does not show gonb" >&2; exit 1; }
 	@mkdir -p $(MT_DATA_DIR)
 	@link() { if [ -e "$$2" ]; then ln -sfn "$$2" "$(MT_DATA_DIR)/$$1" && echo "data: $(MT_DATA_DIR)/$$1 -> $$2"; \
 		else echo "data: $$1 skipped, $$2 not found"; fi; }; \

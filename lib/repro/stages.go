@@ -316,3 +316,49 @@ func pretrainKept(backend backends.Backend, store *artifact.Store, key, dir stri
 	}
 	return p, meter.rate() * float64(pc.BatchSize), os.RemoveAll(scratch)
 }
+
+// embedding is what an embedding stage records beside the features: their dimension and the
+// metric's kNN accuracy measured with them (0 when not measured).
+type embedding struct {
+	D           int     `json:"d"`
+	KNNAccuracy float64 `json:"knn_accuracy"`
+}
+
+// embedKept computes, or reads from the cache under key, the features of the images rows of ds
+// (nil: all) in the metric kept in metricDir (pretrainKept), and measures them with knn unless
+// it is nil. computed counts the stages run.
+func embedKept(backend backends.Backend, store *artifact.Store, key, metricDir string, ds *data.Dataset, rows []int, progress fit.Progress,
+	knn func(p *metric.Pretrained, x propagate.Matrix) (float64, error), computed *int) (*FeaturesResult, embedding, error) {
+	var e embedding
+	dir, cached, err := store.Build(key, func(dir string) error {
+		*computed++
+		start := time.Now()
+		p, err := metric.LoadPretrained(backend, metricDir)
+		if err != nil {
+			return err
+		}
+		f, d, err := p.Features(ds, rows, progress)
+		if err != nil {
+			return err
+		}
+		n := len(f) / d
+		e := embedding{D: d}
+		if knn != nil {
+			if e.KNNAccuracy, err = knn(p, propagate.Matrix{N: n, D: d, Data: f}); err != nil {
+				return err
+			}
+		}
+		if err := writeFeatures(dir, f, n, d, time.Since(start).Seconds()); err != nil {
+			return err
+		}
+		return artifact.WriteJSON(filepath.Join(dir, "embedding.json"), e)
+	})
+	if err != nil {
+		return nil, e, err
+	}
+	f, err := readFeatures(dir, key, cached)
+	if err != nil {
+		return nil, e, err
+	}
+	return f, e, artifact.ReadJSON(filepath.Join(dir, "embedding.json"), &e)
+}

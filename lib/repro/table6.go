@@ -368,12 +368,6 @@ func (r *table6Run) metric(m string) (*table6Metric, error) {
 	return res, nil
 }
 
-// table6Embedding is what the embedding stage records beside the features.
-type table6Embedding struct {
-	D           int     `json:"d"`
-	KNNAccuracy float64 `json:"knn_accuracy"`
-}
-
 // embed computes the features of the target pool in the pretrained metric m and fills in m's
 // target fields.
 func (r *table6Run) embed(m *table6Metric, tag string) (*FeaturesResult, error) {
@@ -381,38 +375,15 @@ func (r *table6Run) embed(m *table6Metric, tag string) (*FeaturesResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
-		start := time.Now()
-		p, err := metric.LoadPretrained(r.backend, filepath.Join(m.dir, "metric"))
-		if err != nil {
-			return err
+	var knn func(*metric.Pretrained, propagate.Matrix) (float64, error)
+	if r.cfg.KNN > 0 {
+		knn = func(p *metric.Pretrained, _ propagate.Matrix) (float64, error) {
+			return r.knn(p, r.target, r.pool, r.test, tag+", target")
 		}
-		f, d, err := p.Features(r.target, r.pool, r.tagged(tag+", target"))
-		if err != nil {
-			return err
-		}
-		e := table6Embedding{D: d}
-		if r.cfg.KNN > 0 {
-			if e.KNNAccuracy, err = r.knn(p, r.target, r.pool, r.test, tag+", target"); err != nil {
-				return err
-			}
-		}
-		if err := writeFeatures(dir, f, len(r.pool), d, time.Since(start).Seconds()); err != nil {
-			return err
-		}
-		return artifact.WriteJSON(filepath.Join(dir, "embedding.json"), e)
-	})
+	}
+	f, e, err := embedKept(r.backend, r.store, key, filepath.Join(m.dir, "metric"), r.target, r.pool, r.tagged(tag+", target"), knn, &r.computed)
 	if err != nil {
 		return nil, fmt.Errorf("table 6, metric %s, embedding %s: %w", tag, r.cfg.Target, err)
-	}
-	f, err := readFeatures(dir, key, cached)
-	if err != nil {
-		return nil, err
-	}
-	var e table6Embedding
-	if err := artifact.ReadJSON(filepath.Join(dir, "embedding.json"), &e); err != nil {
-		return nil, err
 	}
 	m.info.Target, m.info.TargetN, m.info.D, m.info.TargetKNNAccuracy, m.info.EmbedSeconds = r.target.Name, f.N, e.D, e.KNNAccuracy, f.Seconds
 	return f, nil

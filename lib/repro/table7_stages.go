@@ -63,12 +63,6 @@ func (r *table7Run) metric(m string) (*table7Metric, error) {
 	return res, nil
 }
 
-// table7Embedding is what the embedding stage records beside the features.
-type table7Embedding struct {
-	D           int     `json:"d"`
-	KNNAccuracy float64 `json:"knn_accuracy"`
-}
-
 // embed computes the features of every image of the test classes in metric m and fills in m's
 // test fields.
 func (r *table7Run) embed(m *table7Metric, tag string) (*FeaturesResult, error) {
@@ -76,38 +70,13 @@ func (r *table7Run) embed(m *table7Metric, tag string) (*FeaturesResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
-		start := time.Now()
-		p, err := metric.LoadPretrained(r.backend, filepath.Join(m.dir, "metric"))
-		if err != nil {
-			return err
-		}
-		f, d, err := p.Features(r.test, nil, r.tagged(tag+", test classes"))
-		if err != nil {
-			return err
-		}
-		e := table7Embedding{D: d}
-		if r.cfg.KNN > 0 {
-			if e.KNNAccuracy, err = r.knn(propagate.Matrix{N: r.test.N, D: d, Data: f}); err != nil {
-				return err
-			}
-		}
-		if err := writeFeatures(dir, f, r.test.N, d, time.Since(start).Seconds()); err != nil {
-			return err
-		}
-		return artifact.WriteJSON(filepath.Join(dir, "embedding.json"), e)
-	})
+	var knn func(*metric.Pretrained, propagate.Matrix) (float64, error)
+	if r.cfg.KNN > 0 {
+		knn = func(_ *metric.Pretrained, x propagate.Matrix) (float64, error) { return r.knn(x) }
+	}
+	f, e, err := embedKept(r.backend, r.store, key, filepath.Join(m.dir, "metric"), r.test, nil, r.tagged(tag+", test classes"), knn, &r.computed)
 	if err != nil {
 		return nil, fmt.Errorf("table 7, %s, embedding the test classes: %w", tag, err)
-	}
-	f, err := readFeatures(dir, key, cached)
-	if err != nil {
-		return nil, err
-	}
-	var e table7Embedding
-	if err := artifact.ReadJSON(filepath.Join(dir, "embedding.json"), &e); err != nil {
-		return nil, err
 	}
 	m.info.Test, m.info.TestN, m.info.D, m.info.KNNAccuracy, m.info.EmbedSeconds = r.test.Name, f.N, e.D, e.KNNAccuracy, f.Seconds
 	return f, nil

@@ -3,7 +3,6 @@ package repro
 import (
 	"cmp"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -244,35 +243,27 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, rate,
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	cell, cached, err := stageJSON(r.store, key, "cell.json", &r.computed, func(string) (*SSLCell, error) {
 		start := time.Now()
 		var err error
 		if sc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("ssl-%s-%t-%d-%s", row.Method, row.Ours, labels, netTag(sc.Net, sc.Channels))); err != nil {
-			return err
+			return nil, err
 		}
 		sc.Progress = r.tagged(tag)
 		examples, pseudo := r.given(labels, prop, row.Ours)
 		c, err := train.FitSSL(r.backend, r.train, examples, r.pool, r.train.NumClasses(), sc)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cell := SSLCell{SSLRow: row, Labels: labels, Examples: len(examples), Steps: c.Steps, PseudoAccuracy: pseudo}
 		if cell.Accuracy, err = c.Accuracy(r.test, sc.Progress); err != nil {
-			return err
+			return nil, err
 		}
 		cell.Seconds = time.Since(start).Seconds()
-		if err := artifact.WriteJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
-			return err
-		}
-		return r.dropScratch(key)
+		return &cell, r.dropScratch(key)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tag, err)
-	}
-	cell := &SSLCell{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
-		return nil, err
 	}
 	cell.Cached = cached
 	return cell, nil

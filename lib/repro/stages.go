@@ -362,3 +362,25 @@ func embedKept(backend backends.Backend, store *artifact.Store, key, metricDir s
 	}
 	return f, e, artifact.ReadJSON(filepath.Join(dir, "embedding.json"), &e)
 }
+
+// stageJSON returns a stage's result: computed by compute (which may use dir for files of its
+// own) and kept as dir/file unless the cache has it under key, then read back from there, with
+// whether it came from the cache. computed counts the stages run.
+func stageJSON[T any](store *artifact.Store, key, file string, computed *int, compute func(dir string) (*T, error)) (*T, bool, error) {
+	dir, cached, err := store.Build(key, func(dir string) error {
+		*computed++
+		v, err := compute(dir)
+		if err != nil {
+			return err
+		}
+		return artifact.WriteJSON(filepath.Join(dir, file), v)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	v := new(T)
+	if err := artifact.ReadJSON(filepath.Join(dir, file), v); err != nil {
+		return nil, false, err
+	}
+	return v, cached, nil
+}

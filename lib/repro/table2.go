@@ -423,22 +423,14 @@ func (r *table2Run) propagate(f *FeaturesResult, row Table2Row, labels int) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	res, cached, err := stageJSON(r.store, key, "result.json", &r.computed, func(string) (*PropagationResult, error) {
 		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, r.tagged(tag))
-		if err != nil {
-			return err
-		}
-		return artifact.WriteJSON(filepath.Join(dir, "result.json"), s)
+		return &s, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 2, %s: %w", tag, err)
 	}
-	res := &PropagationResult{key: key}
-	if err := artifact.ReadJSON(filepath.Join(dir, "result.json"), res); err != nil {
-		return nil, err
-	}
-	res.Cached = cached
+	res.key, res.Cached = key, cached
 	return res, nil
 }
 
@@ -471,12 +463,11 @@ func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult,
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	cell, cached, err := stageJSON(r.store, key, "cell.json", &r.computed, func(string) (*Table2Cell, error) {
 		start := time.Now()
 		var err error
 		if cc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("classifier-%s-%s-%d-%s", row.Metric, row.Propagation, labels, netTag(cc.Net, cc.Channels))); err != nil {
-			return err
+			return nil, err
 		}
 		cc.Progress = r.tagged(tag)
 		metricDir := ""
@@ -485,21 +476,14 @@ func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult,
 		}
 		cell, err := classifierCell(r.backend, r.train, r.test, r.pool, r.truth, r.labeled[labels], prop, metricDir, cc)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cell.Metric, cell.Propagation, cell.Labels = row.Metric, row.Propagation, labels
 		cell.Seconds = time.Since(start).Seconds()
-		if err := artifact.WriteJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
-			return err
-		}
-		return r.dropScratch(key)
+		return &cell, r.dropScratch(key)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 2, %s: %w", tag, err)
-	}
-	cell := &Table2Cell{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
-		return nil, err
 	}
 	cell.Cached = cached
 	return cell, nil

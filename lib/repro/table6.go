@@ -457,12 +457,11 @@ func (r *table6Run) classify(row Table6Row, labels int, m *table6Metric, prop *P
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	cell, cached, err := stageJSON(r.store, key, "cell.json", &r.computed, func(string) (*Table6Cell, error) {
 		start := time.Now()
 		scratch, err := r.store.Scratch(key)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cc.CheckpointDir, cc.Progress = filepath.Join(scratch, "checkpoints"), r.tagged(tag)
 		metricDir := ""
@@ -471,21 +470,14 @@ func (r *table6Run) classify(row Table6Row, labels int, m *table6Metric, prop *P
 		}
 		cell, err := classifierCell(r.backend, r.target, r.test, r.pool, r.truth, r.labeled[labels], prop, metricDir, cc)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cell.Metric, cell.Propagation, cell.Labels = row.Metric, row.Propagation, labels
 		cell.Seconds = time.Since(start).Seconds()
-		if err := artifact.WriteJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
-			return err
-		}
-		return os.RemoveAll(scratch)
+		return &cell, os.RemoveAll(scratch)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 6, %s: %w", tag, err)
-	}
-	cell := &Table6Cell{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
-		return nil, err
 	}
 	cell.Cached = cached
 	return cell, nil

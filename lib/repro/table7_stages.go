@@ -132,8 +132,7 @@ func (r *table7Run) cell(method string, shots int, m *table7Metric) (*Table7Cell
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(k, func(dir string) error {
-		r.computed++
+	cell, cached, err := stageJSON(r.store, k, "cell.json", &r.computed, func(string) (*Table7Cell, error) {
 		x := propagate.Matrix{N: m.features.N, D: m.features.D, Data: m.features.Features}
 		progress := fewshot.Progress(r.tagged(tag))
 		var res *fewshot.Result
@@ -143,21 +142,17 @@ func (r *table7Run) cell(method string, shots int, m *table7Metric) (*Table7Cell
 		} else {
 			var finetuner func(propagate.Matrix) fewshot.Finetuner
 			if finetuner, err = r.finetuner(m, tag); err != nil {
-				return err
+				return nil, err
 			}
 			res, err = fewshot.EvaluatePropagation(x, r.split, key.Episodes, cfg.Spectral, cfg.MinWeight, finetuner, progress)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return artifact.WriteJSON(filepath.Join(dir, "cell.json"), Table7Cell{Method: method, Shots: shots, Result: *res})
+		return &Table7Cell{Method: method, Shots: shots, Result: *res}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 7, %s: %w", tag, err)
-	}
-	cell := &Table7Cell{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "cell.json"), cell); err != nil {
-		return nil, err
 	}
 	cell.Cached = cached
 	return cell, nil

@@ -202,7 +202,7 @@ func newSSLRun(backend backends.Backend, ds *data.Dataset, labeled []Example, un
 			return nil, fmt.Errorf("%s: unlabeled index %d out of range [0, %d)", cfg.Stage, i, ds.N)
 		}
 	}
-	kept, _, err := keepExamples(ds, labeled, numClasses, cfg.Config)
+	kept, subset, err := keepExamples(ds, labeled, numClasses, cfg.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func newSSLRun(backend backends.Backend, ds *data.Dataset, labeled []Example, un
 		lossFn: func(labels, predictions []*graph.Node) *graph.Node {
 			return WeightedCrossEntropy(predictions[0], labels[0], labels[1])
 		},
-		batches: sslBatches(ds, kept, unlabeled, cfg.BatchSize, cfg.Augment, cfg.Seed),
+		batches: sslBatches(ds, kept, subset, unlabeled, cfg.BatchSize, cfg.Augment, cfg.Seed),
 		run: fit.RunConfig{
 			Stage:         cfg.Stage,
 			Steps:         cfg.Steps,

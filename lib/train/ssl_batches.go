@@ -10,19 +10,16 @@ import (
 // fit.BatchRand with the same seed.
 const unlabeledStream = 0x55e1
 
-// sslBatches returns the batches of FitSSL: batchSize labeled examples of kept, shuffled and
-// augmented on the host (inputs[0], labels and weights as labels), and batchSize unlabeled
-// images, un-augmented (inputs[1]; the graph draws their views).
+// sslBatches returns the batches of FitSSL: batchSize labeled examples of kept (whose dataset
+// indices subset holds, as keepExamples returns them), shuffled and augmented on the host
+// (inputs[0], labels and weights as labels), and batchSize unlabeled images, un-augmented
+// (inputs[1]; the graph draws their views).
 //
 // The unlabeled images are taken in epochs, each a permutation of unlabeled drawn from a
 // generator seeded by the epoch's number, so batch k's images depend on k alone and a resumed
 // run (fit.Batches.Skip replays the labeled stream without calling Extra) sees what the
 // uninterrupted one would have.
-func sslBatches(ds *data.Dataset, kept []Example, unlabeled []int, batchSize int, augment fit.Augment, seed uint64) *fit.Batches {
-	subset := make([]int, len(kept))
-	for i, e := range kept {
-		subset[i] = e.Index
-	}
+func sslBatches(ds *data.Dataset, kept []Example, subset, unlabeled []int, batchSize int, augment fit.Augment, seed uint64) *fit.Batches {
 	b := fit.NewBatches(ds, subset, batchSize, augment, seed)
 	order := &epochOrder{n: len(unlabeled), seed: seed, epoch: -1}
 	b.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {

@@ -134,7 +134,7 @@ func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Den
 			return err
 		}
 		eo := sc.Eigen
-		if p := r.tagged("figure 2"); p != nil {
+		if p := tagged(r.progress, "figure 2"); p != nil {
 			eo.Progress = func(done, total int) { p("eigen", done, total) }
 		}
 		values, vectors, err := propagate.SmallestEigen(w, min(sc.Eta, f.N), eo)

@@ -239,7 +239,7 @@ func (r *table1Run) figure5Propagate(f *FeaturesResult, labelled []int) (propaga
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		start := time.Now()
 		x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
-		p, err := propagate.Run(x, labelled, pick(r.truth, labelled), numClasses, pcfg, r.tagged("figure 5, one-shot spectral"))
+		p, err := propagate.Run(x, labelled, pick(r.truth, labelled), numClasses, pcfg, tagged(r.progress, "figure 5, one-shot spectral"))
 		if err != nil {
 			return err
 		}

@@ -171,11 +171,7 @@ func (r *sslRun) classifier(row SSLRow, share float64) train.Config {
 // ours is our method's cell: Table 2's classifier stage on the labels and the
 // confidence-weighted pseudo labels, on the row's network.
 func (r *sslRun) ours(row SSLRow, labels int, prop *PropagationResult, rate, share float64) (*SSLCell, error) {
-	saved := r.table2Run.cfg.Classifier
-	defer func() { r.table2Run.cfg.Classifier = saved }()
-	cc := r.classifier(row, 0)
-	r.table2Run.cfg.Classifier = cc
-	c, err := r.classify(oursRow, labels, prop, nil, rate, share)
+	c, err := r.classify(r.classifier(row, 0), oursRow, labels, prop, nil, rate, share)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +245,7 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, rate,
 		if sc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("ssl-%s-%t-%d-%s", row.Method, row.Ours, labels, netTag(sc.Net, sc.Channels))); err != nil {
 			return nil, err
 		}
-		sc.Progress = r.tagged(tag)
+		sc.Progress = tagged(r.progress, tag)
 		examples, pseudo := r.given(labels, prop, row.Ours)
 		c, err := train.FitSSL(r.backend, r.train, examples, r.pool, r.train.NumClasses(), sc)
 		if err != nil {

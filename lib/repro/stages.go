@@ -384,3 +384,11 @@ func stageJSON[T any](store *artifact.Store, key, file string, computed *int, co
 	}
 	return v, cached, nil
 }
+
+// tagged returns progress with tag prefixed to the stage names it receives, nil for nil.
+func tagged(progress fit.Progress, tag string) fit.Progress {
+	if progress == nil {
+		return nil
+	}
+	return func(stage string, done, total int) { progress(tag+": "+stage, done, total) }
+}

@@ -232,14 +232,6 @@ func (r *table1Run) open() error {
 	return nil
 }
 
-// tagged prefixes the stage names that progress receives with tag.
-func (r *table1Run) tagged(tag string) fit.Progress {
-	if r.progress == nil {
-		return nil
-	}
-	return func(stage string, done, total int) { r.progress(tag+": "+stage, done, total) }
-}
-
 // features pretrains metric m and embeds the pool; labels is the label count bootstrapping
 // trains on (0 for the unsupervised metrics, which train on the whole pool).
 func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
@@ -261,12 +253,12 @@ func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
 		if err != nil {
 			return err
 		}
-		pc.CheckpointDir, pc.Progress = filepath.Join(scratch, "checkpoints"), r.tagged(tag)
+		pc.CheckpointDir, pc.Progress = filepath.Join(scratch, "checkpoints"), tagged(r.progress, tag)
 		p, err := metric.Pretrain(r.backend, r.train, subset, pc)
 		if err != nil {
 			return err
 		}
-		f, d, err := p.Features(r.train, r.pool, r.tagged(tag))
+		f, d, err := p.Features(r.train, r.pool, tagged(r.progress, tag))
 		if err != nil {
 			return err
 		}
@@ -296,7 +288,7 @@ func (r *table1Run) propagate(f *FeaturesResult, m string, method propagate.Meth
 	}
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
-		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, r.tagged(tag))
+		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, tagged(r.progress, tag))
 		if err != nil {
 			return err
 		}

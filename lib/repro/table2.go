@@ -215,7 +215,7 @@ func RunTable2(backend backends.Backend, cfg Table2Config, progress fit.Progress
 					return nil, err
 				}
 			}
-			cell, err := r.classify(row, n, prop, finetune, rate, r.share(start, res))
+			cell, err := r.classify(r.cfg.Classifier, row, n, prop, finetune, rate, r.share(start, res))
 			if err != nil {
 				return nil, err
 			}
@@ -297,14 +297,6 @@ func (r *table2Run) open() error {
 	return nil
 }
 
-// tagged prefixes the stage names that progress receives with tag.
-func (r *table2Run) tagged(tag string) fit.Progress {
-	if r.progress == nil {
-		return nil
-	}
-	return func(stage string, done, total int) { r.progress(tag+": "+stage, done, total) }
-}
-
 // checkpoints returns where a network's checkpoints go: under cfg.CheckpointDir when set
 // (kept), else in the stage's scratch space (removed with it).
 func (r *table2Run) checkpoints(key, name string) (string, error) {
@@ -363,7 +355,7 @@ func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pret
 			return err
 		}
 		meter := &rateMeter{}
-		pc.Progress = meter.wrap(r.tagged(tag))
+		pc.Progress = meter.wrap(tagged(r.progress, tag))
 		p, err := metric.Pretrain(r.backend, r.train, subset, pc)
 		if err != nil {
 			return err
@@ -371,14 +363,14 @@ func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pret
 		if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
 			return err
 		}
-		f, d, err := p.Features(r.train, r.pool, r.tagged(tag))
+		f, d, err := p.Features(r.train, r.pool, tagged(r.progress, tag))
 		if err != nil {
 			return err
 		}
 		info := Table2Pretrained{Metric: m, Labels: trainedOn, N: len(r.pool), D: d, Steps: p.Info.Steps,
 			Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(subset)), ImagesPerSecond: meter.rate() * float64(pc.BatchSize)}
 		if r.cfg.KNN > 0 {
-			test, _, err := p.Features(r.test, nil, r.tagged(tag+", test"))
+			test, _, err := p.Features(r.test, nil, tagged(r.progress, tag+", test"))
 			if err != nil {
 				return err
 			}
@@ -424,7 +416,7 @@ func (r *table2Run) propagate(f *FeaturesResult, row Table2Row, labels int) (*Pr
 		return nil, err
 	}
 	res, cached, err := stageJSON(r.store, key, "result.json", &r.computed, func(string) (*PropagationResult, error) {
-		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, r.tagged(tag))
+		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, tagged(r.progress, tag))
 		return &s, err
 	})
 	if err != nil {
@@ -434,11 +426,10 @@ func (r *table2Run) propagate(f *FeaturesResult, row Table2Row, labels int) (*Pr
 	return res, nil
 }
 
-// classify trains the row's classifier at a label count: on the labels alone (prop nil) or
-// with the confidence-weighted pseudo labels, and measures it on the test split. rate is the
-// pretrainings' images per second, used to size a time-bounded classifier.
-func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult, finetune *FeaturesResult, rate, share float64) (*Table2Cell, error) {
-	cc := r.cfg.Classifier
+// classify trains the row's classifier with the settings cc at a label count: on the labels
+// alone (prop nil) or with the confidence-weighted pseudo labels, and measures it on the test
+// split. rate is the pretrainings' images per second, used to size a time-bounded classifier.
+func (r *table2Run) classify(cc train.Config, row Table2Row, labels int, prop *PropagationResult, finetune *FeaturesResult, rate, share float64) (*Table2Cell, error) {
 	if finetune != nil {
 		// The metric's network, so that its weights fit (its description only; the weights are
 		// loaded when the stage is computed).
@@ -469,7 +460,7 @@ func (r *table2Run) classify(row Table2Row, labels int, prop *PropagationResult,
 		if cc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("classifier-%s-%s-%d-%s", row.Metric, row.Propagation, labels, netTag(cc.Net, cc.Channels))); err != nil {
 			return nil, err
 		}
-		cc.Progress = r.tagged(tag)
+		cc.Progress = tagged(r.progress, tag)
 		metricDir := ""
 		if finetune != nil {
 			metricDir = filepath.Join(finetune.dir, "metric")

@@ -315,14 +315,6 @@ func (r *table6Run) open() error {
 	return nil
 }
 
-// tagged prefixes the stage names that progress receives with tag.
-func (r *table6Run) tagged(tag string) fit.Progress {
-	if r.progress == nil {
-		return nil
-	}
-	return func(stage string, done, total int) { r.progress(tag+": "+stage, done, total) }
-}
-
 // metric pretrains metric m on the source pool (one stage, keeping the network), then embeds
 // the target pool with it (a second stage, so that a change of target reuses the network),
 // measuring the metric by weighted kNN on both test splits.
@@ -337,7 +329,7 @@ func (r *table6Run) metric(m string) (*table6Metric, error) {
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
 		start := time.Now()
-		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.source, r.sourcePool, pc, r.tagged(tag))
+		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.source, r.sourcePool, pc, tagged(r.progress, tag))
 		if err != nil {
 			return err
 		}
@@ -381,7 +373,7 @@ func (r *table6Run) embed(m *table6Metric, tag string) (*FeaturesResult, error) 
 			return r.knn(p, r.target, r.pool, r.test, tag+", target")
 		}
 	}
-	f, e, err := embedKept(r.backend, r.store, key, filepath.Join(m.dir, "metric"), r.target, r.pool, r.tagged(tag+", target"), knn, &r.computed)
+	f, e, err := embedKept(r.backend, r.store, key, filepath.Join(m.dir, "metric"), r.target, r.pool, tagged(r.progress, tag+", target"), knn, &r.computed)
 	if err != nil {
 		return nil, fmt.Errorf("table 6, metric %s, embedding %s: %w", tag, r.cfg.Target, err)
 	}
@@ -392,11 +384,11 @@ func (r *table6Run) embed(m *table6Metric, tag string) (*FeaturesResult, error) 
 // knn is the weighted kNN test accuracy of metric p with the images pool of ds as the labelled
 // set and test as the queries (Wu et al.'s monitor, temperature 0.1).
 func (r *table6Run) knn(p *metric.Pretrained, ds *data.Dataset, pool []int, test *data.Dataset, tag string) (float64, error) {
-	f, d, err := p.Features(ds, pool, r.tagged(tag))
+	f, d, err := p.Features(ds, pool, tagged(r.progress, tag))
 	if err != nil {
 		return 0, err
 	}
-	q, _, err := p.Features(test, nil, r.tagged(tag+" test"))
+	q, _, err := p.Features(test, nil, tagged(r.progress, tag+" test"))
 	if err != nil {
 		return 0, err
 	}
@@ -415,7 +407,7 @@ func (r *table6Run) propagate(m *table6Metric, row Table6Row, labels int) (*Prop
 	}
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
-		s, err := propagateScored(m.features, r.labeled[labels], r.truth, r.target.NumClasses(), pcfg, r.tagged(tag))
+		s, err := propagateScored(m.features, r.labeled[labels], r.truth, r.target.NumClasses(), pcfg, tagged(r.progress, tag))
 		if err != nil {
 			return err
 		}
@@ -463,7 +455,7 @@ func (r *table6Run) classify(row Table6Row, labels int, m *table6Metric, prop *P
 		if err != nil {
 			return nil, err
 		}
-		cc.CheckpointDir, cc.Progress = filepath.Join(scratch, "checkpoints"), r.tagged(tag)
+		cc.CheckpointDir, cc.Progress = filepath.Join(scratch, "checkpoints"), tagged(r.progress, tag)
 		metricDir := ""
 		if finetune {
 			metricDir = filepath.Join(m.dir, "metric")

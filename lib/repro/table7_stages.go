@@ -7,21 +7,12 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/fewshot"
-	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
 // The stages of Table 7: the metrics, their embeddings of the data, and the cells.
-
-// tagged prefixes the stage names that progress receives with tag.
-func (r *table7Run) tagged(tag string) fit.Progress {
-	if r.progress == nil {
-		return nil
-	}
-	return func(stage string, done, total int) { r.progress(tag+": "+stage, done, total) }
-}
 
 // metric pretrains metric m on the labeled split of the training classes (one stage, keeping
 // the network), then embeds every image of the test classes (a second stage).
@@ -37,7 +28,7 @@ func (r *table7Run) metric(m string) (*table7Metric, error) {
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		r.computed++
 		start := time.Now()
-		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.train, subset, pc, r.tagged(tag))
+		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.train, subset, pc, tagged(r.progress, tag))
 		if err != nil {
 			return err
 		}
@@ -74,7 +65,7 @@ func (r *table7Run) embed(m *table7Metric, tag string) (*FeaturesResult, error) 
 	if r.cfg.KNN > 0 {
 		knn = func(_ *metric.Pretrained, x propagate.Matrix) (float64, error) { return r.knn(x) }
 	}
-	f, e, err := embedKept(r.backend, r.store, key, filepath.Join(m.dir, "metric"), r.test, nil, r.tagged(tag+", test classes"), knn, &r.computed)
+	f, e, err := embedKept(r.backend, r.store, key, filepath.Join(m.dir, "metric"), r.test, nil, tagged(r.progress, tag+", test classes"), knn, &r.computed)
 	if err != nil {
 		return nil, fmt.Errorf("table 7, %s, embedding the test classes: %w", tag, err)
 	}
@@ -134,7 +125,7 @@ func (r *table7Run) cell(method string, shots int, m *table7Metric) (*Table7Cell
 	}
 	cell, cached, err := stageJSON(r.store, k, "cell.json", &r.computed, func(string) (*Table7Cell, error) {
 		x := propagate.Matrix{N: m.features.N, D: m.features.D, Data: m.features.Features}
-		progress := fewshot.Progress(r.tagged(tag))
+		progress := fewshot.Progress(tagged(r.progress, tag))
 		var res *fewshot.Result
 		var err error
 		if method == Table7SNCA {
@@ -185,7 +176,7 @@ func (r *table7Run) finetuner(m *table7Metric, tag string) (func(propagate.Matri
 		c.Steps = cfg.NetEpochs * ((len(ex) + c.BatchSize - 1) / c.BatchSize)
 		c.BatchSize = min(c.BatchSize, len(ex))
 		c.Stage = fmt.Sprintf("episode %d network", ep.Index)
-		c.Progress = r.tagged(tag)
+		c.Progress = tagged(r.progress, tag)
 		cl, err := train.Fit(r.backend, r.test, ex, len(ep.Classes), c)
 		if err != nil {
 			return nil, err

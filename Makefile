@@ -123,11 +123,12 @@ bench-propagate: ## time propagation (ours vs numpy/scipy) on clustered 128-d fe
 
 BENCH_TRAIN_SECONDS ?= 20
 BENCH_TRAIN_NETS ?= conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50
-bench-train: ## CPU training throughput at batch 64 on 32x32x3 images, GoMLX pure Go vs PyTorch, per net in BENCH_TRAIN_NETS, BENCH_TRAIN_SECONDS (20) each; needs python3-torch (see lib/gpu/train_bench.sh)
+BENCH_TRAIN_GEMM ?= 2048x2048x2048 65536x576x64
+bench-train: ## CPU training throughput at batch 64 on 32x32x3 images, GoMLX pure Go vs PyTorch, per net in BENCH_TRAIN_NETS, BENCH_TRAIN_SECONDS (20) each, with each framework's matrix-product rate (BENCH_TRAIN_GEMM) and the ceiling it sets; needs python3-torch (see lib/gpu/train_bench.sh)
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "bench-train needs Debian's python3-torch for /usr/bin/python3: sudo apt-get install python3-torch" >&2; exit 1; }
 	CGO_ENABLED=0 $(GO) build -o build/bench-train/gpubench ./lib/cmd/gpubench
 	OUT=$(CURDIR)/build/bench-train GPUBENCH=$(CURDIR)/build/bench-train/gpubench PYTHON=/usr/bin/python3 \
-		TRAIN_BENCH_SECONDS=$(BENCH_TRAIN_SECONDS) TRAIN_BENCH_NETS="$(BENCH_TRAIN_NETS)" lib/gpu/train_bench.sh
+		TRAIN_BENCH_SECONDS=$(BENCH_TRAIN_SECONDS) TRAIN_BENCH_NETS="$(BENCH_TRAIN_NETS)" TRAIN_BENCH_GEMM="$(BENCH_TRAIN_GEMM)" lib/gpu/train_bench.sh
 
 BENCH_METRIC_DATA ?= cifar10
 BENCH_METRIC_STEPS ?= 600

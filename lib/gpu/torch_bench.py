@@ -242,9 +242,46 @@ def nce_step(model, images, dev):
     return loss_fn, update_bank
 
 
+def time_gemm(spec, dev, sync, steps, budget):
+    """Times the float32 product of a random MxK by a random KxN matrix as gpubench -task gemm
+    does: one untimed product, then products for budget seconds (at least one, each waited for)
+    or steps products when budget is 0. Returns (GFLOP/s counting 2*M*K*N a product, products
+    timed, seconds)."""
+    try:
+        m, k, n = (int(v) for v in spec.split("x"))
+        assert min(m, k, n) >= 1
+    except (ValueError, AssertionError):
+        sys.exit(f"torch_bench: -gemm {spec!r}: want MxKxN, e.g. 2048x2048x2048")
+    g = torch.Generator(device=dev).manual_seed(3)
+    a = torch.rand(m, k, device=dev, generator=g)
+    b = torch.rand(k, n, device=dev, generator=g)
+    (a @ b)[0, 0].item()
+    start, timed = time.perf_counter(), 0
+    while True:
+        (a @ b)[0, 0].item()
+        timed += 1
+        elapsed = time.perf_counter() - start
+        if (budget > 0 and elapsed * (timed + 1) / timed > budget) or (budget == 0 and timed == steps):
+            break
+    sync()
+    seconds = time.perf_counter() - start
+    return 2 * m * k * n * timed / seconds / 1e9, timed, seconds
+
+
+def forward_gflop_per_image(model, images):
+    """GFLOP per image of one forward pass (convolutions and linear layers), as PyTorch's
+    profiler counts them: an independent count of the work gpubench reads from its graph."""
+    sample = images[: min(8, images.shape[0])]
+    with torch.no_grad(), torch.profiler.profile(with_flops=True) as prof:
+        model(sample)
+    return sum(e.flops or 0 for e in prof.key_averages()) / sample.shape[0] / 1e9
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("-task", default="classify", choices=["classify", "instance"])
+    p.add_argument("-task", default="classify", choices=["classify", "instance", "gemm"],
+                   help="gemm: time one float32 matrix product (-gemm) instead of a training step")
+    p.add_argument("-gemm", default="2048x2048x2048", help="-task gemm: the sizes MxKxN")
     p.add_argument("-net", default="wrn-28-2")
     p.add_argument("-batch", type=int, default=256)
     p.add_argument("-steps", type=int, default=50, help="timed steps (ignored when -seconds > 0)")
@@ -264,6 +301,17 @@ def main():
         torch.set_num_threads(os.cpu_count())
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     dev = torch.device(a.device)
+    if a.task == "gemm":
+        gflops, steps, seconds = time_gemm(a.gemm, dev, sync, a.steps, a.seconds)
+        device = torch.cuda.get_device_name(0) if cuda else cpu_name()
+        details = (f"torch {torch.__version__}, CUDA {torch.version.cuda}" if cuda
+                   else f"torch {torch.__version__}, CPU, {torch.get_num_threads()} threads")
+        print(json.dumps({
+            "task": "gemm", "net": "gemm", "backend": "pytorch-eager", "device": device, "steps": steps,
+            "seconds": seconds, "warmup": 1, "gemm": [int(v) for v in a.gemm.split("x")], "gflop_per_s": gflops,
+            "backend_details": details, **({"budget_seconds": a.seconds} if a.seconds > 0 else {}),
+        }), flush=True)
+        return
     torch.manual_seed(1)
     instance = a.task == "instance"
     model, (h, w, c) = build(a.net, EMBEDDING_DIM if instance else NUM_CLASSES, parse_image(a.image))
@@ -312,6 +360,7 @@ def main():
     extra = {"bank": [BANK_SIZE, EMBEDDING_DIM], "negatives": NEGATIVES, "temperature": TEMPERATURE} if instance else {}
     if a.seconds > 0:
         extra["budget_seconds"] = a.seconds
+    extra["forward_gflop_per_image"] = forward_gflop_per_image(model, images)
     if cuda:
         device, conv = torch.cuda.get_device_name(0), "cudnn"
         details = (

@@ -17,7 +17,15 @@
 # goroutines are asleep"); each op still uses every core, and Conv-4, which has no branches, ran
 # as fast either way.
 #
-# Settings (environment): TRAIN_BENCH_NETS (conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50),
+# Before the nets, both frameworks time one float32 matrix product per size in TRAIN_BENCH_GEMM
+# (gpubench/torch_bench.py -task gemm). It bounds what GoMLX's backend can reach: a step needs
+# at least (the matrix-product FLOPs of its graph, which gpubench counts) / (the backend's best
+# matrix-product rate) seconds, even if every other op took no time. The table shows that
+# ceiling beside PyTorch's measured rate, and PyTorch's own count of a forward pass's FLOPs
+# (3× it is the usual estimate of a training step) as an independent check of gpubench's count.
+#
+# Settings (environment): TRAIN_BENCH_GEMM (2048x2048x2048 65536x576x64: a square product and
+# Conv-4's second convolution as a patch matrix at batch 64), TRAIN_BENCH_NETS (conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50),
 # TRAIN_BENCH_BATCH (64), TRAIN_BENCH_SECONDS (20), TRAIN_BENCH_GOMLX_BACKEND
 # (go:ops_sequential), TRAIN_BENCH_TIMEOUT (seconds a single run may take, warm-up included;
 # 900), PYTHON (/usr/bin/python3, Debian's python3-torch).
@@ -32,6 +40,7 @@ BATCH=${TRAIN_BENCH_BATCH:-64}
 BUDGET=${TRAIN_BENCH_SECONDS:-20}
 GOMLX_BACKEND_CPU=${TRAIN_BENCH_GOMLX_BACKEND:-go:ops_sequential}
 RUN_TIMEOUT=${TRAIN_BENCH_TIMEOUT:-900}
+GEMMS=${TRAIN_BENCH_GEMM:-2048x2048x2048 65536x576x64}
 IMAGE=32x32x3
 
 log() { echo "[$(date +%T)] $*" >&2; }
@@ -44,6 +53,13 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "start: $(nproc) CPUs, load $LOAD_START; batch $BATCH, ${BUDGET}s per net and framework, GOMLX_BACKEND=$GOMLX_BACKEND_CPU"
 
 failed=0
+for gemm in $GEMMS; do
+  log "matrix product $gemm: PyTorch, GoMLX"
+  PYTHONUNBUFFERED=1 timeout "$RUN_TIMEOUT" "$PY" lib/gpu/torch_bench.py -device cpu -task gemm -gemm "$gemm" \
+    -seconds "$BUDGET" >>"$OUT/torch.jsonl" || { log "PyTorch gemm $gemm failed: rc=$?"; failed=1; }
+  timeout "$RUN_TIMEOUT" env GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND="$GOMLX_BACKEND_CPU" "$GPUBENCH" -task gemm -gemm "$gemm" \
+    -seconds "$BUDGET" >>"$OUT/gomlx.jsonl" || { log "GoMLX gemm $gemm failed: rc=$?"; failed=1; }
+done
 for net in $NETS; do
   log "PyTorch $net"
   PYTHONUNBUFFERED=1 timeout "$RUN_TIMEOUT" "$PY" lib/gpu/torch_bench.py -device cpu -net "$net" -batch "$BATCH" \
@@ -53,16 +69,27 @@ for net in $NETS; do
     -batch "$BATCH" -image "$IMAGE" -warmup 1 -seconds "$BUDGET" >>"$OUT/gomlx.jsonl" || { log "GoMLX $net failed: rc=$?"; failed=1; }
 done
 
-OUTDIR=$OUT NETS=$NETS LOAD_START=$LOAD_START LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg) GOMLX_BACKEND_CPU=$GOMLX_BACKEND_CPU \
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain 2>/dev/null)" ] || COMMIT="$COMMIT (with uncommitted changes)"
+RUN="$(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT, TRAIN_BENCH_SECONDS=$BUDGET TRAIN_BENCH_NETS=\"$NETS\" TRAIN_BENCH_GEMM=\"$GEMMS\" lib/gpu/train_bench.sh (make bench-train)"
+RUN=$RUN OUTDIR=$OUT NETS=$NETS LOAD_START=$LOAD_START LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg) GOMLX_BACKEND_CPU=$GOMLX_BACKEND_CPU \
   "$PY" - <<'EOF'
 import json, os
 out = os.environ["OUTDIR"]
 def load(name):
     with open(os.path.join(out, name)) as f:
-        return {r["net"]: r for r in (json.loads(l) for l in f if l.startswith("{"))}
-gomlx, torch = load("gomlx.jsonl"), load("torch.jsonl")
+        rows = [json.loads(l) for l in f if l.startswith("{")]
+    nets = {r["net"]: r for r in rows if r.get("task") != "gemm"}
+    gemms = {"x".join(map(str, r["gemm"])): r for r in rows if r.get("task") == "gemm"}
+    return nets, gemms
+(gomlx, gomlx_gemm), (torch, torch_gemm) = load("gomlx.jsonl"), load("torch.jsonl")
 any_run = next(iter(list(torch.values()) + list(gomlx.values())), {})
+def cell(r, k, fmt):
+    return "failed" if r.get(k) is None else format(r[k], fmt)
+def ratio(a, b):
+    return format(a / b, ".3f") if a and b else "—"
 lines = [
+    f"Run: {os.environ['RUN']}.",
     f"Training step (forward, cross-entropy, backward, SGD momentum 0.9), float32, batch {any_run.get('batch', '?')}, "
     f"{'×'.join(map(str, any_run.get('image', [])))} images, on {any_run.get('device', '?')}.",
     f"GoMLX: pure-Go backend, GOMLX_BACKEND={os.environ['GOMLX_BACKEND_CPU']}. "
@@ -72,15 +99,33 @@ lines = [
     "| net | params (GoMLX / PyTorch) | GoMLX img/s | steps | warm-up s | PyTorch img/s | steps | warm-up s | GoMLX/PyTorch |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|",
 ]
-def cell(r, k, fmt):
-    return "failed" if r.get(k) is None else format(r[k], fmt)
 for net in os.environ["NETS"].split():
     g, t = gomlx.get(net, {}), torch.get(net, {})
-    gi, ti = g.get("images_per_s"), t.get("images_per_s")
-    ratio = format(gi / ti, ".2f") if gi and ti else "—"
     lines.append(f"| {net} | {g.get('params', '?')} / {t.get('params', '?')} | {cell(g, 'images_per_s', '.1f')} | "
                  f"{cell(g, 'steps', 'd')} | {cell(g, 'warmup_seconds', '.1f')} | {cell(t, 'images_per_s', '.1f')} | "
-                 f"{cell(t, 'steps', 'd')} | {cell(t, 'warmup_seconds', '.1f')} | {ratio} |")
+                 f"{cell(t, 'steps', 'd')} | {cell(t, 'warmup_seconds', '.1f')} | {ratio(g.get('images_per_s'), t.get('images_per_s'))} |")
+
+# The ceiling that GoMLX's own matrix product sets, whatever the other ops cost.
+best = max((r["gflop_per_s"] for r in gomlx_gemm.values() if r.get("gflop_per_s")), default=None)
+lines += ["", "Float32 matrix product (M×K by K×N), GFLOP/s counting 2·M·K·N a product:", "",
+          "| M×K×N | GoMLX GFLOP/s | PyTorch GFLOP/s | GoMLX/PyTorch |", "|---|---:|---:|---:|"]
+for size in dict.fromkeys(list(gomlx_gemm) + list(torch_gemm)):
+    g, t = gomlx_gemm.get(size, {}), torch_gemm.get(size, {})
+    lines.append(f"| {size} | {cell(g, 'gflop_per_s', '.1f')} | {cell(t, 'gflop_per_s', '.1f')} | "
+                 f"{ratio(g.get('gflop_per_s'), t.get('gflop_per_s'))} |")
+lines += ["",
+          "Ceiling: a GoMLX step cannot take less than its matrix products' FLOPs (counted in its graph) at GoMLX's best "
+          f"matrix-product rate above ({'—' if best is None else format(best, '.1f')} GFLOP/s), even if every other op took no time. "
+          "PyTorch's count is 3 × its profiler's FLOPs of a forward pass, the usual estimate of a training step.", "",
+          "| net | GFLOP/img, GoMLX step graph | GFLOP/img, 3 × PyTorch forward | GoMLX ceiling img/s | PyTorch img/s | ceiling/PyTorch |",
+          "|---|---:|---:|---:|---:|---:|"]
+for net in os.environ["NETS"].split():
+    g, t = gomlx.get(net, {}), torch.get(net, {})
+    flops, fwd = g.get("matmul_gflop_per_image"), t.get("forward_gflop_per_image")
+    ceiling = best / flops if best and flops and not g.get("native_convs") else None
+    lines.append(f"| {net} | {cell(g, 'matmul_gflop_per_image', '.4f')} | {'—' if not fwd else format(3 * fwd, '.4f')} | "
+                 f"{'—' if ceiling is None else format(ceiling, '.1f')} | {cell(t, 'images_per_s', '.1f')} | "
+                 f"{ratio(ceiling, t.get('images_per_s'))} |")
 with open(os.path.join(out, "table.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
 print("\n".join(lines))

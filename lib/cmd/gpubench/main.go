@@ -63,6 +63,7 @@ const (
 const (
 	taskClassify = "classify"
 	taskInstance = "instance"
+	taskGEMM     = "gemm"
 )
 
 // Result is the JSON line printed by gpubench and by torch_bench.py.
@@ -89,11 +90,19 @@ type Result struct {
 	Bank        []int   `json:"bank,omitempty"` // rows, embedding dimension
 	Negatives   int     `json:"negatives,omitempty"`
 	Temperature float64 `json:"temperature,omitempty"`
+	// The matrix products of a classify or instance step (flops.go): GFLOP per image of the
+	// step's DotGeneral nodes, and how many native convolutions the count leaves out.
+	MatmulGFLOPPerImage float64 `json:"matmul_gflop_per_image,omitempty"`
+	NativeConvs         int     `json:"native_convs,omitempty"`
+	// -task gemm only: the product's sizes M, K, N and its rate.
+	GEMM      []int   `json:"gemm,omitempty"`
+	GFLOPPerS float64 `json:"gflop_per_s,omitempty"`
 }
 
 func main() {
 	var (
-		task   = flag.String("task", taskClassify, `what a step trains: "classify" (cross-entropy over 10 classes) or "instance" (instance discrimination with NCE, as lib/metric)`)
+		task   = flag.String("task", taskClassify, `what a step trains: "classify" (cross-entropy over 10 classes) or "instance" (instance discrimination with NCE, as lib/metric); or "gemm": time one float32 matrix product (-gemm) instead`)
+		gemm   = flag.String("gemm", "2048x2048x2048", "-task gemm: the product's sizes MxKxN (an M×K by a K×N matrix)")
 		net    = flag.String("net", "wrn-28-2", "backbone: conv-4, wrn-D-K (wrn-28-2, wrn-28-10) or resnet-D (resnet-18, resnet-50; CIFAR stem)")
 		batch  = flag.Int("batch", 256, "images per step")
 		steps  = flag.Int("steps", 50, "timed steps (ignored when -seconds > 0)")
@@ -104,7 +113,13 @@ func main() {
 		conv   = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
 	)
 	flag.Parse()
-	res, err := run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn)
+	var res Result
+	var err error
+	if *task == taskGEMM {
+		res, err = runGEMM(*gemm, *steps, *budget)
+	} else {
+		res, err = run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
 		os.Exit(1)
@@ -115,6 +130,48 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println(string(line))
+}
+
+// newBackend returns the backend GOMLX_BACKEND selects, the pure-Go backend running one op at a
+// time when it is unset: its parallel op execution can deadlock on the residual branches with
+// few CPUs (see lib/nets/wrn_test.go); one op at a time loses little, each op is parallel.
+func newBackend() (backends.Backend, error) {
+	if _, set := os.LookupEnv("GOMLX_BACKEND"); !set {
+		_ = os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+	}
+	return repro.NewBackend()
+}
+
+// runGEMM times the matrix product of sizes gemm ("MxKxN") on the backend, as timeGEMM.
+func runGEMM(gemm string, steps int, budget float64) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gemm %s: %v", gemm, r)
+		}
+	}()
+	if steps < 1 || budget < 0 {
+		return res, fmt.Errorf("-steps must be ≥ 1 and -seconds ≥ 0, got %d and %g", steps, budget)
+	}
+	mkn, err := parseGEMM(gemm)
+	if err != nil {
+		return res, err
+	}
+	backend, err := newBackend()
+	if err != nil {
+		return res, err
+	}
+	defer backend.Finalize()
+	if res.GFLOPPerS, res.Steps, res.Seconds, err = timeGEMM(backend, mkn, steps, budget); err != nil {
+		return res, err
+	}
+	res.Task, res.Net, res.GEMM, res.Warmup = taskGEMM, "gemm", mkn[:], 1
+	if budget > 0 {
+		res.BudgetSeconds = budget
+	}
+	res.Backend = backend.Name()
+	res.Device = backend.DeviceDescription(backends.DeviceNum(0))
+	res.BackendDetails = backend.Description()
+	return res, nil
 }
 
 // run builds the train step and times it. GoMLX reports graph errors by panicking; they are
@@ -139,14 +196,18 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 	if res.Image, err = parseImage(image, model.image); err != nil {
 		return res, err
 	}
-	classify, embed := model.classify, model.embed
-
-	if _, set := os.LookupEnv("GOMLX_BACKEND"); !set {
-		// The pure-Go backend's parallel op execution can deadlock on the residual branches with
-		// few CPUs (see lib/nets/wrn_test.go); one op at a time loses little, each op is parallel.
-		_ = os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
+	// The step's graph, kept to count its matrix products once it is built.
+	var stepGraph *graph.Graph
+	classify := func(ctx *context.Context, x *graph.Node) *graph.Node {
+		stepGraph = x.Graph()
+		return model.classify(ctx, x)
 	}
-	backend, err := repro.NewBackend()
+	embed := func(ctx *context.Context, x *graph.Node) *graph.Node {
+		stepGraph = x.Graph()
+		return model.embed(ctx, x)
+	}
+
+	backend, err := newBackend()
 	if err != nil {
 		return res, err
 	}
@@ -223,6 +284,14 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 		step()
 	}
 	res.WarmupSeconds = time.Since(start).Seconds()
+	if stepGraph == nil {
+		return res, fmt.Errorf("%s %s: the step built no graph", task, net)
+	}
+	flops, convs, err := matmulFLOPs(stepGraph)
+	if err != nil {
+		return res, fmt.Errorf("%s %s: %w", task, net, err)
+	}
+	res.MatmulGFLOPPerImage, res.NativeConvs = flops/float64(batch)/1e9, convs
 	start = time.Now()
 	if budget > 0 {
 		// Stop when the next step, at the mean time so far, would overrun the budget.

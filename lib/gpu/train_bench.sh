@@ -28,8 +28,10 @@
 # Conv-4's second convolution as a patch matrix at batch 64), TRAIN_BENCH_NETS (conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50),
 # TRAIN_BENCH_BATCH (64), TRAIN_BENCH_SECONDS (20), TRAIN_BENCH_GOMLX_BACKEND
 # (go:ops_sequential), TRAIN_BENCH_TIMEOUT (seconds a single run may take, warm-up included;
-# 900), PYTHON (/usr/bin/python3, Debian's python3-torch).
-# Results under $OUT: gomlx.jsonl and torch.jsonl (gpubench's JSON lines), table.md (printed too).
+# 900), PYTHON (/usr/bin/python3, Debian's python3-torch); TRAIN_BENCH_TABULATE=1 measures
+# nothing and writes the tables again from the last run under $OUT.
+# Results under $OUT: gomlx.jsonl and torch.jsonl (gpubench's JSON lines), run.env (the run's
+# settings, commit, date and load), table.md (printed too).
 set -u -o pipefail
 cd "$(dirname "$0")/../.." || exit 1
 OUT=${OUT:-build/bench-train}
@@ -47,9 +49,18 @@ log() { echo "[$(date +%T)] $*" >&2; }
 [ -x "$GPUBENCH" ] || { log "$GPUBENCH missing: CGO_ENABLED=0 go build -o $GPUBENCH ./lib/cmd/gpubench"; exit 1; }
 "$PY" -c 'import torch' 2>/dev/null || { log "$PY cannot import torch: sudo apt-get install python3-torch"; exit 1; }
 mkdir -p "$OUT"
+if [ "${TRAIN_BENCH_TABULATE:-0}" = 1 ]; then
+  # Only the tables, again, from the results and the run.env of the last run under $OUT.
+  [ -f "$OUT/run.env" ] || { log "$OUT/run.env missing: run the benchmark first"; exit 1; }
+  # shellcheck disable=SC1091
+  . "$OUT/run.env"
+  failed=0
+  TABULATED="$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+else
 : >"$OUT/gomlx.jsonl"
 : >"$OUT/torch.jsonl"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "start: $(nproc) CPUs, load $LOAD_START; batch $BATCH, ${BUDGET}s per net and framework, GOMLX_BACKEND=$GOMLX_BACKEND_CPU"
 
 failed=0
@@ -71,8 +82,12 @@ done
 
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git status --porcelain 2>/dev/null)" ] || COMMIT="$COMMIT (with uncommitted changes)"
-RUN="$(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT, TRAIN_BENCH_SECONDS=$BUDGET TRAIN_BENCH_NETS=\"$NETS\" TRAIN_BENCH_GEMM=\"$GEMMS\" lib/gpu/train_bench.sh (make bench-train)"
-RUN=$RUN OUTDIR=$OUT NETS=$NETS LOAD_START=$LOAD_START LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg) GOMLX_BACKEND_CPU=$GOMLX_BACKEND_CPU \
+RUN="started $START_DATE, commit $COMMIT, TRAIN_BENCH_SECONDS=$BUDGET TRAIN_BENCH_NETS=\"$NETS\" TRAIN_BENCH_GEMM=\"$GEMMS\" lib/gpu/train_bench.sh (make bench-train)"
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+for v in RUN NETS LOAD_START LOAD_END GOMLX_BACKEND_CPU failed; do printf '%s=%q\n' "$v" "${!v}"; done >"$OUT/run.env"
+fi
+
+TABULATED=${TABULATED:-} RUN=$RUN OUTDIR=$OUT NETS=$NETS LOAD_START=$LOAD_START LOAD_END=$LOAD_END GOMLX_BACKEND_CPU=$GOMLX_BACKEND_CPU \
   "$PY" - <<'EOF'
 import json, os
 out = os.environ["OUTDIR"]
@@ -90,6 +105,8 @@ def ratio(a, b):
     return format(a / b, ".3f") if a and b else "—"
 lines = [
     f"Run: {os.environ['RUN']}.",
+    *([f"Tables written again from that run's results: {os.environ['TABULATED']} (TRAIN_BENCH_TABULATE=1)."]
+      if os.environ.get("TABULATED") else []),
     f"Training step (forward, cross-entropy, backward, SGD momentum 0.9), float32, batch {any_run.get('batch', '?')}, "
     f"{'×'.join(map(str, any_run.get('image', [])))} images, on {any_run.get('device', '?')}.",
     f"GoMLX: pure-Go backend, GOMLX_BACKEND={os.environ['GOMLX_BACKEND_CPU']}. "
@@ -116,13 +133,17 @@ for size in dict.fromkeys(list(gomlx_gemm) + list(torch_gemm)):
 lines += ["",
           "Ceiling: a GoMLX step cannot take less than its matrix products' FLOPs (counted in its graph) at GoMLX's best "
           f"matrix-product rate above ({'—' if best is None else format(best, '.1f')} GFLOP/s), even if every other op took no time. "
-          "PyTorch's count is 3 × its profiler's FLOPs of a forward pass, the usual estimate of a training step.", "",
+          "GoMLX's graph counts what its step computes (strided convolutions as patch matrices compute every pixel); PyTorch's count "
+          "is 3 × its profiler's FLOPs of a forward pass, the usual estimate of a training step. The ceiling takes the smaller "
+          "count, so it holds for any expression of the convolutions as matrix products.", "",
           "| net | GFLOP/img, GoMLX step graph | GFLOP/img, 3 × PyTorch forward | GoMLX ceiling img/s | PyTorch img/s | ceiling/PyTorch |",
           "|---|---:|---:|---:|---:|---:|"]
 for net in os.environ["NETS"].split():
     g, t = gomlx.get(net, {}), torch.get(net, {})
     flops, fwd = g.get("matmul_gflop_per_image"), t.get("forward_gflop_per_image")
-    ceiling = best / flops if best and flops and not g.get("native_convs") else None
+    # The smaller count: the bound must hold however the convolutions are expressed.
+    least = min(v for v in (flops, 3 * fwd if fwd else None) if v) if (flops or fwd) else None
+    ceiling = best / least if best and least and not g.get("native_convs") else None
     lines.append(f"| {net} | {cell(g, 'matmul_gflop_per_image', '.4f')} | {'—' if not fwd else format(3 * fwd, '.4f')} | "
                  f"{'—' if ceiling is None else format(ceiling, '.1f')} | {cell(t, 'images_per_s', '.1f')} | "
                  f"{ratio(ceiling, t.get('images_per_s'))} |")

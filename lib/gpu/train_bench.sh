@@ -11,11 +11,11 @@
 # it the slowest net here, and the comparison is between frameworks, not nets); ResNets have the
 # CIFAR stem. Per net and framework: one warm-up step (for GoMLX it includes compiling the
 # graph), then as many timed steps as fit in TRAIN_BENCH_SECONDS by the mean step time, at least
-# one. The pure-Go backend runs go:ops_sequential by default (TRAIN_BENCH_GOMLX_BACKEND): with
-# parallel op execution (GOMLX_BACKEND=go) GoMLX v0.26.0 deadlocks on the residual branches with
-# few CPUs (lib/nets/wrn_test.go; wrn-28-2 at batch 64 on 2 CPUs: 2 runs of 2 died with "all
-# goroutines are asleep"); each op still uses every core, and Conv-4, which has no branches, ran
-# as fast either way.
+# one. The pure-Go backend runs as mt and the notebooks run it, with parallel op execution and no
+# cap on its goroutines (repro.DefaultCPUBackend, go:parallelism=-1; TRAIN_BENCH_GOMLX_BACKEND):
+# the capped default deadlocked WRN-28-2 on 2 CPUs, and one op at a time (go:ops_sequential)
+# leaves a core idle during the single-threaded element-wise ops (Conv-4 58 against 76 img/s,
+# WRN-28-2 4.0 against 5.6, on 2 CPUs).
 #
 # Before the nets, both frameworks time one float32 matrix product per size in TRAIN_BENCH_GEMM
 # (gpubench/torch_bench.py -task gemm). It bounds what GoMLX's backend can reach: a step needs
@@ -27,7 +27,7 @@
 # Settings (environment): TRAIN_BENCH_GEMM (2048x2048x2048 65536x576x64: a square product and
 # Conv-4's second convolution as a patch matrix at batch 64), TRAIN_BENCH_NETS (conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50),
 # TRAIN_BENCH_BATCH (64), TRAIN_BENCH_SECONDS (20), TRAIN_BENCH_GOMLX_BACKEND
-# (go:ops_sequential), TRAIN_BENCH_TIMEOUT (seconds a single run may take, warm-up included;
+# (go:parallelism=-1), TRAIN_BENCH_TIMEOUT (seconds a single run may take, warm-up included;
 # 900), PYTHON (/usr/bin/python3, Debian's python3-torch); TRAIN_BENCH_TABULATE=1 measures
 # nothing and writes the tables again from the last run under $OUT.
 # Results under $OUT: gomlx.jsonl and torch.jsonl (gpubench's JSON lines), run.env (the run's
@@ -40,7 +40,7 @@ GPUBENCH=${GPUBENCH:-build/bench-train/gpubench}
 NETS=${TRAIN_BENCH_NETS:-conv-4 wrn-28-2 wrn-28-10 resnet-18 resnet-50}
 BATCH=${TRAIN_BENCH_BATCH:-64}
 BUDGET=${TRAIN_BENCH_SECONDS:-20}
-GOMLX_BACKEND_CPU=${TRAIN_BENCH_GOMLX_BACKEND:-go:ops_sequential}
+GOMLX_BACKEND_CPU=${TRAIN_BENCH_GOMLX_BACKEND:-go:parallelism=-1}
 RUN_TIMEOUT=${TRAIN_BENCH_TIMEOUT:-900}
 GEMMS=${TRAIN_BENCH_GEMM:-2048x2048x2048 65536x576x64}
 IMAGE=32x32x3

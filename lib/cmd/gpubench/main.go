@@ -4,7 +4,7 @@
 //
 //	gpubench -net wrn-28-2 -batch 256 -steps 50 -warmup 5
 //	gpubench -task instance -net wrn-28-2 -batch 256
-//	GOMLX_BACKEND=go:ops_sequential gpubench -net resnet-50 -batch 64 -image 32x32x3 -warmup 1 -seconds 20
+//	GOMLX_BACKEND=go:parallelism=-1 gpubench -net resnet-50 -batch 64 -image 32x32x3 -warmup 1 -seconds 20
 //	GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so GOMLX_NO_AUTO_INSTALL=1 gpubench …
 //
 // A step of -task classify is a forward pass, the cross-entropy against random labels, the
@@ -22,8 +22,8 @@
 //
 //	{"task":…, "net":…, "batch":…, "images_per_s":…, "backend":…, "device":…, "steps":…, …}
 //
-// On the pure-Go backend, use GOMLX_BACKEND=go:ops_sequential (the default here) for a WRN or a ResNet:
-// GoMLX v0.26.0's parallel op execution can deadlock on its branches with few CPUs.
+// GOMLX_BACKEND unset or "go" runs the pure-Go backend as mt does (repro.DefaultCPUBackend: no cap
+// on its goroutines, with which GoMLX v0.26.0 deadlocked WRN-28-2 on 2 CPUs).
 //
 // The binary links the pure-Go backend ("go") and, when built with cgo (the default where a C
 // compiler is found), the XLA backend ("xla"). cgo needs only a C compiler and libc: the PJRT
@@ -101,18 +101,27 @@ type Result struct {
 
 func main() {
 	var (
-		task   = flag.String("task", taskClassify, `what a step trains: "classify" (cross-entropy over 10 classes) or "instance" (instance discrimination with NCE, as lib/metric); or "gemm": time one float32 matrix product (-gemm) instead`)
-		gemm   = flag.String("gemm", "2048x2048x2048", "-task gemm: the product's sizes MxKxN (an M×K by a K×N matrix)")
-		net    = flag.String("net", "wrn-28-2", "backbone: conv-4, wrn-D-K (wrn-28-2, wrn-28-10) or resnet-D (resnet-18, resnet-50; CIFAR stem)")
-		batch  = flag.Int("batch", 256, "images per step")
-		steps  = flag.Int("steps", 50, "timed steps (ignored when -seconds > 0)")
-		budget = flag.Float64("seconds", 0, "if > 0, time as many steps as fit in this many seconds (at least one) instead of -steps")
-		image  = flag.String("image", "", `image size "HxWxC" (e.g. 32x32x3); default 28x28x1 for conv-4, 32x32x3 otherwise`)
-		warmup = flag.Int("warmup", 5, "untimed steps before timing; the first compiles the graph")
-		bn     = flag.String("bn", "auto", `WRN batch norm (nets.BatchNormImpl): "backend" (XLA's fused op, XLA only), "graph" (nets.BatchNorm), or "auto" (backend on XLA); Conv-4 always uses "graph"`)
-		conv   = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
+		task       = flag.String("task", taskClassify, `what a step trains: "classify" (cross-entropy over 10 classes) or "instance" (instance discrimination with NCE, as lib/metric); or "gemm": time one float32 matrix product (-gemm) instead`)
+		gemm       = flag.String("gemm", "2048x2048x2048", "-task gemm: the product's sizes MxKxN (an M×K by a K×N matrix)")
+		net        = flag.String("net", "wrn-28-2", "backbone: conv-4, wrn-D-K (wrn-28-2, wrn-28-10) or resnet-D (resnet-18, resnet-50; CIFAR stem)")
+		batch      = flag.Int("batch", 256, "images per step")
+		steps      = flag.Int("steps", 50, "timed steps (ignored when -seconds > 0)")
+		budget     = flag.Float64("seconds", 0, "if > 0, time as many steps as fit in this many seconds (at least one) instead of -steps")
+		image      = flag.String("image", "", `image size "HxWxC" (e.g. 32x32x3); default 28x28x1 for conv-4, 32x32x3 otherwise`)
+		warmup     = flag.Int("warmup", 5, "untimed steps before timing; the first compiles the graph")
+		bn         = flag.String("bn", "auto", `WRN batch norm (nets.BatchNormImpl): "backend" (XLA's fused op, XLA only), "graph" (nets.BatchNorm), or "auto" (backend on XLA); Conv-4 always uses "graph"`)
+		cpuProfile = flag.String("cpuprofile", "", "if set, write a Go CPU profile of the whole run to this file (go tool pprof reads it); on the pure-Go backend it shows which ops take the time")
+		conv       = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
 	)
 	flag.Parse()
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gpubench:", err)
+			os.Exit(1)
+		}
+		defer stop()
+	}
 	var res Result
 	var err error
 	if *task == taskGEMM {
@@ -132,16 +141,6 @@ func main() {
 	fmt.Println(string(line))
 }
 
-// newBackend returns the backend GOMLX_BACKEND selects, the pure-Go backend running one op at a
-// time when it is unset: its parallel op execution can deadlock on the residual branches with
-// few CPUs (see lib/nets/wrn_test.go); one op at a time loses little, each op is parallel.
-func newBackend() (backends.Backend, error) {
-	if _, set := os.LookupEnv("GOMLX_BACKEND"); !set {
-		_ = os.Setenv("GOMLX_BACKEND", "go:ops_sequential")
-	}
-	return repro.NewBackend()
-}
-
 // runGEMM times the matrix product of sizes gemm ("MxKxN") on the backend, as timeGEMM.
 func runGEMM(gemm string, steps int, budget float64) (res Result, err error) {
 	defer func() {
@@ -156,7 +155,7 @@ func runGEMM(gemm string, steps int, budget float64) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	backend, err := newBackend()
+	backend, err := repro.NewBackend()
 	if err != nil {
 		return res, err
 	}
@@ -207,7 +206,7 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 		return model.embed(ctx, x)
 	}
 
-	backend, err := newBackend()
+	backend, err := repro.NewBackend()
 	if err != nil {
 		return res, err
 	}

@@ -367,6 +367,13 @@ func embedKept(backend backends.Backend, store *artifact.Store, key, metricDir s
 // own) and kept as dir/file unless the cache has it under key, then read back from there, with
 // whether it came from the cache. computed counts the stages run.
 func stageJSON[T any](store *artifact.Store, key, file string, computed *int, compute func(dir string) (*T, error)) (*T, bool, error) {
+	v, _, cached, err := stageJSONDir(store, key, file, computed, compute)
+	return v, cached, err
+}
+
+// stageJSONDir is stageJSON that also returns the stage's folder, for stages that keep files
+// there beside the JSON (a metric's network).
+func stageJSONDir[T any](store *artifact.Store, key, file string, computed *int, compute func(dir string) (*T, error)) (*T, string, bool, error) {
 	dir, cached, err := store.Build(key, func(dir string) error {
 		*computed++
 		v, err := compute(dir)
@@ -376,13 +383,13 @@ func stageJSON[T any](store *artifact.Store, key, file string, computed *int, co
 		return artifact.WriteJSON(filepath.Join(dir, file), v)
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	v := new(T)
 	if err := artifact.ReadJSON(filepath.Join(dir, file), v); err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
-	return v, cached, nil
+	return v, dir, cached, nil
 }
 
 // tagged returns progress with tag prefixed to the stage names it receives, nil for nil.

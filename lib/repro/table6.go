@@ -326,33 +326,26 @@ func (r *table6Run) metric(m string) (*table6Metric, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	info, dir, cached, err := stageJSONDir(r.store, key, "pretrained.json", &r.computed, func(dir string) (*Table6Pretrained, error) {
 		start := time.Now()
 		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.source, r.sourcePool, pc, tagged(r.progress, tag))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		info := Table6Pretrained{Metric: m, Method: pc.Method, Source: r.source.Name, N: len(r.sourcePool), Steps: p.Info.Steps,
+		info := &Table6Pretrained{Metric: m, Method: pc.Method, Source: r.source.Name, N: len(r.sourcePool), Steps: p.Info.Steps,
 			Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(r.sourcePool)), ImagesPerSecond: rate}
 		if r.cfg.KNN > 0 {
 			if info.SourceKNNAccuracy, err = r.knn(p, r.source, r.sourcePool, r.sourceTest, tag+", source"); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		info.Seconds = time.Since(start).Seconds()
-		if err := artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info); err != nil {
-			return err
-		}
-		return nil
+		return info, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 6, metric %s: %w", tag, err)
 	}
-	res := &table6Metric{dir: dir, key: key}
-	if err := artifact.ReadJSON(filepath.Join(dir, "pretrained.json"), &res.info); err != nil {
-		return nil, err
-	}
+	res := &table6Metric{dir: dir, key: key, info: *info}
 	if res.features, err = r.embed(res, tag); err != nil {
 		return nil, err
 	}

@@ -25,28 +25,21 @@ func (r *table7Run) metric(m string) (*table7Metric, error) {
 		return nil, err
 	}
 	subset := r.trainSplit.LabeledRows()
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	info, dir, cached, err := stageJSONDir(r.store, key, "pretrained.json", &r.computed, func(dir string) (*Table7Pretrained, error) {
 		start := time.Now()
 		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.train, subset, pc, tagged(r.progress, tag))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		info := Table7Pretrained{Metric: m, Method: pc.Method, Train: r.train.Name, Classes: r.train.NumClasses(), N: len(subset),
+		info := &Table7Pretrained{Metric: m, Method: pc.Method, Train: r.train.Name, Classes: r.train.NumClasses(), N: len(subset),
 			Steps: p.Info.Steps, Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(subset)), ImagesPerSecond: rate}
 		info.Seconds = time.Since(start).Seconds()
-		if err := artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info); err != nil {
-			return err
-		}
-		return nil
+		return info, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 7, %s: %w", tag, err)
 	}
-	res := &table7Metric{dir: dir, key: key}
-	if err := artifact.ReadJSON(filepath.Join(dir, "pretrained.json"), &res.info); err != nil {
-		return nil, err
-	}
+	res := &table7Metric{dir: dir, key: key, info: *info}
 	if res.features, err = r.embed(res, tag); err != nil {
 		return nil, err
 	}

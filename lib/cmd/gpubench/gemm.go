@@ -64,14 +64,15 @@ func timeGEMM(backend backends.Backend, mkn [3]int, steps int, budget float64) (
 		return 0, 0, 0, err
 	}
 	start := time.Now()
-	for timed = 1; ; timed++ {
-		if err := call(); err != nil {
-			return 0, 0, 0, err
+	if budget > 0 {
+		timed, err = timeBoxed(budget, call)
+	} else {
+		for timed = 0; timed < steps && err == nil; timed++ {
+			err = call()
 		}
-		elapsed := time.Since(start).Seconds()
-		if (budget > 0 && elapsed*float64(timed+1)/float64(timed) > budget) || (budget == 0 && timed == steps) {
-			break
-		}
+	}
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	seconds = time.Since(start).Seconds()
 	return 2 * float64(m) * float64(k) * float64(n) * float64(timed) / seconds / 1e9, timed, seconds, nil

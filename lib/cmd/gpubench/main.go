@@ -91,7 +91,7 @@ type Result struct {
 	Negatives   int     `json:"negatives,omitempty"`
 	Temperature float64 `json:"temperature,omitempty"`
 	// The matrix products of a classify or instance step (flops.go): GFLOP per image of the
-	// step's DotGeneral nodes, and how many native convolutions the count leaves out.
+	// step's Dot and DotGeneral nodes, and how many native convolutions the count leaves out.
 	MatmulGFLOPPerImage float64 `json:"matmul_gflop_per_image,omitempty"`
 	NativeConvs         int     `json:"native_convs,omitempty"`
 	// -task gemm only: the product's sizes M, K, N and its rate.
@@ -293,14 +293,7 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 	res.MatmulGFLOPPerImage, res.NativeConvs = flops/float64(batch)/1e9, convs
 	start = time.Now()
 	if budget > 0 {
-		// Stop when the next step, at the mean time so far, would overrun the budget.
-		for steps = 1; ; steps++ {
-			res.LossLast = step()
-			elapsed := time.Since(start).Seconds()
-			if elapsed*float64(steps+1)/float64(steps) > budget {
-				break
-			}
-		}
+		steps, _ = timeBoxed(budget, func() error { res.LossLast = step(); return nil })
 		res.BudgetSeconds = budget
 	} else {
 		for i := 0; i < steps; i++ {

@@ -242,6 +242,17 @@ def nce_step(model, images, dev):
     return loss_fn, update_bank
 
 
+def time_boxed(budget, call):
+    """Calls call until the next call would overrun budget seconds at the mean time of the calls
+    so far (at least one call), as gpubench's timeBoxed; returns the calls made."""
+    start, calls = time.perf_counter(), 0
+    while True:
+        call()
+        calls += 1
+        if (time.perf_counter() - start) * (calls + 1) / calls > budget:
+            return calls
+
+
 def time_gemm(spec, dev, sync, steps, budget):
     """Times the float32 product of a random MxK by a random KxN matrix as gpubench -task gemm
     does: one untimed product, then products for budget seconds (at least one, each waited for)
@@ -255,14 +266,17 @@ def time_gemm(spec, dev, sync, steps, budget):
     g = torch.Generator(device=dev).manual_seed(3)
     a = torch.rand(m, k, device=dev, generator=g)
     b = torch.rand(k, n, device=dev, generator=g)
-    (a @ b)[0, 0].item()
-    start, timed = time.perf_counter(), 0
-    while True:
-        (a @ b)[0, 0].item()
-        timed += 1
-        elapsed = time.perf_counter() - start
-        if (budget > 0 and elapsed * (timed + 1) / timed > budget) or (budget == 0 and timed == steps):
-            break
+    def product():
+        (a @ b)[0, 0].item()  # reading one value back waits for the product
+
+    product()
+    start = time.perf_counter()
+    if budget > 0:
+        timed = time_boxed(budget, product)
+    else:
+        for _ in range(steps):
+            product()
+        timed = steps
     sync()
     seconds = time.perf_counter() - start
     return 2 * m * k * n * timed / seconds / 1e9, timed, seconds
@@ -342,13 +356,9 @@ def main():
     warmup_s = time.perf_counter() - start
     start = time.perf_counter()
     if a.seconds > 0:
-        # Stop when the next step, at the mean time so far, would overrun the budget.
-        steps = 0
-        while True:
-            loss_last = step().item()
-            steps += 1
-            if (time.perf_counter() - start) * (steps + 1) / steps > a.seconds:
-                break
+        losses = []
+        steps = time_boxed(a.seconds, lambda: losses.append(step().item()))
+        loss_last = losses[-1]
     else:
         steps = a.steps
         for _ in range(steps):

@@ -57,34 +57,34 @@ if [ "${TRAIN_BENCH_TABULATE:-0}" = 1 ]; then
   failed=0
   TABULATED="$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 else
-: >"$OUT/gomlx.jsonl"
-: >"$OUT/torch.jsonl"
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-log "start: $(nproc) CPUs, load $LOAD_START; batch $BATCH, ${BUDGET}s per net and framework, GOMLX_BACKEND=$GOMLX_BACKEND_CPU"
+  : >"$OUT/gomlx.jsonl"
+  : >"$OUT/torch.jsonl"
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+  log "start: $(nproc) CPUs, load $LOAD_START; batch $BATCH, ${BUDGET}s per net and framework, GOMLX_BACKEND=$GOMLX_BACKEND_CPU"
 
-failed=0
-for gemm in $GEMMS; do
-  log "matrix product $gemm: PyTorch, GoMLX"
-  PYTHONUNBUFFERED=1 timeout "$RUN_TIMEOUT" "$PY" lib/gpu/torch_bench.py -device cpu -task gemm -gemm "$gemm" \
-    -seconds "$BUDGET" >>"$OUT/torch.jsonl" || { log "PyTorch gemm $gemm failed: rc=$?"; failed=1; }
-  timeout "$RUN_TIMEOUT" env GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND="$GOMLX_BACKEND_CPU" "$GPUBENCH" -task gemm -gemm "$gemm" \
-    -seconds "$BUDGET" >>"$OUT/gomlx.jsonl" || { log "GoMLX gemm $gemm failed: rc=$?"; failed=1; }
-done
-for net in $NETS; do
-  log "PyTorch $net"
-  PYTHONUNBUFFERED=1 timeout "$RUN_TIMEOUT" "$PY" lib/gpu/torch_bench.py -device cpu -net "$net" -batch "$BATCH" \
-    -image "$IMAGE" -warmup 1 -seconds "$BUDGET" >>"$OUT/torch.jsonl" || { log "PyTorch $net failed: rc=$?"; failed=1; }
-  log "GoMLX $net"
-  timeout "$RUN_TIMEOUT" env GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND="$GOMLX_BACKEND_CPU" "$GPUBENCH" -net "$net" \
-    -batch "$BATCH" -image "$IMAGE" -warmup 1 -seconds "$BUDGET" >>"$OUT/gomlx.jsonl" || { log "GoMLX $net failed: rc=$?"; failed=1; }
-done
+  failed=0
+  for gemm in $GEMMS; do
+    log "matrix product $gemm: PyTorch, GoMLX"
+    PYTHONUNBUFFERED=1 timeout "$RUN_TIMEOUT" "$PY" lib/gpu/torch_bench.py -device cpu -task gemm -gemm "$gemm" \
+      -seconds "$BUDGET" >>"$OUT/torch.jsonl" || { log "PyTorch gemm $gemm failed: rc=$?"; failed=1; }
+    timeout "$RUN_TIMEOUT" env GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND="$GOMLX_BACKEND_CPU" "$GPUBENCH" -task gemm -gemm "$gemm" \
+      -seconds "$BUDGET" >>"$OUT/gomlx.jsonl" || { log "GoMLX gemm $gemm failed: rc=$?"; failed=1; }
+  done
+  for net in $NETS; do
+    log "PyTorch $net"
+    PYTHONUNBUFFERED=1 timeout "$RUN_TIMEOUT" "$PY" lib/gpu/torch_bench.py -device cpu -net "$net" -batch "$BATCH" \
+      -image "$IMAGE" -warmup 1 -seconds "$BUDGET" >>"$OUT/torch.jsonl" || { log "PyTorch $net failed: rc=$?"; failed=1; }
+    log "GoMLX $net"
+    timeout "$RUN_TIMEOUT" env GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND="$GOMLX_BACKEND_CPU" "$GPUBENCH" -net "$net" \
+      -batch "$BATCH" -image "$IMAGE" -warmup 1 -seconds "$BUDGET" >>"$OUT/gomlx.jsonl" || { log "GoMLX $net failed: rc=$?"; failed=1; }
+  done
 
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -z "$(git status --porcelain 2>/dev/null)" ] || COMMIT="$COMMIT (with uncommitted changes)"
-RUN="started $START_DATE, commit $COMMIT, TRAIN_BENCH_SECONDS=$BUDGET TRAIN_BENCH_NETS=\"$NETS\" TRAIN_BENCH_GEMM=\"$GEMMS\" lib/gpu/train_bench.sh (make bench-train)"
-LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
-for v in RUN NETS LOAD_START LOAD_END GOMLX_BACKEND_CPU failed; do printf '%s=%q\n' "$v" "${!v}"; done >"$OUT/run.env"
+  COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [ -z "$(git status --porcelain 2>/dev/null)" ] || COMMIT="$COMMIT (with uncommitted changes)"
+  RUN="started $START_DATE, commit $COMMIT, TRAIN_BENCH_SECONDS=$BUDGET TRAIN_BENCH_NETS=\"$NETS\" TRAIN_BENCH_GEMM=\"$GEMMS\" lib/gpu/train_bench.sh (make bench-train)"
+  LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+  for v in RUN NETS LOAD_START LOAD_END GOMLX_BACKEND_CPU; do printf '%s=%q\n' "$v" "${!v}"; done >"$OUT/run.env"
 fi
 
 TABULATED=${TABULATED:-} RUN=$RUN OUTDIR=$OUT NETS=$NETS LOAD_START=$LOAD_START LOAD_END=$LOAD_END GOMLX_BACKEND_CPU=$GOMLX_BACKEND_CPU \

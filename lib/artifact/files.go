@@ -3,18 +3,21 @@ package artifact
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 )
 
-// WriteJSON writes v as indented JSON to path.
+// WriteJSON writes v as indented JSON to path, atomically (writeAtomic).
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return writeAtomic(path, append(b, '\n'))
 }
 
 // ReadJSON reads JSON from path into v.
@@ -29,9 +32,10 @@ func ReadJSON(path string, v any) error {
 	return nil
 }
 
-// WriteFloat32s writes a rows×cols float32 matrix as little-endian: two uint64 dimensions, then data.
+// WriteFloat32s writes a rows×cols float32 matrix as little-endian: two uint64 dimensions, then
+// data; atomically (writeAtomic).
 func WriteFloat32s(path string, data []float32, rows, cols int) error {
-	if rows*cols != len(data) {
+	if rows < 0 || cols < 0 || rows*cols != len(data) {
 		return fmt.Errorf("writing %s: %d values is not %d×%d", path, len(data), rows, cols)
 	}
 	buf := make([]byte, 16+4*len(data))
@@ -40,7 +44,7 @@ func WriteFloat32s(path string, data []float32, rows, cols int) error {
 	for i, v := range data {
 		binary.LittleEndian.PutUint32(buf[16+4*i:], math.Float32bits(v))
 	}
-	return os.WriteFile(path, buf, 0o644)
+	return writeAtomic(path, buf)
 }
 
 // ReadFloat32s reads a matrix written by WriteFloat32s.
@@ -49,16 +53,66 @@ func ReadFloat32s(path string) (data []float32, rows, cols int, err error) {
 	if err != nil {
 		return nil, 0, 0, err
 	}
+	return parseFloat32s(path, buf)
+}
+
+// parseFloat32s decodes the contents of the file name, written by WriteFloat32s.
+func parseFloat32s(name string, buf []byte) (data []float32, rows, cols int, err error) {
 	if len(buf) < 16 {
-		return nil, 0, 0, fmt.Errorf("reading %s: truncated header (%d bytes)", path, len(buf))
+		return nil, 0, 0, fmt.Errorf("reading %s: truncated header (%d bytes); remove the file, or the cache entry holding it, to compute it again", name, len(buf))
 	}
 	r, c := binary.LittleEndian.Uint64(buf), binary.LittleEndian.Uint64(buf[8:])
+	// Both below 2³¹, 4·r·c stays below 2⁶⁴.
 	if r > math.MaxInt32 || c > math.MaxInt32 || uint64(len(buf)-16) != 4*r*c {
-		return nil, 0, 0, fmt.Errorf("reading %s: %d bytes of data do not hold a %d×%d float32 matrix", path, len(buf)-16, r, c)
+		return nil, 0, 0, fmt.Errorf("reading %s: %d bytes of data do not hold a %d×%d float32 matrix; remove the file, or the cache entry holding it, to compute it again", name, len(buf)-16, r, c)
 	}
 	data = make([]float32, r*c)
 	for i := range data {
 		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[16+4*i:]))
 	}
 	return data, int(r), int(c), nil
+}
+
+// writeAtomic writes b to path through a temporary file of the same folder, flushed to the disk
+// and renamed over path: a reader sees the old file or the whole new one, never a part, even
+// if the writer is killed. Errors name path, not the temporary file.
+func writeAtomic(path string, b []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tmpInfix+"*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, bare(err))
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("writing %s: %w", path, bare(err))
+		}
+	}()
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// bare returns the cause of a failed file operation without the path it names, which for
+// writeAtomic is the temporary file, a name its caller never chose.
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }

@@ -2,10 +2,45 @@ package artifact
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
+
+// warnings collects what a store says through its hook.
+type warnings struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (w *warnings) add(msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgs = append(w.msgs, msg)
+}
+
+func (w *warnings) all() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.msgs, "\n")
+}
+
+// openQuiet opens a store in dir whose warnings go to the returned collector.
+func openQuiet(t *testing.T, dir string) (*Store, *warnings) {
+	t.Helper()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &warnings{}
+	s.Warn = w.add
+	return s, w
+}
 
 func TestKeyChangesWithEveryPart(t *testing.T) {
 	base, _ := Key("stage", map[string]int{"k": 1}, "in1")
@@ -36,10 +71,7 @@ func TestKeyChangesWithEveryPart(t *testing.T) {
 }
 
 func TestBuildIsAtomicAndCached(t *testing.T) {
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := openQuiet(t, t.TempDir())
 	boom := errors.New("killed")
 	if _, _, err := s.Build("k", func(dir string) error {
 		os.WriteFile(filepath.Join(dir, "half"), []byte("x"), 0o644)
@@ -68,27 +100,171 @@ func TestBuildIsAtomicAndCached(t *testing.T) {
 	}
 }
 
-func TestFloat32sRoundTripAndCorruption(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "m.bin")
-	want := []float32{1, -2.5, 3e-8, 4, 5, 6}
-	if err := WriteFloat32s(p, want, 2, 3); err != nil {
+// leftovers lists the temporary folders in a store's folder.
+func leftovers(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*"+tmpInfix+"*"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, r, c, err := ReadFloat32s(p)
-	if err != nil || r != 2 || c != 3 {
-		t.Fatalf("read %d×%d err=%v", r, c, err)
+	return m
+}
+
+func TestBadKeys(t *testing.T) {
+	s, _ := openQuiet(t, t.TempDir())
+	for _, key := range []string{"", "a/b", "../x", ".hidden", "-x", "locks", "scratch", "corrupt", "k.tmp-1", "k y"} {
+		t.Run(key, func(t *testing.T) {
+			ran := false
+			if _, _, err := s.Build(key, func(string) error { ran = true; return nil }); err == nil || ran {
+				t.Errorf("Build(%q) ran %t, err %v; want an error and no build", key, ran, err)
+			}
+			if _, err := s.Scratch(key); err == nil {
+				t.Errorf("Scratch(%q) gave no error", key)
+			}
+			if s.Has(key) {
+				t.Errorf("Has(%q) is true", key)
+			}
+		})
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %v want %v", got, want)
+}
+
+// TestBuildRefusesWhatAManifestCannotVouchFor checks the builds that cannot become entries: one
+// that writes the manifest's name, one that leaves a symbolic link.
+func TestBuildRefusesWhatAManifestCannotVouchFor(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		build func(dir string) error
+		want  string
+	}{
+		{"manifest name", func(dir string) error { return os.WriteFile(filepath.Join(dir, ManifestName), nil, 0o644) }, ManifestName},
+		{"symbolic link", func(dir string) error { return os.Symlink("/etc/hostname", filepath.Join(dir, "link")) }, "link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := openQuiet(t, t.TempDir())
+			_, _, err := s.Build("k", tc.build)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Build: %v; want an error naming %s", err, tc.want)
+			}
+			if s.Has("k") || len(leftovers(t, s.Dir)) > 0 {
+				t.Errorf("a refused build left an entry or a temporary folder")
+			}
+		})
+	}
+}
+
+// TestScratchOnlyInsideBuild checks that the scratch space is given only to the key's builder,
+// survives a failed build (so that the next one resumes) and goes once the entry is built.
+func TestScratchOnlyInsideBuild(t *testing.T) {
+	s, _ := openQuiet(t, t.TempDir())
+	if _, err := s.Scratch("k"); err == nil {
+		t.Fatal("Scratch outside Build gave no error")
+	}
+	boom := errors.New("killed")
+	var kept string
+	_, _, err := s.Build("k", func(dir string) error {
+		scratch, err := s.Scratch("k")
+		if err != nil {
+			return err
+		}
+		if _, err := s.Scratch("other"); err == nil {
+			t.Error("Scratch of another key inside Build gave no error")
+		}
+		kept = filepath.Join(scratch, "step")
+		if err := os.WriteFile(kept, []byte("1"), 0o644); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failed build returned %v", err)
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Fatalf("a failed build lost its scratch space: %v", err)
+	}
+	if _, _, err := s.Build("k", func(dir string) error {
+		scratch, err := s.Scratch("k")
+		if err != nil {
+			return err
+		}
+		if b, err := os.ReadFile(filepath.Join(scratch, "step")); err != nil || string(b) != "1" {
+			return fmt.Errorf("resumed build sees %q, %v in its scratch space", b, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(kept)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("scratch space still there after the build: %v", err)
+	}
+	if _, err := s.Scratch("k"); err == nil {
+		t.Error("Scratch after Build gave no error")
+	}
+}
+
+// TestGoroutinesBuildOnce builds one key from several goroutines, through one store and
+// through stores opened apart on the same folder: one build, every caller gets the entry.
+func TestGoroutinesBuildOnce(t *testing.T) {
+	dir := t.TempDir()
+	shared, w := openQuiet(t, dir)
+	var builds atomic.Int32
+	const callers = 6
+	var wg sync.WaitGroup
+	results := make([]bool, callers)
+	errs := make([]error, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := shared
+			if i%2 == 1 {
+				s, _ = openQuiet(t, dir)
+				s.Warn = w.add
+			}
+			out, cached, err := s.Build("k", func(dir string) error {
+				builds.Add(1)
+				time.Sleep(100 * time.Millisecond)
+				return os.WriteFile(filepath.Join(dir, "out"), []byte("ok"), 0o644)
+			})
+			if err == nil {
+				if b, rerr := os.ReadFile(filepath.Join(out, "out")); rerr != nil || string(b) != "ok" {
+					err = fmt.Errorf("entry holds %q, %v", b, rerr)
+				}
+			}
+			results[i], errs[i] = cached, err
+		}()
+	}
+	wg.Wait()
+	fresh := 0
+	for i := range callers {
+		if errs[i] != nil {
+			t.Errorf("caller %d: %v", i, errs[i])
+		}
+		if !results[i] {
+			fresh++
 		}
 	}
-	b, _ := os.ReadFile(p)
-	os.WriteFile(p, b[:len(b)-1], 0o644)
-	if _, _, _, err := ReadFloat32s(p); err == nil {
-		t.Error("truncated file read without error")
+	if builds.Load() != 1 || fresh != 1 {
+		t.Errorf("%d builds, %d callers not served from the cache; want 1 and 1", builds.Load(), fresh)
 	}
-	if err := WriteFloat32s(p, want, 4, 4); err == nil {
-		t.Error("shape mismatch written without error")
+	if !strings.Contains(w.all(), "waiting for another goroutine of this process building k") {
+		t.Errorf("no caller said it waited; warnings:\n%s", w.all())
+	}
+}
+
+// TestBuildSweepsItsKey leaves temporary folders of a key, as builds killed after this store
+// was opened do: building the key removes them, and leaves those of other keys to their Build
+// or the next Open.
+func TestBuildSweepsItsKey(t *testing.T) {
+	s, _ := openQuiet(t, t.TempDir())
+	for _, name := range []string{"k.tmp-4242-1", "k.tmp-17", "other.tmp-4242-2"} {
+		if err := os.MkdirAll(filepath.Join(s.Dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.Build("k", func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if l := leftovers(t, s.Dir); len(l) != 1 || filepath.Base(l[0]) != "other.tmp-4242-2" {
+		t.Errorf("after building k, temporary folders %v; want only other's", l)
 	}
 }

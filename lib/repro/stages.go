@@ -2,7 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -56,10 +55,7 @@ func (q *Quickstart) Features() (*FeaturesResult, error) {
 		if err != nil {
 			return err
 		}
-		if err := writeFeatures(dir, f, len(q.Pool), d, time.Since(start).Seconds()); err != nil {
-			return err
-		}
-		return os.RemoveAll(scratch)
+		return writeFeatures(dir, f, len(q.Pool), d, time.Since(start).Seconds())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("metric: %w", err)
@@ -262,10 +258,7 @@ func (q *Quickstart) Classifier(prop *PropagationResult) (*ClassifierResult, err
 		}
 		res := ClassifierResult{Variant: variant, Examples: kept, Accuracy: acc}
 		res.Seconds = time.Since(start).Seconds()
-		if err := artifact.WriteJSON(filepath.Join(dir, "result.json"), res); err != nil {
-			return err
-		}
-		return os.RemoveAll(scratch)
+		return artifact.WriteJSON(filepath.Join(dir, "result.json"), res)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cc.Stage, err)
@@ -296,9 +289,10 @@ func (q *Quickstart) examples(prop *PropagationResult) []train.Example {
 	return out
 }
 
-// pretrainKept pretrains a metric for a stage: its checkpoints go to the stage's scratch space,
-// the final one is kept in dir/metric (metric.LoadPretrained reads it back), and the scratch
-// space is removed. It returns the metric and its steady training rate in images per second.
+// pretrainKept pretrains a metric for a stage, from inside the stage's Build: its checkpoints go
+// to the stage's scratch space (which the store removes once the entry is built), the final one
+// is kept in dir/metric (metric.LoadPretrained reads it back). It returns the metric and its
+// steady training rate in images per second.
 func pretrainKept(backend backends.Backend, store *artifact.Store, key, dir string, ds *data.Dataset, subset []int,
 	pc metric.PretrainConfig, progress fit.Progress) (*metric.Pretrained, float64, error) {
 	scratch, err := store.Scratch(key)
@@ -314,7 +308,7 @@ func pretrainKept(backend backends.Backend, store *artifact.Store, key, dir stri
 	if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
 		return nil, 0, err
 	}
-	return p, meter.rate() * float64(pc.BatchSize), os.RemoveAll(scratch)
+	return p, meter.rate() * float64(pc.BatchSize), nil
 }
 
 // embedding is what an embedding stage records beside the features: their dimension and the

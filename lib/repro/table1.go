@@ -2,7 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -262,10 +261,7 @@ func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
 		if err != nil {
 			return err
 		}
-		if err := writeFeatures(dir, f, len(r.pool), d, time.Since(start).Seconds()); err != nil {
-			return err
-		}
-		return os.RemoveAll(scratch)
+		return writeFeatures(dir, f, len(r.pool), d, time.Since(start).Seconds())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 1, metric %s: %w", tag, err)

@@ -321,19 +321,6 @@ func netTag(net string, channels int) string {
 	return net
 }
 
-// dropScratch removes a finished stage's scratch space, where its checkpoints were kept unless
-// cfg.CheckpointDir keeps them.
-func (r *table2Run) dropScratch(key string) error {
-	if r.cfg.CheckpointDir != "" {
-		return nil
-	}
-	scratch, err := r.store.Scratch(key)
-	if err != nil {
-		return err
-	}
-	return os.RemoveAll(scratch)
-}
-
 // features pretrains metric m (bootstrapping: on the labels of the column) and embeds the
 // pool, measuring the metric by weighted kNN on the test split.
 func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pretrained, error) {
@@ -383,10 +370,7 @@ func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pret
 		if err := writeFeatures(dir, f, len(r.pool), d, info.Seconds); err != nil {
 			return err
 		}
-		if err := artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info); err != nil {
-			return err
-		}
-		return r.dropScratch(key)
+		return artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("table 2, metric %s: %w", tag, err)
@@ -471,7 +455,7 @@ func (r *table2Run) classify(cc train.Config, row Table2Row, labels int, prop *P
 		}
 		cell.Metric, cell.Propagation, cell.Labels = row.Metric, row.Propagation, labels
 		cell.Seconds = time.Since(start).Seconds()
-		return &cell, r.dropScratch(key)
+		return &cell, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 2, %s: %w", tag, err)

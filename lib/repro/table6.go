@@ -2,7 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -459,7 +458,7 @@ func (r *table6Run) classify(row Table6Row, labels int, m *table6Metric, prop *P
 		}
 		cell.Metric, cell.Propagation, cell.Labels = row.Metric, row.Propagation, labels
 		cell.Seconds = time.Since(start).Seconds()
-		return &cell, os.RemoveAll(scratch)
+		return &cell, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("table 6, %s: %w", tag, err)

@@ -242,3 +242,48 @@ func TestPropagateCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPropagateToStdout writes the pseudo labels to standard output (a pipe) and to a followed
+// symbolic link: the CSV is complete, and the progress stays on the log.
+func TestPropagateToStdout(t *testing.T) {
+	rows, truth := blobs(30, 4, 3, 4)
+	dir := t.TempDir()
+	o := propagateOptions{Features: filepath.Join(dir, "x.npy"), Labels: filepath.Join(dir, "l.csv"), Method: "nn",
+		K: 5, Eta: 4, VoteK: 200, Sigma: 40, Chunks: 1}
+	writeNPY(t, o.Features, rows)
+	mustDo(t, os.WriteFile(o.Labels, []byte(labelsCSV(truth, 3, 2)), 0o644))
+	for _, tc := range []struct {
+		name, out string
+		follow    bool
+		read      string // the file to read back; "" for standard output
+	}{
+		{"standard output", "-", false, ""},
+		{"followed link", filepath.Join(dir, "link.csv"), true, filepath.Join(dir, "p.csv")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.read != "" {
+				mustDo(t, os.Symlink("p.csv", tc.out))
+			}
+			stdout, collect := pipeTo(t)
+			o.Out, o.outputOptions = tc.out, outputOptions{FollowSymlinks: tc.follow, stdout: stdout}
+			var log bytes.Buffer
+			if err := runPropagate(o, &log); err != nil {
+				t.Fatal(err)
+			}
+			got := collect()
+			path := tc.read
+			if path == "" {
+				path = filepath.Join(t.TempDir(), "stdout.csv")
+				mustDo(t, os.WriteFile(path, got, 0o644))
+			} else if len(got) != 0 {
+				t.Errorf("standard output got %q", got)
+			}
+			if labels, _ := readPredictions(t, path); len(labels) != 30 {
+				t.Errorf("%d rows, want 30", len(labels))
+			}
+			if strings.Contains(string(got), "features:") || !strings.Contains(log.String(), "features:") {
+				t.Errorf("progress went to standard output:\n%s", got)
+			}
+		})
+	}
+}

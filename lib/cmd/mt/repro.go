@@ -33,7 +33,7 @@ func reproCommand(args []string) error {
 	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (tables 2 to 5, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
 	fs.StringVar(&f.dataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
-	fs.StringVar(&f.publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory")
+	fs.StringVar(&f.publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory, created if missing (empty: do not publish)")
 	fs.StringVar(&f.suffix, "suffix", "", "tables 2 to 5: appended to the published file names (e.g. -xla-h100)")
 	fs.StringVar(&f.labels, "labels", "", "tables 2 to 4: comma-separated label counts (default: the scale's)")
 	fs.StringVar(&f.rows, "rows", "", "tables 2 and 5: comma-separated metric/propagation rows, e.g. instance/spectral,none/none; tables 3 and 4: method[+ours][@network], e.g. ours@wrn-28-10,vat+ours (default: all)")
@@ -50,22 +50,19 @@ func reproCommand(args []string) error {
 	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); done || err != nil {
 		return err
 	}
-	command := "mt repro " + strings.Join(args, " ")
-	switch f.table {
-	case 1:
-		return reproTable1(f, command)
-	case 2:
-		return reproTable2(f, command)
-	case 3, 4:
-		return reproSSL(f, command)
-	case 5:
-		return reproTable5(f, command)
-	case 6:
-		return reproTable6(f, command)
-	case 7:
-		return reproTable7(f, command)
+	run, ok := reproTables[f.table]
+	if !ok {
+		return fmt.Errorf("--table %d: the paper's tables are 1 to 7", f.table)
 	}
-	return fmt.Errorf("--table %d: the paper's tables are 1 to 7", f.table)
+	if err := checkPublish("publish", f.publish); err != nil {
+		return err
+	}
+	return run(f, "mt repro "+strings.Join(args, " "))
+}
+
+// reproTables run each of the paper's tables from mt repro's flags and its command line.
+var reproTables = map[int]func(f reproFlags, command string) error{
+	1: reproTable1, 2: reproTable2, 3: reproSSL, 4: reproSSL, 5: reproTable5, 6: reproTable6, 7: reproTable7,
 }
 
 // reproTable1 runs Table 1.

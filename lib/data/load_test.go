@@ -24,7 +24,7 @@ func writeFiles(t *testing.T, dir string, files map[string][]byte) {
 }
 
 // zipBytes packs name → content into a zip archive.
-func zipBytes(t *testing.T, files map[string][]byte) []byte {
+func zipBytes(t testing.TB, files map[string][]byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)

@@ -86,6 +86,10 @@ func runPropagate(o propagateOptions, log io.Writer) error {
 	if res.Components > 1 {
 		fmt.Fprintf(log, "note: the kNN graph has %d connected components; labels do not cross them\n", res.Components)
 	}
+	if res.TiedRows > 0 {
+		fmt.Fprintf(log, "note: %d of %d rows have more equally similar rows than the %d neighbours --k keeps, so the row order chose among them (duplicate features?)\n",
+			res.TiedRows, x.N, cfg.GraphK-1)
+	}
 	err = out.Write(func(w io.Writer) error {
 		return featio.WritePredictionsCSV(w, res.Labels, res.Confidence)
 	})

@@ -121,7 +121,7 @@ func TestReadCIFAR10Binary(t *testing.T) {
 }
 
 // pngBytes encodes a w×h image whose pixel (x, y) is (v, x, y).
-func pngBytes(t *testing.T, w, h int, v uint8) []byte {
+func pngBytes(t testing.TB, w, h int, v uint8) []byte {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
 		for x := range w {

@@ -164,6 +164,14 @@ func decodeEach(fsys fs.FS, files []folderFile, put func(i int, img image.Image,
 	return errors.Join(errs...)
 }
 
+// Bounds on one image file, so that a corrupt or hostile file (a zip entry that inflates
+// without end, a header claiming a huge image) fails cleanly instead of exhausting memory:
+// 256 MiB of file and 2^26 pixels (8192 × 8192), far above ImageNet's largest photographs.
+const (
+	maxImageFileBytes = 256 << 20
+	maxImagePixels    = 1 << 26
+)
+
 // decodeFile reads and decodes one image file.
 func decodeFile(fsys fs.FS, name string) (image.Image, error) {
 	f, err := fsys.Open(name)
@@ -171,9 +179,19 @@ func decodeFile(fsys fs.FS, name string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	raw, err := io.ReadAll(f)
+	raw, err := io.ReadAll(io.LimitReader(f, maxImageFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(raw) > maxImageFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes; not an image of this dataset", name, maxImageFileBytes)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
+		return nil, fmt.Errorf("%s: header says %d×%d pixels; want at least one and at most %d", name, cfg.Width, cfg.Height, maxImagePixels)
 	}
 	img, _, err := image.Decode(bytes.NewReader(raw))
 	if err != nil {

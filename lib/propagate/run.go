@@ -100,10 +100,18 @@ type Result struct {
 	// Logits is the N×C matrix before Eq. 8: Eq. 5 vote shares for NearestNeighbour, the
 	// column-normalised Eq. 6 propagation for Spectral.
 	Logits Matrix
-	// Eigenvalues are the spectral method's η smallest Laplacian eigenvalues (nil for NN).
+	// Eigenvalues are the spectral method's smallest Laplacian eigenvalues used by Eq. 6: η
+	// of them, fewer when η would end inside a repeated eigenvalue (see wholeEigenspaces); nil
+	// for NN.
 	Eigenvalues []float64
 	// Components is the number of connected components of the spectral kNN graph (0 for NN).
 	Components int
+	// TiedRows counts the rows whose graph neighbours were cut among equally similar rows, so
+	// that the row order picked some of them (0 for NN, which lets all tied voters vote). It is
+	// harmless within a class, but if many rows tie, the features hardly separate them.
+	TiedRows int
+	// tied marks those rows (spectral method only), for runChunked to count each row once.
+	tied []bool
 }
 
 // Run propagates labels over the rows of x: labelled[i] is a row index whose class is
@@ -111,9 +119,9 @@ type Result struct {
 // receives (stage, done, total) for the stages "knn", "eigen" and "vote", at most a few
 // hundred times each.
 //
-// Bad input returns an error naming the problem: a NaN/Inf or all-zero feature row,
-// mismatched or empty labels, a row index or class out of range, a row labelled twice, a class
-// without any label, fewer than two classes, GraphK ≥ N.
+// Bad input returns an error naming the problem: a NaN/Inf or all-zero feature row, rows that
+// all point the same way, mismatched or empty labels, a row index or class out of range, a row
+// labelled twice, a class without any label, fewer than two classes, GraphK ≥ N.
 func Run(x Matrix, labelled []int, labels []int32, numClasses int, cfg Config, progress func(stage string, done, total int)) (*Result, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -124,6 +132,9 @@ func Run(x Matrix, labelled []int, labels []int32, numClasses int, cfg Config, p
 		return nil, err
 	}
 	if err := checkLabels(x.N, labelled, labels, numClasses); err != nil {
+		return nil, err
+	}
+	if err := checkSpread(xn); err != nil {
 		return nil, err
 	}
 	res := &Result{}
@@ -158,9 +169,15 @@ func Run(x Matrix, labelled []int, labels []int32, numClasses int, cfg Config, p
 }
 
 func runSpectral(xn Matrix, labelled []int, labels []int32, numClasses int, cfg Config, progress func(string, int, int), res *Result) error {
-	g, err := knn(xn, cfg.GraphK, progress)
+	g, tied, err := knnTied(xn, cfg.GraphK, progress)
 	if err != nil {
 		return err
+	}
+	res.tied = tied
+	for _, t := range tied {
+		if t {
+			res.TiedRows++
+		}
 	}
 	w, err := Affinity(g, cfg.GraphTemperature)
 	if err != nil {
@@ -171,27 +188,37 @@ func runSpectral(xn Matrix, labelled []int, labels []int32, numClasses int, cfg 
 	if eo.Progress == nil && progress != nil {
 		eo.Progress = func(done, total int) { progress("eigen", done, total) }
 	}
-	values, vectors, err := SmallestEigen(w, min(cfg.Eta, xn.N), eo)
+	res.Logits, res.Eigenvalues, err = propagateGraph(w, labelled, labels, numClasses, cfg.Eta, eo)
+	return err
+}
+
+// propagateGraph is Eq. 6 on the affinity graph w: the smallest eigenpairs of its Laplacian,
+// η of them or fewer to keep whole eigenspaces (see wholeEigenspaces), the degree-balanced
+// prior and the propagated logits. It returns the logits and the eigenvalues used.
+func propagateGraph(w *Sparse, labelled []int, labels []int32, numClasses, eta int, eo EigenOptions) (Matrix, []float64, error) {
+	eta = min(eta, w.N)
+	// One pair more than η, to see whether the η-th eigenvalue repeats beyond it.
+	values, vectors, err := SmallestEigen(w, min(eta+1, w.N), eo)
 	if err != nil {
-		return err
+		return Matrix{}, nil, err
 	}
-	res.Eigenvalues = values
+	values, vectors = wholeEigenspaces(values, vectors, eta)
 	q, err := SpectralPrior(w.Degree(), labelled, labels, numClasses)
 	if err != nil {
-		return err
+		return Matrix{}, nil, err
 	}
 	logits, err := SpectralLogits(values, vectors, q)
 	if err != nil {
-		return err
+		return Matrix{}, nil, err
 	}
-	res.Logits = NewMatrix(xn.N, numClasses)
-	for i := 0; i < xn.N; i++ {
-		row := res.Logits.Row(i)
+	out := NewMatrix(w.N, numClasses)
+	for i := 0; i < w.N; i++ {
+		row := out.Row(i)
 		for c := range row {
 			row[c] = float32(logits.At(i, c))
 		}
 	}
-	return nil
+	return out, values, nil
 }
 
 // checkLabels validates the labelled set against N rows and numClasses classes.

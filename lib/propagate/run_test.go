@@ -100,8 +100,10 @@ func TestRunEndToEnd(t *testing.T) {
 					t.Errorf("%d eigenvalues from %v, sorted %v, %d components; want %d from 0, sorted, 1 component",
 						len(res.Eigenvalues), res.Eigenvalues[0], slices.IsSorted(res.Eigenvalues), res.Components, tc.cfg.Eta)
 				}
-				if tc.cfg.Eigen.Method == EigenLanczos && last["eigen"][1] != tc.cfg.Eta-1 {
-					t.Errorf("last eigen progress %v, want a total of %d", last["eigen"], tc.cfg.Eta-1)
+				// η pairs and one more to see whether the η-th eigenvalue repeats, less the
+				// trivial pair, which Lanczos does not compute.
+				if tc.cfg.Eigen.Method == EigenLanczos && last["eigen"][1] != tc.cfg.Eta {
+					t.Errorf("last eigen progress %v, want a total of %d", last["eigen"], tc.cfg.Eta)
 				}
 			}
 		})

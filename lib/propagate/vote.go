@@ -13,9 +13,11 @@ const voteRowBlock = 256
 //
 //	z_{u,c} = (1/n_{t,c}) Σ_{i ∈ N_K(u)} [y_i = c]·exp(cos(x_i, x_u)/T),
 //
-// where N_K(u) are the K = min(n_labelled, k) labelled rows most similar to u (ties to the
-// smaller row index), n_{t,c} is the number of labels of class c and T the temperature (0.1).
-// A labelled row never votes for itself: its N_K excludes it (K = min(n_labelled−1, k)).
+// where N_K(u) are the K = min(n_labelled, k) labelled rows most similar to u, n_{t,c} is the
+// number of labels of class c and T the temperature (0.1). A labelled row never votes for
+// itself: its N_K excludes it (K = min(n_labelled−1, k)). Every labelled row as similar as the
+// K-th (within 1e-6) votes too, so that which of equally similar rows vote never depends on
+// the row order (see ties.go); N_K then holds more than K rows.
 //
 // Each row of the result is then divided by its sum, so logits are vote shares in [0, 1] with
 // the same argmax as z; this removes the e^{1/T} scale that would otherwise saturate Eq. 8, and
@@ -54,6 +56,7 @@ func Vote(x Matrix, labelled []int, labels []int32, numClasses, k int, temperatu
 	parallelRange(workers(), func(_, _ int) {
 		buf := make([]float32, voteRowBlock*nl)
 		top := newTopK(min(nl, k))
+		var voters topK // top and the voters tied with its last
 		z := make([]float64, numClasses)
 		for {
 			b := int(next.Add(1) - 1)
@@ -66,18 +69,38 @@ func Vote(x Matrix, labelled []int, labels []int32, numClasses, k int, temperatu
 			for r := r0; r < r1; r++ {
 				top.reset()
 				self := int(selfPos[r]) - 1
-				for t, s := range buf[(r-r0)*nl : (r-r0+1)*nl] {
+				sims := buf[(r-r0)*nl : (r-r0+1)*nl]
+				for t, s := range sims {
 					if t != self {
-						// Rank by the row index in x so ties break as documented.
 						top.push(s, int32(labelled[t]))
 					}
 				}
-				voteRow(out.Row(r), z, top, labels, selfPos, classCount, temperature)
+				withTies(&voters, top, sims, labelled, self)
+				voteRow(out.Row(r), z, voters, labels, selfPos, classCount, temperature)
 			}
 			rep.report(int(done.Add(int64(r1 - r0))))
 		}
 	})
 	return out, nil
+}
+
+// withTies sets voters to the rows of top followed by every other candidate (sims over the
+// labelled rows, self excluded) within tieSimilarity of top's last, which the top-K cut left
+// out only because of its row index.
+func withTies(voters *topK, top topK, sims []float32, labelled []int, self int) {
+	voters.sim = append(voters.sim[:0], top.sim...)
+	voters.idx = append(voters.idx[:0], top.idx...)
+	if len(top.sim) < top.n {
+		return // every candidate is in top
+	}
+	lastSim, lastIdx := top.sim[top.n-1], top.idx[top.n-1]
+	for t, s := range sims {
+		i := int32(labelled[t])
+		if t != self && float64(lastSim)-float64(s) <= tieSimilarity && better(lastSim, lastIdx, s, i) {
+			voters.sim = append(voters.sim, s)
+			voters.idx = append(voters.idx, i)
+		}
+	}
 }
 
 // voteRow turns the selected neighbours into normalised class shares.

@@ -7,9 +7,10 @@ import (
 )
 
 // refVote evaluates Eq. 5 plainly for row u: every labelled row but u itself, sorted by
-// float64 cosine (ties to the smaller row index), the first K = min(candidates, k) vote
-// exp(cos/T)/n_c for their class, and the votes are divided by their sum. nearTie reports a
-// similarity gap below 1e-5 at the K-th place, where float32 rounding may pick another voter.
+// float64 cosine, the first K = min(candidates, k) and every later one within 1e-6 of the K-th
+// vote exp(cos/T)/n_c for their class, and the votes are divided by their sum. nearTie reports
+// a similarity gap between 1e-6 and 1e-5 past the last voter, where float32 rounding may make
+// another row a voter.
 func refVote(x Matrix, u int, labelled []int, labels []int32, numClasses, k int, temperature float64) (shares []float64, nearTie bool) {
 	count := make([]float64, numClasses)
 	for _, y := range labels {
@@ -25,6 +26,9 @@ func refVote(x Matrix, u int, labelled []int, labels []int32, numClasses, k int,
 	}
 	sortCandidates(cands)
 	kk := min(len(cands), k)
+	for kk > 0 && kk < len(cands) && cands[kk-1].sim-cands[kk].sim <= 1e-6 {
+		kk++
+	}
 	z := make([]float64, numClasses)
 	for _, c := range cands[:kk] {
 		z[class[c.row]] += math.Exp(c.sim/temperature) / count[class[c.row]]
@@ -124,9 +128,10 @@ func TestVoteHand(t *testing.T) {
 		k    int
 		want [][]float64
 	}{
-		// k = 1: a tie between rows 0 and 1 goes to row 0; a labelled row never votes for
-		// itself, so row 0 hears row 1 and row 1 hears row 0.
-		{"k=1", 1, [][]float64{{0, 1}, {1, 0}, {1, 0}, {1, 0}}},
+		// k = 1: a labelled row never votes for itself, so row 0 hears row 1 (cosine 1, ahead
+		// of row 3 at 0) and row 1 hears row 0. Rows 0 and 1 tie for row 2 (both cosine 1) and
+		// for row 3 (both 0): both vote, and class 1's vote is halved, as it has two labels.
+		{"k=1", 1, [][]float64{{0, 1}, {1, 0}, norm2of(1, 0.5), norm2of(1, 0.5)}},
 		// k = 2: class 1 has two labels, so its votes are halved.
 		{"k=2", 2, [][]float64{
 			norm2of(0, e10/2+e0/2),

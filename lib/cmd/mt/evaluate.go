@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +22,7 @@ type evaluateOptions struct {
 	Checkpoint, Data, DataDir, JSON, Command string
 	K                                        int
 	Temperature                              float64
+	outputOptions
 }
 
 // Evaluation is what "mt evaluate --json" writes: a metric's kNN test accuracy, the network
@@ -51,7 +51,8 @@ func evaluateCommand(args []string) error {
 	fs.StringVar(&o.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.IntVar(&o.K, "k", 200, "neighbours voting (Wu et al. 2018: 200)")
 	fs.Float64Var(&o.Temperature, "temperature", 0.07, "vote weight exp(cos/temperature) (Wu et al. 2018: 0.07)")
-	fs.StringVar(&o.JSON, "json", "", "also write the result with its provenance to this JSON file")
+	fs.StringVar(&o.JSON, "json", "", "also write the result with its provenance to this JSON file; - for standard output (the summary line then goes to standard error)")
+	o.addFlags(fs)
 	fs.StringVar(&o.Command, "command", "", "the command recorded in the provenance as the one that reproduces the result (default: this mt evaluate call)")
 	if done, err := parseFlags(fs, args, "mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json] [flags]"); done || err != nil {
 		return err
@@ -73,17 +74,28 @@ func evaluateCommand(args []string) error {
 
 // runEvaluate computes the features of the train and test splits with the checkpoint's metric
 // and scores the test split by weighted kNN over the train split (propagate.KNNTestAccuracy).
+// It prints a summary line on out, or on log when the JSON goes to standard output.
 func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, command string, out, log io.Writer) (*Evaluation, error) {
+	var jsonOut *featio.Output
+	if o.JSON != "" {
+		var err error
+		if jsonOut, err = o.checkOutput("json", o.JSON, false); err != nil {
+			return nil, err
+		}
+		if jsonOut.ToStdout() {
+			out = log
+		}
+	}
 	start := time.Now()
 	p, err := metric.LoadPretrained(backend, o.Checkpoint)
 	if err != nil {
 		return nil, fmt.Errorf("--checkpoint: %w", err)
 	}
 	if o.Data == "" {
-		if !slices.Contains(data.Names, p.Info.Data) {
-			return nil, fmt.Errorf("--data is required: the metric was trained on %q, not a dataset name (%s)", p.Info.Data, strings.Join(data.Names, ", "))
+		if o.Data, err = data.LoadName(p.Info.Data); err != nil {
+			return nil, fmt.Errorf("--data is required for this checkpoint: its metric was trained on %q, which is no dataset that mt reads; give --data as one of %s", p.Info.Data, strings.Join(data.Names, ", "))
 		}
-		o.Data = p.Info.Data
+		fmt.Fprintf(log, "data: %s, which the metric was trained on (%s)\n", o.Data, p.Info.Data)
 	}
 	var feats [2]propagate.Matrix
 	var labels [2][]int32
@@ -112,13 +124,13 @@ func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, com
 	e.Provenance = repro.NewProvenance(backend.Name(), "bench", e.PretrainSeconds+e.EvaluateSeconds, command)
 	fmt.Fprintf(out, "%s metric (%s, %d steps of %d): %d-NN accuracy on the %s test split %.2f %% (%d train images as memory)\n",
 		p.Info.Method, p.Info.Net, p.Info.Steps, p.Info.BatchSize, o.K, o.Data, 100*acc, feats[0].N)
-	if o.JSON != "" {
-		if err := featio.WriteFileAtomic(o.JSON, func(w io.Writer) error {
+	if jsonOut != nil {
+		if err := jsonOut.Write(func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(e)
 		}); err != nil {
-			return nil, fmt.Errorf("--json %s: %w", o.JSON, err)
+			return nil, fmt.Errorf("--json: %w", err)
 		}
 	}
 	return e, nil

@@ -20,6 +20,7 @@ import (
 // featuresOptions are the flags of "mt features".
 type featuresOptions struct {
 	Checkpoint, Data, DataDir, Split, Out string
+	outputOptions
 }
 
 // featuresCommand parses the flags of "mt features" and runs it, with progress on stderr.
@@ -30,7 +31,8 @@ func featuresCommand(args []string) error {
 	fs.StringVar(&o.Data, "data", "", "dataset: "+strings.Join(data.Names, ", ")+" (required)")
 	fs.StringVar(&o.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&o.Split, "split", "train", "split: train or test")
-	fs.StringVar(&o.Out, "out", "", "output: N×D float32 NumPy array (.npy) of L2-normalised features, row i for image i (required)")
+	fs.StringVar(&o.Out, "out", "", "output: N×D float32 NumPy array (.npy) of L2-normalised features, row i for image i; - for standard output when it is not a terminal (required)")
+	o.addFlags(fs)
 	if done, err := parseFlags(fs, args, "mt features --checkpoint DIR --data NAME --out X.npy [flags]"); done || err != nil {
 		return err
 	}
@@ -54,10 +56,14 @@ func (o featuresOptions) check() error {
 	return errors.Join(missing...)
 }
 
-// runFeatures loads the network and the data, computes the features and writes them
-// atomically as .npy; log receives progress.
+// runFeatures checks the output, loads the network and the data, computes the features and
+// writes them atomically as .npy; log receives progress.
 func runFeatures(o featuresOptions, backend backends.Backend, load loadFunc, log io.Writer) error {
 	if err := o.check(); err != nil {
+		return err
+	}
+	out, err := o.checkOutput("out", o.Out, true)
+	if err != nil {
 		return err
 	}
 	start := time.Now()
@@ -79,9 +85,9 @@ func runFeatures(o featuresOptions, backend backends.Backend, load loadFunc, log
 	if err := propagate.CheckRows(m); err != nil {
 		return fmt.Errorf("features of %s: %w", ds.Name, err)
 	}
-	if err := featio.WriteFileAtomic(o.Out, func(w io.Writer) error { return featio.WriteNPY(w, m) }); err != nil {
-		return fmt.Errorf("--out %s: %w", o.Out, err)
+	if err := out.Write(func(w io.Writer) error { return featio.WriteNPY(w, m) }); err != nil {
+		return err
 	}
-	fmt.Fprintf(log, "wrote %s: %d × %d float32 in %.1f s\n", o.Out, m.N, m.D, time.Since(start).Seconds())
+	fmt.Fprintf(log, "wrote %s: %d × %d float32 in %.1f s\n", out, m.N, m.D, time.Since(start).Seconds())
 	return nil
 }

@@ -1,11 +1,16 @@
 // Command mt runs the project's pipelines headless, with the same calls the notebooks make.
 //
 //	mt quickstart [-scale small|smoke] [-data-dir DIR] [-cache-dir DIR] [-publish DIR]
-//	mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv
+//	mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv|-
 //	mt pretrain --method instance|nca|color|bootstrap --net NET --data NAME --out DIR
-//	mt features --checkpoint DIR --data NAME --split train|test --out X.npy
-//	mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json]
-//	mt repro --table N [--scale smoke|bench] [--publish DIR]
+//	mt features --checkpoint DIR --data NAME --split train|test --out X.npy|-
+//	mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json|-]
+//	mt repro --table N [--scale smoke|bench|paper] [--publish DIR]
+//	mt help [COMMAND]
+//
+// An output path of - is standard output; an output that is a symbolic link is written
+// through only with --follow-symlinks. Outputs and publishing folders are checked before the
+// work starts.
 //
 // quickstart learns an instance-discrimination metric on Fashion-MNIST, propagates 100 labels
 // by nearest neighbours (Eq. 5) and spectral embedding (Eq. 6), trains confidence-weighted
@@ -17,44 +22,74 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 )
 
 func main() {
-	if len(os.Args) < 2 {
-		usage()
-		os.Exit(2)
-	}
-	var err error
-	switch os.Args[1] {
-	case "quickstart":
-		err = quickstart(os.Args[2:])
-	case "propagate":
-		err = propagateCommand(os.Args[2:])
-	case "pretrain":
-		err = pretrainCommand(os.Args[2:])
-	case "features":
-		err = featuresCommand(os.Args[2:])
-	case "evaluate":
-		err = evaluateCommand(os.Args[2:])
-	case "repro":
-		err = reproCommand(os.Args[2:])
-	case "-h", "-help", "--help", "help":
-		usage()
-		return
-	default:
-		err = fmt.Errorf("unknown command %q", os.Args[1])
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mt:", err)
-		os.Exit(1)
-	}
+	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, `usage: mt COMMAND [flags]
+// commands are mt's commands by name; each parses its own flags.
+var commands = map[string]func(args []string) error{
+	"quickstart": quickstart,
+	"propagate":  propagateCommand,
+	"pretrain":   pretrainCommand,
+	"features":   featuresCommand,
+	"evaluate":   evaluateCommand,
+	"repro":      reproCommand,
+}
+
+// run runs the command that args name and returns the exit status: 0 for success, 1 for a
+// failed command, 2 for a command line that names no command. Errors go to stderr.
+func run(args []string, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		return help(rest, stderr)
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "mt: unknown command %q; run mt help for the list\n", name)
+		return 2
+	}
+	if err := cmd(rest); err != nil {
+		fmt.Fprintln(stderr, "mt:", err)
+		return 1
+	}
+	return 0
+}
+
+// help prints the list of commands, or with one argument that command's flags.
+func help(args []string, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		usage(stderr)
+		return 0
+	case len(args) > 1:
+		fmt.Fprintf(stderr, "mt help: unexpected argument %q; usage: mt help [COMMAND]\n", args[1])
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "mt help: unknown command %q; run mt help for the list\n", args[0])
+		return 2
+	}
+	if err := cmd([]string{"-h"}); err != nil {
+		fmt.Fprintln(stderr, "mt:", err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, `usage: mt COMMAND [flags]
 
 commands:
   quickstart   the whole pipeline on Fashion-MNIST with 100 labels (notebooks/00_quickstart.ipynb)
@@ -62,9 +97,9 @@ commands:
   pretrain     learn a metric (instance, nca, color or bootstrap) on a dataset; writes a checkpoint
   features     L2-normalised features (.npy) of a dataset from a pretrain checkpoint, for propagate
   evaluate     a pretrained metric's weighted kNN accuracy on a test split (Wu et al. 2018)
-  repro        one of the paper's tables (--table 1, 2 or 6) at a scale, beside the paper's numbers; writes figures/
+  repro        one of the paper's tables (--table 1 to 7) at a scale, beside the paper's numbers; writes figures/
 
-Run "mt COMMAND -h" for the flags of a command.`)
+Run "mt help COMMAND" or "mt COMMAND -h" for the flags of a command.`)
 }
 
 // parseFlags parses a subcommand's args into fs, with usage as the first line of its help. It

@@ -20,6 +20,7 @@ type propagateOptions struct {
 	K, Eta, VoteK         int
 	Sigma                 float64
 	Classes, Chunks       int
+	outputOptions
 }
 
 // propagateCommand parses the flags of "mt propagate" and runs it, with progress on stderr.
@@ -30,12 +31,13 @@ func propagateCommand(args []string) error {
 	fs.StringVar(&o.Features, "features", "", "N×D float32 NumPy array (.npy), one feature row per example (required)")
 	fs.StringVar(&o.Labels, "labels", "", `CSV with header "index,label", one row per labelled example (required)`)
 	fs.StringVar(&o.Method, "method", "", "nn (Eq. 5, nearest-neighbour voting) or spectral (Eq. 6) (required)")
-	fs.StringVar(&o.Out, "out", "", `output CSV: "index,label,confidence" for all N rows (required)`)
+	fs.StringVar(&o.Out, "out", "", `output CSV: "index,label,confidence" for all N rows, - for standard output (required)`)
 	fs.IntVar(&o.K, "k", d.GraphK, "spectral: kNN graph size, the row itself included")
 	fs.IntVar(&o.Eta, "eta", d.Eta, "spectral: η of Eq. 6, eigenpairs kept")
 	fs.Float64Var(&o.Sigma, "sigma", d.ConfidenceScale, "σ of Eq. 8, the logit scale of the confidence")
 	fs.IntVar(&o.VoteK, "vote-k", d.VoteK, "nn: labelled voters per row (Eq. 5)")
 	fs.IntVar(&o.Classes, "classes", 0, "number of classes (default: largest label + 1)")
+	o.addFlags(fs)
 	fs.IntVar(&o.Chunks, "chunks", 1, "spectral: split the unlabelled rows into this many chunks, each propagated with all the labels (the paper uses 10 for ImageNet)")
 	if done, err := parseFlags(fs, args, "mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv [flags]"); done || err != nil {
 		return err
@@ -43,10 +45,15 @@ func propagateCommand(args []string) error {
 	return runPropagate(o, os.Stderr)
 }
 
-// runPropagate reads the features and labels, propagates and writes the pseudo labels
-// atomically; log receives progress. Errors name the file and, for the labels, the line.
+// runPropagate checks the output, reads the features and labels, propagates and writes the
+// pseudo labels atomically; log receives progress. Errors name the file and, for the labels,
+// the line.
 func runPropagate(o propagateOptions, log io.Writer) error {
 	cfg, err := o.config()
+	if err != nil {
+		return err
+	}
+	out, err := o.checkOutput("out", o.Out, false)
 	if err != nil {
 		return err
 	}
@@ -73,19 +80,23 @@ func runPropagate(o propagateOptions, log io.Writer) error {
 	fmt.Fprintf(log, "labels: %s, %d labelled rows in %d classes\n", o.Labels, lab.Len(), classes)
 	res, err := propagate.Run(x, lab.Index, lab.Class, classes, cfg, progressTo(log))
 	if err != nil {
-		return err
+		return fmt.Errorf("propagating %s: %w", o.Features, err)
 	}
 	fmt.Fprintln(log)
 	if res.Components > 1 {
 		fmt.Fprintf(log, "note: the kNN graph has %d connected components; labels do not cross them\n", res.Components)
 	}
-	err = featio.WriteFileAtomic(o.Out, func(w io.Writer) error {
+	if res.TiedRows > 0 {
+		fmt.Fprintf(log, "note: %d of %d rows have more equally similar rows than the %d neighbours --k keeps, so the row order chose among them (duplicate features?)\n",
+			res.TiedRows, x.N, cfg.GraphK-1)
+	}
+	err = out.Write(func(w io.Writer) error {
 		return featio.WritePredictionsCSV(w, res.Labels, res.Confidence)
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "wrote %s: %d rows, %s propagation in %.1f s\n", o.Out, x.N, cfg.Method, time.Since(start).Seconds())
+	fmt.Fprintf(log, "wrote %s: %d rows, %s propagation in %.1f s\n", out, x.N, cfg.Method, time.Since(start).Seconds())
 	return nil
 }
 

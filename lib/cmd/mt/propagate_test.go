@@ -102,6 +102,13 @@ func TestPropagateCommand(t *testing.T) {
 	for i := 10; i < 15; i++ {
 		dupTruth[i] = truth[3]
 	}
+	// Many duplicates: rows 10..39 are copies of row 3, more than the 9 neighbours of k = 10.
+	many := make([][]float32, n)
+	copy(many, rows)
+	manyTruth := append([]int(nil), truth...)
+	for i := 10; i < 40; i++ {
+		many[i], manyTruth[i] = rows[3], truth[3]
+	}
 	// Disconnected: the blobs are so tight that a 4-NN graph never links two classes.
 	tight := make([][]float32, n)
 	for i := range tight {
@@ -123,6 +130,7 @@ func TestPropagateCommand(t *testing.T) {
 		{"spectral", rows, truth, "spectral", 10, 30, ""},
 		{"nn duplicates", dup, dupTruth, "nn", 20, 200, ""},
 		{"spectral duplicates", dup, dupTruth, "spectral", 10, 30, ""},
+		{"spectral many duplicates", many, manyTruth, "spectral", 10, 30, "of 90 rows have more equally similar rows than the 9 neighbours"},
 		{"spectral disconnected", tight, truth, "spectral", 4, 20, "3 connected components"},
 		{"spectral chunked", rows, truth, "spectral", 10, 30, ""},
 	}
@@ -175,6 +183,10 @@ func TestPropagateCommandErrors(t *testing.T) {
 		out[i] = v
 		return out
 	}
+	identical := make([][]float32, len(rows))
+	for i := range identical {
+		identical[i] = []float32{1, 2, 3, 4}
+	}
 	cases := []struct {
 		name     string
 		features any    // written with npyio; nil writes an empty file
@@ -185,6 +197,7 @@ func TestPropagateCommandErrors(t *testing.T) {
 		{"nan feature", withRow(7, []float32{1, float32(math.NaN()), 0, 0}), good, nil, []string{"FEATURES", "row 7 column 1 is NaN"}},
 		{"inf feature", withRow(8, []float32{float32(math.Inf(1)), 0, 0, 0}), good, nil, []string{"FEATURES", "row 8 column 0 is +Inf"}},
 		{"zero row", withRow(9, []float32{0, 0, 0, 0}), good, nil, []string{"FEATURES", "row 9 is all zeros"}},
+		{"identical rows", identical, good, nil, []string{"propagating FEATURES", "all 30 feature rows point the same way", "collapsed"}},
 		{"k ≥ N", rows, good, func(o *propagateOptions) { o.K = 30 }, []string{"--k 30", "30 rows", "FEATURES"}},
 		{"empty features", nil, good, nil, []string{"FEATURES", "empty file"}},
 		{"float64 features", [][]float64{{1, 2}, {3, 4}}, good, nil, []string{"FEATURES", "'<f8'", "float32"}},
@@ -238,6 +251,51 @@ func TestPropagateCommandErrors(t *testing.T) {
 				if e.Name() != "x.npy" && e.Name() != "l.csv" {
 					t.Errorf("a failed run left %s behind", e.Name())
 				}
+			}
+		})
+	}
+}
+
+// TestPropagateToStdout writes the pseudo labels to standard output (a pipe) and to a followed
+// symbolic link: the CSV is complete, and the progress stays on the log.
+func TestPropagateToStdout(t *testing.T) {
+	rows, truth := blobs(30, 4, 3, 4)
+	dir := t.TempDir()
+	o := propagateOptions{Features: filepath.Join(dir, "x.npy"), Labels: filepath.Join(dir, "l.csv"), Method: "nn",
+		K: 5, Eta: 4, VoteK: 200, Sigma: 40, Chunks: 1}
+	writeNPY(t, o.Features, rows)
+	mustDo(t, os.WriteFile(o.Labels, []byte(labelsCSV(truth, 3, 2)), 0o644))
+	for _, tc := range []struct {
+		name, out string
+		follow    bool
+		read      string // the file to read back; "" for standard output
+	}{
+		{"standard output", "-", false, ""},
+		{"followed link", filepath.Join(dir, "link.csv"), true, filepath.Join(dir, "p.csv")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.read != "" {
+				mustDo(t, os.Symlink("p.csv", tc.out))
+			}
+			stdout, collect := pipeTo(t)
+			o.Out, o.outputOptions = tc.out, outputOptions{FollowSymlinks: tc.follow, stdout: stdout}
+			var log bytes.Buffer
+			if err := runPropagate(o, &log); err != nil {
+				t.Fatal(err)
+			}
+			got := collect()
+			path := tc.read
+			if path == "" {
+				path = filepath.Join(t.TempDir(), "stdout.csv")
+				mustDo(t, os.WriteFile(path, got, 0o644))
+			} else if len(got) != 0 {
+				t.Errorf("standard output got %q", got)
+			}
+			if labels, _ := readPredictions(t, path); len(labels) != 30 {
+				t.Errorf("%d rows, want 30", len(labels))
+			}
+			if strings.Contains(string(got), "features:") || !strings.Contains(log.String(), "features:") {
+				t.Errorf("progress went to standard output:\n%s", got)
 			}
 		})
 	}

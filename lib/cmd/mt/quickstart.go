@@ -17,12 +17,15 @@ func quickstart(args []string) error {
 	scale := fs.String("scale", repro.ScaleFromEnv(repro.Small), "smoke or small (default $"+repro.EnvScale+", else small)")
 	dataDir := fs.String("data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	cacheDir := fs.String("cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
-	publish := fs.String("publish", "", "if set, write the result JSON with provenance into this directory (e.g. figures)")
-	if err := fs.Parse(args); err != nil {
+	publish := fs.String("publish", "", "if set, write the result JSON with provenance into this directory (e.g. figures); created if missing")
+	if done, err := parseFlags(fs, args, "mt quickstart [-scale small|smoke] [-data-dir DIR] [-cache-dir DIR] [-publish DIR]"); done || err != nil {
 		return err
 	}
 	cfg, err := repro.QuickstartConfigFor(*scale)
 	if err != nil {
+		return err
+	}
+	if err := checkPublish("publish", *publish); err != nil {
 		return err
 	}
 	cfg.DataDir, cfg.CacheDir = *dataDir, *cacheDir

@@ -4,12 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/data"
-	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/repro"
 )
 
@@ -33,7 +31,7 @@ func reproCommand(args []string) error {
 	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (tables 2 to 5, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
 	fs.StringVar(&f.dataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
-	fs.StringVar(&f.publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory")
+	fs.StringVar(&f.publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory, created if missing (empty: do not publish)")
 	fs.StringVar(&f.suffix, "suffix", "", "tables 2 to 5: appended to the published file names (e.g. -xla-h100)")
 	fs.StringVar(&f.labels, "labels", "", "tables 2 to 4: comma-separated label counts (default: the scale's)")
 	fs.StringVar(&f.rows, "rows", "", "tables 2 and 5: comma-separated metric/propagation rows, e.g. instance/spectral,none/none; tables 3 and 4: method[+ours][@network], e.g. ours@wrn-28-10,vat+ours (default: all)")
@@ -50,22 +48,19 @@ func reproCommand(args []string) error {
 	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); done || err != nil {
 		return err
 	}
-	command := "mt repro " + strings.Join(args, " ")
-	switch f.table {
-	case 1:
-		return reproTable1(f, command)
-	case 2:
-		return reproTable2(f, command)
-	case 3, 4:
-		return reproSSL(f, command)
-	case 5:
-		return reproTable5(f, command)
-	case 6:
-		return reproTable6(f, command)
-	case 7:
-		return reproTable7(f, command)
+	run, ok := reproTables[f.table]
+	if !ok {
+		return fmt.Errorf("--table %d: the paper's tables are 1 to 7", f.table)
 	}
-	return fmt.Errorf("--table %d: the paper's tables are 1 to 7", f.table)
+	if err := checkPublish("publish", f.publish); err != nil {
+		return err
+	}
+	return run(f, "mt repro "+strings.Join(args, " "))
+}
+
+// reproTables run each of the paper's tables from mt repro's flags and its command line.
+var reproTables = map[int]func(f reproFlags, command string) error{
+	1: reproTable1, 2: reproTable2, 3: reproSSL, 4: reproSSL, 5: reproTable5, 6: reproTable6, 7: reproTable7,
 }
 
 // reproTable1 runs Table 1.
@@ -159,27 +154,6 @@ func reproSSL(f reproFlags, command string) error {
 	})
 }
 
-// pickSSLRows keeps the rows of tables 3 and 4 that --rows names: comma-separated
-// method[+ours][@network], e.g. ours@wrn-28-10,mean-teacher+ours, where the network is the
-// paper's (Table 3's WRN-28-2 or WRN-28-10).
-func pickSSLRows(all []repro.SSLRow, list string) ([]repro.SSLRow, error) {
-	var out []repro.SSLRow
-	for _, s := range strings.Split(list, ",") {
-		spec, net, withNet := strings.Cut(strings.TrimSpace(s), "@")
-		method, ours := strings.CutSuffix(spec, "+ours")
-		n := len(out)
-		for _, row := range all {
-			if row.Method == method && row.Ours == ours && (!withNet || net == row.PaperNet || net == row.Net) {
-				out = append(out, row)
-			}
-		}
-		if len(out) == n {
-			return nil, fmt.Errorf("--rows: %q names no row of this table (method[+ours][@network], e.g. ours@wrn-28-10 or vat+ours)", s)
-		}
-	}
-	return out, nil
-}
-
 // table2 applies the flags of Table 2's stages (tables 2 to 5) to cfg: the sizes, the rows, the
 // checkpoints and the time budgets.
 func (f reproFlags) table2(cfg *repro.Table2Config, command string) error {
@@ -188,14 +162,11 @@ func (f reproFlags) table2(cfg *repro.Table2Config, command string) error {
 		return err
 	}
 	if f.rows != "" {
-		cfg.Rows = nil
-		for _, s := range strings.Split(f.rows, ",") {
-			m, p, ok := strings.Cut(strings.TrimSpace(s), "/")
-			if !ok {
-				return fmt.Errorf("--rows: %q is not metric/propagation (e.g. instance/spectral)", s)
-			}
-			cfg.Rows = append(cfg.Rows, repro.Table2Row{Metric: m, Propagation: propagate.Method(p)})
+		rows, err := parseTable2Rows(f.rows)
+		if err != nil {
+			return err
 		}
+		cfg.Rows = rows
 	}
 	if f.seconds < 0 || f.pretrainSeconds < 0 || f.classifierSeconds < 0 {
 		return fmt.Errorf("time budgets must not be negative")
@@ -310,32 +281,6 @@ func printResult(r interface {
 	fmt.Println(r.Note())
 	fmt.Printf("stages computed: %d (the rest from the cache); wall %.1f s\n", computed, wall)
 	return nil
-}
-
-// parsePercents reads --percents: comma-separated shares in (0, 100].
-func parsePercents(list string) ([]float64, error) {
-	var out []float64
-	for _, s := range strings.Split(list, ",") {
-		p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || !(p > 0 && p <= 100) {
-			return nil, fmt.Errorf("--percents: %q is not a share in (0, 100]", s)
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-// parseLabels reads --labels: comma-separated positive label counts.
-func parseLabels(list string) ([]int, error) {
-	var out []int
-	for _, s := range strings.Split(list, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("--labels: %q is not a positive label count", s)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }
 
 // reproTable6 runs Table 6 (MNIST → Fashion-MNIST standing in for ImageNet32 → CIFAR-10),

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRun checks the command line before any command's work: the exit status and the message
+// for no command, an unknown one, help, and a stray argument after every command's flags. The
+// flags given beside a stray argument would fail fast on their own, so that a command which
+// ignored the argument fails the test instead of starting a long run.
+func TestRun(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string // a substring of what run writes to stderr
+	}{
+		{nil, 2, "usage: mt COMMAND"},
+		{[]string{"help"}, 0, "usage: mt COMMAND"},
+		{[]string{"--help"}, 0, "usage: mt COMMAND"},
+		{[]string{"help", "foo"}, 2, `mt help: unknown command "foo"`},
+		{[]string{"help", "propagate", "foo"}, 2, `mt help: unexpected argument "foo"`},
+		{[]string{"foo"}, 2, `mt: unknown command "foo"`},
+		{[]string{"quickstart", "-scale", "none", "foo"}, 1, `quickstart: unexpected argument "foo"`},
+		{[]string{"propagate", "foo"}, 1, `propagate: unexpected argument "foo"`},
+		{[]string{"pretrain", "foo"}, 1, `pretrain: unexpected argument "foo"`},
+		{[]string{"features", "foo"}, 1, `features: unexpected argument "foo"`},
+		{[]string{"evaluate", "foo"}, 1, `evaluate: unexpected argument "foo"`},
+		{[]string{"repro", "--table", "0", "foo"}, 1, `repro: unexpected argument "foo"`},
+		{[]string{"repro", "--table", "8"}, 1, "--table 8: the paper's tables are 1 to 7"},
+	}
+	for _, command := range []string{"quickstart", "propagate", "pretrain", "features", "evaluate", "repro"} {
+		cases = append(cases, struct {
+			args []string
+			code int
+			want string
+		}{[]string{"help", command}, 0, ""})
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stderr bytes.Buffer
+			if code := run(tc.args, &stderr); code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d with %q; want %d with %q", code, stderr.String(), tc.code, tc.want)
+			}
+		})
+	}
+}
+
+// TestPublishChecked checks that quickstart and repro check their publishing folder before the
+// work: a folder under a regular file is refused by name, a missing one is created.
+func TestPublishChecked(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	mustDo(t, os.WriteFile(file, nil, 0o644))
+	for _, args := range [][]string{
+		{"quickstart", "-scale", "smoke", "-data-dir", filepath.Join(dir, "none"), "-publish", file + "/figures"},
+		{"repro", "--table", "1", "--data-dir", filepath.Join(dir, "none"), "--publish", file + "/figures"},
+	} {
+		var stderr bytes.Buffer
+		if code := run(args, &stderr); code != 1 || !strings.Contains(stderr.String(), "--publish "+file+"/figures: cannot create the folder") {
+			t.Errorf("%s: exit %d with %q; want the publishing folder refused", args[0], code, stderr.String())
+		}
+	}
+	// A missing folder is created before the work, which then fails on the missing data.
+	figures := filepath.Join(dir, "new", "figures")
+	var stderr bytes.Buffer
+	run([]string{"repro", "--table", "1", "--data-dir", filepath.Join(dir, "none"), "--cache-dir", filepath.Join(dir, "cache"), "--publish", figures}, &stderr)
+	if st, err := os.Stat(figures); err != nil || !st.IsDir() {
+		t.Errorf("repro did not create %s: %v (%s)", figures, err, stderr.String())
+	}
+}

@@ -32,19 +32,24 @@ type Dir struct {
 	// stderr.
 	Warn func(msg string)
 	lock *filelock.Lock
+	// origin is the run's, recorded in the directory by the first save unless originSaved.
+	origin      Origin
+	originSaved bool
 }
 
 // Open takes path (created if needed) for a run of stage with settings (see Origin). It fails,
 // before changing anything there, when the directory's origin differs (an *OriginError naming
 // each differing setting), when it holds checkpoints without an origin (those of GoMLX's own
 // format among them), or when another process holds it. A directory without an origin gets
-// this run's. Leftovers of a save that was killed are removed. Close releases it.
+// this run's with its first checkpoint, so that a run that fails before saving anything leaves
+// the directory free for a corrected one. Leftovers of a save that was killed are removed.
+// Close releases the directory.
 func Open(path, stage string, settings any) (*Dir, error) {
 	origin, err := NewOrigin(stage, settings)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkOrigin(path, origin); err != nil {
+	if _, err := checkOrigin(path, origin); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
@@ -58,17 +63,11 @@ func Open(path, stage string, settings any) (*Dir, error) {
 		return nil, fmt.Errorf("checkpoint directory %s is in use by another process (it holds %s); wait for it to end, or use another directory",
 			path, filepath.Join(path, LockFile))
 	}
-	d := &Dir{Path: path, lock: lock}
+	d := &Dir{Path: path, lock: lock, origin: origin}
 	// Checked again under the lock: another run may have claimed the directory meanwhile.
-	if err := checkOrigin(path, origin); err != nil {
+	if d.originSaved, err = checkOrigin(path, origin); err != nil {
 		d.Close()
 		return nil, err
-	}
-	if _, err := os.Stat(filepath.Join(path, OriginFile)); errors.Is(err, fs.ErrNotExist) {
-		if err := WriteJSON(filepath.Join(path, OriginFile), origin); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("checkpoint directory %s: recording the run's origin: %w", path, err)
-		}
 	}
 	if err := d.removeLeftovers(); err != nil {
 		d.Close()
@@ -77,34 +76,34 @@ func Open(path, stage string, settings any) (*Dir, error) {
 	return d, nil
 }
 
-// checkOrigin compares origin with the one recorded in path, if any; without one, path must
-// hold no checkpoint.
-func checkOrigin(path string, origin Origin) error {
+// checkOrigin compares origin with the one recorded in path, if any (recorded says so);
+// without one, path must hold no checkpoint.
+func checkOrigin(path string, origin Origin) (recorded bool, err error) {
 	raw, err := os.ReadFile(filepath.Join(path, OriginFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		if legacy, _ := filepath.Glob(filepath.Join(path, legacyPattern)); len(legacy) > 0 {
-			return fmt.Errorf("checkpoint directory %s holds checkpoints in GoMLX's format (%s), which record no origin and cannot be resumed; "+
+			return false, fmt.Errorf("checkpoint directory %s holds checkpoints in GoMLX's format (%s), which record no origin and cannot be resumed; "+
 				"they can still be read as a trained network (mt features, mt evaluate); to train, use another directory, or start over there, moving them aside",
 				path, filepath.Base(legacy[0]))
 		}
 		if names, _ := manifests(path); len(names) > 0 {
-			return fmt.Errorf("checkpoint directory %s holds checkpoints but no %s saying which run wrote them; "+
+			return false, fmt.Errorf("checkpoint directory %s holds checkpoints but no %s saying which run wrote them; "+
 				"use another directory, or start over there, moving them aside", path, OriginFile)
 		}
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("checkpoint directory %s: %w", path, err)
+		return false, fmt.Errorf("checkpoint directory %s: %w", path, err)
 	}
 	var stored Origin
 	if err := json.Unmarshal(raw, &stored); err != nil {
-		return fmt.Errorf("checkpoint directory %s: %s is unreadable (%v); use another directory, or start over there, moving it aside",
+		return false, fmt.Errorf("checkpoint directory %s: %s is unreadable (%v); use another directory, or start over there, moving it aside",
 			path, OriginFile, err)
 	}
 	if d := diff(stored, origin); len(d) > 0 {
-		return &OriginError{Dir: path, Differences: d}
+		return false, &OriginError{Dir: path, Differences: d}
 	}
-	return nil
+	return true, nil
 }
 
 // Close releases the directory. A nil Dir is closed.

@@ -4,8 +4,9 @@
 //
 // A checkpoint directory holds:
 //
-//	origin.json        the run that owns the directory: its stage, the settings that determine
-//	                   its result, CodeVersion; the commit and date, for information
+//	origin.json        the run that owns the directory, written with its first checkpoint: its
+//	                   stage, the settings that determine its result, CodeVersion; the commit
+//	                   and date, for information
 //	lock               locked (flock) by the process using the directory
 //	ckpt-000007.bin    the variables' bytes, one after another
 //	ckpt-000007.json   the manifest: each variable's scope, name, dtype, dimensions, offset,

@@ -79,12 +79,36 @@ func dirState(t *testing.T, dir string) string {
 
 func TestCodeVersionRefused(t *testing.T) {
 	dir := t.TempDir()
-	open(t, dir).Close()
+	d := open(t, dir)
+	if _, err := d.Save(testContext(1), 1, Training); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
 	editFile(t, dir, OriginFile, func(b []byte) []byte {
 		return bytes.Replace(b, []byte(`"code_version": "`+CodeVersion), []byte(`"code_version": "0`), 1)
 	})
 	if _, err := Open(dir, "test", testSettings()); err == nil || !strings.Contains(err.Error(), "code_version: \"0") {
 		t.Fatalf("error %v, want one naming the code version", err)
+	}
+}
+
+// TestOriginWithFirstSave: a run that fails before its first checkpoint leaves no origin, so
+// that the next run, with corrected settings, is not refused.
+func TestOriginWithFirstSave(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir).Close()
+	s := testSettings()
+	s.Steps = 99
+	d, err := Open(dir, "test", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Save(testContext(1), 1, Training); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if _, err := Open(dir, "test", testSettings()); err == nil || !strings.Contains(err.Error(), "settings.Steps: 99 → 10") {
+		t.Errorf("error %v after the first save, want one naming Steps", err)
 	}
 }
 

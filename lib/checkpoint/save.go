@@ -12,12 +12,17 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
+
+// metricsScope holds the variables of GoMLX's training metrics.
+const metricsScope = "/" + metrics.Scope
 
 // tmpMark is in the name of every file being written; a file with it is never a checkpoint.
 const tmpMark = ".tmp-"
@@ -36,6 +41,10 @@ func (e *NonFiniteError) Error() string {
 // Save writes the variables of ctx as a new checkpoint at global step step, then prunes all but
 // the newest d.Keep. Nothing is written when a float variable holds NaN or ±Inf (the error is a
 // *NonFiniteError) or a variable has no value.
+//
+// The variables of GoMLX's training metrics (under /metrics) are left out: they are running
+// displays of the loss that change no result, and every trainer names its own with a random
+// UUID, so a resumed run would only pile up those of the runs before it.
 func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error) {
 	if d == nil || d.lock == nil {
 		return Manifest{}, errors.New("checkpoint: saving into a directory that is not open")
@@ -44,6 +53,9 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 	var values []*tensors.Tensor
 	m := Manifest{Format: Format, Step: int64(step), Phase: phase}
 	for v := range ctx.IterVariables() {
+		if s := v.Scope(); s == metricsScope || strings.HasPrefix(s, metricsScope+"/") {
+			continue
+		}
 		t, err := v.Value()
 		if err != nil {
 			return Manifest{}, fmt.Errorf("checkpoint: %w", err)
@@ -52,7 +64,7 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 		if _, ok := storable[dt.String()]; !ok {
 			return Manifest{}, fmt.Errorf("checkpoint: variable %s has dtype %s, which a checkpoint does not hold", v.ScopeAndName(), dt)
 		}
-		if err := checkFinite(v.ScopeAndName(), t); err != nil {
+		if err := CheckFinite(v.ScopeAndName(), t); err != nil {
 			return Manifest{}, err
 		}
 		length := int64(t.Shape().Memory())
@@ -60,6 +72,12 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 			Dims: append([]int{}, t.Shape().Dimensions...), Offset: m.Size, Length: length, Trainable: v.Trainable})
 		m.Size += length
 		vars, values = append(vars, v), append(values, t)
+	}
+	if !d.originSaved {
+		if err := WriteJSON(filepath.Join(d.Path, OriginFile), d.origin); err != nil {
+			return Manifest{}, fmt.Errorf("checkpoint: recording the run's origin in %s: %w", d.Path, err)
+		}
+		d.originSaved = true
 	}
 	seq, err := d.nextSeq()
 	if err != nil {
@@ -167,8 +185,9 @@ func removeIfThere(path string) error {
 	return nil
 }
 
-// checkFinite returns a *NonFiniteError for the first NaN or ±Inf of a float tensor.
-func checkFinite(name string, t *tensors.Tensor) error {
+// CheckFinite returns a *NonFiniteError naming the variable name for the first NaN or ±Inf
+// of a float tensor, nil for a finite or non-float one.
+func CheckFinite(name string, t *tensors.Tensor) error {
 	first, value := -1, 0.0
 	var err error
 	switch dt := t.Shape().DType; dt {

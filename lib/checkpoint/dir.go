@@ -82,13 +82,11 @@ func checkOrigin(path string, origin Origin) (recorded bool, err error) {
 	raw, err := os.ReadFile(filepath.Join(path, OriginFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		if legacy, _ := filepath.Glob(filepath.Join(path, legacyPattern)); len(legacy) > 0 {
-			return false, fmt.Errorf("checkpoint directory %s holds checkpoints in GoMLX's format (%s), which record no origin and cannot be resumed; "+
-				"they can still be read as a trained network (mt features, mt evaluate); to train, use another directory, or start over there, moving them aside",
-				path, filepath.Base(legacy[0]))
+			return false, &OriginError{Dir: path, Reason: fmt.Sprintf("holds checkpoints in GoMLX's format (%s), which record no origin "+
+				"and cannot be resumed (they can still be read as a trained network: mt features, mt evaluate)", filepath.Base(legacy[0]))}
 		}
 		if names, _ := manifests(path); len(names) > 0 {
-			return false, fmt.Errorf("checkpoint directory %s holds checkpoints but no %s saying which run wrote them; "+
-				"use another directory, or start over there, moving them aside", path, OriginFile)
+			return false, &OriginError{Dir: path, Reason: fmt.Sprintf("holds checkpoints but no %s saying which run wrote them", OriginFile)}
 		}
 		return false, nil
 	}
@@ -97,8 +95,7 @@ func checkOrigin(path string, origin Origin) (recorded bool, err error) {
 	}
 	var stored Origin
 	if err := json.Unmarshal(raw, &stored); err != nil {
-		return false, fmt.Errorf("checkpoint directory %s: %s is unreadable (%v); use another directory, or start over there, moving it aside",
-			path, OriginFile, err)
+		return false, &OriginError{Dir: path, Reason: fmt.Sprintf("has an unreadable %s (%v)", OriginFile, err)}
 	}
 	if d := diff(stored, origin); len(d) > 0 {
 		return false, &OriginError{Dir: path, Differences: d}

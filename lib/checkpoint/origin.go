@@ -76,19 +76,28 @@ type Difference struct {
 	Stored, ThisRun string // JSON values; "(absent)" when the key is missing
 }
 
-// OriginError refuses a run whose origin differs from the directory's.
+// OriginError refuses a run on a directory that holds another run's checkpoints: its origin
+// differs (Differences), or cannot be told (Reason).
 type OriginError struct {
 	Dir         string
 	Differences []Difference
+	Reason      string
 }
 
 func (e *OriginError) Error() string {
+	return e.Refusal() + "; to go on, use another directory, or start over there, moving its checkpoints aside"
+}
+
+// Refusal is the error without the advice on how to go on, for callers that give their own.
+func (e *OriginError) Refusal() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("checkpoint directory %s %s; nothing was changed in it", e.Dir, e.Reason)
+	}
 	parts := make([]string, len(e.Differences))
 	for i, d := range e.Differences {
 		parts[i] = fmt.Sprintf("%s: %s → %s", d.Key, d.Stored, d.ThisRun)
 	}
-	return fmt.Sprintf("checkpoint directory %s belongs to another run (stored → this run's: %s); "+
-		"nothing was changed in it; to go on, use another directory, or start over there, moving its checkpoints aside",
+	return fmt.Sprintf("checkpoint directory %s belongs to another run (stored → this run's: %s); nothing was changed in it",
 		e.Dir, strings.Join(parts, "; "))
 }
 

@@ -10,8 +10,8 @@
 //	lock               locked (flock) by the process using the directory
 //	ckpt-000007.bin    the variables' bytes, one after another
 //	ckpt-000007.json   the manifest: each variable's scope, name, dtype, dimensions, offset,
-//	                   length and trainable flag; the global step; the phase (Training or
-//	                   Final); the data file's size and SHA-256
+//	                   length and trainable flag; the global step; the phase (Training,
+//	                   Trained or Final); the data file's size and SHA-256
 //
 // Checkpoints are numbered in the order they were written. Save writes the data file and the
 // manifest under temporary names, syncs them and renames them into place, the manifest last:

@@ -20,8 +20,11 @@ const Format = "mtlp-checkpoint/1"
 type Phase string
 
 const (
-	// Training is a checkpoint saved during training or at its end: a run resumes from it.
+	// Training is a checkpoint saved during training: a run resumes training from it.
 	Training Phase = "training"
+	// Trained is saved when training has ended, after all its steps or when its time budget
+	// ran out: a run goes on from it with the passes that follow training, and trains no more.
+	Trained Phase = "trained"
 	// Final is saved after the passes that follow training (the batch-norm statistics): a run
 	// that finds it has nothing left to do, and a reader of the trained network wants it.
 	Final Phase = "final"
@@ -86,8 +89,8 @@ func (m Manifest) check() error {
 	switch {
 	case m.Format != Format:
 		return fmt.Errorf("manifest format %q, want %q", m.Format, Format)
-	case m.Phase != Training && m.Phase != Final:
-		return fmt.Errorf("manifest phase %q, want %q or %q", m.Phase, Training, Final)
+	case m.Phase != Training && m.Phase != Trained && m.Phase != Final:
+		return fmt.Errorf("manifest phase %q, want %q, %q or %q", m.Phase, Training, Trained, Final)
 	case m.Step < 0:
 		return fmt.Errorf("manifest step %d is negative", m.Step)
 	case m.Size < 0:

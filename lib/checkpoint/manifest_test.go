@@ -79,6 +79,7 @@ func TestParseManifestErrors(t *testing.T) {
 func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(validManifest))
 	f.Add([]byte(strings.Replace(validManifest, `"training"`, `"final"`, 1)))
+	f.Add([]byte(strings.Replace(validManifest, `"training"`, `"trained"`, 1)))
 	f.Add([]byte(`{"format":"mtlp-checkpoint/1","step":0,"phase":"final","size":0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","variables":[]}`))
 	f.Add([]byte(`{"variables":[{"dims":[1e400]}]}`))
 	f.Add([]byte(`null`))

@@ -22,7 +22,8 @@ import (
 var errKilled = errors.New("killed")
 
 // TestResumeMatchesUninterrupted stops a run after each of its steps in turn (by an error from
-// OnStep, after the step's checkpoint), resumes it from the checkpoint directory, recomputes
+// OnStep, after the step's checkpoint; the last step's is saved only when training ends, so a
+// stop there redoes it), resumes it from the checkpoint directory, recomputes
 // the batch-norm statistics, and checks that every variable (weights, batch-norm averages,
 // optimiser state, step, random state) equals bit for bit that of an uninterrupted run with
 // the same seed. With the augmentation (padding, flips) and the data order both random, a
@@ -76,8 +77,10 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if resumeAt := tc.killAt / tc.every * tc.every; (resumeAt == steps && first != 0) || (resumeAt < steps && first != resumeAt+1) {
-					t.Errorf("the resumed run's first step is %d, want the one after step %d (none after the last)", first, resumeAt)
+				// The last step is saved once training ends (as trained), not by the periodic save.
+				resumeAt := min(tc.killAt, steps-1) / tc.every * tc.every
+				if first != resumeAt+1 {
+					t.Errorf("the resumed run's first step is %d, want the one after step %d", first, resumeAt)
 				}
 				equalVariables(t, got, want)
 			})
@@ -206,4 +209,42 @@ func denseInference(ctx *context.Context, images *graph.Node) *graph.Node {
 	x := graph.Reshape(images, images.Shape().Dimensions[0], -1)
 	x = batchnorm.New(ctx.In("bn"), x, -1).UseBackendInference(false).Done()
 	return layers.Dense(ctx.In("dense"), x, true, 2)
+}
+
+// TestBudgetEndsTraining: a run whose time budget ends it early saves its last step as
+// trained, so that a rerun (killed after training, in the passes that follow it) trains no
+// further, even with a new budget, and ends where the first run did.
+func TestBudgetEndsTraining(t *testing.T) {
+	backend := testBackend(t)
+	ds, err := data.Synthetic(24, 6, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := openDir(t, t.TempDir())
+	run := func(onStep func(int) error) map[string][]byte {
+		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
+		if err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{Stage: "budget test", Steps: 8, LearningRate: 0.05,
+			Checkpoints: dir, CheckpointSteps: 3, OnStep: onStep}); err != nil {
+			t.Fatal(err)
+		}
+		return variables(t, ctx)
+	}
+	want := run(func(step int) error {
+		if step == 3 {
+			return errBudgetSpent // as the time budget does
+		}
+		return nil
+	})
+	got := run(func(step int) error {
+		t.Errorf("the rerun trained step %d", step)
+		return nil
+	})
+	equalVariables(t, got, want)
+	c, err := checkpoint.Read(dir.Path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Step != 3 || c.Phase != checkpoint.Trained {
+		t.Errorf("newest checkpoint: step %d, %s; want 3, %s", c.Step, c.Phase, checkpoint.Trained)
+	}
 }

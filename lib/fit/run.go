@@ -45,7 +45,8 @@ type RunConfig struct {
 	Optimizer string
 	// Checkpoints, if set, is the run's checkpoint directory (checkpoint.Open): its newest
 	// checkpoint is loaded at the start, so that a killed run resumes where it stopped, and
-	// checkpoints are saved every CheckpointEvery, every CheckpointSteps steps and at the end.
+	// checkpoints are saved every CheckpointEvery, every CheckpointSteps steps and at the end,
+	// the last as checkpoint.Trained: a rerun that finds it trains no more.
 	Checkpoints *checkpoint.Dir
 	// CheckpointEvery is the wall-clock period between checkpoints (default 1 minute).
 	CheckpointEvery time.Duration
@@ -92,14 +93,19 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 		defer c.Close()
 	}
 	if cfg.Checkpoints != nil {
-		if _, err := cfg.Checkpoints.Load(ctx); err != nil {
+		c, err := cfg.Checkpoints.Load(ctx)
+		if err != nil {
 			return fmt.Errorf("%s: %w", cfg.Stage, err)
+		}
+		if c != nil && c.Phase != checkpoint.Training {
+			// Trained already (all steps, or as many as the time budget allowed): a rerun killed
+			// in what follows training. No trainer is built, as it would drop the learning rate
+			// that the checkpoint holds.
+			return nil
 		}
 	}
 	done := int(optimizers.GetGlobalStep(ctx))
 	if done >= cfg.Steps {
-		// Trained already: a rerun killed in what follows training. No trainer is built, as it
-		// would drop the learning rate that the checkpoint holds.
 		return nil
 	}
 	loop, save, err := newLoop(backend, ctx, modelFn, lossFn, cfg, everySteps)
@@ -123,14 +129,14 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 	if cfg.Progress != nil {
 		cfg.Progress(cfg.Stage, done, done)
 	}
-	return save(done)
+	return save(done, checkpoint.Trained)
 }
 
 // newLoop returns the training loop of Run, with its step hooks: the divergence check,
 // progress, OnStep, checkpoints, the time budget and the kill point; and the function that
-// saves a checkpoint (once per step, nothing without a directory).
+// saves a checkpoint (once per step and phase, nothing without a directory).
 func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, lossFn train.LossFn,
-	cfg RunConfig, everySteps []int) (*train.Loop, func(step int) error, error) {
+	cfg RunConfig, everySteps []int) (*train.Loop, func(step int, phase checkpoint.Phase) error, error) {
 	lr, steps := cfg.LearningRate, cfg.Steps
 	scheduled := func(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
 		if cfg.Restarts > 0 {
@@ -151,15 +157,15 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 	loop.OnStep("divergence", -2, func(loop *train.Loop, metrics []*tensors.Tensor) error {
 		return checkLoss(cfg, stepsDone(loop), metrics)
 	})
-	saved := -1
-	save := func(step int) error {
-		if cfg.Checkpoints == nil || step == saved {
+	savedStep, savedPhase := -1, checkpoint.Phase("")
+	save := func(step int, phase checkpoint.Phase) error {
+		if cfg.Checkpoints == nil || (step == savedStep && phase == savedPhase) {
 			return nil
 		}
-		if _, err := cfg.Checkpoints.Save(ctx, step, checkpoint.Training); err != nil {
+		if _, err := cfg.Checkpoints.Save(ctx, step, phase); err != nil {
 			return saveError(cfg, step, err)
 		}
-		saved = step
+		savedStep, savedPhase = step, phase
 		return nil
 	}
 	last := time.Time{}
@@ -180,9 +186,12 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 		// Before the OnStep hook (priority 0), so a stop requested at step s keeps step s.
 		loop.OnStep("checkpoint-steps", -1, func(loop *train.Loop, _ []*tensors.Tensor) error {
 			done := stepsDone(loop)
+			if done >= steps {
+				return nil // Run saves the last step as Trained
+			}
 			for _, n := range everySteps {
 				if done%n == 0 {
-					return save(done)
+					return save(done, checkpoint.Training)
 				}
 			}
 			return nil
@@ -194,7 +203,7 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 			every = time.Minute
 		}
 		train.PeriodicCallback(loop, every, false, "checkpoint", 100, func(loop *train.Loop, _ []*tensors.Tensor) error {
-			return save(stepsDone(loop))
+			return save(stepsDone(loop), checkpoint.Training)
 		})
 	}
 	if cfg.Seconds > 0 {

@@ -108,7 +108,7 @@ func TestPretrainResume(t *testing.T) {
 				{"during the batch-norm pass", func(dir string) error {
 					return stopIn(func(p fit.Progress) error { _, err := run(dir, p); return err }, "batch-norm statistics", 1)
 				}, func(t *testing.T, dir string) {
-					if _, err := LoadPretrained(testBackend(t), dir); err == nil || !strings.Contains(err.Error(), "training has not finished") ||
+					if _, err := LoadPretrained(testBackend(t), dir); err == nil || !strings.Contains(err.Error(), "pretraining has not finished") ||
 						!strings.Contains(err.Error(), "rerun the same mt pretrain command") {
 						t.Errorf("loading an unfinished directory: %v, want an error saying how to finish it", err)
 					}

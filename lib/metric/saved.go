@@ -102,8 +102,8 @@ func LoadPretrained(backend backends.Backend, dir string) (*Pretrained, error) {
 			return nil, err
 		}
 		if c != nil && c.Phase != checkpoint.Final {
-			return nil, fmt.Errorf("checkpoint %s: training has not finished (the newest checkpoint is of step %d); "+
-				"rerun the same mt pretrain command to resume it", dir, c.Step)
+			return nil, fmt.Errorf("checkpoint %s: pretraining has not finished (the newest checkpoint is of step %d, %s); "+
+				"rerun the same mt pretrain command to finish it", dir, c.Step, c.Phase)
 		}
 	}
 	info, err := readInfo(dir)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -54,6 +55,25 @@ func TestKilledDuringSave(t *testing.T) {
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 				t.Fatalf("the saving process ended with %v, want SIGKILL:\n%s", err, out)
+			}
+			if kill == 0 {
+				// Killed half way through the first data file: half of it is on disk, under a
+				// temporary name that no reader takes for a checkpoint.
+				m, err := open(t, t.TempDir()).Save(testContext(1), 1, Training)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tmp, _ := filepath.Glob(filepath.Join(dir, "ckpt-000001.bin"+tmpMark+"*"))
+				if len(tmp) != 1 {
+					t.Fatalf("temporary files %v after a kill half way through the data, want one", tmp)
+				}
+				st, err := os.Stat(tmp[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Size() != m.Size/2 {
+					t.Errorf("%d bytes on disk after a kill half way through the data, want %d", st.Size(), m.Size/2)
+				}
 			}
 			d := open(t, dir)
 			d.Warn = func(msg string) { t.Errorf("warning: %s", msg) }

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -49,7 +50,6 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 	if d == nil || d.lock == nil {
 		return Manifest{}, errors.New("checkpoint: saving into a directory that is not open")
 	}
-	var vars []*context.Variable
 	var values []*tensors.Tensor
 	m := Manifest{Format: Format, Step: int64(step), Phase: phase}
 	for v := range ctx.IterVariables() {
@@ -71,7 +71,7 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 		m.Variables = append(m.Variables, Variable{Scope: v.Scope(), Name: v.Name(), DType: dt.String(),
 			Dims: append([]int{}, t.Shape().Dimensions...), Offset: m.Size, Length: length, Trainable: v.Trainable})
 		m.Size += length
-		vars, values = append(vars, v), append(values, t)
+		values = append(values, t)
 	}
 	if !d.originSaved {
 		if err := WriteJSON(filepath.Join(d.Path, OriginFile), d.origin); err != nil {
@@ -110,36 +110,46 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 // through a synced temporary file, and returns their SHA-256.
 func (d *Dir) writeData(name string, size int64, values []*tensors.Tensor) (string, error) {
 	h := sha256.New()
-	err := writeAtomic(filepath.Join(d.Path, name), func(w io.Writer) error {
-		mw := &halfway{w: io.MultiWriter(w, h), half: size / 2}
+	err := writeAtomic(filepath.Join(d.Path, name), func(f io.Writer) error {
+		w := &halfway{buf: bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20), half: size / 2}
 		for _, t := range values {
 			var werr error
-			if err := t.ConstBytes(func(b []byte) { _, werr = mw.Write(b) }); err != nil {
+			if err := t.ConstBytes(func(b []byte) { werr = w.write(b) }); err != nil {
 				return err
 			}
 			if werr != nil {
 				return werr
 			}
 		}
-		return nil
+		return w.buf.Flush()
 	})
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 
-// halfway passes writes on and marks the kill point "checkpoint: data half written" once half
-// of the data has gone through.
+// halfway writes through a buffer and marks the kill point "checkpoint: data half written"
+// once half of the data is in the file.
 type halfway struct {
-	w          io.Writer
+	buf        *bufio.Writer
 	half, done int64
 }
 
-func (h *halfway) Write(b []byte) (int, error) {
-	n, err := h.w.Write(b)
-	if h.done < h.half && h.done+int64(n) >= h.half {
-		killpoint.Hit("checkpoint: data half written")
+func (h *halfway) write(b []byte) error {
+	if h.done >= h.half || h.done+int64(len(b)) < h.half {
+		h.done += int64(len(b))
+		_, err := h.buf.Write(b)
+		return err
 	}
-	h.done += int64(n)
-	return n, err
+	first := h.half - h.done
+	if _, err := h.buf.Write(b[:first]); err != nil {
+		return err
+	}
+	if err := h.buf.Flush(); err != nil {
+		return err
+	}
+	killpoint.Hit("checkpoint: data half written")
+	h.done += int64(len(b))
+	_, err := h.buf.Write(b[first:])
+	return err
 }
 
 // prune removes all but the newest d.Keep checkpoints, each manifest before its data, so that

@@ -53,7 +53,8 @@ type TrainConfig struct {
 	Augment    fit.Augment
 	Seed       uint64
 	// CheckpointDir, if set, makes the run resumable and receives the final weights and
-	// InfoFile, so that LoadPretrained can compute features later.
+	// InfoFile, so that LoadPretrained can compute features later. It holds one run: another
+	// run's settings or data are refused there (see Pretrain).
 	CheckpointDir string       `json:"-"`
 	Progress      fit.Progress `json:"-"`
 }

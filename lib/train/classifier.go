@@ -39,7 +39,8 @@ type Config struct {
 	MinWeight float64
 	Augment   fit.Augment
 	Seed      uint64
-	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig).
+	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig.Checkpoints); it
+	// holds one run, and refuses one with other settings or examples (checkpoint.Open).
 	CheckpointDir string       `json:"-"`
 	Progress      fit.Progress `json:"-"`
 	// Stage names the run in progress reports.

@@ -2,6 +2,7 @@ package fit
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -9,7 +10,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
 	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 
 // PreciseBatchNormBatches is how many batches PreciseBatchNorm averages after training: 32
@@ -36,6 +39,8 @@ func PreciseBatchNorm(backend backends.Backend, ctx *context.Context, fn func(ct
 	// The moving averages are debiased by their step count: min(0.99, 1 − 1/count). Up to 100
 	// batches after a reset, that makes them exact running means.
 	maxBatches = min(maxBatches, 99)
+	// Checkpoints load every variable into ctx at once, so every average is here to be reset;
+	// one that was missing would be created, and counted, from zero as well.
 	if err := batchnorm.ResetWeights(ctx); err != nil {
 		return fmt.Errorf("%s: resetting batch-norm averages: %w", stage, err)
 	}
@@ -60,8 +65,29 @@ func PreciseBatchNorm(backend backends.Backend, ctx *context.Context, fn func(ct
 		if _, err := exec.Exec(x); err != nil {
 			return fmt.Errorf("%s: %w", stage, err)
 		}
+		killpoint.Hit("batch-norm statistics: batch")
 		if progress != nil {
 			progress(stage, b+1, batches)
+		}
+	}
+	return checkStatistics(ctx, stage)
+}
+
+// checkStatistics fails when a batch-norm average under ctx is NaN or ±Inf: the network's
+// weights, or the images, are not finite.
+func checkStatistics(ctx *context.Context, stage string) error {
+	suffix := "/" + batchnorm.BatchNormalizationScopeName
+	for v := range ctx.IterVariablesInScope() {
+		if !strings.HasSuffix(v.Scope(), suffix) {
+			continue
+		}
+		t, err := v.Value()
+		if err != nil {
+			return fmt.Errorf("%s: %w", stage, err)
+		}
+		if err := checkpoint.CheckFinite(v.ScopeAndName(), t); err != nil {
+			return fmt.Errorf("%s: %w after the pass: the network's weights diverged in training (lower the learning rate), or the images hold non-finite values",
+				stage, err)
 		}
 	}
 	return nil

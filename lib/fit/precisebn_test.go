@@ -1,8 +1,8 @@
 package fit
 
 import (
-	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -10,6 +10,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
+	"github.com/metric-transfer/mtlp/lib/backendtest"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 )
 
@@ -96,3 +98,68 @@ func seq(lo, hi int) []int {
 }
 
 func testBackend(t testing.TB) backends.Backend { return backendtest.New(t, "go") }
+
+// TestPreciseBatchNormRerun: the statistics depend on the weights only. A pass cut short and
+// run again, and a pass on a context loaded from a checkpoint of the trained one (whose
+// averages are the training-time ones), end bit for bit where one pass on the trained context
+// does.
+func TestPreciseBatchNormRerun(t *testing.T) {
+	backend := testBackend(t)
+	ds, err := data.Synthetic(24, 6, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained := func() *context.Context {
+		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
+		if err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{Stage: "test", Steps: 4, LearningRate: 0.05}); err != nil {
+			t.Fatal(err)
+		}
+		return ctx
+	}
+	pass := func(ctx *context.Context, batches int) {
+		if err := PreciseBatchNorm(backend, ctx, denseInference, ds, seq(0, 24), 4, batches, nil, "statistics"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := trained()
+	pass(ctx, 5)
+	want := variables(t, ctx)
+
+	ctx = trained()
+	pass(ctx, 2)
+	pass(ctx, 5)
+	equalVariables(t, variables(t, ctx), want)
+
+	dir := openDir(t, t.TempDir())
+	if _, err := dir.Save(trained(), 4, checkpoint.Training); err != nil {
+		t.Fatal(err)
+	}
+	loaded := context.New()
+	if _, err := dir.Load(loaded); err != nil {
+		t.Fatal(err)
+	}
+	pass(loaded, 5)
+	equalVariables(t, variables(t, loaded), want)
+}
+
+// TestPreciseBatchNormNonFinite: statistics of a network with an infinite weight are an error.
+func TestPreciseBatchNormNonFinite(t *testing.T) {
+	ds, err := data.Synthetic(8, 6, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := testBackend(t)
+	scaled := func(ctx *context.Context, images *graph.Node) *graph.Node {
+		w := ctx.In("scale").VariableWithValue("w", float32(1)).ValueGraph(images.Graph())
+		return denseInference(ctx, graph.Mul(images, w))
+	}
+	ctx := context.New()
+	if _, err := context.ExecOnce(backend, ctx, scaled, tensors.FromFlatDataAndDimensions(ds.Float32([]int{0}), 1, 6, 6, 1)); err != nil {
+		t.Fatal(err)
+	}
+	ctx.GetVariableByScopeAndName("/scale", "w").MustSetValue(tensors.FromValue(float32(math.Inf(1))))
+	err = PreciseBatchNorm(backend, ctx, scaled, ds, seq(0, 8), 4, 2, nil, "statistics")
+	if err == nil || !strings.Contains(err.Error(), "/bn/batch_normalization/mean") || !strings.Contains(err.Error(), "lower the learning rate") {
+		t.Fatalf("error %v, want one naming the mean and the learning rate", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 
 // Predict evaluates fn (images [B, H, W, C] → outputs [B, D]) in inference mode on the images
@@ -52,6 +53,7 @@ func Predict(backend backends.Backend, ctx *context.Context, fn func(ctx *contex
 			out = make([]float32, 0, len(idx)*dim)
 		}
 		out = append(out, vals[:(end-start)*dim]...)
+		killpoint.Hit("predict: batch")
 		if progress != nil {
 			progress(stage, end, len(idx))
 		}

@@ -1,100 +1,186 @@
 package fit
 
 import (
+	"bytes"
 	"errors"
-	"math"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 )
 
 var errKilled = errors.New("killed")
 
-// TestResumeMatchesUninterrupted kills a run after a checkpoint (by stopping it from OnStep,
-// two steps past the checkpoint), resumes it from the checkpoint directory, and checks that
-// the final weights equal those of an uninterrupted run with the same seed. With the
-// augmentation (padding, flips) and the data order both random, a resumed run that replayed
-// the first batches instead of the ones after the checkpoint would end elsewhere; so would one
-// that restarted the learning-rate schedule or the optimiser's state (Adam's moments, SGD's
-// velocities).
+// TestResumeMatchesUninterrupted stops a run after each of its steps in turn (by an error from
+// OnStep, after the step's checkpoint; the last step's is saved only when training ends, so a
+// stop there redoes it), resumes it from the checkpoint directory, recomputes
+// the batch-norm statistics, and checks that every variable (weights, batch-norm averages,
+// optimiser state, step, random state) equals bit for bit that of an uninterrupted run with
+// the same seed. With the augmentation (padding, flips) and the data order both random, a
+// resumed run that replayed the first batches instead of the ones after the checkpoint would
+// end elsewhere; so would one that restarted the learning-rate schedule or the optimiser's
+// state (Adam's moments, SGD's velocities), or a statistics pass that added to the loaded
+// averages instead of replacing them. One case saves every 3 steps only, so that it resumes
+// from a checkpoint older than the stop.
 func TestResumeMatchesUninterrupted(t *testing.T) {
-	for _, opt := range Optimizers {
-		t.Run(opt, func(t *testing.T) { testResume(t, opt) })
-	}
-}
-
-func testResume(t *testing.T, optimizer string) {
 	backend := testBackend(t)
 	ds, err := data.Synthetic(24, 6, 2, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const steps, every, killAt = 8, 3, 5
-	run := func(dir string, onStep func(int) error) (map[string][]float32, error) {
+	const steps = 8
+	run := func(t *testing.T, optimizer string, dir *checkpoint.Dir, every int, onStep func(int) error) (map[string][]byte, error) {
 		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{Pad: 1, Flip: true})
 		err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{
 			Stage: "resume test", Steps: steps, LearningRate: 0.05, Optimizer: optimizer,
-			CheckpointDir: dir, CheckpointSteps: every, OnStep: onStep,
+			Checkpoints: dir, CheckpointSteps: every, OnStep: onStep,
 		})
-		weights := map[string][]float32{}
-		for v := range ctx.IterVariables() {
-			if v.Trainable {
-				weights[v.ScopeAndName()] = tensors.MustCopyFlatData[float32](v.MustValue())
+		if err != nil {
+			return nil, err
+		}
+		if err := PreciseBatchNorm(backend, ctx, denseInference, ds, seq(0, 24), 4, 3, nil, "statistics"); err != nil {
+			t.Fatal(err)
+		}
+		return variables(t, ctx), nil
+	}
+	for _, optimizer := range Optimizers {
+		want, err := run(t, optimizer, nil, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ every, killAt int }{{1, 1}, {1, 2}, {1, 3}, {1, 4}, {1, 5}, {1, 6}, {1, 7}, {1, 8}, {3, 5}} {
+			t.Run(fmt.Sprintf("%s every %d stopped after %d", optimizer, tc.every, tc.killAt), func(t *testing.T) {
+				dir := openDir(t, t.TempDir())
+				if _, err := run(t, optimizer, dir, tc.every, func(step int) error {
+					if step == tc.killAt {
+						return errKilled
+					}
+					return nil
+				}); !errors.Is(err, errKilled) {
+					t.Fatalf("the stopped run returned %v, want %v", err, errKilled)
+				}
+				first := 0
+				got, err := run(t, optimizer, dir, tc.every, func(step int) error {
+					first = cmpOr(first, step)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The last step is saved once training ends (as trained), not by the periodic save.
+				resumeAt := min(tc.killAt, steps-1) / tc.every * tc.every
+				if first != resumeAt+1 {
+					t.Errorf("the resumed run's first step is %d, want the one after step %d", first, resumeAt)
+				}
+				equalVariables(t, got, want)
+			})
+		}
+	}
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// TestCheckpointsChangeNothing: a run that saves after every step ($MT_CHECKPOINT_STEPS) ends
+// where one without a checkpoint directory does.
+func TestCheckpointsChangeNothing(t *testing.T) {
+	backend := testBackend(t)
+	ds, err := data.Synthetic(24, 6, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(dir *checkpoint.Dir) map[string][]byte {
+		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{Pad: 1, Flip: true})
+		if err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{Stage: "test", Steps: 5, LearningRate: 0.05, Checkpoints: dir}); err != nil {
+			t.Fatal(err)
+		}
+		return variables(t, ctx)
+	}
+	want := run(nil)
+	t.Setenv(EnvCheckpointSteps, "1")
+	dir := t.TempDir()
+	equalVariables(t, run(openDir(t, dir)), want)
+	if kept, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.json")); len(kept) != 2 {
+		t.Errorf("checkpoints kept: %v, want 2", kept)
+	}
+	t.Setenv(EnvCheckpointSteps, "0")
+	batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
+	if err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{Stage: "test", Steps: 1}); err == nil || !strings.Contains(err.Error(), EnvCheckpointSteps) {
+		t.Errorf("%s=0: error %v, want one naming the variable", EnvCheckpointSteps, err)
+	}
+}
+
+// openDir opens a checkpoint directory for the tests' runs, closed when the test ends.
+func openDir(t *testing.T, path string) *checkpoint.Dir {
+	t.Helper()
+	d, err := checkpoint.Open(path, "resume test", "dense task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// variables returns the bytes of every variable of ctx by scope and name, but those of the
+// trainer's metrics, which every trainer names anew (see checkpoint.Dir.Save).
+func variables(t *testing.T, ctx *context.Context) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for v := range ctx.IterVariables() {
+		if strings.HasPrefix(v.Scope(), "/metrics/") {
+			continue
+		}
+		val, err := v.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := val.ConstBytes(func(b []byte) { out[v.ScopeAndName()] = bytes.Clone(b) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func equalVariables(t *testing.T, got, want map[string][]byte) {
+	t.Helper()
+	if len(got) != len(want) || len(want) == 0 {
+		var names []string
+		for k := range want {
+			if _, ok := got[k]; !ok {
+				names = append(names, "-"+k)
 			}
 		}
-		return weights, err
-	}
-
-	want, err := run(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	var stoppedAt int
-	if _, err := run(dir, func(step int) error {
-		if step == killAt {
-			stoppedAt = step
-			return errKilled
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				names = append(names, "+"+k)
+			}
 		}
-		return nil
-	}); !errors.Is(err, errKilled) || stoppedAt != killAt {
-		t.Fatalf("the killed run returned %v after step %d, want %v after step %d", err, stoppedAt, errKilled, killAt)
-	}
-	var first int
-	got, err := run(dir, func(step int) error {
-		if first == 0 {
-			first = step
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (killAt/every)*every + 1; first != want {
-		t.Errorf("the resumed run's first step is %d, want %d (one after the last checkpoint)", first, want)
-	}
-	if len(got) != len(want) || len(want) == 0 {
-		t.Fatalf("resumed run has %d trainable variables, uninterrupted %d", len(got), len(want))
+		t.Fatalf("%d variables, want %d: %v", len(got), len(want), names)
 	}
 	for name, w := range want {
-		g := got[name]
-		for i := range w {
-			if math.Abs(float64(g[i]-w[i])) > 1e-6 {
-				t.Fatalf("%s[%d] = %g after resuming, %g uninterrupted", name, i, g[i], w[i])
-			}
+		if !bytes.Equal(got[name], w) {
+			t.Errorf("%s differs from the uninterrupted run's", name)
 		}
 	}
 }
 
 // denseTask is the small training task of the run tests: seeded batches of 4 of ds (its first
-// 24 images) with their labels, a seeded context, and a dense layer over the pixels trained by
-// cross-entropy over 2 classes.
+// 24 images) with their labels, a seeded context, and batch norm then a dense layer over the
+// pixels with noise, trained by cross-entropy over 2 classes.
 func denseTask(ds *data.Dataset, augment Augment) (*Batches, *context.Context, train.ModelFn, train.LossFn) {
 	batches := NewBatches(ds, seq(0, 24), 4, augment, 11)
 	batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
@@ -107,11 +193,58 @@ func denseTask(ds *data.Dataset, augment Augment) (*Batches, *context.Context, t
 	ctx := context.New()
 	Seed(ctx, 3)
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
-		x := graph.Reshape(inputs[0], inputs[0].Shape().Dimensions[0], -1)
-		return []*graph.Node{layers.Dense(ctx.In("dense"), x, true, 2)}
+		// Noise drawn in the graph makes the context's random state part of what a resumed run
+		// must restore, as it is and untrained.
+		x := inputs[0]
+		x = graph.Add(x, graph.MulScalar(ctx.RandomNormal(x.Graph(), x.Shape()), 0.05))
+		return []*graph.Node{denseInference(ctx, x)}
 	}
 	lossFn := func(labels, predictions []*graph.Node) *graph.Node {
 		return graph.ReduceAllMean(losses.SparseCategoricalCrossEntropyLogits(labels, predictions))
 	}
 	return batches, ctx, modelFn, lossFn
+}
+
+func denseInference(ctx *context.Context, images *graph.Node) *graph.Node {
+	x := graph.Reshape(images, images.Shape().Dimensions[0], -1)
+	x = batchnorm.New(ctx.In("bn"), x, -1).UseBackendInference(false).Done()
+	return layers.Dense(ctx.In("dense"), x, true, 2)
+}
+
+// TestBudgetEndsTraining: a run whose time budget ends it early saves its last step as
+// trained, so that a rerun (killed after training, in the passes that follow it) trains no
+// further, even with a new budget, and ends where the first run did.
+func TestBudgetEndsTraining(t *testing.T) {
+	backend := testBackend(t)
+	ds, err := data.Synthetic(24, 6, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := openDir(t, t.TempDir())
+	run := func(onStep func(int) error) map[string][]byte {
+		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
+		if err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{Stage: "budget test", Steps: 8, LearningRate: 0.05,
+			Checkpoints: dir, CheckpointSteps: 3, OnStep: onStep}); err != nil {
+			t.Fatal(err)
+		}
+		return variables(t, ctx)
+	}
+	want := run(func(step int) error {
+		if step == 3 {
+			return errBudgetSpent // as the time budget does
+		}
+		return nil
+	})
+	got := run(func(step int) error {
+		t.Errorf("the rerun trained step %d", step)
+		return nil
+	})
+	equalVariables(t, got, want)
+	c, err := checkpoint.Read(dir.Path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Step != 3 || c.Phase != checkpoint.Trained {
+		t.Errorf("newest checkpoint: step %d, %s; want 3, %s", c.Step, c.Phase, checkpoint.Trained)
+	}
 }

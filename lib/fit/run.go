@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -11,10 +12,11 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers/cosineschedule"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 
 // Progress reports that done of total units of a named stage are complete. Notebooks pass a
@@ -41,13 +43,15 @@ type RunConfig struct {
 	Seconds float64
 	// Optimizer names the optimiser (see NewOptimizer): "adam" (the default) or "sgd".
 	Optimizer string
-	// CheckpointDir, if set, holds GoMLX checkpoints: saved every CheckpointEvery and at the end,
-	// and restored at the start, so a killed run resumes where it stopped.
-	CheckpointDir string
+	// Checkpoints, if set, is the run's checkpoint directory (checkpoint.Open): its newest
+	// checkpoint is loaded at the start, so that a killed run resumes where it stopped, and
+	// checkpoints are saved every CheckpointEvery, every CheckpointSteps steps and at the end,
+	// the last as checkpoint.Trained: a rerun that finds it trains no more.
+	Checkpoints *checkpoint.Dir
 	// CheckpointEvery is the wall-clock period between checkpoints (default 1 minute).
 	CheckpointEvery time.Duration
 	// CheckpointSteps, if positive, also saves a checkpoint at every multiple of this many
-	// steps.
+	// steps; so does $MT_CHECKPOINT_STEPS (EnvCheckpointSteps), for every run.
 	CheckpointSteps int
 	// OnStep, if not nil, is called after every step with the number of steps done; an error
 	// stops training and is returned (the checkpoints saved so far stay, as after a kill).
@@ -56,34 +60,84 @@ type RunConfig struct {
 	Progress Progress
 }
 
+// EnvCheckpointSteps names the environment variable that, set to n, adds a checkpoint every n
+// steps to every run with a checkpoint directory: kill-and-resume tests set it so that a kill
+// anywhere has a recent checkpoint behind it. Saving changes no result.
+const EnvCheckpointSteps = "MT_CHECKPOINT_STEPS"
+
 // Run trains the variables in ctx with modelFn and lossFn on ds for cfg.Steps steps with Adam
 // (or cfg.Optimizer) and a cosine learning-rate decay, reporting progress and saving checkpoints. GoMLX reports
 // graph-building errors by panicking; they are returned as errors here.
 //
 // A run restored from a checkpoint at step s first moves ds on by s batches (with Skip when ds
 // has it, as Batches does, else by yielding and dropping them), so it goes on with the batches
-// the uninterrupted run would have seen.
+// the uninterrupted run would have seen: its weights end bit for bit where the uninterrupted
+// run's do.
+//
+// A run whose loss becomes NaN or ±Inf stops at that step with a *DivergedError, and so does
+// one with a non-finite variable when a checkpoint is due: no checkpoint holds one.
 func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, lossFn train.LossFn,
 	ds train.Dataset, cfg RunConfig) (err error) {
 	defer catch(&err, cfg.Stage)
 	if cfg.Steps <= 0 {
 		return fmt.Errorf("%s: the number of training steps must be positive, got %d", cfg.Stage, cfg.Steps)
 	}
-	var ckpt *checkpoints.Handler
-	if cfg.CheckpointDir != "" {
-		if err := os.MkdirAll(cfg.CheckpointDir, 0o755); err != nil {
-			return fmt.Errorf("%s: creating checkpoint directory: %w", cfg.Stage, err)
-		}
-		ckpt, err = checkpoints.Build(ctx).Dir(cfg.CheckpointDir).Keep(2).Done()
-		if err != nil {
-			return fmt.Errorf("%s: opening checkpoints in %s: %w", cfg.Stage, cfg.CheckpointDir, err)
-		}
-	}
-	lr := cfg.LearningRate
-	steps := cfg.Steps
 	if cfg.Restarts < 0 || cfg.Seconds < 0 {
 		return fmt.Errorf("%s: restart period %d and time budget %g s must not be negative", cfg.Stage, cfg.Restarts, cfg.Seconds)
 	}
+	everySteps, err := checkpointSteps(cfg)
+	if err != nil {
+		return err
+	}
+	if c, ok := ds.(interface{ Close() }); ok {
+		defer c.Close()
+	}
+	if cfg.Checkpoints != nil {
+		c, err := cfg.Checkpoints.Load(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cfg.Stage, err)
+		}
+		if c != nil && c.Phase != checkpoint.Training {
+			// Trained already (all steps, or as many as the time budget allowed): a rerun killed
+			// in what follows training. No trainer is built, as it would drop the learning rate
+			// that the checkpoint holds.
+			return nil
+		}
+	}
+	done := int(optimizers.GetGlobalStep(ctx))
+	if done >= cfg.Steps {
+		return nil
+	}
+	loop, save, err := newLoop(backend, ctx, modelFn, lossFn, cfg, everySteps)
+	if err != nil {
+		return err
+	}
+	if done > 0 {
+		loop.Trainer.SetContext(ctx.Reuse())
+		if err := skip(ds, done); err != nil {
+			return fmt.Errorf("%s: moving the data on to step %d: %w", cfg.Stage, done, err)
+		}
+	}
+	if _, err := loop.RunSteps(ds, cfg.Steps-done); err != nil && !errors.Is(err, errBudgetSpent) {
+		var diverged *DivergedError
+		if errors.As(err, &diverged) {
+			return diverged
+		}
+		return fmt.Errorf("%s: training: %w", cfg.Stage, err)
+	}
+	done = int(optimizers.GetGlobalStep(ctx))
+	if cfg.Progress != nil {
+		cfg.Progress(cfg.Stage, done, done)
+	}
+	return save(done, checkpoint.Trained)
+}
+
+// newLoop returns the training loop of Run, with its step hooks: the divergence check,
+// progress, OnStep, checkpoints, the time budget and the kill point; and the function that
+// saves a checkpoint (once per step and phase, nothing without a directory).
+func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, lossFn train.LossFn,
+	cfg RunConfig, everySteps []int) (*train.Loop, func(step int, phase checkpoint.Phase) error, error) {
+	lr, steps := cfg.LearningRate, cfg.Steps
 	scheduled := func(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
 		if cfg.Restarts > 0 {
 			restartSchedule(ctx, inputs[0].Graph(), cfg.Restarts, lr, lr/100)
@@ -91,23 +145,29 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 			cosineschedule.New(ctx, inputs[0].Graph(), dtypes.Float32).
 				LearningRate(lr).MinLearningRate(lr / 100).PeriodSteps(steps).Done()
 		}
-		outputs := modelFn(ctx, spec, inputs)
-		// GoMLX v0.26.0 restores a variable from a checkpoint as trainable unless whoever looks
-		// it up says otherwise, and the context's random state is looked up without saying:
-		// after a resume the optimiser would "train" it, through float32, and every later draw
-		// in the graph (dropout, in-graph augmentation) would differ from an uninterrupted run.
-		if rng := ctx.GetVariableByScopeAndName(context.RootScope, context.RNGStateVariableName); rng != nil {
-			rng.SetTrainable(false)
-		}
-		return outputs
+		return modelFn(ctx, spec, inputs)
 	}
 	ctx.SetParam(optimizers.ParamLearningRate, lr)
 	opt, err := NewOptimizer(cfg.Optimizer)
 	if err != nil {
-		return fmt.Errorf("%s: %w", cfg.Stage, err)
+		return nil, nil, fmt.Errorf("%s: %w", cfg.Stage, err)
 	}
-	trainer := train.NewTrainer(backend, ctx, scheduled, lossFn, opt, nil, nil)
-	loop := train.NewLoop(trainer)
+	loop := train.NewLoop(train.NewTrainer(backend, ctx, scheduled, lossFn, opt, nil, nil))
+	// First of the step hooks, so that a diverged step is never saved.
+	loop.OnStep("divergence", -2, func(loop *train.Loop, metrics []*tensors.Tensor) error {
+		return checkLoss(cfg, stepsDone(loop), metrics)
+	})
+	savedStep, savedPhase := -1, checkpoint.Phase("")
+	save := func(step int, phase checkpoint.Phase) error {
+		if cfg.Checkpoints == nil || (step == savedStep && phase == savedPhase) {
+			return nil
+		}
+		if _, err := cfg.Checkpoints.Save(ctx, step, phase); err != nil {
+			return saveError(cfg, step, err)
+		}
+		savedStep, savedPhase = step, phase
+		return nil
+	}
 	last := time.Time{}
 	loop.OnStep("progress", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
 		done := stepsDone(loop)
@@ -122,52 +182,56 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 			return cfg.OnStep(stepsDone(loop))
 		})
 	}
-	if ckpt != nil && cfg.CheckpointSteps > 0 {
+	if cfg.Checkpoints != nil && len(everySteps) > 0 {
 		// Before the OnStep hook (priority 0), so a stop requested at step s keeps step s.
 		loop.OnStep("checkpoint-steps", -1, func(loop *train.Loop, _ []*tensors.Tensor) error {
-			if stepsDone(loop)%cfg.CheckpointSteps == 0 {
-				return ckpt.Save()
+			done := stepsDone(loop)
+			if done >= steps {
+				return nil // Run saves the last step as Trained
+			}
+			for _, n := range everySteps {
+				if done%n == 0 {
+					return save(done, checkpoint.Training)
+				}
 			}
 			return nil
 		})
 	}
-	if ckpt != nil {
+	if cfg.Checkpoints != nil {
 		every := cfg.CheckpointEvery
 		if every == 0 {
 			every = time.Minute
 		}
-		train.PeriodicCallback(loop, every, false, "checkpoint", 100, func(*train.Loop, []*tensors.Tensor) error {
-			return ckpt.Save()
+		train.PeriodicCallback(loop, every, false, "checkpoint", 100, func(loop *train.Loop, _ []*tensors.Tensor) error {
+			return save(stepsDone(loop), checkpoint.Training)
 		})
 	}
 	if cfg.Seconds > 0 {
 		loop.OnStep("time-budget", 1, budget(cfg, time.Now()))
 	}
-	if c, ok := ds.(interface{ Close() }); ok {
-		defer c.Close()
+	// Last, after whatever the step saved.
+	loop.OnStep("kill point", 1000, func(*train.Loop, []*tensors.Tensor) error {
+		killpoint.Hit("fit: step")
+		return nil
+	})
+	return loop, save, nil
+}
+
+// checkpointSteps returns the step periods at which Run saves: cfg.CheckpointSteps and
+// $MT_CHECKPOINT_STEPS, when set.
+func checkpointSteps(cfg RunConfig) ([]int, error) {
+	var every []int
+	if cfg.CheckpointSteps > 0 {
+		every = append(every, cfg.CheckpointSteps)
 	}
-	done := int(optimizers.GetGlobalStep(ctx))
-	if done > 0 {
-		trainer.SetContext(ctx.Reuse())
-		if err := skip(ds, done); err != nil {
-			return fmt.Errorf("%s: moving the data on to step %d: %w", cfg.Stage, done, err)
+	if v := os.Getenv(EnvCheckpointSteps); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: %s=%q: want a positive number of steps, or unset it", cfg.Stage, EnvCheckpointSteps, v)
 		}
+		every = append(every, n)
 	}
-	if done < steps {
-		if _, err := loop.RunSteps(ds, steps-done); err != nil && !errors.Is(err, errBudgetSpent) {
-			return fmt.Errorf("%s: training: %w", cfg.Stage, err)
-		}
-	}
-	if cfg.Progress != nil {
-		done := int(optimizers.GetGlobalStep(ctx))
-		cfg.Progress(cfg.Stage, done, done)
-	}
-	if ckpt != nil {
-		if err := ckpt.Save(); err != nil {
-			return fmt.Errorf("%s: saving the final checkpoint in %s: %w", cfg.Stage, cfg.CheckpointDir, err)
-		}
-	}
-	return nil
+	return every, nil
 }
 
 // skip moves ds on by n batches.

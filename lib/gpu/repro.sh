@@ -60,15 +60,19 @@ ${MT_TIMEOUT:+timeout "$MT_TIMEOUT"} env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:
 	--data-dir "$RUN/data" --cache-dir /tmp/mt-cache --checkpoint-dir "$CKPT" \
 	--publish "$OUT" --suffix "$SUFFIX" ${ARGS:-}
 log "mt exited: $?"
-# The metric's checkpoint (the newest one, with pretrain.json), in pieces; KEEP_CKPT=0 skips it.
+# The metric's checkpoint (the newest one, with the directory's origin.json and, once trained,
+# pretrain.json), in pieces; KEEP_CKPT=0 skips it. Checkpoints are numbered in the order they
+# were written, so the newest sorts last.
 for d in "$CKPT"/pretrain-*; do
 	[ "${KEEP_CKPT:-1}" = 0 ] && break
 	[ -d "$d" ] || continue
-	newest=$(ls -t "$d"/checkpoint-*.json 2>/dev/null | head -1)
+	newest=$(ls "$d"/ckpt-*.json 2>/dev/null | sort | tail -1)
 	[ -n "$newest" ] || continue
 	base=$(basename "$newest" .json)
-	tar -c -C "$CKPT" "$(basename "$d")/pretrain.json" "$(basename "$d")/$base.json" "$(basename "$d")/$base.bin" |
-		split -b 15M - "$OUT/ckpt-pretrain.tar.part-"
+	name=$(basename "$d")
+	files=("$name/origin.json" "$name/$base.json" "$name/$base.bin")
+	[ -f "$d/pretrain.json" ] && files+=("$name/pretrain.json")
+	tar -c -C "$CKPT" "${files[@]}" | split -b 15M - "$OUT/ckpt-pretrain.tar.part-"
 	log "checkpoint $d/$base: $(ls -la "$OUT"/ckpt-pretrain.tar.part-* | awk '{s+=$5} END {print s}') bytes"
 	break
 done

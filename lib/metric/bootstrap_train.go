@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
@@ -18,8 +19,13 @@ import (
 // (all of ds when nil). Its features are the L2-normalised base-network features, the layer
 // before the classifier. cfg.Method is ignored.
 func TrainBootstrap(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
-	const stage = "bootstrap"
 	cfg.Method = MethodBootstrap
+	return Pretrain(backend, ds, subset, cfg)
+}
+
+// trainBootstrap is TrainBootstrap with checkpoints in dir (none when nil).
+func trainBootstrap(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
+	const stage = "bootstrap"
 	if subset == nil {
 		subset = allIndices(ds.N)
 	}
@@ -53,5 +59,5 @@ func TrainBootstrap(backend backends.Backend, ds *data.Dataset, subset []int, cf
 		train.AddLoss(ctx, BootstrapLoss(logits, inputs[1]))
 		return []*graph.Node{logits}
 	}
-	return finishTraining(backend, ctx, modelFn, batches, info, features, ds, subset, cfg.TrainConfig, stage)
+	return finishTraining(backend, ctx, modelFn, batches, info, features, ds, subset, cfg.TrainConfig, stage, dir)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
@@ -18,10 +19,15 @@ import (
 // the ab channels averaged to the map's resolution and soft-encoded (DefaultSoftEncoding);
 // ColorLoss without class rebalancing. Its features are the L2-normalised pooled base-network
 // features of the L channel. ds must be RGB; subset (all of ds when nil) needs no labels.
-// cfg.Method is ignored.
+// cfg.Method is ignored; otherwise it is Pretrain.
 func TrainColor(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
-	const stage = "colorization"
 	cfg.Method = MethodColor
+	return Pretrain(backend, ds, subset, cfg)
+}
+
+// trainColor is TrainColor with checkpoints in dir (none when nil).
+func trainColor(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
+	const stage = "colorization"
 	if subset == nil {
 		subset = allIndices(ds.N)
 	}
@@ -55,7 +61,7 @@ func TrainColor(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pr
 		train.AddLoss(ctx, ColorLoss(logits, bins, weights, nil))
 		return []*graph.Node{logits}
 	}
-	return finishTraining(backend, ctx, modelFn, batches, info, features, ds, subset, cfg.TrainConfig, stage)
+	return finishTraining(backend, ctx, modelFn, batches, info, features, ds, subset, cfg.TrainConfig, stage, dir)
 }
 
 // lightness is the network input of colorization for RGB images [B, H, W, 3] in [0, 1]: the L

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/nets"
@@ -42,7 +43,8 @@ type InstanceConfig struct {
 	EmbeddingDim int     // 128 in the paper.
 	Augment      fit.Augment
 	Seed         uint64
-	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig).
+	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig.Checkpoints); it may
+	// hold only the checkpoints of a run with the same settings and images.
 	CheckpointDir string       `json:"-"`
 	Progress      fit.Progress `json:"-"`
 }
@@ -80,6 +82,21 @@ type Model struct {
 // TrainInstance learns a metric by instance discrimination on the images subset of ds (all of
 // ds when subset is nil).
 func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg InstanceConfig) (*Model, error) {
+	origin := cfg
+	origin.Seconds = 0 // a resumed run may be given another budget
+	dir, err := fit.OpenCheckpoints(cfg.CheckpointDir, "instance discrimination", struct {
+		Config InstanceConfig
+		Data   fit.Source
+	}{origin, fit.SourceOf(ds, subset)})
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	return trainInstance(backend, ds, subset, cfg, dir)
+}
+
+// trainInstance is TrainInstance with checkpoints in dir (none when nil).
+func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg InstanceConfig, dir *checkpoint.Dir) (*Model, error) {
 	if subset == nil {
 		subset = allIndices(ds.N)
 	}
@@ -141,14 +158,14 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		return []*graph.Node{v}
 	}
 	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
-		Stage:         "instance discrimination",
-		Steps:         cfg.Steps,
-		LearningRate:  cfg.LearningRate,
-		Optimizer:     cfg.Optimizer,
-		Restarts:      cfg.Restarts,
-		Seconds:       cfg.Seconds,
-		CheckpointDir: cfg.CheckpointDir,
-		Progress:      cfg.Progress,
+		Stage:        "instance discrimination",
+		Steps:        cfg.Steps,
+		LearningRate: cfg.LearningRate,
+		Optimizer:    cfg.Optimizer,
+		Restarts:     cfg.Restarts,
+		Seconds:      cfg.Seconds,
+		Checkpoints:  dir,
+		Progress:     cfg.Progress,
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
@@ -17,18 +18,16 @@ import (
 // labelled images subset of ds (all of ds when nil): a memory bank of L2-normalised
 // cfg.EmbeddingDim-d embeddings, one row per labelled image, updated with momentum cfg.Momentum
 // (UpdateBank), and NCALoss at temperature cfg.Temperature (0: DefaultNCATemperature).
-// cfg.Method is ignored.
+// cfg.Method is ignored; otherwise it is Pretrain.
 func TrainNCA(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
 	cfg.Method = MethodNCA
-	if cfg.Temperature == 0 {
-		cfg.Temperature = DefaultNCATemperature
-	}
-	return trainBank(backend, ds, subset, cfg, "NCA")
+	return Pretrain(backend, ds, subset, cfg)
 }
 
 // trainBank is the memory-bank trainer of instance discrimination (exact softmax, Eq. 2) and
-// NCA (Eq. 4), mirroring TrainInstance for any backbone.
-func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, stage string) (*Pretrained, error) {
+// NCA (Eq. 4), mirroring TrainInstance for any backbone, with checkpoints in dir (none when
+// nil).
+func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, stage string, dir *checkpoint.Dir) (*Pretrained, error) {
 	if subset == nil {
 		subset = allIndices(ds.N)
 	}
@@ -85,23 +84,23 @@ func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pre
 		bank.SetValueGraph(UpdateBank(m, graph.StopGradient(v), idx, cfg.Momentum))
 		return []*graph.Node{v}
 	}
-	return finishTraining(backend, ctx, modelFn, batches, info, features, ds, subset, cfg.TrainConfig, stage)
+	return finishTraining(backend, ctx, modelFn, batches, info, features, ds, subset, cfg.TrainConfig, stage, dir)
 }
 
-// finishTraining runs fit.Run, recomputes the batch-norm statistics of the feature network on
-// the training images (fit.PreciseBatchNorm, as TrainInstance does) and saves the checkpoint.
+// finishTraining runs fit.Run with checkpoints in dir, and recomputes the batch-norm statistics
+// of the feature network on the training images (fit.PreciseBatchNorm, as TrainInstance does).
 func finishTraining(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, batches *fit.Batches,
 	info PretrainInfo, features func(*context.Context, *graph.Node) *graph.Node, ds *data.Dataset, subset []int,
-	cfg TrainConfig, stage string) (*Pretrained, error) {
+	cfg TrainConfig, stage string, dir *checkpoint.Dir) (*Pretrained, error) {
 	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
-		Stage:         stage,
-		Steps:         cfg.Steps,
-		LearningRate:  cfg.LearningRate,
-		Optimizer:     cfg.Optimizer,
-		Restarts:      cfg.Restarts,
-		Seconds:       cfg.Seconds,
-		CheckpointDir: cfg.CheckpointDir,
-		Progress:      cfg.Progress,
+		Stage:        stage,
+		Steps:        cfg.Steps,
+		LearningRate: cfg.LearningRate,
+		Optimizer:    cfg.Optimizer,
+		Restarts:     cfg.Restarts,
+		Seconds:      cfg.Seconds,
+		Checkpoints:  dir,
+		Progress:     cfg.Progress,
 	})
 	if err != nil {
 		return nil, err
@@ -111,6 +110,5 @@ func finishTraining(backend backends.Backend, ctx *context.Context, modelFn trai
 		return nil, err
 	}
 	info.Steps = int(optimizers.GetGlobalStep(ctx)) // fewer than cfg.Steps when Seconds ran out
-	p := &Pretrained{Info: info, backend: backend, ctx: ctx}
-	return p, p.save(cfg.CheckpointDir)
+	return &Pretrained{Info: info, backend: backend, ctx: ctx}, nil
 }

@@ -1,24 +1,18 @@
 package metric
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
-	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/nets"
 )
@@ -59,7 +53,8 @@ type TrainConfig struct {
 	Augment    fit.Augment
 	Seed       uint64
 	// CheckpointDir, if set, makes the run resumable and receives the final weights and
-	// InfoFile, so that LoadPretrained can compute features later.
+	// InfoFile, so that LoadPretrained can compute features later. It holds one run: another
+	// run's settings or data are refused there (see Pretrain).
 	CheckpointDir string       `json:"-"`
 	Progress      fit.Progress `json:"-"`
 }
@@ -143,43 +138,69 @@ type Pretrained struct {
 // Pretrain trains a metric on ds by cfg.Method with cfg.Net. subset selects the images: for
 // instance and color the unlabelled pool (all of ds when nil), for nca and bootstrap the
 // labelled examples (all of ds, with their labels, when nil).
+//
+// With cfg.CheckpointDir the run is resumable and leaves there the trained network (a final
+// checkpoint, saved after the batch-norm statistics) and InfoFile, for LoadPretrained. A rerun
+// on a directory whose training has finished loads the network instead of training; one whose
+// settings or data differ from the directory's is refused (checkpoint.OriginError), before
+// anything there changes.
 func Pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
 	start := time.Now()
-	p, err := pretrain(backend, ds, subset, cfg)
+	if !slices.Contains(Methods, cfg.Method) {
+		return nil, fmt.Errorf("pretrain: unknown method %q, want one of %v", cfg.Method, Methods)
+	}
+	dir, err := fit.OpenCheckpoints(cfg.CheckpointDir, "pretrain", pretrainOrigin(cfg, ds, subset))
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	if dir != nil {
+		if p, err := finished(backend, dir, cfg, ds, start); p != nil || err != nil {
+			return p, err
+		}
+	}
+	p, err := pretrain(backend, ds, subset, cfg, dir)
 	if err != nil {
 		return nil, err
 	}
 	p.Info.Seconds = time.Since(start).Seconds()
-	return p, p.writeInfo(cfg.CheckpointDir)
+	if dir == nil {
+		return p, nil
+	}
+	return p, p.saveFinal(dir)
 }
 
-func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
+// pretrain trains by cfg.Method, with checkpoints in dir (none when nil).
+func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
 	switch cfg.Method {
 	case MethodInstance:
+		if cfg.Net != NetConv4 {
+			return trainBank(backend, ds, subset, cfg, "instance discrimination", dir)
+		}
 		ic := DefaultInstanceConfig()
 		ic.Temperature, ic.Momentum, ic.EmbeddingDim = cfg.Temperature, cfg.Momentum, cfg.EmbeddingDim
 		if ic.Temperature == 0 {
 			ic.Temperature = DefaultInstanceConfig().Temperature
 		}
-		if cfg.Net == NetConv4 {
-			ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
-			ic.Augment, ic.Seed, ic.CheckpointDir, ic.Progress = cfg.Augment, cfg.Seed, cfg.CheckpointDir, cfg.Progress
-			ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
-			m, err := TrainInstance(backend, ds, subset, ic)
-			if err != nil {
-				return nil, err
-			}
-			p := &Pretrained{Info: infoOf(cfg, ds), backend: backend, ctx: m.ctx}
-			p.Info.Steps = int(optimizers.GetGlobalStep(m.ctx))
-			return p, p.save(cfg.CheckpointDir)
+		ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
+		ic.Augment, ic.Seed, ic.Progress = cfg.Augment, cfg.Seed, cfg.Progress
+		ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
+		m, err := trainInstance(backend, ds, subset, ic, dir)
+		if err != nil {
+			return nil, err
 		}
-		return trainBank(backend, ds, subset, cfg, "instance discrimination")
+		p := &Pretrained{Info: infoOf(cfg, ds), backend: backend, ctx: m.ctx}
+		p.Info.Steps = int(optimizers.GetGlobalStep(m.ctx))
+		return p, nil
 	case MethodNCA:
-		return TrainNCA(backend, ds, subset, cfg)
+		if cfg.Temperature == 0 {
+			cfg.Temperature = DefaultNCATemperature
+		}
+		return trainBank(backend, ds, subset, cfg, "NCA", dir)
 	case MethodBootstrap:
-		return TrainBootstrap(backend, ds, subset, cfg)
+		return trainBootstrap(backend, ds, subset, cfg, dir)
 	case MethodColor:
-		return TrainColor(backend, ds, subset, cfg)
+		return trainColor(backend, ds, subset, cfg, dir)
 	}
 	return nil, fmt.Errorf("pretrain: unknown method %q, want one of %v", cfg.Method, Methods)
 }
@@ -272,25 +293,6 @@ func (p *Pretrained) Features(ds *data.Dataset, idx []int, progress fit.Progress
 // first convolution's kernel is [k, k, 1, c] where an RGB classifier's is [k, k, 3, c].
 func (p *Pretrained) Backbone() (values map[string]*tensors.Tensor, err error) {
 	const scope = "/metric/backbone"
-	fn, err := featureFn(p.Info)
-	if err != nil {
-		return nil, fmt.Errorf("backbone: %w", err)
-	}
-	// LoadPretrained's checkpoint hands a variable over when a graph first asks for it: build the
-	// feature graph once, without running it, so that every variable of the backbone is loaded.
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("backbone of the %s network (%s): %v", p.Info.Net, p.Info.Method, r)
-			}
-		}()
-		g := graph.NewGraph(p.backend, "backbone")
-		defer g.Finalize()
-		fn(p.ctx.Reuse(), graph.Parameter(g, "images", shapes.Make(dtypes.Float32, 1, p.Info.H, p.Info.W, p.Info.C)))
-	}()
-	if err != nil {
-		return nil, err
-	}
 	values = map[string]*tensors.Tensor{}
 	for v := range p.ctx.IterVariables() {
 		rel, ok := strings.CutPrefix(v.Scope(), scope)
@@ -310,70 +312,4 @@ func (p *Pretrained) Backbone() (values map[string]*tensors.Tensor, err error) {
 		return nil, fmt.Errorf("backbone: no variable under %s in the %s network (%s)", scope, p.Info.Net, p.Info.Method)
 	}
 	return values, nil
-}
-
-// save writes the context's variables as a checkpoint in dir (nothing when dir is empty) and
-// InfoFile beside it.
-func (p *Pretrained) save(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("pretrain: checkpoint directory: %w", err)
-	}
-	// The handler loads the last checkpoint over the context's variables: keep ours.
-	values := map[*context.Variable]*tensors.Tensor{}
-	for v := range p.ctx.IterVariables() {
-		t, err := v.MustValue().LocalClone()
-		if err != nil {
-			return fmt.Errorf("pretrain: copying %s: %w", v.ParameterName(), err)
-		}
-		values[v] = t
-	}
-	h, err := checkpoints.Build(p.ctx).Dir(dir).Keep(2).Done()
-	if err != nil {
-		return fmt.Errorf("pretrain: opening checkpoints in %s: %w", dir, err)
-	}
-	for v, t := range values {
-		v.MustSetValue(t)
-	}
-	if err := h.Save(); err != nil {
-		return fmt.Errorf("pretrain: saving the checkpoint in %s: %w", dir, err)
-	}
-	return p.writeInfo(dir)
-}
-
-// writeInfo writes p.Info as InfoFile in dir (nothing when dir is empty).
-func (p *Pretrained) writeInfo(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	return featio.WriteFileAtomic(filepath.Join(dir, InfoFile), func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p.Info)
-	})
-}
-
-// LoadPretrained reads a network saved by Pretrain with a CheckpointDir.
-func LoadPretrained(backend backends.Backend, dir string) (*Pretrained, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, InfoFile))
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w (was it written by Pretrain with a checkpoint directory?)", dir, err)
-	}
-	var info PretrainInfo
-	if err := json.Unmarshal(raw, &info); err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %s: %w", dir, InfoFile, err)
-	}
-	if _, err := featureFn(info); err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	ctx, _, err := newContext(info, 0)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	if _, err := checkpoints.Load(ctx).Dir(dir).Done(); err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	return &Pretrained{Info: info, backend: backend, ctx: ctx}, nil
 }

@@ -5,11 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
@@ -508,26 +508,16 @@ func classifierSteps(cc train.Config, rate float64) int {
 	return max(1, min(cc.Steps, fits))
 }
 
-// copyCheckpoint copies the newest checkpoint in src, with the metric's InfoFile, to dst, where
-// metric.LoadPretrained reads it back (a finetuning row starts from it).
+// copyCheckpoint copies the trained network that metric.Pretrain left in src (its final
+// checkpoint, verified), with its InfoFile and origin, to dst, where metric.LoadPretrained
+// reads it back (a finetuning row starts from it).
 func copyCheckpoint(src, dst string) error {
-	names, err := filepath.Glob(filepath.Join(src, "checkpoint-*.json"))
-	if err != nil || len(names) == 0 {
-		return fmt.Errorf("no checkpoint in %s to keep with the metric (%v)", src, err)
+	m, err := checkpoint.CopyNewest(src, dst, metric.InfoFile)
+	if err != nil {
+		return fmt.Errorf("keeping the metric's checkpoint: %w", err)
 	}
-	slices.Sort(names) // numbered: the last is the newest
-	base := strings.TrimSuffix(filepath.Base(names[len(names)-1]), ".json")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	for _, name := range []string{base + ".json", base + ".bin", metric.InfoFile} {
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			return fmt.Errorf("keeping the metric's checkpoint: %w", err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
-			return fmt.Errorf("keeping the metric's checkpoint: %w", err)
-		}
+	if m.Phase != checkpoint.Final {
+		return fmt.Errorf("keeping the metric's checkpoint: the newest in %s is of training (step %d), not the trained network", src, m.Step)
 	}
 	return nil
 }

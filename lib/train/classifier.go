@@ -2,7 +2,11 @@ package train
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"math"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -35,7 +39,8 @@ type Config struct {
 	MinWeight float64
 	Augment   fit.Augment
 	Seed      uint64
-	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig).
+	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig.Checkpoints); it
+	// holds one run, and refuses one with other settings or examples (checkpoint.Open).
 	CheckpointDir string       `json:"-"`
 	Progress      fit.Progress `json:"-"`
 	// Stage names the run in progress reports.
@@ -104,19 +109,44 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 	lossFn := func(labels, predictions []*graph.Node) *graph.Node {
 		return WeightedCrossEntropy(predictions[0], labels[0], labels[1])
 	}
+	origin := cfg
+	origin.Seconds = 0 // a budget is not a setting of the result: a resumed run may have another
+	dir, err := fit.OpenCheckpoints(cfg.CheckpointDir, cfg.Stage, struct {
+		Config   Config
+		Data     fit.Source
+		Examples string
+		Classes  int
+	}{origin, fit.SourceOf(ds, nil), hashExamples(examples), numClasses})
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
 	err = fit.Run(backend, ctx, modelFn, lossFn, batches, fit.RunConfig{
-		Stage:         cfg.Stage,
-		Steps:         cfg.Steps,
-		LearningRate:  cfg.LearningRate,
-		Optimizer:     cfg.Optimizer,
-		Seconds:       cfg.Seconds,
-		CheckpointDir: cfg.CheckpointDir,
-		Progress:      cfg.Progress,
+		Stage:        cfg.Stage,
+		Steps:        cfg.Steps,
+		LearningRate: cfg.LearningRate,
+		Optimizer:    cfg.Optimizer,
+		Seconds:      cfg.Seconds,
+		Checkpoints:  dir,
+		Progress:     cfg.Progress,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return newClassifier(backend, ctx, net, ds, subset, numClasses, cfg)
+}
+
+// hashExamples returns the hex SHA-256 of the examples' indices, labels and weights.
+func hashExamples(examples []Example) string {
+	h := sha256.New()
+	var b [16]byte
+	for _, e := range examples {
+		binary.LittleEndian.PutUint64(b[:], uint64(e.Index))
+		binary.LittleEndian.PutUint32(b[8:], uint32(e.Label))
+		binary.LittleEndian.PutUint32(b[12:], math.Float32bits(e.Weight))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // keepExamples checks examples against ds and numClasses and returns those with weight at

@@ -165,6 +165,20 @@ func FitSSL(backend backends.Backend, ds *data.Dataset, labeled []Example, unlab
 	if err != nil {
 		return nil, err
 	}
+	origin := cfg
+	origin.Seconds = 0 // a budget is not a setting of the result: a resumed run may have another
+	dir, err := fit.OpenCheckpoints(cfg.CheckpointDir, r.run.Stage, struct {
+		Config    SSLConfig
+		Data      fit.Source
+		Labeled   string
+		Unlabeled string
+		Classes   int
+	}{origin, fit.SourceOf(ds, nil), hashExamples(labeled), fit.HashInts(unlabeled), numClasses})
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	r.run.Checkpoints = dir
 	if err := fit.Run(backend, r.ctx, r.model.modelFn, r.lossFn, r.batches, r.run); err != nil {
 		return nil, err
 	}
@@ -218,13 +232,12 @@ func newSSLRun(backend backends.Backend, ds *data.Dataset, labeled []Example, un
 		},
 		batches: sslBatches(ds, kept, subset, unlabeled, cfg.BatchSize, cfg.Augment, cfg.Seed),
 		run: fit.RunConfig{
-			Stage:         cfg.Stage,
-			Steps:         cfg.Steps,
-			LearningRate:  cfg.LearningRate,
-			Optimizer:     cfg.Optimizer,
-			Seconds:       cfg.Seconds,
-			CheckpointDir: cfg.CheckpointDir,
-			Progress:      cfg.Progress,
+			Stage:        cfg.Stage,
+			Steps:        cfg.Steps,
+			LearningRate: cfg.LearningRate,
+			Optimizer:    cfg.Optimizer,
+			Seconds:      cfg.Seconds,
+			Progress:     cfg.Progress,
 		},
 	}, nil
 }

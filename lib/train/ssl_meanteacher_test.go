@@ -1,7 +1,9 @@
 package train
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
 
@@ -79,67 +82,104 @@ func TestMeanTeacherEMA(t *testing.T) {
 	}
 }
 
-// TestSSLResumeMatchesUninterrupted kills Mean Teacher and VAT runs after a checkpoint and
-// resumes them: the final student and teacher weights must equal an uninterrupted run's. A
-// resumed run that redrew the unlabeled batches, the in-graph views or VAT's directions (the
-// context's random state) differently, or lost the teacher, would end elsewhere. Only the
-// student's weights may be trainable, in either run (a restored random state came back
-// trainable, see sslModel.modelFn).
+// TestSSLResumeMatchesUninterrupted stops Mean Teacher and VAT runs after each step in turn
+// (after the step's checkpoint), resumes them and recomputes the batch-norm statistics as
+// FitSSL does: every variable (student, teacher, optimiser state, random state, statistics)
+// must equal bit for bit an uninterrupted run's. A resumed run that redrew the unlabeled
+// batches, the in-graph views or VAT's directions (the context's random state) differently,
+// or lost the teacher, would end elsewhere. Only the student's weights may be trainable, in
+// either run.
 func TestSSLResumeMatchesUninterrupted(t *testing.T) {
 	trainSet, _, labeled, unlabeled := sslTask(t, 2, 2)
 	backend := testBackend(t)
+	t.Setenv(fit.EnvCheckpointSteps, "1")
 	for _, method := range []string{MethodMeanTeacher, MethodVAT} {
-		t.Run(method, func(t *testing.T) {
-			const steps, every, killAt = 6, 2, 3
-			run := func(dir string, onStep func(int) error) (map[string][]float32, error) {
-				cfg := tinySSLConfig(method)
-				cfg.Channels, cfg.BatchSize = 2, 4
-				r, err := newSSLRun(backend, trainSet, labeled, unlabeled, 2, cfg)
+		const steps = 4
+		run := func(t *testing.T, dir string, onStep func(int) error) (map[string][]byte, error) {
+			cfg := tinySSLConfig(method)
+			cfg.Channels, cfg.BatchSize = 2, 4
+			r, err := newSSLRun(backend, trainSet, labeled, unlabeled, 2, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dir != "" {
+				d, err := checkpoint.Open(dir, "ssl resume test", method)
 				if err != nil {
 					t.Fatal(err)
 				}
-				r.run.Steps, r.run.CheckpointDir, r.run.CheckpointSteps, r.run.OnStep = steps, dir, every, onStep
-				err = fit.Run(backend, r.ctx, r.model.modelFn, r.lossFn, r.batches, r.run)
-				weights, _ := values(r.ctx, "")
-				for v := range r.ctx.IterVariables() {
-					if v.Trainable && !strings.HasPrefix(v.Scope(), "/classifier") {
-						t.Errorf("%s is trainable", v.ScopeAndName())
-					}
-				}
-				return weights, err
+				defer d.Close()
+				r.run.Checkpoints = d
 			}
-			want, err := run(t.TempDir(), nil)
-			if err != nil {
+			r.run.Steps, r.run.OnStep = steps, onStep
+			if err := fit.Run(backend, r.ctx, r.model.modelFn, r.lossFn, r.batches, r.run); err != nil {
+				return nil, err
+			}
+			if _, err := newClassifier(backend, r.ctx, r.model.net, trainSet, unlabeled, 2, r.model.cfg.Config); err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			killed := errors.New("killed")
-			if _, err := run(dir, func(step int) error {
-				if step == killAt {
-					return killed
+			for v := range r.ctx.IterVariables() {
+				if v.Trainable && !strings.HasPrefix(v.Scope(), "/classifier") && !strings.HasPrefix(v.Scope(), "/metrics/") {
+					t.Errorf("%s is trainable", v.ScopeAndName())
 				}
-				return nil
-			}); !errors.Is(err, killed) {
-				t.Fatalf("the killed run returned %v", err)
 			}
-			got, err := run(dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name, w := range want {
-				if !strings.HasPrefix(name, "/classifier") && !strings.HasPrefix(name, "/"+teacherScope) {
-					continue // the trainer's metrics are not restored
-				}
-				g := got[name]
-				if len(g) != len(w) {
-					t.Fatalf("%s: %d values after resuming, %d uninterrupted", name, len(g), len(w))
-				}
-				for i := range w {
-					if math.Abs(float64(g[i]-w[i])) > 1e-5 {
-						t.Fatalf("%s[%d] = %g after resuming, %g uninterrupted", name, i, g[i], w[i])
+			return allVariables(t, r.ctx), nil
+		}
+		want, err := run(t, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for killAt := 1; killAt <= steps; killAt++ {
+			t.Run(fmt.Sprintf("%s stopped after %d", method, killAt), func(t *testing.T) {
+				dir := t.TempDir()
+				if _, err := run(t, dir, func(step int) error {
+					if step == killAt {
+						return errKilled
 					}
+					return nil
+				}); !errors.Is(err, errKilled) {
+					t.Fatalf("the stopped run returned %v", err)
 				}
-			}
-		})
+				got, err := run(t, dir, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameVariables(t, got, want)
+			})
+		}
+	}
+}
+
+var errKilled = errors.New("killed")
+
+// allVariables returns the bytes of every variable of ctx by scope and name, but those of the
+// trainer's metrics, which every trainer names anew.
+func allVariables(t *testing.T, ctx *context.Context) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for v := range ctx.IterVariables() {
+		if strings.HasPrefix(v.Scope(), "/metrics/") {
+			continue
+		}
+		val, err := v.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := val.ConstBytes(func(b []byte) { out[v.ScopeAndName()] = bytes.Clone(b) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// sameVariables fails unless got and want hold the same variables with the same bytes.
+func sameVariables(t *testing.T, got, want map[string][]byte) {
+	t.Helper()
+	if len(got) != len(want) || len(want) == 0 {
+		t.Fatalf("%d variables, want %d", len(got), len(want))
+	}
+	for name, w := range want {
+		if !bytes.Equal(got[name], w) {
+			t.Errorf("%s differs from the uninterrupted run's", name)
+		}
 	}
 }

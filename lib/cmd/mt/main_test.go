@@ -72,3 +72,15 @@ func TestPublishChecked(t *testing.T) {
 		t.Errorf("repro did not create %s: %v (%s)", figures, err, stderr.String())
 	}
 }
+
+// mainEnv makes this test binary run the mt command on its arguments instead of the tests, so
+// that tests can run (and kill) mt as a child process.
+const mainEnv = "MT_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
@@ -27,6 +28,7 @@ type pretrainOptions struct {
 	Steps, Batch, Labels, Channels         int
 	LearningRate                           float64
 	Seed                                   uint64
+	Restart                                bool
 }
 
 // pretrainCommand parses the flags of "mt pretrain" and runs it, with progress on stderr.
@@ -39,7 +41,8 @@ func pretrainCommand(args []string) error {
 	fs.StringVar(&o.Data, "data", "", "dataset: "+strings.Join(data.Names, ", ")+" (required)")
 	fs.StringVar(&o.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&o.Split, "split", "train", "split to train on: train or test")
-	fs.StringVar(&o.Out, "out", "", "checkpoint directory; a rerun resumes from it (required)")
+	fs.StringVar(&o.Out, "out", "", "checkpoint directory; a rerun of the same command resumes from it, or returns the finished network (required)")
+	fs.BoolVar(&o.Restart, "restart", false, "start over: move the checkpoints already in --out aside (into a replaced-… folder there), then train from step 0")
 	fs.IntVar(&o.Steps, "steps", d.Steps, "optimisation steps")
 	fs.IntVar(&o.Batch, "batch", d.BatchSize, "batch size")
 	fs.Float64Var(&o.LearningRate, "lr", d.LearningRate, "initial learning rate (cosine decay to 1%); the authors use sgd at 0.03")
@@ -122,13 +125,26 @@ func runPretrain(o pretrainOptions, cfg metric.PretrainConfig, backend backends.
 		return fmt.Errorf("--batch %d: larger than the %d training images; lower --batch", cfg.BatchSize, n)
 	}
 	fmt.Fprintf(log, "data: %s, %d images of %d×%d×%d, training on %d\n", ds.Name, ds.N, ds.H, ds.W, ds.C, n)
+	if o.Restart {
+		aside, err := checkpoint.Restart(o.Out, metric.InfoFile)
+		if err != nil {
+			return fmt.Errorf("--restart: %w", err)
+		}
+		if aside != "" {
+			fmt.Fprintf(log, "restart: moved the earlier checkpoints of %s to %s\n", o.Out, aside)
+		}
+	}
 	cfg.Progress = progressETA(log)
 	p, err := metric.Pretrain(backend, ds, subset, cfg)
+	fmt.Fprintln(log) // ends the progress line
+	var foreign *checkpoint.OriginError
+	if errors.As(err, &foreign) {
+		return fmt.Errorf("%s; to go on, give another --out, or add --restart to move what is there aside and train from step 0", foreign.Refusal())
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(log)
-	fmt.Fprintf(log, "wrote %s: %s with %s, %d steps in %.1f s\n", o.Out, p.Info.Method, p.Info.Net, cfg.Steps, time.Since(start).Seconds())
+	fmt.Fprintf(log, "wrote %s: %s with %s, %d steps in %.1f s\n", o.Out, p.Info.Method, p.Info.Net, p.Info.Steps, time.Since(start).Seconds())
 	return nil
 }
 

@@ -1,0 +1,86 @@
+package checkpoint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// CopyNewest copies the newest checkpoint of src that verifies, with the origin record and the
+// files named in also (which must exist), into dst (created), where Read finds it: a stage
+// that keeps its trained network beside its results copies it so. It returns the copied
+// checkpoint's manifest. Every file is written atomically; src is not changed.
+func CopyNewest(src, dst string, also ...string) (Manifest, error) {
+	seqs, err := manifests(src)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
+	}
+	for _, seq := range seqs {
+		m, err := verify(src, seq)
+		if err != nil {
+			continue
+		}
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
+		}
+		files := append([]string{dataName(seq), manifestName(seq)}, also...)
+		if _, err := os.Stat(filepath.Join(src, OriginFile)); err == nil {
+			files = append(files, OriginFile)
+		}
+		for _, name := range files {
+			if err := copyFile(filepath.Join(src, name), filepath.Join(dst, name)); err != nil {
+				return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
+			}
+		}
+		return m, nil
+	}
+	return Manifest{}, fmt.Errorf("copying the checkpoint of %s: no checkpoint there verifies", src)
+}
+
+// verify reads checkpoint seq of path's manifest and checks its data file's size and SHA-256,
+// without loading it.
+func verify(path string, seq int) (Manifest, error) {
+	raw, err := os.ReadFile(filepath.Join(path, manifestName(seq)))
+	if err != nil {
+		return Manifest{}, err
+	}
+	m, err := ParseManifest(raw)
+	if err != nil {
+		return Manifest{}, err
+	}
+	f, err := os.Open(filepath.Join(path, dataName(seq)))
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if n != m.Size || hex.EncodeToString(h.Sum(nil)) != m.SHA256 {
+		return Manifest{}, errors.New("its data file does not match its manifest")
+	}
+	return m, nil
+}
+
+// copyFile copies src to dst atomically.
+func copyFile(src, dst string) error {
+	f, err := os.Open(src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s is missing", src)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return writeAtomic(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, f)
+		return err
+	})
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/killpoint"
+	"github.com/metric-transfer/mtlp/lib/metric"
+)
+
+// TestPretrainKilled runs mt pretrain as a child process, kills it with SIGKILL at points of
+// its training (between steps, in the middle of writing a checkpoint), of the batch-norm pass
+// that follows, and between the final checkpoint and pretrain.json, then reruns the same
+// command: the network it saves must equal, variable by variable and bit for bit, the one an
+// uninterrupted run saves. A checkpoint is due every 2 steps ($MT_CHECKPOINT_STEPS).
+func TestPretrainKilled(t *testing.T) {
+	dataDir := t.TempDir()
+	writeIDX(t, dataDir)
+	for _, cmd := range []struct {
+		name  string
+		args  []string
+		kills []string // MT_KILL_AT values
+	}{
+		{"instance adam", []string{"--method", "instance"}, []string{
+			"1:fit: step", "3:fit: step", "2:checkpoint: data half written", "1:checkpoint: manifest renamed",
+			"2:batch-norm statistics", "1:pretrain: final checkpoint saved"}},
+		{"bootstrap sgd", []string{"--method", "bootstrap", "--optimizer", "sgd", "--lr", "0.03"}, []string{
+			"2:fit: step", "3:checkpoint: data synced", "1:batch-norm statistics"}},
+	} {
+		t.Run(cmd.name, func(t *testing.T) {
+			args := append([]string{"pretrain", "--net", "conv-4", "--data", "mnist", "--data-dir", dataDir,
+				"--steps", "6", "--batch", "8", "--channels", "4"}, cmd.args...)
+			ref := filepath.Join(t.TempDir(), "ref")
+			if killed, out := runMT(t, "", append(args, "--out", ref)...); killed {
+				t.Fatalf("the uninterrupted run was killed:\n%s", out)
+			}
+			want := finalNetwork(t, ref)
+			for _, kill := range cmd.kills {
+				t.Run(kill, func(t *testing.T) {
+					out := filepath.Join(t.TempDir(), "out")
+					if killed, log := runMT(t, kill, append(args, "--out", out)...); !killed {
+						t.Fatalf("not killed at %s:\n%s", kill, log)
+					}
+					if killed, log := runMT(t, "", append(args, "--out", out)...); killed {
+						t.Fatalf("the rerun was killed:\n%s", log)
+					}
+					got := finalNetwork(t, out)
+					if len(got) != len(want) {
+						t.Fatalf("%d variables saved, %d by the uninterrupted run", len(got), len(want))
+					}
+					for name, w := range want {
+						if !bytes.Equal(got[name], w) {
+							t.Errorf("%s differs from the uninterrupted run's", name)
+						}
+					}
+					if _, err := metric.LoadPretrained(nil, out); err != nil {
+						t.Errorf("loading the rerun's network: %v", err)
+					}
+				})
+			}
+		})
+	}
+}
+
+// runMT runs this test binary as mt with args, killed at killAt (none when empty), and
+// reports whether SIGKILL ended it; any other failure fails the test.
+func runMT(t *testing.T, killAt string, args ...string) (killed bool, output string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), mainEnv+"=1", fit.EnvCheckpointSteps+"=2", "GOMLX_BACKEND=go:parallelism=-1",
+		"GOMLX_NO_AUTO_INSTALL=1", killpoint.EnvKillAt+"="+killAt)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
+		return true, string(out)
+	}
+	if err != nil {
+		t.Fatalf("mt %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return false, string(out)
+}
+
+// finalNetwork returns the bytes of every variable of the final checkpoint in dir.
+func finalNetwork(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	c, err := checkpoint.Read(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == nil || c.Phase != checkpoint.Final {
+		t.Fatalf("%s holds no final checkpoint", dir)
+	}
+	ctx := context.New()
+	if err := c.Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for v := range ctx.IterVariables() {
+		if err := v.MustValue().ConstBytes(func(b []byte) { out[v.ScopeAndName()] = bytes.Clone(b) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// writeIDX writes 48 synthetic 8×8 images of 4 classes as dir/mnist's training split in IDX
+// format, where data.Load reads MNIST.
+func writeIDX(t *testing.T, dir string) {
+	t.Helper()
+	ds, err := data.Synthetic(48, 8, 4, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var images, labels bytes.Buffer
+	binary.Write(&images, binary.BigEndian, []uint32{0x803, uint32(ds.N), uint32(ds.H), uint32(ds.W)})
+	images.Write(ds.Images)
+	binary.Write(&labels, binary.BigEndian, []uint32{0x801, uint32(ds.N)})
+	for _, y := range ds.Labels {
+		labels.WriteByte(byte(y))
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "mnist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"train-images-idx3-ubyte": images.Bytes(), "train-labels-idx1-ubyte": labels.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, "mnist", name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := data.Load(dir, "mnist", "train"); err != nil {
+		t.Fatal(fmt.Errorf("the IDX files written do not load: %w", err))
+	}
+}

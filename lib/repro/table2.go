@@ -2,7 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"

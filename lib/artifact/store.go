@@ -14,7 +14,7 @@ import (
 
 // CodeVersion is part of every key: change it when a stage's code changes its output, so old
 // cache entries stop matching.
-const CodeVersion = "4"
+const CodeVersion = "5"
 
 // EnvCacheDir names the environment variable that overrides the default cache directory.
 const EnvCacheDir = "MT_CACHE_DIR"

@@ -255,6 +255,9 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, rate,
 		if cell.Accuracy, err = c.Accuracy(r.test, sc.Progress); err != nil {
 			return nil, err
 		}
+		if cell.Weights, err = c.Digest(); err != nil {
+			return nil, err
+		}
 		cell.Seconds = time.Since(start).Seconds()
 		return &cell, nil
 	})

@@ -21,6 +21,8 @@ type SSLCell struct {
 	// "+ Ours", the pseudo labels given as labels.
 	Examples int `json:"examples"`
 	Steps    int `json:"steps"`
+	// Weights is the trained network's train.Classifier.Digest.
+	Weights string `json:"weights_sha256,omitempty"`
 	// PseudoAccuracy is the accuracy of the pseudo labels the cell used: all of the unlabeled
 	// pool's for our method, the most confident share for "+ Ours"; 0 without.
 	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`

@@ -212,6 +212,8 @@ type ClassifierResult struct {
 	// Examples is the number of training examples kept (weight ≥ MinWeight).
 	Examples int     `json:"examples"`
 	Accuracy float64 `json:"accuracy"`
+	// Weights is the trained network's train.Classifier.Digest.
+	Weights string `json:"weights_sha256"`
 }
 
 // LabelsOnly is the classifier variant trained on the labeled subset alone.
@@ -257,6 +259,9 @@ func (q *Quickstart) Classifier(prop *PropagationResult) (*ClassifierResult, err
 			}
 		}
 		res := ClassifierResult{Variant: variant, Examples: kept, Accuracy: acc}
+		if res.Weights, err = c.Digest(); err != nil {
+			return err
+		}
 		res.Seconds = time.Since(start).Seconds()
 		return artifact.WriteJSON(filepath.Join(dir, "result.json"), res)
 	})

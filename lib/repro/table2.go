@@ -565,6 +565,9 @@ func classifierCell(backend backends.Backend, ds, test *data.Dataset, pool []int
 		return cell, err
 	}
 	cell.Steps = c.Steps
+	if cell.Weights, err = c.Digest(); err != nil {
+		return cell, err
+	}
 	for _, e := range examples {
 		if float64(e.Weight) >= cc.MinWeight {
 			cell.Examples++

@@ -70,6 +70,8 @@ type Table2Cell struct {
 	// Examples is the number of training examples kept (α ≥ MinWeight), Steps the steps run.
 	Examples int `json:"examples"`
 	Steps    int `json:"steps"`
+	// Weights is the trained network's train.Classifier.Digest.
+	Weights string `json:"weights_sha256,omitempty"`
 	// PseudoAccuracy and PseudoMAP measure the pseudo labels on the unlabeled pool (Table 1's
 	// numbers for this cell); PropagationSeconds is the propagation's time.
 	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`

@@ -12,13 +12,18 @@ import (
 )
 
 // CopyNewest copies the newest checkpoint of src that verifies, with the origin record and the
-// files named in also (which must exist), into dst (created), where Read finds it: a stage
-// that keeps its trained network beside its results copies it so. It returns the copied
-// checkpoint's manifest. Every file is written atomically; src is not changed.
+// files named in also (which must exist), into dst (created, and holding no checkpoint yet),
+// where Read finds it: a stage that keeps its trained network beside its results copies it so.
+// The copy is checkpoint number 1 whatever its number in src, so that what a stage keeps does
+// not depend on how many checkpoints its run wrote (a resumed run writes more). It returns the
+// copied checkpoint's manifest. Every file is written atomically; src is not changed.
 func CopyNewest(src, dst string, also ...string) (Manifest, error) {
 	seqs, err := manifests(src)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
+	}
+	if held, err := manifests(dst); err != nil || len(held) > 0 {
+		return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %s holds checkpoints already (%v); copy into an empty folder", src, dst, err)
 	}
 	for _, seq := range seqs {
 		m, err := verify(src, seq)
@@ -28,12 +33,17 @@ func CopyNewest(src, dst string, also ...string) (Manifest, error) {
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
 		}
-		files := append([]string{dataName(seq), manifestName(seq)}, also...)
-		if _, err := os.Stat(filepath.Join(src, OriginFile)); err == nil {
-			files = append(files, OriginFile)
+		// The manifest goes last: it marks the checkpoint complete.
+		files := [][2]string{{dataName(seq), dataName(1)}}
+		for _, name := range also {
+			files = append(files, [2]string{name, name})
 		}
-		for _, name := range files {
-			if err := copyFile(filepath.Join(src, name), filepath.Join(dst, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(src, OriginFile)); err == nil {
+			files = append(files, [2]string{OriginFile, OriginFile})
+		}
+		files = append(files, [2]string{manifestName(seq), manifestName(1)})
+		for _, f := range files {
+			if err := copyFile(filepath.Join(src, f[0]), filepath.Join(dst, f[1])); err != nil {
 				return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
 			}
 		}

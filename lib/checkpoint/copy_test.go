@@ -31,7 +31,8 @@ func TestCopyNewest(t *testing.T) {
 	if m.Step != 2 {
 		t.Errorf("copied step %d, want 2 (the newest that verifies)", m.Step)
 	}
-	want := []string{"ckpt-000002.bin", "ckpt-000002.json", "info.json", OriginFile}
+	// Number 1 in the copy, whatever its number in src.
+	want := []string{"ckpt-000001.bin", "ckpt-000001.json", "info.json", OriginFile}
 	if names := dirNames(t, dst); !slices.Equal(names, want) {
 		t.Errorf("copy holds %v, want %v", names, want)
 	}
@@ -44,7 +45,10 @@ func TestCopyNewest(t *testing.T) {
 		t.Fatal(err)
 	}
 	equalSnapshots(t, snapshot(t, ctx), snapshot(t, testContext(2)))
-	if _, err := CopyNewest(src, dst, "missing.json"); err == nil || !strings.Contains(err.Error(), "missing.json is missing") {
+	if _, err := CopyNewest(src, dst); err == nil || !strings.Contains(err.Error(), "holds checkpoints already") {
+		t.Errorf("copying into a folder with a checkpoint: error %v, want a refusal", err)
+	}
+	if _, err := CopyNewest(src, filepath.Join(t.TempDir(), "other"), "missing.json"); err == nil || !strings.Contains(err.Error(), "missing.json is missing") {
 		t.Errorf("error %v, want one naming the missing file", err)
 	}
 }

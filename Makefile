@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-table2 bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-table2 bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,6 +72,12 @@ else
 	MT_SCALE=smoke $(GO) run ./kernel/cmd/nbrun -jupyter $(JUPYTER) \
 		-timeout $(NB_TIMEOUT) -out $(NB_OUT) $(NOTEBOOKS)
 endif
+
+RESUME_KILLS ?= 12
+test-resume: export GOMLX_NO_AUTO_INSTALL ?= 1
+test-resume: ## kill mt with SIGKILL at RESUME_KILLS points per command (RESUME_SEED to repeat a draw), the longer commands too, and check every rerun ends bit for bit where an uninterrupted run does (make test draws 2)
+	$(GO) test ./lib/cmd/mt -run 'TestKillResume' -count=1 -timeout 3h -v \
+		-args -resume.kills $(RESUME_KILLS) -resume.long $(if $(RESUME_SEED),-resume.seed $(RESUME_SEED))
 
 notebook: ## start Jupyter on 127.0.0.1 (port NOTEBOOK_PORT=8888) with notebooks/ as root and the GoNB kernel
 	@mkdir -p notebooks

@@ -3,12 +3,12 @@ package artifact
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 )
 
 // WriteJSON writes v as indented JSON to path, atomically (writeAtomic).
@@ -73,46 +73,11 @@ func parseFloat32s(name string, buf []byte) (data []float32, rows, cols int, err
 	return data, int(r), int(c), nil
 }
 
-// writeAtomic writes b to path through a temporary file of the same folder, flushed to the disk
-// and renamed over path: a reader sees the old file or the whole new one, never a part, even
-// if the writer is killed. Errors name path, not the temporary file.
-func writeAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tmpInfix+"*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, bare(err))
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("writing %s: %w", path, bare(err))
-		}
-	}()
-	if _, err := f.Write(b); err != nil {
+// writeAtomic writes b to path with atomicfile.Write: a reader sees the old file or the whole
+// new one, never a part, even if the writer is killed.
+func writeAtomic(path string, b []byte) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// bare returns the cause of a failed file operation without the path it names, which for
-// writeAtomic is the temporary file, a name its caller never chose.
-func bare(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
+	})
 }

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 
@@ -141,17 +143,6 @@ func hashFile(path string, sync bool) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// syncDir flushes a folder's list of names to the disk, so that a file created or renamed in
-// it survives a crash of the machine.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
-
 // sealEntry writes the manifest of the finished build in dir and flushes every file and folder
 // of it to the disk, so that the rename that follows publishes a complete entry even if the
 // machine stops right after.
@@ -194,7 +185,7 @@ func sealEntry(dir string) error {
 	// A folder's sync makes the names in it durable, not those of its subfolders: each one is
 	// synced, the entry's own folder included (the store's folder is synced after the rename).
 	for _, d := range dirs {
-		if err := syncDir(d); err != nil {
+		if err := atomicfile.SyncDir(d); err != nil {
 			return err
 		}
 	}

@@ -65,7 +65,9 @@ func helperMain(dir string) error {
 		}
 		if os.Getenv(helperHang) != "" {
 			fmt.Println("building")
-			select {}
+			// A sleep, not select{}: with every goroutine blocked, the runtime would end the
+			// helper itself ("all goroutines are asleep"), racing the kill the test sends.
+			time.Sleep(time.Hour)
 		}
 		time.Sleep(sleep)
 		return WriteJSON(filepath.Join(dir, "timing.json"), sleep.Seconds())

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 
@@ -191,7 +193,7 @@ func (s *Store) Build(key string, build func(dir string) error) (dir string, cac
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", false, fmt.Errorf("artifact %s: renaming the finished build into place: %w (is another program writing to %s?)", key, err, s.Dir)
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := atomicfile.SyncDir(s.Dir); err != nil {
 		return "", false, fmt.Errorf("artifact %s: %w", key, err)
 	}
 	killpoint.Hit("artifact: entry renamed into place")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -274,7 +276,7 @@ func TestKilledSaveLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Close()
-	for _, name := range []string{"ckpt-000002.bin" + tmpMark + "123", "ckpt-000003.bin"} {
+	for _, name := range []string{".ckpt-000002.bin" + atomicfile.TempMark + "123", "ckpt-000003.bin"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 )
 
 // CopyNewest copies the newest checkpoint of src that verifies, with the origin record and the
@@ -89,7 +91,7 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer f.Close()
-	return writeAtomic(dst, func(w io.Writer) error {
+	return atomicfile.Write(dst, func(w io.Writer) error {
 		_, err := io.Copy(w, f)
 		return err
 	})

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"github.com/metric-transfer/mtlp/lib/filelock"
 )
 
@@ -171,7 +173,7 @@ func Restart(path string, also ...string) (string, error) {
 			return "", fmt.Errorf("restarting %s: moving %s aside: %w", path, n, err)
 		}
 	}
-	return aside, syncDir(path)
+	return aside, atomicfile.SyncDir(path)
 }
 
 // Names of the files of checkpoint seq: its manifest and data.
@@ -234,7 +236,7 @@ func (d *Dir) removeLeftovers() error {
 		return fmt.Errorf("checkpoint directory %s: %w", d.Path, err)
 	}
 	for _, e := range entries {
-		if strings.Contains(e.Name(), tmpMark) {
+		if atomicfile.IsTemp(e.Name()) {
 			if err := os.Remove(filepath.Join(d.Path, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("checkpoint directory %s: removing the leftover %s: %w", d.Path, e.Name(), err)
 			}

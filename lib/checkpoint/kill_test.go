@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
@@ -63,7 +65,7 @@ func TestKilledDuringSave(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tmp, _ := filepath.Glob(filepath.Join(dir, "ckpt-000001.bin"+tmpMark+"*"))
+				tmp, _ := filepath.Glob(filepath.Join(dir, ".ckpt-000001.bin"+atomicfile.TempMark+"*"))
 				if len(tmp) != 1 {
 					t.Fatalf("temporary files %v after a kill half way through the data, want one", tmp)
 				}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -56,7 +58,7 @@ func (d *Dir) Newest() (*Checkpoint, error) {
 				return fmt.Errorf("moving the corrupt %s aside: %w", p, err)
 			}
 		}
-		return syncDir(d.Path)
+		return atomicfile.SyncDir(d.Path)
 	}, "moved aside as *"+CorruptSuffix+"; rerun to train from step 0, or put back a copy of the directory")
 }
 

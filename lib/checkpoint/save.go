@@ -13,7 +13,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -24,9 +25,6 @@ import (
 
 // metricsScope holds the variables of GoMLX's training metrics.
 const metricsScope = "/" + metrics.Scope
-
-// tmpMark is in the name of every file being written; a file with it is never a checkpoint.
-const tmpMark = ".tmp-"
 
 // NonFiniteError refuses to save a variable holding NaN or ±Inf: a diverged run.
 type NonFiniteError struct {
@@ -53,7 +51,7 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 	var values []*tensors.Tensor
 	m := Manifest{Format: Format, Step: int64(step), Phase: phase}
 	for v := range ctx.IterVariables() {
-		if s := v.Scope(); s == metricsScope || strings.HasPrefix(s, metricsScope+"/") {
+		if isMetric(v.Scope()) {
 			continue
 		}
 		t, err := v.Value()
@@ -93,7 +91,7 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 	if err != nil {
 		return Manifest{}, fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(d.Path, manifestName(seq)), func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(d.Path, manifestName(seq)), func(w io.Writer) error {
 		_, err := w.Write(raw)
 		return err
 	}); err != nil {
@@ -110,7 +108,7 @@ func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error
 // through a synced temporary file, and returns their SHA-256.
 func (d *Dir) writeData(name string, size int64, values []*tensors.Tensor) (string, error) {
 	h := sha256.New()
-	err := writeAtomic(filepath.Join(d.Path, name), func(f io.Writer) error {
+	err := atomicfile.Write(filepath.Join(d.Path, name), func(f io.Writer) error {
 		w := &halfway{buf: bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20), half: size / 2}
 		for _, t := range values {
 			var werr error
@@ -185,7 +183,7 @@ func (d *Dir) prune() error {
 			}
 		}
 	}
-	return syncDir(d.Path)
+	return atomicfile.SyncDir(d.Path)
 }
 
 func removeIfThere(path string) error {
@@ -249,38 +247,6 @@ func CheckFinite(name string, t *tensors.Tensor) error {
 	return nil
 }
 
-// writeAtomic writes path through write: into a temporary file beside it, synced, renamed over
-// path, and the directory synced, so that path is either absent, as before, or complete.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, base+tmpMark+"*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
 // WriteJSON writes v as indented JSON to path atomically (see Dir.Save): a run that keeps a
 // description beside its checkpoints writes it so.
 func WriteJSON(path string, v any) error {
@@ -288,24 +254,8 @@ func WriteJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
-}
-
-// syncDir makes the renames and removals in dir durable.
-func syncDir(dir string) error {
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }

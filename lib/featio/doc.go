@@ -4,7 +4,7 @@
 //
 // Readers never trust their input: a malformed, truncated or hostile file returns an error
 // that names the problem (and the CSV line), never a panic or a huge allocation; the fuzz
-// tests hold them to that. Writers go through WriteFileAtomic, so a failed write leaves no
+// tests hold them to that. Writers go through atomicfile.Write, so a failed write leaves no
 // half-written file behind and only a regular file is ever replaced. A command checks its
 // output with CheckOutput before its work starts (a device, a FIFO, a directory, a link it was
 // not asked to follow, a folder it cannot write are refused; "-" is standard output) and

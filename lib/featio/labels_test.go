@@ -2,10 +2,6 @@ package featio
 
 import (
 	"bytes"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -94,35 +90,6 @@ func TestWritePredictionsCSV(t *testing.T) {
 	}
 	if got, want := buf.String(), "index,label,confidence\n0,2,1\n1,0,0.25\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.csv")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	failure := errors.New("disk full")
-	err := WriteFileAtomic(path, func(w io.Writer) error {
-		io.WriteString(w, "half")
-		return failure
-	})
-	if !errors.Is(err, failure) {
-		t.Fatalf("error %v; want %v", err, failure)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "old" {
-		t.Errorf("a failed write changed the file to %q", b)
-	}
-	if err := WriteFileAtomic(path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "new" {
-		t.Errorf("file holds %q, want %q", b, "new")
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("directory holds %d entries, want only out.csv (temporary files left behind?)", len(entries))
 	}
 }
 

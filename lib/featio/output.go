@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"golang.org/x/term"
 )
 
@@ -45,7 +47,7 @@ type Output struct {
 	stdout *os.File // set when Path is "-"
 }
 
-// CheckOutput checks that path can be written atomically (see WriteFileAtomic) and returns
+// CheckOutput checks that path can be written atomically (see atomicfile.Write) and returns
 // the Output to write it with. Errors start with path and say what to do:
 //
 //   - an existing directory, device, named pipe or socket is refused, since the final rename
@@ -69,7 +71,7 @@ func CheckOutput(path string, opt OutputOptions) (*Output, error) {
 			break // checkFolder says what is wrong with the folder
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
+			return nil, fmt.Errorf("%s: %w", path, atomicfile.Unwrap(err))
 		}
 		if st.Mode()&fs.ModeSymlink == 0 {
 			if err := checkKind(st.Mode(), opt); err != nil {
@@ -79,7 +81,7 @@ func CheckOutput(path string, opt OutputOptions) (*Output, error) {
 		}
 		dest, err := os.Readlink(target)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", describe(path, target), unwrapPath(err))
+			return nil, fmt.Errorf("%s: %w", describe(path, target), atomicfile.Unwrap(err))
 		}
 		if !filepath.IsAbs(dest) {
 			dest = filepath.Join(filepath.Dir(target), dest)
@@ -122,7 +124,7 @@ func checkKind(m fs.FileMode, opt OutputOptions) error {
 	if opt.Stdout != nil {
 		hint += ", or give - to write to standard output and redirect that"
 	}
-	return fmt.Errorf("it is %s, not a regular file, and writing would replace it; %s", kindOf(m), hint)
+	return fmt.Errorf("it is %s, not a regular file, and writing would replace it; %s", atomicfile.Kind(m), hint)
 }
 
 // checkFolder checks that dir exists and accepts a new file, by creating and removing one.
@@ -132,13 +134,13 @@ func checkFolder(dir string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("its folder %s does not exist; create it (mkdir -p %s) or choose another path", dir, dir)
 	case err != nil:
-		return fmt.Errorf("its folder %s: %w", dir, unwrapPath(err))
+		return fmt.Errorf("its folder %s: %w", dir, atomicfile.Unwrap(err))
 	case !st.IsDir():
 		return fmt.Errorf("%s is not a folder", dir)
 	}
 	f, err := os.CreateTemp(dir, ".write-check*")
 	if err != nil {
-		return fmt.Errorf("cannot create files in its folder %s (%w); choose a folder you can write to", dir, unwrapPath(err))
+		return fmt.Errorf("cannot create files in its folder %s (%w); choose a folder you can write to", dir, atomicfile.Unwrap(err))
 	}
 	f.Close()
 	return os.Remove(f.Name())
@@ -164,11 +166,11 @@ func (o *Output) String() string {
 	return o.Path
 }
 
-// Write writes the output through write: atomically into its file (WriteFileAtomic, with
+// Write writes the output through write: atomically into its file (atomicfile.Write, with
 // errors naming Path), or buffered to standard output.
 func (o *Output) Write(write func(io.Writer) error) error {
 	if o.stdout == nil {
-		return writeAtomic(o.target, describe(o.Path, o.target), write)
+		return atomicfile.WriteNamed(o.target, describe(o.Path, o.target), write)
 	}
 	bw := bufio.NewWriter(o.stdout)
 	if err := write(bw); err != nil {
@@ -184,11 +186,11 @@ func (o *Output) Write(write func(io.Writer) error) error {
 // parents) when missing: the check before a long run that publishes its results there.
 func PrepareDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s: cannot create the folder: %w", dir, unwrapPath(err))
+		return fmt.Errorf("%s: cannot create the folder: %w", dir, atomicfile.Unwrap(err))
 	}
 	f, err := os.CreateTemp(dir, ".write-check*")
 	if err != nil {
-		return fmt.Errorf("%s: cannot create files in the folder (%w); choose a folder you can write to", dir, unwrapPath(err))
+		return fmt.Errorf("%s: cannot create files in the folder (%w); choose a folder you can write to", dir, atomicfile.Unwrap(err))
 	}
 	f.Close()
 	return os.Remove(f.Name())

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -123,12 +125,12 @@ func TestPreciseBatchNormRerun(t *testing.T) {
 	}
 	ctx := trained()
 	pass(ctx, 5)
-	want := variables(t, ctx)
+	want := checkpointtest.Values(t, ctx)
 
 	ctx = trained()
 	pass(ctx, 2)
 	pass(ctx, 5)
-	equalVariables(t, variables(t, ctx), want)
+	checkpointtest.Same(t, want, checkpointtest.Values(t, ctx))
 
 	dir := openDir(t, t.TempDir())
 	if _, err := dir.Save(trained(), 4, checkpoint.Training); err != nil {
@@ -139,7 +141,7 @@ func TestPreciseBatchNormRerun(t *testing.T) {
 		t.Fatal(err)
 	}
 	pass(loaded, 5)
-	equalVariables(t, variables(t, loaded), want)
+	checkpointtest.Same(t, want, checkpointtest.Values(t, loaded))
 }
 
 // TestPreciseBatchNormNonFinite: statistics of a network with an infinite weight are an error.

@@ -1,12 +1,13 @@
 package fit
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -51,7 +52,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 		if err := PreciseBatchNorm(backend, ctx, denseInference, ds, seq(0, 24), 4, 3, nil, "statistics"); err != nil {
 			t.Fatal(err)
 		}
-		return variables(t, ctx), nil
+		return checkpointtest.Values(t, ctx), nil
 	}
 	for _, optimizer := range Optimizers {
 		want, err := run(t, optimizer, nil, 0, nil)
@@ -82,7 +83,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 				if first != resumeAt+1 {
 					t.Errorf("the resumed run's first step is %d, want the one after step %d", first, resumeAt)
 				}
-				equalVariables(t, got, want)
+				checkpointtest.Same(t, want, got)
 			})
 		}
 	}
@@ -108,12 +109,12 @@ func TestCheckpointsChangeNothing(t *testing.T) {
 		if err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{Stage: "test", Steps: 5, LearningRate: 0.05, Checkpoints: dir}); err != nil {
 			t.Fatal(err)
 		}
-		return variables(t, ctx)
+		return checkpointtest.Values(t, ctx)
 	}
 	want := run(nil)
 	t.Setenv(EnvCheckpointSteps, "1")
 	dir := t.TempDir()
-	equalVariables(t, run(openDir(t, dir)), want)
+	checkpointtest.Same(t, want, run(openDir(t, dir)))
 	if kept, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.json")); len(kept) != 2 {
 		t.Errorf("checkpoints kept: %v, want 2", kept)
 	}
@@ -133,49 +134,6 @@ func openDir(t *testing.T, path string) *checkpoint.Dir {
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
-}
-
-// variables returns the bytes of every variable of ctx by scope and name, but those of the
-// trainer's metrics, which every trainer names anew (see checkpoint.Dir.Save).
-func variables(t *testing.T, ctx *context.Context) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	for v := range ctx.IterVariables() {
-		if strings.HasPrefix(v.Scope(), "/metrics/") {
-			continue
-		}
-		val, err := v.Value()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := val.ConstBytes(func(b []byte) { out[v.ScopeAndName()] = bytes.Clone(b) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
-func equalVariables(t *testing.T, got, want map[string][]byte) {
-	t.Helper()
-	if len(got) != len(want) || len(want) == 0 {
-		var names []string
-		for k := range want {
-			if _, ok := got[k]; !ok {
-				names = append(names, "-"+k)
-			}
-		}
-		for k := range got {
-			if _, ok := want[k]; !ok {
-				names = append(names, "+"+k)
-			}
-		}
-		t.Fatalf("%d variables, want %d: %v", len(got), len(want), names)
-	}
-	for name, w := range want {
-		if !bytes.Equal(got[name], w) {
-			t.Errorf("%s differs from the uninterrupted run's", name)
-		}
-	}
 }
 
 // denseTask is the small training task of the run tests: seeded batches of 4 of ds (its first
@@ -227,7 +185,7 @@ func TestBudgetEndsTraining(t *testing.T) {
 			Checkpoints: dir, CheckpointSteps: 3, OnStep: onStep}); err != nil {
 			t.Fatal(err)
 		}
-		return variables(t, ctx)
+		return checkpointtest.Values(t, ctx)
 	}
 	want := run(func(step int) error {
 		if step == 3 {
@@ -239,7 +197,7 @@ func TestBudgetEndsTraining(t *testing.T) {
 		t.Errorf("the rerun trained step %d", step)
 		return nil
 	})
-	equalVariables(t, got, want)
+	checkpointtest.Same(t, want, got)
 	c, err := checkpoint.Read(dir.Path, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package metric
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
+
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
@@ -23,41 +22,6 @@ func resumeConfig(t *testing.T, method string) PretrainConfig {
 	cfg := DefaultPretrainConfig(method)
 	cfg.Steps, cfg.BatchSize, cfg.Channels, cfg.EmbeddingDim, cfg.ColorHeadChannels = 4, 8, 4, 8, 4
 	return cfg
-}
-
-// savedNetwork returns the bytes of every variable of the final checkpoint in dir.
-func savedNetwork(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	c, err := checkpoint.Read(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c == nil || c.Phase != checkpoint.Final {
-		t.Fatalf("%s holds no final checkpoint: %+v", dir, c)
-	}
-	ctx := context.New()
-	if err := c.Apply(ctx); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for v := range ctx.IterVariables() {
-		if err := v.MustValue().ConstBytes(func(b []byte) { out[v.ScopeAndName()] = bytes.Clone(b) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
-func sameNetwork(t *testing.T, got, want map[string][]byte) {
-	t.Helper()
-	if len(got) != len(want) || len(want) == 0 {
-		t.Fatalf("%d saved variables, want %d", len(got), len(want))
-	}
-	for name, w := range want {
-		if !bytes.Equal(got[name], w) {
-			t.Errorf("%s differs from the uninterrupted run's", name)
-		}
-	}
 }
 
 // errStop stands for a kill inside a pass that follows training.
@@ -84,7 +48,7 @@ func TestPretrainResume(t *testing.T) {
 			if _, err := run(ref, nil); err != nil {
 				t.Fatal(err)
 			}
-			want := savedNetwork(t, ref)
+			want := checkpointtest.Final(t, ref)
 
 			before := dirContents(t, ref)
 			p, err := run(ref, func(stage string, done, total int) {
@@ -144,7 +108,7 @@ func TestPretrainResume(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					sameNetwork(t, savedNetwork(t, dir), want)
+					checkpointtest.Same(t, want, checkpointtest.Final(t, dir))
 					q, err := LoadPretrained(testBackend(t), dir)
 					if err != nil {
 						t.Fatal(err)

@@ -1,9 +1,10 @@
 package train
 
 import (
-	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"math"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/backendtest"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"

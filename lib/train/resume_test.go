@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
+
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
@@ -74,11 +76,11 @@ func TestFitResumeAfterTraining(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := allVariables(t, c.ctx)
+			want := checkpointtest.Values(t, c.ctx)
 			if c, err = tc.fit(ref, nil); err != nil {
 				t.Fatal(err)
 			}
-			sameVariables(t, allVariables(t, c.ctx), want)
+			checkpointtest.Same(t, want, checkpointtest.Values(t, c.ctx))
 
 			dir := t.TempDir()
 			if _, err := tc.fit(dir, stopInStatistics); err == nil || !strings.Contains(err.Error(), errKilled.Error()) {
@@ -88,7 +90,7 @@ func TestFitResumeAfterTraining(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sameVariables(t, allVariables(t, c.ctx), want)
+			checkpointtest.Same(t, want, checkpointtest.Values(t, c.ctx))
 		})
 	}
 }

@@ -1,12 +1,13 @@
 package train
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -122,7 +123,7 @@ func TestSSLResumeMatchesUninterrupted(t *testing.T) {
 					t.Errorf("%s is trainable", v.ScopeAndName())
 				}
 			}
-			return allVariables(t, r.ctx), nil
+			return checkpointtest.Values(t, r.ctx), nil
 		}
 		want, err := run(t, "", nil)
 		if err != nil {
@@ -143,43 +144,10 @@ func TestSSLResumeMatchesUninterrupted(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sameVariables(t, got, want)
+				checkpointtest.Same(t, want, got)
 			})
 		}
 	}
 }
 
 var errKilled = errors.New("killed")
-
-// allVariables returns the bytes of every variable of ctx by scope and name, but those of the
-// trainer's metrics, which every trainer names anew.
-func allVariables(t *testing.T, ctx *context.Context) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	for v := range ctx.IterVariables() {
-		if strings.HasPrefix(v.Scope(), "/metrics/") {
-			continue
-		}
-		val, err := v.Value()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := val.ConstBytes(func(b []byte) { out[v.ScopeAndName()] = bytes.Clone(b) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
-// sameVariables fails unless got and want hold the same variables with the same bytes.
-func sameVariables(t *testing.T, got, want map[string][]byte) {
-	t.Helper()
-	if len(got) != len(want) || len(want) == 0 {
-		t.Fatalf("%d variables, want %d", len(got), len(want))
-	}
-	for name, w := range want {
-		if !bytes.Equal(got[name], w) {
-			t.Errorf("%s differs from the uninterrupted run's", name)
-		}
-	}
-}

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
+
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 	"github.com/metric-transfer/mtlp/lib/metric"
@@ -357,15 +359,7 @@ func resumeCases() []resumeCase {
 // comparePretrained compares the networks mt pretrain saved in the folder "metric", variable
 // by variable, and its pretrain.json.
 func comparePretrained(t *testing.T, want, got string) {
-	w, g := finalNetwork(t, filepath.Join(want, "metric")), finalNetwork(t, filepath.Join(got, "metric"))
-	if len(w) == 0 || len(g) != len(w) {
-		t.Fatalf("the resumed run saved %d variables, the uninterrupted run %d", len(g), len(w))
-	}
-	for name, b := range w {
-		if !bytes.Equal(g[name], b) {
-			t.Errorf("%s differs from the uninterrupted run's", name)
-		}
-	}
+	checkpointtest.Same(t, checkpointtest.Final(t, filepath.Join(want, "metric")), checkpointtest.Final(t, filepath.Join(got, "metric")))
 	compareTrees(t, want, got, func(rel string, d fs.DirEntry) bool {
 		return rel != "metric" && rel != filepath.Join("metric", metric.InfoFile)
 	})

@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
+
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/killpoint"
@@ -46,7 +46,7 @@ func TestPretrainKilled(t *testing.T) {
 			if killed, out := runMT(t, "", append(args, "--out", ref)...); killed {
 				t.Fatalf("the uninterrupted run was killed:\n%s", out)
 			}
-			want := finalNetwork(t, ref)
+			want := checkpointtest.Final(t, ref)
 			for _, kill := range cmd.kills {
 				t.Run(kill, func(t *testing.T) {
 					out := filepath.Join(t.TempDir(), "out")
@@ -56,15 +56,7 @@ func TestPretrainKilled(t *testing.T) {
 					if killed, log := runMT(t, "", append(args, "--out", out)...); killed {
 						t.Fatalf("the rerun was killed:\n%s", log)
 					}
-					got := finalNetwork(t, out)
-					if len(got) != len(want) {
-						t.Fatalf("%d variables saved, %d by the uninterrupted run", len(got), len(want))
-					}
-					for name, w := range want {
-						if !bytes.Equal(got[name], w) {
-							t.Errorf("%s differs from the uninterrupted run's", name)
-						}
-					}
+					checkpointtest.Same(t, want, checkpointtest.Final(t, out))
 					if _, err := metric.LoadPretrained(nil, out); err != nil {
 						t.Errorf("loading the rerun's network: %v", err)
 					}
@@ -90,29 +82,6 @@ func runMT(t *testing.T, killAt string, args ...string) (killed bool, output str
 		t.Fatalf("mt %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return false, string(out)
-}
-
-// finalNetwork returns the bytes of every variable of the final checkpoint in dir.
-func finalNetwork(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	c, err := checkpoint.Read(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c == nil || c.Phase != checkpoint.Final {
-		t.Fatalf("%s holds no final checkpoint", dir)
-	}
-	ctx := context.New()
-	if err := c.Apply(ctx); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for v := range ctx.IterVariables() {
-		if err := v.MustValue().ConstBytes(func(b []byte) { out[v.ScopeAndName()] = bytes.Clone(b) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
 
 // writeIDX writes 48 synthetic 8×8 images of 4 classes as dir/mnist's training split in IDX

@@ -38,6 +38,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )
@@ -161,7 +163,7 @@ func benchSize(dir string, n int, o options) ([]row, error) {
 		"truth.csv":  func(w io.Writer) error { return featio.WriteLabelsCSV(w, all) },
 	}
 	for name, write := range files {
-		if err := featio.WriteFileAtomic(filepath.Join(dir, name), write); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, name), write); err != nil {
 			return nil, err
 		}
 	}

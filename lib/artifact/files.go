@@ -4,20 +4,19 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
 )
 
-// WriteJSON writes v as indented JSON to path, atomically (writeAtomic).
+// WriteJSON writes v as indented JSON to path, atomically (atomicfile.WriteFile).
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	return writeAtomic(path, append(b, '\n'))
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
 // ReadJSON reads JSON from path into v.
@@ -33,7 +32,7 @@ func ReadJSON(path string, v any) error {
 }
 
 // WriteFloat32s writes a rows×cols float32 matrix as little-endian: two uint64 dimensions, then
-// data; atomically (writeAtomic).
+// data; atomically (atomicfile.WriteFile).
 func WriteFloat32s(path string, data []float32, rows, cols int) error {
 	if rows < 0 || cols < 0 || rows*cols != len(data) {
 		return fmt.Errorf("writing %s: %d values is not %d×%d", path, len(data), rows, cols)
@@ -44,7 +43,7 @@ func WriteFloat32s(path string, data []float32, rows, cols int) error {
 	for i, v := range data {
 		binary.LittleEndian.PutUint32(buf[16+4*i:], math.Float32bits(v))
 	}
-	return writeAtomic(path, buf)
+	return atomicfile.WriteFile(path, buf)
 }
 
 // ReadFloat32s reads a matrix written by WriteFloat32s.
@@ -71,13 +70,4 @@ func parseFloat32s(name string, buf []byte) (data []float32, rows, cols int, err
 		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[16+4*i:]))
 	}
 	return data, int(r), int(c), nil
-}
-
-// writeAtomic writes b to path with atomicfile.Write: a reader sees the old file or the whole
-// new one, never a part, even if the writer is killed.
-func writeAtomic(path string, b []byte) error {
-	return atomicfile.Write(path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
 }

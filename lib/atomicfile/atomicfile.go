@@ -35,6 +35,14 @@ func Write(path string, write func(io.Writer) error) error {
 	return WriteNamed(path, path, write)
 }
 
+// WriteFile is Write of the bytes b, as os.WriteFile writes them.
+func WriteFile(path string, b []byte) error {
+	return Write(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
 // WriteNamed is Write of target, with errors that start with name: the path as the user gave
 // it, when target is where it leads (the file a symbolic link points to).
 func WriteNamed(target, name string, write func(io.Writer) error) (err error) {

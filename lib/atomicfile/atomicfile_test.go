@@ -116,3 +116,13 @@ func TestIsTemp(t *testing.T) {
 		t.Errorf("the temporary file %q is not recognised by IsTemp", seen)
 	}
 }
+
+func TestWriteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := WriteFile(path, []byte("bytes")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "bytes" {
+		t.Errorf("file holds %q", b)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/data"
@@ -424,8 +426,8 @@ func (r *Figure5Result) Publish(dir string) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, base+".png")
-	if err := os.WriteFile(path, fig, 0o644); err != nil {
-		return "", fmt.Errorf("figure 5: writing %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, fig); err != nil {
+		return "", fmt.Errorf("figure 5: %w", err)
 	}
 	return publishJSON(dir, base+".json", r)
 }

@@ -1,9 +1,10 @@
 package repro
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/report"
@@ -50,8 +51,5 @@ func publishPNG(dir, name string, p *plot.Plot) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		return "", fmt.Errorf("writing %s: %w", path, err)
-	}
-	return path, nil
+	return path, atomicfile.WriteFile(path, png)
 }

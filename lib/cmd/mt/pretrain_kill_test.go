@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
@@ -66,22 +63,17 @@ func TestPretrainKilled(t *testing.T) {
 	}
 }
 
-// runMT runs this test binary as mt with args, killed at killAt (none when empty), and
-// reports whether SIGKILL ended it; any other failure fails the test.
+// runMT runs this test binary as mt with args (see mtChild), killed at killAt (none when
+// empty), with a checkpoint every 2 steps, and reports whether SIGKILL ended it; any other
+// failure fails the test.
 func runMT(t *testing.T, killAt string, args ...string) (killed bool, output string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), mainEnv+"=1", fit.EnvCheckpointSteps+"=2", "GOMLX_BACKEND=go:parallelism=-1",
-		"GOMLX_NO_AUTO_INSTALL=1", killpoint.EnvKillAt+"="+killAt)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
-		return true, string(out)
-	}
+	child := mtChild{env: []string{fit.EnvCheckpointSteps + "=2"}}
+	killed, output, err := child.run(t, []string{killpoint.EnvKillAt + "=" + killAt}, 0, args...)
 	if err != nil {
-		t.Fatalf("mt %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("mt %s: %v\n%s", strings.Join(args, " "), err, output)
 	}
-	return false, string(out)
+	return killed, output
 }
 
 // writeIDX writes 48 synthetic 8×8 images of 4 classes as dir/mnist's training split in IDX

@@ -52,7 +52,12 @@ func (c mtChild) run(t *testing.T, extra []string, killAfter time.Duration, args
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(append(append(os.Environ(), mainEnv+"=1", "GOMLX_BACKEND=go"), c.env...), extra...)
+	cmd.Env = append(append(append(os.Environ(), mainEnv+"=1"), c.env...), extra...)
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		// The pure-Go backend unless the caller chose one (lib/gpu/resume.sh runs these
+		// tests on XLA).
+		cmd.Env = append(cmd.Env, "GOMLX_BACKEND=go")
+	}
 	var errBuf bytes.Buffer
 	cmd.Stderr, cmd.Stdout = &errBuf, &errBuf
 	if err := cmd.Start(); err != nil {

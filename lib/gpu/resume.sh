@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The kill-and-resume tests (TestKillResume of lib/cmd/mt) on an NVIDIA GPU through GoMLX's XLA
+# backend, on a machine without Go: each command is run uninterrupted, then killed with SIGKILL
+# at points drawn from the uninterrupted run's trace and rerun, and what the rerun leaves must
+# equal what the uninterrupted run left, bit for bit. Run from the repository root after `make
+# gpu-resume-pack` has put an xz-compressed cgo build of lib/cmd/mt's test binary, the CIFAR-10
+# JPEG zip and Fashion-MNIST's test split under build/gpu-run:
+#
+#   OUT=build/gpu-resume MT_COMMIT=<commit> lib/gpu/resume.sh
+#
+# Settings (environment): KILLS (3 kill points per command), SEED (the draw; printed when
+# unset), CASES (a -test.run pattern over TestKillResume's commands; default those whose data
+# travels: pretrain-instance, table4-vat, table2, table4-baselines, pretrain-color),
+# DETERMINISTIC (1: XLA_FLAGS=--xla_gpu_deterministic_ops=true, so that scatters and reductions
+# run in one order; 0: XLA's default, to see whether resumes are exact without it), MT_BACKEND
+# (another GoMLX backend, e.g. "go" for a dry run on a CPU), MT_TIMEOUT (seconds after which the
+# tests are stopped; default 540). The log goes to $OUT/resume.log.
+set -u -o pipefail
+OUT=${OUT:-build/gpu-resume}
+PY=${PYTHON:-python3}
+RUN=build/gpu-run
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/resume.log") 2>&1
+log() { echo "[$(date +%T) +${SECONDS}s] $*"; }
+log "start: $(uname -srm); $(nproc) CPUs; commit ${MT_COMMIT:-unset}"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || log "nvidia-smi failed"
+
+unxz_to() {
+	if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else "$PY" -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi
+}
+DATA=$RUN/data
+mkdir -p "$DATA/cifar10-jpeg" "$DATA/fashion-mnist"
+[ -x "$RUN/mt.test" ] || unxz_to "$RUN/mt.test.xz" "$RUN/mt.test" && chmod +x "$RUN/mt.test" || { log "FATAL: no $RUN/mt.test"; exit 1; }
+ZIP=$DATA/cifar10-jpeg/cifar10-jpeg.zip
+[ -s "$ZIP" ] || unxz_to "$RUN/cifar10-jpeg.zip.xz" "$ZIP" || { log "FATAL: no CIFAR-10 zip"; exit 1; }
+cp -n "$RUN"/fashion-mnist/t10k-*.gz "$DATA/fashion-mnist/" || { log "FATAL: no Fashion-MNIST test split"; exit 1; }
+
+. lib/gpu/xla_env.sh
+[ -n "${MT_BACKEND:-}" ] && XLA_ENV=("GOMLX_BACKEND=$MT_BACKEND") && log "backend overridden: $MT_BACKEND"
+if [ "${DETERMINISTIC:-1}" = 1 ]; then
+	flags=--xla_gpu_deterministic_ops=true
+	for i in "${!XLA_ENV[@]}"; do
+		case "${XLA_ENV[$i]}" in XLA_FLAGS=*) XLA_ENV[$i]="${XLA_ENV[$i]} $flags"; flags= ;; esac
+	done
+	[ -n "$flags" ] && XLA_ENV+=("XLA_FLAGS=$flags")
+fi
+CASES=${CASES:-pretrain-instance|table4-vat|table2|table4-baselines|pretrain-color}
+log "RUN TestKillResume/($CASES) with ${KILLS:-3} kill points each"
+# The tests rerun their own binary as mt in folders of their own: its path must be absolute.
+timeout "${MT_TIMEOUT:-540}" env "${XLA_ENV[@]}" MT_DATA_DIR="$(realpath "$DATA")" MT_COMMIT="${MT_COMMIT:-unknown}" \
+	"$(realpath "$RUN/mt.test")" -test.run "TestKillResume/($CASES)\$" -test.v -test.count=1 -test.timeout 30m \
+	-resume.kills "${KILLS:-3}" -resume.long ${SEED:+-resume.seed "$SEED"}
+log "tests exited: $?"
+log "done"

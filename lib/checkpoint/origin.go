@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/metric-transfer/mtlp/lib/commit"
 )
 
 // CodeVersion is part of every origin: change it when the training code changes what a run
@@ -17,10 +17,6 @@ const CodeVersion = "1"
 
 // OriginFile is the origin record's name in a checkpoint directory.
 const OriginFile = "origin.json"
-
-// EnvCommit names the environment variable that supplies the commit of a binary built
-// elsewhere; otherwise the commit comes from the binary's build information.
-const EnvCommit = "MT_COMMIT"
 
 // Origin says which run owns a checkpoint directory. Stage, Settings and Code are compared;
 // Commit and Date are for information only.
@@ -35,39 +31,14 @@ type Origin struct {
 }
 
 // NewOrigin returns the origin of a run of stage with settings (any value encoding/json can
-// encode), stamped with CodeVersion, the commit and the current date.
+// encode), stamped with CodeVersion, the commit (commit.Current) and the current date.
 func NewOrigin(stage string, settings any) (Origin, error) {
 	raw, err := json.Marshal(settings)
 	if err != nil {
 		return Origin{}, fmt.Errorf("%s: encoding the run's settings for the checkpoint origin: %w", stage, err)
 	}
-	return Origin{Stage: stage, Settings: raw, Code: CodeVersion, Commit: commit(),
+	return Origin{Stage: stage, Settings: raw, Code: CodeVersion, Commit: commit.Current(),
 		Date: time.Now().UTC().Format(time.RFC3339)}, nil
-}
-
-// commit returns $MT_COMMIT, else the VCS revision the binary was built from ("-dirty" when
-// modified), else "".
-func commit() string {
-	if c := os.Getenv(EnvCommit); c != "" {
-		return c
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev != "" && dirty {
-		rev += "-dirty"
-	}
-	return rev
 }
 
 // Difference is one setting in which two origins differ, by its key path ("settings.Net").

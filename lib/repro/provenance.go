@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/metric-transfer/mtlp/lib/commit"
 )
 
 // Provenance says where a published number came from: the code, the machine, the scale and
@@ -25,7 +27,7 @@ type Provenance struct {
 // NewProvenance fills in the commit (with "-dirty" when the work tree has changes), the
 // device and the date; the caller supplies the backend, scale, duration and command.
 func NewProvenance(backend, scale string, seconds float64, command string) Provenance {
-	return Provenance{Commit: gitCommit(), Backend: backend, Device: device(backend), Date: time.Now().UTC().Format(time.RFC3339),
+	return Provenance{Commit: commit.Current(), Backend: backend, Device: device(backend), Date: time.Now().UTC().Format(time.RFC3339),
 		Scale: scale, Seconds: seconds, Command: command}
 }
 
@@ -33,32 +35,6 @@ func NewProvenance(backend, scale string, seconds float64, command string) Prove
 func (p Provenance) String() string {
 	return fmt.Sprintf("commit %s · backend %s · %s · %s · scale %s · %.0f s · `%s`",
 		p.Commit, p.Backend, p.Device, p.Date, p.Scale, p.Seconds, p.Command)
-}
-
-// EnvCommit names the environment variable that supplies the commit of a binary built
-// elsewhere (for a GPU box, say); it wins over the repository the binary runs in, whose
-// checkout may be older.
-const EnvCommit = "MT_COMMIT"
-
-// gitCommit returns $MT_COMMIT when it is set, else the short commit of the repository around
-// the working directory, with "-dirty" when tracked files outside figures/ have changes.
-func gitCommit() string {
-	// A binary built elsewhere knows its commit better than whatever repository it runs in.
-	if c := os.Getenv(EnvCommit); c != "" {
-		return c
-	}
-	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	commit := strings.TrimSpace(string(out))
-	// Changes under figures/ are results (a run that publishes several of them changes it
-	// itself), not code: they do not make the tree dirty.
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--",
-		":(top)", ":(top,exclude)figures").Output(); err == nil && len(st) > 0 {
-		commit += "-dirty"
-	}
-	return commit
 }
 
 // device describes the accelerator when the backend is XLA and nvidia-smi names a GPU, and

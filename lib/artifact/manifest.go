@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 

@@ -9,11 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 )
 
 // settings stand for a run's settings in the tests.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/metric-transfer/mtlp/lib/filelock"
 )
 

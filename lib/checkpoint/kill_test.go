@@ -9,9 +9,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 

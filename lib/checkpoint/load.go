@@ -11,11 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 )
 
 // CorruptSuffix is appended to the files of a checkpoint that failed verification when it is

@@ -14,12 +14,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/metrics"
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 )
 

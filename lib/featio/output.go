@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"golang.org/x/term"
 )
 

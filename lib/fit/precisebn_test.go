@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
-
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -14,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/data"
 )
 

@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"

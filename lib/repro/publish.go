@@ -4,9 +4,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"

@@ -4,11 +4,10 @@ import (
 	"math"
 	"testing"
 
-	"github.com/metric-transfer/mtlp/lib/backendtest"
-
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/metric-transfer/mtlp/lib/backendtest"
 )
 
 func testBackend(t testing.TB) backends.Backend { return backendtest.New(t, "go") }

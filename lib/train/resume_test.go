@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
-
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )

@@ -7,12 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
-
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
 

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
-
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 	"github.com/metric-transfer/mtlp/lib/metric"

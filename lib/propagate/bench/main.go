@@ -39,7 +39,6 @@ import (
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
-
 	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )

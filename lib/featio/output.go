@@ -137,9 +137,18 @@ func checkFolder(dir string) error {
 	case !st.IsDir():
 		return fmt.Errorf("%s is not a folder", dir)
 	}
+	if err := probe(dir); err != nil {
+		return fmt.Errorf("cannot create files in its folder %s (%w); choose a folder you can write to", dir, err)
+	}
+	return nil
+}
+
+// probe creates and removes a file in dir, so that permissions, read-only mounts and full
+// quotas show before the work rather than after it.
+func probe(dir string) error {
 	f, err := os.CreateTemp(dir, ".write-check*")
 	if err != nil {
-		return fmt.Errorf("cannot create files in its folder %s (%w); choose a folder you can write to", dir, atomicfile.Unwrap(err))
+		return atomicfile.Unwrap(err)
 	}
 	f.Close()
 	return os.Remove(f.Name())
@@ -187,10 +196,8 @@ func PrepareDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("%s: cannot create the folder: %w", dir, atomicfile.Unwrap(err))
 	}
-	f, err := os.CreateTemp(dir, ".write-check*")
-	if err != nil {
-		return fmt.Errorf("%s: cannot create files in the folder (%w); choose a folder you can write to", dir, atomicfile.Unwrap(err))
+	if err := probe(dir); err != nil {
+		return fmt.Errorf("%s: cannot create files in the folder (%w); choose a folder you can write to", dir, err)
 	}
-	f.Close()
-	return os.Remove(f.Name())
+	return nil
 }

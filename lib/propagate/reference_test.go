@@ -32,15 +32,6 @@ func mustNormalize(t testing.TB, x Matrix) Matrix {
 	return xn
 }
 
-// dot64 is the dot product of two float32 rows accumulated in float64.
-func dot64(a, b []float32) float64 {
-	var s float64
-	for i, v := range a {
-		s += float64(v) * float64(b[i])
-	}
-	return s
-}
-
 // edge is an undirected weighted edge of a hand-made graph.
 type edge struct {
 	i, j int

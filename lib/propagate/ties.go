@@ -38,7 +38,7 @@ const tieEigenvalue = 1e-6
 func checkSpread(xn Matrix) error {
 	first := xn.Row(0)
 	for i := 1; i < xn.N; i++ {
-		if dot64f(first, xn.Row(i)) < 1-tieSimilarity {
+		if dot64(first, xn.Row(i)) < 1-tieSimilarity {
 			return nil
 		}
 	}
@@ -46,8 +46,8 @@ func checkSpread(xn Matrix) error {
 		"the features are likely collapsed (a constant or diverged network, or the wrong layer)", xn.N)
 }
 
-// dot64f is the dot product of two float32 rows accumulated in float64.
-func dot64f(a, b []float32) float64 {
+// dot64 is the dot product of two float32 rows accumulated in float64.
+func dot64(a, b []float32) float64 {
 	var s float64
 	for i, v := range a {
 		s += float64(v) * float64(b[i])

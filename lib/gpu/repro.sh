@@ -24,22 +24,8 @@ TABLE=${TABLE:-2}
 OUT=${OUT:-build/gpu-table$TABLE}
 PY=${PYTHON:-python3}
 RUN=build/gpu-run
-mkdir -p "$OUT"
-exec > >(tee -a "$OUT/run.log") 2>&1
-log() { echo "[$(date +%T) +${SECONDS}s] $*"; }
-log "start: $(uname -srm); $(nproc) CPUs; commit ${MT_COMMIT:-unset}"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || log "nvidia-smi failed"
-
-# unxz FILE.xz: decompress beside itself, with xz or else Python's lzma.
-unxz_to() {
-	if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else "$PY" -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi
-}
-mkdir -p "$RUN/data/cifar10-jpeg"
-[ -x "$RUN/mt" ] || unxz_to "$RUN/mt.xz" "$RUN/mt" && chmod +x "$RUN/mt" || { log "FATAL: no $RUN/mt"; exit 1; }
-ZIP=$RUN/data/cifar10-jpeg/cifar10-jpeg.zip
-[ -s "$ZIP" ] || unxz_to "$RUN/cifar10-jpeg.zip.xz" "$ZIP" || { log "FATAL: no CIFAR-10 zip"; exit 1; }
-log "unpacked: $(ls -la "$RUN/mt" "$ZIP" | awk '{print $5, $9}' | tr '\n' ' ')"
-if command -v sha256sum >/dev/null; then log "zip sha256: $(sha256sum "$ZIP" | cut -c1-64)"; fi
+LOG=run.log BIN=mt
+. lib/gpu/unpack.sh
 
 . lib/gpu/xla_env.sh
 [ -n "${MT_BACKEND:-}" ] && XLA_ENV=("GOMLX_BACKEND=$MT_BACKEND") && log "backend overridden: $MT_BACKEND"

@@ -19,20 +19,10 @@ set -u -o pipefail
 OUT=${OUT:-build/gpu-resume}
 PY=${PYTHON:-python3}
 RUN=build/gpu-run
-mkdir -p "$OUT"
-exec > >(tee -a "$OUT/resume.log") 2>&1
-log() { echo "[$(date +%T) +${SECONDS}s] $*"; }
-log "start: $(uname -srm); $(nproc) CPUs; commit ${MT_COMMIT:-unset}"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || log "nvidia-smi failed"
-
-unxz_to() {
-	if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else "$PY" -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi
-}
+LOG=resume.log BIN=mt.test
+. lib/gpu/unpack.sh
 DATA=$RUN/data
-mkdir -p "$DATA/cifar10-jpeg" "$DATA/fashion-mnist"
-[ -x "$RUN/mt.test" ] || unxz_to "$RUN/mt.test.xz" "$RUN/mt.test" && chmod +x "$RUN/mt.test" || { log "FATAL: no $RUN/mt.test"; exit 1; }
-ZIP=$DATA/cifar10-jpeg/cifar10-jpeg.zip
-[ -s "$ZIP" ] || unxz_to "$RUN/cifar10-jpeg.zip.xz" "$ZIP" || { log "FATAL: no CIFAR-10 zip"; exit 1; }
+mkdir -p "$DATA/fashion-mnist"
 cp -n "$RUN"/fashion-mnist/t10k-*.gz "$DATA/fashion-mnist/" || { log "FATAL: no Fashion-MNIST test split"; exit 1; }
 
 . lib/gpu/xla_env.sh

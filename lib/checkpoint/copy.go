@@ -20,38 +20,46 @@ import (
 // not depend on how many checkpoints its run wrote (a resumed run writes more). It returns the
 // copied checkpoint's manifest. Every file is written atomically; src is not changed.
 func CopyNewest(src, dst string, also ...string) (Manifest, error) {
-	seqs, err := manifests(src)
-	if err != nil {
-		return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
-	}
 	if held, err := manifests(dst); err != nil || len(held) > 0 {
 		return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %s holds checkpoints already (%v); copy into an empty folder", src, dst, err)
 	}
-	for _, seq := range seqs {
-		m, err := verify(src, seq)
-		if err != nil {
-			continue
-		}
-		if err := os.MkdirAll(dst, 0o755); err != nil {
+	seq, m, err := newestVerified(src)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
+	}
+	// The manifest goes last: it marks the checkpoint complete.
+	files := [][2]string{{dataName(seq), dataName(1)}}
+	for _, name := range also {
+		files = append(files, [2]string{name, name})
+	}
+	if _, err := os.Stat(filepath.Join(src, OriginFile)); err == nil {
+		files = append(files, [2]string{OriginFile, OriginFile})
+	}
+	files = append(files, [2]string{manifestName(seq), manifestName(1)})
+	for _, f := range files {
+		if err := copyFile(filepath.Join(src, f[0]), filepath.Join(dst, f[1])); err != nil {
 			return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
 		}
-		// The manifest goes last: it marks the checkpoint complete.
-		files := [][2]string{{dataName(seq), dataName(1)}}
-		for _, name := range also {
-			files = append(files, [2]string{name, name})
-		}
-		if _, err := os.Stat(filepath.Join(src, OriginFile)); err == nil {
-			files = append(files, [2]string{OriginFile, OriginFile})
-		}
-		files = append(files, [2]string{manifestName(seq), manifestName(1)})
-		for _, f := range files {
-			if err := copyFile(filepath.Join(src, f[0]), filepath.Join(dst, f[1])); err != nil {
-				return Manifest{}, fmt.Errorf("copying the checkpoint of %s: %w", src, err)
-			}
-		}
-		return m, nil
 	}
-	return Manifest{}, fmt.Errorf("copying the checkpoint of %s: no checkpoint there verifies", src)
+	return m, nil
+}
+
+// newestVerified returns the number and manifest of the newest checkpoint of path that
+// verifies, without loading it or changing anything in path.
+func newestVerified(path string) (int, Manifest, error) {
+	seqs, err := manifests(path)
+	if err != nil {
+		return 0, Manifest{}, err
+	}
+	for _, seq := range seqs {
+		if m, err := verify(path, seq); err == nil {
+			return seq, m, nil
+		}
+	}
+	return 0, Manifest{}, errors.New("no checkpoint there verifies")
 }
 
 // verify reads checkpoint seq of path's manifest and checks its data file's size and SHA-256,

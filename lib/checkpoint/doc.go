@@ -23,6 +23,14 @@
 // ones the context lacks. Context parameters are not stored: the run's configuration is its
 // code's, and Open checks it against origin.json instead.
 //
+// A run continued across machines carries its newest checkpoint between them as an exported
+// folder, which stores that cap the size of a file (a git tree) take: Export writes the
+// checkpoint's manifest as ckpt-000001.json, its data cut into ckpt-000001.bin.000, .001, …
+// of at most DefaultPartBytes each (all but the last of one size), origin.json, and the run's
+// other records it is asked for. An exported folder is not a checkpoint directory; Import
+// joins the parts into a new one, checking the joined data against the manifest's size and
+// SHA-256 and naming any part missing, extra or damaged, and the run opens that to resume.
+//
 // Directories written by GoMLX's own checkpoints package (checkpoint-*.json and .bin) can
 // still be read by LoadLegacy, but not resumed.
 package checkpoint

@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-table2 bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-metric-pack gpu-table2 bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -117,6 +117,15 @@ gpu-pack: ## pack for a GPU machine without Go: a cgo mt and the CIFAR-10 JPEG z
 	xz -T0 -6 -c $(MT_DATA_DIR)/cifar10-jpeg/cifar10-jpeg.zip > build/gpu-run/cifar10-jpeg.zip.xz
 	@echo "take build/gpu-run and lib/gpu to the GPU machine and run there, from the repository root:"
 	@echo "  OUT=build/gpu-table2 MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/table2.sh   (or TABLE=3, 4 or 5 lib/gpu/repro.sh)"
+
+METRIC ?= instance-wrn-28-2
+gpu-metric-pack: ## pack one slice of a released metric's pretraining (METRIC: instance-wrn-28-2 or instance-conv4-fashion-mnist) for a GPU machine without Go: an xz-compressed cgo mt and the metric's data in build/gpu-run; run lib/gpu/metric.sh there
+	mkdir -p build/gpu-run && rm -f build/gpu-run/mt build/gpu-run/mt.xz
+	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o build/gpu-run/mt ./lib/cmd/mt
+	xz -T0 -6 -f build/gpu-run/mt
+	$(if $(filter instance-conv4-fashion-mnist,$(METRIC)),mkdir -p build/gpu-run/fashion-mnist && cp $(MT_DATA_DIR)/fashion-mnist/*.gz build/gpu-run/fashion-mnist/,[ -s build/gpu-run/cifar10-jpeg.zip.xz ] || xz -T0 -6 -c $(MT_DATA_DIR)/cifar10-jpeg/cifar10-jpeg.zip > build/gpu-run/cifar10-jpeg.zip.xz)
+	@echo "carry build/gpu-run/mt.xz and $(if $(filter instance-conv4-fashion-mnist,$(METRIC)),build/gpu-run/fashion-mnist,build/gpu-run/cifar10-jpeg.zip.xz) to the GPU machine and run there, from the repository root:"
+	@echo "  OUT=build/gpu-metric METRIC=$(METRIC) MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/metric.sh"
 
 gpu-resume-pack: ## pack the kill-and-resume tests for a GPU machine without Go: a cgo test binary of lib/cmd/mt, the CIFAR-10 JPEG zip (both xz-compressed) and Fashion-MNIST's test split in build/gpu-run; run lib/gpu/resume.sh there
 	mkdir -p build/gpu-run/fashion-mnist && rm -f build/gpu-run/mt.test build/gpu-run/mt.test.xz

@@ -41,6 +41,18 @@ type RunConfig struct {
 	// at the first step past the budget, and with Restarts earlier, at the end of the last cycle
 	// that the measured step rate says will fit, so that the learning rate has annealed.
 	Seconds float64
+	// Pause, if positive, is the wall time after which the run saves a checkpoint and stops
+	// with a *PausedError, its training unfinished: a later Run with the same checkpoint
+	// directory (Checkpoints, which Pause needs) resumes mid-schedule, ending bit for bit where
+	// an uninterrupted run does. Unlike Seconds, it changes no result. It is counted from the
+	// start of Run, graph compilation included; the step under way when it runs out completes.
+	Pause time.Duration
+	// AtCycleEnd, if not nil, is called at the end of every cycle of the warm-restart schedule
+	// (Restarts) with the number of steps done, before that step's checkpoint, which is then
+	// saved whatever CheckpointEvery says: a monitor measures the network there (its variables
+	// are the step's; any it computes must not change them). A run killed before the checkpoint
+	// calls it again for that step when it is resumed. An error stops training and is returned.
+	AtCycleEnd func(step int) error
 	// Optimizer names the optimiser (see NewOptimizer): "adam" (the default) or "sgd".
 	Optimizer string
 	// Checkpoints, if set, is the run's checkpoint directory (checkpoint.Open): its newest
@@ -82,8 +94,11 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 	if cfg.Steps <= 0 {
 		return fmt.Errorf("%s: the number of training steps must be positive, got %d", cfg.Stage, cfg.Steps)
 	}
-	if cfg.Restarts < 0 || cfg.Seconds < 0 {
-		return fmt.Errorf("%s: restart period %d and time budget %g s must not be negative", cfg.Stage, cfg.Restarts, cfg.Seconds)
+	if cfg.Restarts < 0 || cfg.Seconds < 0 || cfg.Pause < 0 {
+		return fmt.Errorf("%s: restart period %d, time budget %g s and pause %v must not be negative", cfg.Stage, cfg.Restarts, cfg.Seconds, cfg.Pause)
+	}
+	if cfg.Pause > 0 && cfg.Checkpoints == nil {
+		return fmt.Errorf("%s: a pause after %v needs a checkpoint directory to resume from", cfg.Stage, cfg.Pause)
 	}
 	everySteps, err := checkpointSteps(cfg)
 	if err != nil {
@@ -108,7 +123,8 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 	if done >= cfg.Steps {
 		return nil
 	}
-	loop, save, err := newLoop(backend, ctx, modelFn, lossFn, cfg, everySteps)
+	start := time.Now()
+	loop, save, err := newLoop(backend, ctx, modelFn, lossFn, cfg, everySteps, start)
 	if err != nil {
 		return err
 	}
@@ -123,6 +139,10 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 		if errors.As(err, &diverged) {
 			return diverged
 		}
+		if errors.Is(err, errPaused) {
+			step := int(optimizers.GetGlobalStep(ctx))
+			return &PausedError{Stage: cfg.Stage, Step: step, Steps: cfg.Steps, Seconds: time.Since(start).Seconds()}
+		}
 		return fmt.Errorf("%s: training: %w", cfg.Stage, err)
 	}
 	done = int(optimizers.GetGlobalStep(ctx))
@@ -136,7 +156,7 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 // progress, OnStep, checkpoints, the time budget and the kill point; and the function that
 // saves a checkpoint (once per step and phase, nothing without a directory).
 func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, lossFn train.LossFn,
-	cfg RunConfig, everySteps []int) (*train.Loop, func(step int, phase checkpoint.Phase) error, error) {
+	cfg RunConfig, everySteps []int, start time.Time) (*train.Loop, func(step int, phase checkpoint.Phase) error, error) {
 	lr, steps := cfg.LearningRate, cfg.Steps
 	scheduled := func(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
 		if cfg.Restarts > 0 {
@@ -154,7 +174,7 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 	}
 	loop := train.NewLoop(train.NewTrainer(backend, ctx, scheduled, lossFn, opt, nil, nil))
 	// First of the step hooks, so that a diverged step is never saved.
-	loop.OnStep("divergence", -2, func(loop *train.Loop, metrics []*tensors.Tensor) error {
+	loop.OnStep("divergence", -3, func(loop *train.Loop, metrics []*tensors.Tensor) error {
 		return checkLoss(cfg, stepsDone(loop), metrics)
 	})
 	savedStep, savedPhase := -1, checkpoint.Phase("")
@@ -197,6 +217,23 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 			return nil
 		})
 	}
+	if cfg.AtCycleEnd != nil && cfg.Restarts > 0 {
+		// Before the periodic checkpoints, so that the checkpoint of a cycle's end follows its
+		// measurement: a run killed in between measures again when resumed.
+		loop.OnStep("cycle-end", -2, func(loop *train.Loop, _ []*tensors.Tensor) error {
+			done := stepsDone(loop)
+			if end, _ := CycleEnd(done, cfg.Restarts); !end {
+				return nil
+			}
+			if err := cfg.AtCycleEnd(done); err != nil {
+				return err
+			}
+			if done >= steps {
+				return nil // Run saves the last step as Trained
+			}
+			return save(done, checkpoint.Training)
+		})
+	}
 	if cfg.Checkpoints != nil {
 		every := cfg.CheckpointEvery
 		if every == 0 {
@@ -207,7 +244,21 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 		})
 	}
 	if cfg.Seconds > 0 {
-		loop.OnStep("time-budget", 1, budget(cfg, time.Now()))
+		loop.OnStep("time-budget", 1, budget(cfg, start))
+	}
+	if cfg.Pause > 0 {
+		// After the time budget, so that a run whose budget and pause run out at the same step
+		// ends as trained.
+		loop.OnStep("pause", 2, func(loop *train.Loop, _ []*tensors.Tensor) error {
+			done := stepsDone(loop)
+			if time.Since(start) < cfg.Pause || done >= steps {
+				return nil
+			}
+			if err := save(done, checkpoint.Training); err != nil {
+				return err
+			}
+			return errPaused
+		})
 	}
 	// Last, after whatever the step saved.
 	loop.OnStep("kill point", 1000, func(*train.Loop, []*tensors.Tensor) error {
@@ -253,6 +304,23 @@ func catch(err *error, stage string) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%s: %v", stage, r)
 	}
+}
+
+// errPaused stops a run whose pause (RunConfig.Pause) has come, after its checkpoint; Run
+// returns a *PausedError.
+var errPaused = errors.New("paused")
+
+// PausedError is returned by Run when RunConfig.Pause stopped it: training is unfinished, and
+// its checkpoint of Step is saved, so a rerun with the same directory goes on from there.
+type PausedError struct {
+	Stage       string
+	Step, Steps int     // steps done, and of the whole run
+	Seconds     float64 // wall time of this Run call
+}
+
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("%s: paused after %.0f s at step %d of %d; the checkpoint is saved, run again with the same checkpoint directory to go on",
+		e.Stage, e.Seconds, e.Step, e.Steps)
 }
 
 // errBudgetSpent stops a run whose time budget (RunConfig.Seconds) is spent; Run returns

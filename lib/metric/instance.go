@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -43,10 +44,15 @@ type InstanceConfig struct {
 	EmbeddingDim int     // 128 in the paper.
 	Augment      fit.Augment
 	Seed         uint64
+	// Bank16 keeps the memory bank in 16-bit fixed point (PretrainConfig.Bank16).
+	Bank16 bool `json:",omitempty"`
 	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig.Checkpoints); it may
 	// hold only the checkpoints of a run with the same settings and images.
-	CheckpointDir string       `json:"-"`
-	Progress      fit.Progress `json:"-"`
+	CheckpointDir string `json:"-"`
+	// Pause and AtCycleEnd are PretrainConfig's.
+	Pause      time.Duration                  `json:"-"`
+	AtCycleEnd func(step int, m *Model) error `json:"-"`
+	Progress   fit.Progress                   `json:"-"`
 }
 
 // DefaultInstanceConfig returns the settings of Wu et al. 2018 and the authors' CIFAR-10 code
@@ -115,7 +121,7 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	ctx.SetParam(nets.ParamChannels, cfg.Channels)
 	ctx.SetParam(nets.ParamEmbeddingDim, cfg.EmbeddingDim)
 	fit.Seed(ctx, cfg.Seed)
-	bank := ctx.In("memory_bank").VariableWithValue("bank", RandomBank(n, cfg.EmbeddingDim, cfg.Seed)).SetTrainable(false)
+	bank := bankVariable(ctx, RandomBank(n, cfg.EmbeddingDim, cfg.Seed), cfg.Bank16)
 	zVar := ctx.In("memory_bank").VariableWithValue("nce_z", float32(0)).SetTrainable(false)
 
 	batches := fit.NewBatches(ds, subset, cfg.BatchSize, cfg.Augment, cfg.Seed)
@@ -142,7 +148,8 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		g := inputs[0].Graph()
 		v := nets.Embed(ctx.In("metric"), inputs[0])
 		idx := inputs[1]
-		m := bank.ValueGraph(g)
+		stored := bank.ValueGraph(g)
+		m := BankValues(stored)
 		var loss *graph.Node
 		if cfg.Objective == NCE {
 			z := zVar.ValueGraph(g)
@@ -154,8 +161,12 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 			loss = SoftmaxLoss(v, m, idx, cfg.Temperature)
 		}
 		train.AddLoss(ctx, loss)
-		bank.SetValueGraph(UpdateBank(m, graph.StopGradient(v), idx, cfg.Momentum))
+		bank.SetValueGraph(UpdateStoredBank(stored, graph.StopGradient(v), idx, cfg.Momentum))
 		return []*graph.Node{v}
+	}
+	var atCycleEnd func(int) error
+	if cfg.AtCycleEnd != nil {
+		atCycleEnd = func(step int) error { return cfg.AtCycleEnd(step, &Model{backend: backend, ctx: ctx}) }
 	}
 	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
 		Stage:        "instance discrimination",
@@ -164,6 +175,8 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		Optimizer:    cfg.Optimizer,
 		Restarts:     cfg.Restarts,
 		Seconds:      cfg.Seconds,
+		Pause:        cfg.Pause,
+		AtCycleEnd:   atCycleEnd,
 		Checkpoints:  dir,
 		Progress:     cfg.Progress,
 	})

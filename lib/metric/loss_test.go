@@ -2,6 +2,7 @@ package metric
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/backendtest"
@@ -91,5 +92,51 @@ func TestUpdateBankByHand(t *testing.T) {
 		if math.Abs(float64(got[i]-w)) > 1e-4 {
 			t.Fatalf("UpdateBank = %v, want %v", got, flat(want))
 		}
+	}
+}
+
+// TestUpdateStoredBankFixed16 checks the 16-bit bank's update against UpdateBank in float64 by
+// hand: the updated rows are the fixed-point rounding of the float update (within half a unit,
+// 2^-16, or a unit where 1 is clamped), the other rows are unchanged bit for bit, and BankValues reads them back.
+func TestUpdateStoredBankFixed16(t *testing.T) {
+	bank := [][]float64{{0.6, 0.8}, {0, 1}, {-1, 0}, {0.28, -0.96}}
+	v := [][]float64{{1, 0}, {0.6, -0.8}}
+	idx := []int32{3, 0}
+	const momentum = 0.5
+	q := QuantizeBank(tensors.FromFlatDataAndDimensions(flat(bank), 4, 2))
+	got := graph.MustExecOnce(testBackend(t), func(bank, v, idx *graph.Node) *graph.Node {
+		return BankValues(UpdateStoredBank(bank, v, idx, momentum))
+	}, q, tensors.FromFlatDataAndDimensions(flat(v), 2, 2), tensors.FromFlatDataAndDimensions(idx, 2))
+	before := tensors.MustCopyFlatData[int16](q)
+	after := tensors.MustCopyFlatData[float32](got)
+	for row := range bank {
+		want := bank[row]
+		for i, j := range idx {
+			if int(j) == row {
+				m := []float64{momentum*bank[row][0] + (1-momentum)*v[i][0], momentum*bank[row][1] + (1-momentum)*v[i][1]}
+				norm := math.Hypot(m[0], m[1])
+				want = []float64{m[0] / norm, m[1] / norm}
+			}
+		}
+		for c := range 2 {
+			g := float64(after[2*row+c])
+			tol := 0.5/bankScale + 1e-7
+			if want[c] > 1-0.5/bankScale {
+				tol = 1.0/bankScale + 1e-7 // 1 is clamped to 1 − 2^-15
+			}
+			if d := math.Abs(g - want[c]); d > tol {
+				t.Errorf("row %d entry %d = %v, want %v within %v", row, c, g, want[c], tol)
+			}
+			if g*bankScale != math.Round(g*bankScale) {
+				t.Errorf("row %d entry %d = %v is not a multiple of 2^-15", row, c, g)
+			}
+			if !slices.Contains(idx, int32(row)) && g != float64(before[2*row+c])/bankScale {
+				t.Errorf("row %d, not in the batch, changed: %v, stored %d", row, g, before[2*row+c])
+			}
+		}
+	}
+	// An entry of 1 is clamped to the largest int16.
+	if got := tensors.MustCopyFlatData[int16](q); got[3] != bankScale-1 || got[4] != -bankScale {
+		t.Errorf("QuantizeBank of 1 and −1 = %d, %d, want %d, %d", got[3], got[4], bankScale-1, -bankScale)
 	}
 }

@@ -54,7 +54,7 @@ func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pre
 	if err != nil {
 		return nil, err
 	}
-	bank := ctx.In("memory_bank").VariableWithValue("bank", RandomBank(n, cfg.EmbeddingDim, cfg.Seed)).SetTrainable(false)
+	bank := bankVariable(ctx, RandomBank(n, cfg.EmbeddingDim, cfg.Seed), cfg.Bank16)
 	var labelVar *context.Variable
 	if labels != nil {
 		labelVar = ctx.In("memory_bank").VariableWithValue("labels", labels).SetTrainable(false)
@@ -73,7 +73,8 @@ func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pre
 		g := inputs[0].Graph()
 		v := features(ctx, inputs[0])
 		idx := inputs[1]
-		m := bank.ValueGraph(g)
+		stored := bank.ValueGraph(g)
+		m := BankValues(stored)
 		var loss *graph.Node
 		if labelVar != nil {
 			loss = NCALoss(v, m, idx, labelVar.ValueGraph(g), cfg.Temperature)
@@ -81,7 +82,7 @@ func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pre
 			loss = SoftmaxLoss(v, m, idx, cfg.Temperature)
 		}
 		train.AddLoss(ctx, loss)
-		bank.SetValueGraph(UpdateBank(m, graph.StopGradient(v), idx, cfg.Momentum))
+		bank.SetValueGraph(UpdateStoredBank(stored, graph.StopGradient(v), idx, cfg.Momentum))
 		return []*graph.Node{v}
 	}
 	return finishTraining(backend, ctx, modelFn, batches, info, features, ds, subset, cfg.TrainConfig, stage, dir)
@@ -92,6 +93,12 @@ func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pre
 func finishTraining(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, batches *fit.Batches,
 	info PretrainInfo, features func(*context.Context, *graph.Node) *graph.Node, ds *data.Dataset, subset []int,
 	cfg TrainConfig, stage string, dir *checkpoint.Dir) (*Pretrained, error) {
+	var atCycleEnd func(int) error
+	if cfg.AtCycleEnd != nil {
+		atCycleEnd = func(step int) error {
+			return cfg.AtCycleEnd(step, &Pretrained{Info: info, backend: backend, ctx: ctx})
+		}
+	}
 	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
 		Stage:        stage,
 		Steps:        cfg.Steps,
@@ -99,6 +106,8 @@ func finishTraining(backend backends.Backend, ctx *context.Context, modelFn trai
 		Optimizer:    cfg.Optimizer,
 		Restarts:     cfg.Restarts,
 		Seconds:      cfg.Seconds,
+		Pause:        cfg.Pause,
+		AtCycleEnd:   atCycleEnd,
 		Checkpoints:  dir,
 		Progress:     cfg.Progress,
 	})

@@ -55,8 +55,24 @@ type TrainConfig struct {
 	// CheckpointDir, if set, makes the run resumable and receives the final weights and
 	// InfoFile, so that LoadPretrained can compute features later. It holds one run: another
 	// run's settings or data are refused there (see Pretrain).
-	CheckpointDir string       `json:"-"`
-	Progress      fit.Progress `json:"-"`
+	CheckpointDir string `json:"-"`
+	// Pause, if positive, is fit.RunConfig.Pause: after that much wall time the run saves a
+	// checkpoint in CheckpointDir (which it needs) and Pretrain returns a *fit.PausedError; the
+	// same call again goes on, exactly. It changes no result, so it is not part of the run's
+	// origin.
+	Pause time.Duration `json:"-"`
+	// AtCycleEnd, if not nil, is called at the end of every cycle of the warm-restart schedule
+	// (Restarts) with the steps done and the network as it is then (batch-norm statistics: the
+	// training's moving averages), before that step's checkpoint (fit.RunConfig.AtCycleEnd): a
+	// monitor measures the metric there. It must not change the network.
+	AtCycleEnd func(step int, f Featurer) error `json:"-"`
+	Progress   fit.Progress                     `json:"-"`
+}
+
+// Featurer computes the L2-normalised features of a metric: a Pretrained, a Model, or the
+// network being trained as AtCycleEnd sees it.
+type Featurer interface {
+	Features(ds *data.Dataset, idx []int, progress fit.Progress) ([]float32, int, error)
 }
 
 // DefaultTrainConfig returns a CPU-sized budget on Conv-4 (scale Steps and Net up for real
@@ -91,6 +107,9 @@ type PretrainConfig struct {
 	EmbeddingDim int // instance, NCA: 128.
 	// ColorHeadChannels is the width of ColorHead (256).
 	ColorHeadChannels int
+	// Bank16 keeps the memory bank (instance, NCA) in 16-bit fixed point instead of float32
+	// (see QuantizeBank): half the memory and checkpoint, entries within 2^-16 of float32's.
+	Bank16 bool `json:",omitempty"`
 }
 
 // DefaultPretrainConfig returns the defaults of a method: the instance-discrimination settings
@@ -185,6 +204,13 @@ func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 		ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
 		ic.Augment, ic.Seed, ic.Progress = cfg.Augment, cfg.Seed, cfg.Progress
 		ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
+		ic.Bank16, ic.Pause = cfg.Bank16, cfg.Pause
+		if cfg.AtCycleEnd != nil {
+			info := infoOf(cfg, ds)
+			ic.AtCycleEnd = func(step int, m *Model) error {
+				return cfg.AtCycleEnd(step, &Pretrained{Info: info, backend: backend, ctx: m.ctx})
+			}
+		}
 		m, err := trainInstance(backend, ds, subset, ic, dir)
 		if err != nil {
 			return nil, err

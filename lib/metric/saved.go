@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -138,4 +139,49 @@ func loadLegacy(ctx *context.Context, dir string) error {
 		return errors.New("no checkpoint there: rerun the mt pretrain command that wrote it")
 	}
 	return checkpoint.LoadLegacy(ctx, dir)
+}
+
+// networkScope holds the variables of the network that computes a metric's features, whatever
+// the method; the memory bank, the optimiser's state and the global step lie outside it.
+const networkScope = "/metric"
+
+// SaveNetwork saves the network that computes the metric's features (the variables under
+// /metric, batch-norm statistics included; not the memory bank, the optimiser's state or the
+// step) in dir, which must hold no checkpoint, as a final checkpoint with InfoFile: a
+// directory LoadPretrained reads, a third of a bank-and-optimiser checkpoint's size or less.
+func (p *Pretrained) SaveNetwork(dir string) error {
+	ctx := context.New()
+	n := 0
+	for v := range p.ctx.IterVariables() {
+		if v.Scope() != networkScope && !strings.HasPrefix(v.Scope(), networkScope+"/") {
+			continue
+		}
+		t, err := v.Value()
+		if err == nil {
+			t, err = t.LocalClone()
+		}
+		if err != nil {
+			return fmt.Errorf("saving the network: copying %s: %w", v.ScopeAndName(), err)
+		}
+		ctx.InAbsPath(v.Scope()).VariableWithValue(v.Name(), t).SetTrainable(v.Trainable)
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("saving the network: no variable under %s", networkScope)
+	}
+	if c, err := checkpoint.Read(dir, nil); err != nil || c != nil {
+		return fmt.Errorf("saving the network: %s holds a checkpoint already (%v); save into a new folder", dir, err)
+	}
+	d, err := checkpoint.Open(dir, "network", p.Info)
+	if err != nil {
+		return fmt.Errorf("saving the network: %w", err)
+	}
+	defer d.Close()
+	if _, err := d.Save(ctx, p.Info.Steps, checkpoint.Final); err != nil {
+		return fmt.Errorf("saving the network in %s: %w", dir, err)
+	}
+	if err := checkpoint.WriteJSON(filepath.Join(dir, InfoFile), p.Info); err != nil {
+		return fmt.Errorf("saving the network: %w", err)
+	}
+	return nil
 }

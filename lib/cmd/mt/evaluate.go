@@ -13,7 +13,6 @@ import (
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/repro"
 )
 
@@ -97,33 +96,23 @@ func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, com
 		}
 		fmt.Fprintf(log, "data: %s, which the metric was trained on (%s)\n", o.Data, p.Info.Data)
 	}
-	var feats [2]propagate.Matrix
-	var labels [2][]int32
-	classes := 0
+	var splits [2]*data.Dataset
 	for s, split := range []string{"train", "test"} {
-		ds, err := load(o.DataDir, o.Data, split)
-		if err != nil {
+		if splits[s], err = load(o.DataDir, o.Data, split); err != nil {
 			return nil, fmt.Errorf("--data %s (%s split): %w", o.Data, split, err)
 		}
-		fmt.Fprintf(log, "%s split: %d images\n", split, ds.N)
-		f, d, err := p.Features(ds, nil, progressETA(log))
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintln(log)
-		feats[s] = propagate.Matrix{N: ds.N, D: d, Data: f}
-		labels[s] = ds.Labels
-		classes = max(classes, ds.NumClasses())
+		fmt.Fprintf(log, "%s split: %d images\n", split, splits[s].N)
 	}
-	acc, err := propagate.KNNTestAccuracy(feats[0], labels[0], feats[1], labels[1], classes, o.K, o.Temperature)
+	acc, err := knnTestAccuracy(p, splits[0], splits[1], o.K, o.Temperature, progressETA(log))
+	fmt.Fprintln(log)
 	if err != nil {
 		return nil, err
 	}
-	e := &Evaluation{Metric: p.Info, Data: o.Data, TrainImages: feats[0].N, TestImages: feats[1].N, K: o.K,
+	e := &Evaluation{Metric: p.Info, Data: o.Data, TrainImages: splits[0].N, TestImages: splits[1].N, K: o.K,
 		Temperature: o.Temperature, Accuracy: acc, PretrainSeconds: p.Info.Seconds, EvaluateSeconds: time.Since(start).Seconds()}
 	e.Provenance = repro.NewProvenance(backend.Name(), "bench", e.PretrainSeconds+e.EvaluateSeconds, command)
 	fmt.Fprintf(out, "%s metric (%s, %d steps of %d): %d-NN accuracy on the %s test split %.2f %% (%d train images as memory)\n",
-		p.Info.Method, p.Info.Net, p.Info.Steps, p.Info.BatchSize, o.K, o.Data, 100*acc, feats[0].N)
+		p.Info.Method, p.Info.Net, p.Info.Steps, p.Info.BatchSize, o.K, o.Data, 100*acc, splits[0].N)
 	if jsonOut != nil {
 		if err := jsonOut.Write(func(w io.Writer) error {
 			enc := json.NewEncoder(w)

@@ -5,6 +5,7 @@
 //	mt pretrain --method instance|nca|color|bootstrap --net NET --data NAME --out DIR
 //	mt features --checkpoint DIR --data NAME --split train|test --out X.npy|-
 //	mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json|-]
+//	mt release --checkpoint DIR --out figures/metrics/NAME
 //	mt repro --table N [--scale smoke|bench|paper] [--publish DIR]
 //	mt help [COMMAND]
 //
@@ -39,6 +40,7 @@ var commands = map[string]func(args []string) error{
 	"pretrain":   pretrainCommand,
 	"features":   featuresCommand,
 	"evaluate":   evaluateCommand,
+	"release":    releaseCommand,
 	"repro":      reproCommand,
 }
 
@@ -97,6 +99,7 @@ commands:
   pretrain     learn a metric (instance, nca, color or bootstrap) on a dataset; writes a checkpoint
   features     L2-normalised features (.npy) of a dataset from a pretrain checkpoint, for propagate
   evaluate     a pretrained metric's weighted kNN accuracy on a test split (Wu et al. 2018)
+  release      a finished metric as a release folder: its network, float16 features of a dataset's splits, its kNN curve
   repro        one of the paper's tables (--table 1 to 7) at a scale, beside the paper's numbers; writes figures/
 
 Run "mt help COMMAND" or "mt COMMAND -h" for the flags of a command.`)

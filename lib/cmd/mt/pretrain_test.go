@@ -112,6 +112,13 @@ func TestPretrainOptionErrors(t *testing.T) {
 		{func(o *pretrainOptions) { o.Data = "" }, "--data is required"},
 		{func(o *pretrainOptions) { o.Steps = 0 }, "--steps"},
 		{func(o *pretrainOptions) { o.Method, o.Labels = "instance", 10 }, "--labels"},
+		{func(o *pretrainOptions) { o.Epochs, o.StepsSet = 10, true }, "give one"},
+		{func(o *pretrainOptions) { o.Epochs = -1 }, "--epochs -1"},
+		{func(o *pretrainOptions) { o.RestartEpochs = -2 }, "--restart-epochs -2"},
+		{func(o *pretrainOptions) { o.Method, o.Bank16 = "bootstrap", true }, "--bank16"},
+		{func(o *pretrainOptions) { o.Pause = -time.Second }, "--pause-after"},
+		{func(o *pretrainOptions) { o.KNN = -1 }, "--knn -1"},
+		{func(o *pretrainOptions) { o.KNN, o.KNNTemperature = 200, 0 }, "--knn-temperature"},
 	} {
 		o := good
 		tc.edit(&o)

@@ -1,0 +1,141 @@
+package metric
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
+	"github.com/metric-transfer/mtlp/lib/fit"
+)
+
+// TestPretrainPauses pauses pretraining with a memory bank after every step and calls it again
+// until it finishes: the network it saves must equal bit for bit that of an uninterrupted run,
+// the monitor must see every cycle's end once with features of the pool, and the 16-bit bank
+// must be saved as int16. Instance discrimination on Conv-4 and NCA take the two trainers that
+// hold a bank (trainInstance, trainBank).
+func TestPretrainPauses(t *testing.T) {
+	gray := stripes(t, 32)
+	for _, method := range []string{MethodInstance, MethodNCA} {
+		t.Run(method, func(t *testing.T) {
+			cfg := resumeConfig(t, method)
+			cfg.Steps, cfg.Restarts, cfg.Bank16 = 6, 1, true
+			var seen []int
+			run := func(dir string, pause time.Duration) (*Pretrained, error) {
+				c := cfg
+				c.CheckpointDir, c.Pause = dir, pause
+				c.AtCycleEnd = func(step int, f Featurer) error {
+					x, d, err := f.Features(gray, []int{0, 5, 9}, nil)
+					if err != nil {
+						return err
+					}
+					if len(x) != 3*d || d != cfg.EmbeddingDim {
+						t.Errorf("step %d: features %d values of dimension %d, want 3 of %d", step, len(x), d, cfg.EmbeddingDim)
+					}
+					seen = append(seen, step)
+					return nil
+				}
+				return Pretrain(testBackend(t), gray, nil, c)
+			}
+			ref := t.TempDir()
+			if _, err := run(ref, 0); err != nil {
+				t.Fatal(err)
+			}
+			if want := []int{1, 3}; !slices.Equal(seen, want) {
+				t.Errorf("the uninterrupted run measured at steps %v, want %v (the cycles' ends)", seen, want)
+			}
+			want := checkpointtest.Final(t, ref)
+			seen = nil
+			dir := t.TempDir()
+			pauses := 0
+			for {
+				_, err := run(dir, time.Nanosecond)
+				var paused *fit.PausedError
+				if !errors.As(err, &paused) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					break
+				}
+				if pauses++; paused.Step != pauses || pauses >= cfg.Steps {
+					t.Fatalf("pause %d at step %d, want one pause per step before the last", pauses, paused.Step)
+				}
+				if _, err := os.Stat(filepath.Join(dir, InfoFile)); err == nil {
+					t.Fatalf("a paused run wrote %s, which marks a finished one", InfoFile)
+				}
+			}
+			if pauses != cfg.Steps-1 {
+				t.Errorf("%d pauses, want %d", pauses, cfg.Steps-1)
+			}
+			if want := []int{1, 3}; !slices.Equal(seen, want) {
+				t.Errorf("the paused run measured at steps %v, want %v", seen, want)
+			}
+			checkpointtest.Same(t, want, checkpointtest.Final(t, dir))
+			c, err := checkpoint.Read(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(c.Variables, func(v checkpoint.Variable) bool {
+				return strings.HasSuffix(v.Scope, "memory_bank") && v.Name == "bank"
+			})
+			if i < 0 || c.Variables[i].DType != "Int16" {
+				t.Errorf("the bank is saved as %+v, want Int16", c.Variables[max(i, 0)])
+			}
+		})
+	}
+}
+
+// TestSaveNetwork: the network saved alone gives the features of the whole trained run, in a
+// checkpoint without the memory bank or the optimiser's state, which is smaller.
+func TestSaveNetwork(t *testing.T) {
+	gray := stripes(t, 32)
+	cfg := resumeConfig(t, MethodInstance)
+	cfg.CheckpointDir = t.TempDir()
+	p, err := Pretrain(testBackend(t), gray, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "network")
+	if err := p.SaveNetwork(dir); err != nil {
+		t.Fatal(err)
+	}
+	q, err := LoadPretrained(testBackend(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := p.Features(gray, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := q.Features(gray, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Error("the saved network's features differ from the trained one's")
+	}
+	full, err := checkpoint.Read(cfg.CheckpointDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := checkpoint.Read(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range small.Variables {
+		if !strings.HasPrefix(v.Scope, "/metric") {
+			t.Errorf("saved %s/%s, outside the network", v.Scope, v.Name)
+		}
+	}
+	if small.Size >= full.Size {
+		t.Errorf("the network alone takes %d bytes, the whole run's checkpoint %d", small.Size, full.Size)
+	}
+	if err := p.SaveNetwork(dir); err == nil || !strings.Contains(err.Error(), "new folder") {
+		t.Errorf("saving twice into %s: %v, want a refusal", dir, err)
+	}
+}

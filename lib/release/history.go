@@ -47,7 +47,8 @@ type Slice struct {
 	ImagesPerSecond float64 `json:"images_per_second"`
 }
 
-// Curve is the metric's weighted kNN accuracy on the test split, as the authors monitor it.
+// Curve is the metric's weighted kNN accuracy on a dataset's test split with its train split
+// (Data) as the memory, as the authors monitor it.
 type Curve struct {
 	Data        string  `json:"data"`
 	K           int     `json:"k"`

@@ -94,8 +94,8 @@ type Split struct {
 }
 
 // Write writes a release into dir, which must not exist: info (whose Rows, Dim and SHA256 it
-// fills in), the network of p (metric.Pretrained.SaveNetwork) and each split's features, in
-// float16, and labels. It builds the release in a temporary folder beside dir and renames it
+// fills in), the network of p (metric.Pretrained.SaveNetwork; none when p is nil, a release of
+// features only) and each split's features, in float16, and labels. It builds the release in a temporary folder beside dir and renames it
 // into place, so that dir is either complete or absent.
 func Write(dir string, info Info, p *metric.Pretrained, splits ...Split) error {
 	if _, err := os.Lstat(dir); err == nil {
@@ -128,8 +128,10 @@ func Write(dir string, info Info, p *metric.Pretrained, splits ...Split) error {
 			return fmt.Errorf("release: %s labels: %w", s.Name, err)
 		}
 	}
-	if err := p.SaveNetwork(filepath.Join(tmp, NetworkDir)); err != nil {
-		return fmt.Errorf("release: %w", err)
+	if p != nil {
+		if err := p.SaveNetwork(filepath.Join(tmp, NetworkDir)); err != nil {
+			return fmt.Errorf("release: %w", err)
+		}
 	}
 	files, err := hashFiles(tmp)
 	if err != nil {
@@ -297,5 +299,60 @@ func (r *Released) Match(split string, ds *data.Dataset) error {
 
 // Network loads the released network, to compute features of other images.
 func (r *Released) Network(backend backends.Backend) (*metric.Pretrained, error) {
+	if _, ok := r.Info.SHA256[NetworkDir+"/"+metric.InfoFile]; !ok {
+		return nil, fmt.Errorf("release %s holds features only, not its network", r.Dir)
+	}
 	return metric.LoadPretrained(backend, filepath.Join(r.Dir, NetworkDir))
+}
+
+// EnvMetricsDir names the environment variable of a folder of releases, one per name, that
+// Find looks in instead of the repository's figures/metrics.
+const EnvMetricsDir = "MT_METRICS_DIR"
+
+// MetricsDir is where the repository keeps its releases, relative to its root.
+const MetricsDir = "figures/metrics"
+
+// Find returns the folder of the release name, "" when there is none: in $MT_METRICS_DIR when
+// set, else in figures/metrics of the working directory or of the nearest folder above it that
+// has one (notebooks run in notebooks/). A folder counts when it holds InfoFile.
+func Find(name string) string {
+	if d := os.Getenv(EnvMetricsDir); d != "" {
+		if isRelease(filepath.Join(d, name)) {
+			return filepath.Join(d, name)
+		}
+		return ""
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if p := filepath.Join(dir, MetricsDir, name); isRelease(p) {
+			return p
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
+}
+
+func isRelease(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, InfoFile))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// Rows returns the rows idx of a split's features, the released features of those images.
+func (r *Released) Rows(split string, idx []int) (propagate.Matrix, error) {
+	x, _, err := r.Features(split)
+	if err != nil {
+		return propagate.Matrix{}, err
+	}
+	out := propagate.NewMatrix(len(idx), x.D)
+	for i, j := range idx {
+		if j < 0 || j >= x.N {
+			return propagate.Matrix{}, fmt.Errorf("release %s: row %d of the %s split, which has %d", r.Dir, j, split, x.N)
+		}
+		copy(out.Row(i), x.Row(j))
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/release"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
 )
@@ -114,9 +115,9 @@ func (r *QuickstartResult) AccuracyRows() (header []string, rows [][]string) {
 // Note is the table's footnote: the setting, the paper's reference and the provenance.
 func (r *QuickstartResult) Note() string {
 	c := r.Config
-	return fmt.Sprintf("%s, %d labels, pool of %d unlabeled images; metric: Conv-4 with %d channels, %d steps; classifiers: Conv-4 with %d channels, %d steps. "+
+	return fmt.Sprintf("%s, %d labels, pool of %d unlabeled images; metric: %s; classifiers: Conv-4 with %d channels, %d steps. "+
 		"† the paper's numbers (CIFAR-10, 100 labels, instance metric, WRN-28-2; Tables 1–2), for orientation only. %s",
-		c.Dataset, c.Labels, c.Pool, c.Metric.Channels, c.Metric.Steps, c.Classifier.Channels, c.Classifier.Steps, r.Provenance)
+		c.Dataset, c.Labels, c.Pool, MetricSource(c), c.Classifier.Channels, c.Classifier.Steps, r.Provenance)
 }
 
 // Figure3 draws the paper's Figure 3 for this run: the accumulated accuracy of each
@@ -206,4 +207,19 @@ func signedPoints(d float64, more, less string) string {
 		return fmt.Sprintf("%.2f points %s", -d, less)
 	}
 	return fmt.Sprintf("%.2f points %s", d, more)
+}
+
+// MetricSource says where the quickstart's metric comes from: the released metric it transfers
+// (its name, network and training), or the pretraining it runs here.
+func MetricSource(c QuickstartConfig) string {
+	if dir := c.Released; dir != "" && dir != TrainMetric {
+		r, err := release.Open(dir)
+		if err != nil {
+			return fmt.Sprintf("released, from %s (unreadable: %v)", dir, err)
+		}
+		i := r.Info
+		return fmt.Sprintf("released %s (%s, %s with %d channels, %.4g epochs on %s)", i.Name, i.Metric.Method, i.Metric.Net,
+			i.Metric.Channels, i.Epochs, releaseDevice(i))
+	}
+	return fmt.Sprintf("trained here (instance discrimination, Conv-4 with %d channels, %d steps)", c.Metric.Channels, c.Metric.Steps)
 }

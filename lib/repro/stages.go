@@ -31,8 +31,16 @@ type FeaturesResult struct {
 }
 
 // Features pretrains the metric by instance discrimination on the pool (Eq. 2) and embeds the
-// pool. Cached by the metric's configuration and the data.
+// pool, or reads the pool's features from the released metric of Config.Released. Cached by
+// the metric's configuration (or the release) and the data.
 func (q *Quickstart) Features() (*FeaturesResult, error) {
+	if dir := q.Config.Released; dir != "" && dir != TrainMetric {
+		f, _, err := releasedFeatures(q.store, dir, q.Train, nil, q.Pool, nil, 0, q.dataKey)
+		if err != nil {
+			return nil, fmt.Errorf("metric: %w", err)
+		}
+		return f, nil
+	}
 	mc := q.Config.Metric
 	mc.Progress, mc.CheckpointDir = nil, ""
 	key, err := artifact.Key("features", mc, q.dataKey)

@@ -81,7 +81,12 @@ type Table1Config struct {
 	Metrics map[string]metric.PretrainConfig
 	// NN and Spectral configure the two propagation methods (Eq. 5 and Eq. 6).
 	NN, Spectral propagate.Config
-	CacheDir     string `json:"-"` // "" means artifact.DefaultDir().
+	// Released maps a metric of Table1Metrics to the folder of a released metric (package
+	// release) whose features of the pool replace that metric's pretraining; the bench scale
+	// sets instance discrimination to CIFAR10Release when the repository holds it. Bootstrapping,
+	// trained on each column's labels, is never released.
+	Released map[string]string `json:",omitempty"`
+	CacheDir string            `json:"-"` // "" means artifact.DefaultDir().
 	// Command is how to reproduce the run, recorded in the provenance.
 	Command string `json:"-"`
 }
@@ -123,6 +128,9 @@ func Table1ConfigFor(scale string) (Table1Config, error) {
 		cfg.Spectral.Eta = 40
 	case Bench:
 		cfg.Pool, cfg.Labels = 20000, slices.Clone(Table1PaperLabels)
+		if dir := releasedFor(CIFAR10Release); dir != "" {
+			cfg.Released = map[string]string{metric.MethodInstance: dir}
+		}
 	default:
 		return cfg, unknownScale(scale, Smoke, Bench)
 	}
@@ -234,6 +242,13 @@ func (r *table1Run) open() error {
 // features pretrains metric m and embeds the pool; labels is the label count bootstrapping
 // trains on (0 for the unsupervised metrics, which train on the whole pool).
 func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
+	if dir := r.cfg.Released[m]; dir != "" && dir != TrainMetric && m != metric.MethodBootstrap {
+		f, _, err := releasedFeatures(r.store, dir, r.train, nil, r.pool, r.truth, 0, r.dataKey)
+		if err != nil {
+			return nil, fmt.Errorf("table 1, metric %s: %w", m, err)
+		}
+		return f, nil
+	}
 	pc := r.cfg.Metrics[m]
 	pc.Method, pc.Progress, pc.CheckpointDir = m, nil, ""
 	subset, tag := r.pool, m

@@ -75,6 +75,10 @@ type Table2Config struct {
 	// batch-norm statistics and evaluation and 15 s per propagation still to run, and never
 	// more than Classifier.Seconds when that is set. The metrics keep their own budgets.
 	Seconds float64 `json:",omitempty"`
+	// Released maps a metric to a released metric's folder, as Table1Config.Released: its
+	// features serve the metric's propagation rows; its finetuning row keeps the metric trained
+	// here (finetuning starts from the network, which the bench scale trains small).
+	Released map[string]string `json:",omitempty"`
 	// KNN is k of the metric-quality check (Wu et al.'s weighted kNN on the test split, with
 	// temperature 0.1 as the authors' monitor); 0 skips it.
 	KNN int
@@ -114,7 +118,7 @@ func Table2ConfigFor(scale string) (Table2Config, error) {
 		if err != nil {
 			return cfg, err
 		}
-		cfg.Pool, cfg.Metrics, cfg.Spectral = t1.Pool, t1.Metrics, t1.Spectral
+		cfg.Pool, cfg.Metrics, cfg.Spectral, cfg.Released = t1.Pool, t1.Metrics, t1.Spectral, t1.Released
 		if scale == Smoke {
 			cfg.Test, cfg.Labels = 200, []int{50, 100}
 			cfg.Classifier.Channels, cfg.Classifier.Steps, cfg.Classifier.BatchSize = 4, 4, 32
@@ -197,7 +201,18 @@ func RunTable2(backend backends.Backend, cfg Table2Config, progress fit.Progress
 		for _, row := range cfg.Rows {
 			var prop *PropagationResult
 			var finetune *FeaturesResult // the metric stage a finetuning row starts from
-			if row.Metric != NoMetric {
+			if dir := cfg.Released[row.Metric]; row.Metric != NoMetric && row.Propagation != NoPropagation && dir != "" && dir != TrainMetric {
+				f, p, err := r.released(row.Metric, dir)
+				if err != nil {
+					return nil, err
+				}
+				if !slices.ContainsFunc(res.Pretrained, func(q Table2Pretrained) bool { return q.Metric == p.Metric }) {
+					res.Pretrained = append(res.Pretrained, *p)
+				}
+				if prop, err = r.propagate(f, row, n); err != nil {
+					return nil, err
+				}
+			} else if row.Metric != NoMetric {
 				f, p, err := r.features(row.Metric, n)
 				if err != nil {
 					return nil, err
@@ -384,6 +399,18 @@ func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pret
 	}
 	info.Cached = cached
 	return f, info, nil
+}
+
+// released returns the features of the pool in the released metric of dir, and its entry in
+// the table's list of metrics, named "<metric> (released <name>)".
+func (r *table2Run) released(m, dir string) (*FeaturesResult, *Table2Pretrained, error) {
+	f, info, err := releasedFeatures(r.store, dir, r.train, r.test, r.pool, r.truth, r.cfg.KNN, r.dataKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("table 2, metric %s: %w", m, err)
+	}
+	p := &Table2Pretrained{Timed: info.Timed, Metric: fmt.Sprintf("%s (released %s)", m, info.Name), N: f.N, D: f.D,
+		Steps: info.Steps, Epochs: info.Epochs, ImagesPerSecond: info.ImagesPerSecond, KNNAccuracy: info.KNNAccuracy}
+	return f, p, nil
 }
 
 // propagate spreads the labels over the pool in the metric f by the row's method.

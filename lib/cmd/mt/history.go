@@ -40,8 +40,8 @@ func (m *knnMonitor) measure(step int, f metric.Featurer, final bool) error {
 	if final {
 		what = "final network"
 	}
-	fmt.Fprintf(m.log, "\n%d-NN accuracy on %s's test split at step %d (epoch %.4g, %s): %.2f %% (measured in %.1f s)\n",
-		m.curve.K, m.curve.Data, step, epoch, what, 100*acc, took)
+	fmt.Fprintf(m.log, "\n%d-NN accuracy on %s's test split (its train split as memory) at step %d (epoch %.4g, %s): %.2f %% (measured in %.1f s)\n",
+		m.curve.K, m.test.Name, step, epoch, what, 100*acc, took)
 	return m.save()
 }
 

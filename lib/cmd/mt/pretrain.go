@@ -289,12 +289,18 @@ func newKNNMonitor(o pretrainOptions, hist *release.History, load loadFunc, trai
 	if err != nil {
 		return nil, fmt.Errorf("--knn: the test split of %s: %w", o.Data, err)
 	}
+	if o.Split != "train" {
+		// The memory is the train split whatever the metric trained on, and never the queries.
+		if train, err = load(o.DataDir, o.Data, "train"); err != nil {
+			return nil, fmt.Errorf("--knn: the train split of %s: %w", o.Data, err)
+		}
+	}
 	if o.KNN > train.N {
 		return nil, fmt.Errorf("--knn %d: more neighbours than the %d train images", o.KNN, train.N)
 	}
 	c := hist.KNN
 	if c == nil || c.K != o.KNN || c.Temperature != o.KNNTemperature || c.Data != train.Name {
-		c = &release.Curve{Data: train.Name, K: o.KNN, Temperature: o.KNNTemperature}
+		c = &release.Curve{Data: train.Name, K: o.KNN, Temperature: o.KNNTemperature, Points: []release.Point{}}
 		hist.KNN = c
 	}
 	return &knnMonitor{train: train, test: test, curve: c, epochSteps: epoch, log: log, save: save}, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
+	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/release"
 )
@@ -113,5 +114,33 @@ func TestPretrainContinuedAcrossMachines(t *testing.T) {
 	// The export of a finished run carries what LoadPretrained needs.
 	if _, err := os.Stat(filepath.Join(export, metric.InfoFile)); err != nil {
 		t.Errorf("the last export lacks %s: %v", metric.InfoFile, err)
+	}
+}
+
+// TestKNNMemoryIsTrainSplit: a metric trained on the test split is still measured with the
+// train split as the memory and the test split as the queries, never the queries against
+// themselves.
+func TestKNNMemoryIsTrainSplit(t *testing.T) {
+	var loaded []string
+	load := func(dir, name, split string) (*data.Dataset, error) {
+		loaded = append(loaded, split)
+		return syntheticLoad(t)(dir, name, split)
+	}
+	o := pretrainOptions{Method: metric.MethodInstance, Net: metric.NetConv4, Data: "synthetic", Split: "test",
+		Steps: 2, Batch: 8, Channels: 4, LearningRate: 0.03, Seed: 1, KNN: 5, KNNTemperature: 0.1, Out: t.TempDir()}
+	cfg, err := o.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.EmbeddingDim = 8
+	var log strings.Builder
+	if err := runPretrain(o, cfg, backendtest.New(t, "go"), load, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(loaded, []string{"test", "test", "train"}) {
+		t.Errorf("loaded the splits %v, want test (training), then test (queries) and train (memory)", loaded)
+	}
+	if !strings.Contains(log.String(), "its train split as memory") {
+		t.Errorf("the log does not say what the memory is:\n%s", log.String())
 	}
 }

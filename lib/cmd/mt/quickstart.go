@@ -18,7 +18,8 @@ func quickstart(args []string) error {
 	dataDir := fs.String("data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	cacheDir := fs.String("cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	publish := fs.String("publish", "", "if set, write the result JSON with provenance into this directory (e.g. figures); created if missing")
-	if done, err := parseFlags(fs, args, "mt quickstart [-scale small|smoke] [-data-dir DIR] [-cache-dir DIR] [-publish DIR]"); done || err != nil {
+	metricFlag := fs.String("metric", "", "a released metric's folder (e.g. figures/metrics/"+repro.FashionMNISTRelease+") or name, whose features replace the pretraining; train to pretrain here (default: the scale's, the release at small scale when the repository holds it)")
+	if done, err := parseFlags(fs, args, "mt quickstart [-scale small|smoke] [-metric DIR|train] [-data-dir DIR] [-cache-dir DIR] [-publish DIR]"); done || err != nil {
 		return err
 	}
 	cfg, err := repro.QuickstartConfigFor(*scale)
@@ -29,6 +30,11 @@ func quickstart(args []string) error {
 		return err
 	}
 	cfg.DataDir, cfg.CacheDir = *dataDir, *cacheDir
+	if *metricFlag != "" {
+		if cfg.Released, err = resolveMetric(*metricFlag); err != nil {
+			return err
+		}
+	}
 	backend, err := repro.NewBackend()
 	if err != nil {
 		return err

@@ -4,10 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/release"
 	"github.com/metric-transfer/mtlp/lib/repro"
 )
 
@@ -17,6 +20,7 @@ type reproFlags struct {
 	scale, dataDir, cacheDir, publish  string
 	suffix, labels, rows, checkpoints  string
 	percents, finetune                 string
+	metric                             string
 	episodes                           int
 	seconds                            float64
 	pretrainSeconds, classifierSeconds float64
@@ -44,6 +48,7 @@ func reproCommand(args []string) error {
 	fs.StringVar(&f.checkpoints, "checkpoint-dir", "", "tables 2 to 5: keep training checkpoints here, one folder per network, so a killed run resumes")
 	fs.Float64Var(&f.seconds, "seconds", 0, "tables 2 to 5: time budget of the whole run; the classifiers share what the metrics leave")
 	fs.Float64Var(&f.pretrainSeconds, "pretrain-seconds", 0, "tables 2 to 5: time budget of each metric pretraining (ends at a restart cycle's end with the paper scale's schedule)")
+	fs.StringVar(&f.metric, "metric", "", "tables 1 to 5: the instance-discrimination metric: a released metric's folder (e.g. figures/metrics/"+repro.CIFAR10Release+") or name, whose features replace its pretraining; train to pretrain it here (default: the scale's, the release at bench scale when the repository holds it)")
 	fs.Float64Var(&f.classifierSeconds, "classifier-seconds", 0, "tables 2 to 5: time budget of each classifier (its steps sized from the pretraining's rate)")
 	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); done || err != nil {
 		return err
@@ -70,6 +75,9 @@ func reproTable1(f reproFlags, command string) error {
 		return err
 	}
 	cfg.DataDir, cfg.CacheDir, cfg.Command = f.dataDir, f.cacheDir, command
+	if cfg.Released, err = releasedFlag(f.metric, cfg.Released); err != nil {
+		return err
+	}
 	backend, err := repro.NewBackend()
 	if err != nil {
 		return err
@@ -176,7 +184,43 @@ func (f reproFlags) table2(cfg *repro.Table2Config, command string) error {
 		cfg.Metrics[m] = pc
 	}
 	cfg.Classifier.Seconds, cfg.Seconds = f.classifierSeconds, f.seconds
-	return nil
+	var err error
+	cfg.Released, err = releasedFlag(f.metric, cfg.Released)
+	return err
+}
+
+// releasedFlag applies --metric to a table's released metrics (by metric): "" keeps them, train
+// pretrains instance discrimination here, and anything else names the release it transfers.
+func releasedFlag(v string, released map[string]string) (map[string]string, error) {
+	if v == "" {
+		return released, nil
+	}
+	dir, err := resolveMetric(v)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for m, d := range released {
+		out[m] = d
+	}
+	out[metric.MethodInstance] = dir
+	return out, nil
+}
+
+// resolveMetric turns a --metric value into a release folder: train stays train, a folder
+// holding a release is taken as it is, and a name is looked up (release.Find).
+func resolveMetric(v string) (string, error) {
+	if v == repro.TrainMetric {
+		return v, nil
+	}
+	if _, err := os.Stat(filepath.Join(v, release.InfoFile)); err == nil {
+		return v, nil
+	}
+	if dir := release.Find(v); dir != "" {
+		return dir, nil
+	}
+	return "", fmt.Errorf("--metric %s: neither a released metric's folder (with %s) nor the name of one under %s (or $%s); give %s to pretrain it here",
+		v, release.InfoFile, release.MetricsDir, release.EnvMetricsDir, repro.TrainMetric)
 }
 
 // printable is a table's result that prints beside the paper's.

@@ -314,7 +314,8 @@ const MetricsDir = "figures/metrics"
 
 // Find returns the folder of the release name, "" when there is none: in $MT_METRICS_DIR when
 // set, else in figures/metrics of the working directory or of the nearest folder above it that
-// has one (notebooks run in notebooks/). A folder counts when it holds InfoFile.
+// has one (notebooks run in notebooks/), as a path relative to the working directory. A folder
+// counts when it holds InfoFile.
 func Find(name string) string {
 	if d := os.Getenv(EnvMetricsDir); d != "" {
 		if isRelease(filepath.Join(d, name)) {
@@ -328,6 +329,9 @@ func Find(name string) string {
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
 		if p := filepath.Join(dir, MetricsDir, name); isRelease(p) {
+			if rel, err := filepath.Rel(wd, p); err == nil {
+				return rel // the same on every machine, for what records it
+			}
 			return p
 		}
 		if filepath.Dir(dir) == dir {

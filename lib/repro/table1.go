@@ -149,6 +149,8 @@ type table1Run struct {
 	labeled  map[int][]int
 	dataKey  string
 	computed int
+	// released names the release each released metric's features came from.
+	released map[string]string
 }
 
 // RunTable1 runs (or reads from the cache) every stage of Table 1 and returns the grid. For
@@ -177,7 +179,7 @@ func RunTable1(backend backends.Backend, cfg Table1Config, progress fit.Progress
 				return nil, err
 			}
 			features[n] = f
-			res.Pretrained = append(res.Pretrained, Table1Pretrained{Metric: m, Labels: n, N: f.N, D: f.D, Timed: f.Timed})
+			res.Pretrained = append(res.Pretrained, Table1Pretrained{Metric: m, Labels: n, N: f.N, D: f.D, Timed: f.Timed, Released: r.released[m]})
 		}
 		for _, n := range cfg.Labels {
 			f := features[0]
@@ -243,10 +245,14 @@ func (r *table1Run) open() error {
 // trains on (0 for the unsupervised metrics, which train on the whole pool).
 func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
 	if dir := r.cfg.Released[m]; dir != "" && dir != TrainMetric && m != metric.MethodBootstrap {
-		f, _, err := releasedFeatures(r.store, dir, r.train, nil, r.pool, r.truth, 0, r.dataKey)
+		f, info, err := releasedFeatures(r.store, dir, r.train, nil, r.pool, r.truth, 0, r.dataKey)
 		if err != nil {
 			return nil, fmt.Errorf("table 1, metric %s: %w", m, err)
 		}
+		if r.released == nil {
+			r.released = map[string]string{}
+		}
+		r.released[m] = info.Name
 		return f, nil
 	}
 	pc := r.cfg.Metrics[m]

@@ -17,6 +17,9 @@ type Table1Pretrained struct {
 	Labels int `json:"labels"`
 	N      int `json:"n"`
 	D      int `json:"d"`
+	// Released names the released metric whose features were used instead of a pretraining
+	// here (Table1Config.Released); empty when the metric was trained here.
+	Released string `json:"released,omitempty"`
 }
 
 // Table1Cell is one cell of Table 1: the pseudo labels of a metric, a propagation method and
@@ -89,7 +92,7 @@ func (r *Table1Result) BesidePaper() (header []string, rows [][]string) {
 		if p, ok := Table1PaperMAP(c.Metric, c.Propagation, c.Labels); ok {
 			paper, delta = fmt.Sprintf("%.2f", p), fmt.Sprintf("%+.2f", 100*c.MAP-p)
 		}
-		rows = append(rows, []string{Table1MetricName(c.Metric), table1MethodName(c.Propagation), fmt.Sprint(c.Labels),
+		rows = append(rows, []string{r.metricName(c.Metric), table1MethodName(c.Propagation), fmt.Sprint(c.Labels),
 			paper, fmt.Sprintf("%.2f", 100*c.MAP), delta, fmt.Sprintf("%.2f", 100*c.Accuracy), fmt.Sprintf("%.1f", c.Seconds)})
 	}
 	return header, rows
@@ -103,10 +106,26 @@ func (r *Table1Result) Note() string {
 		pool = fmt.Sprintf("%d training images", r.Pretrained[0].N)
 	}
 	in, boot := c.Metrics[metric.MethodInstance], c.Metrics[metric.MethodBootstrap]
-	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s with %d channels, %d steps of %d (bootstrapping: %d steps on the labels of its column); "+
+	released := ""
+	for _, p := range r.Pretrained {
+		if p.Released != "" {
+			released += fmt.Sprintf(" %s: the released metric %s (its features, trained elsewhere);", Table1MetricName(p.Metric), p.Released)
+		}
+	}
+	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s with %d channels, %d steps of %d (bootstrapping: %d steps on the labels of its column);%s "+
 		"spectral η = %d, kNN graph k = %d; seed %d. mAP: the mean accuracy of the unlabeled pseudo labels sorted by confidence. "+
 		"† the paper's Table 1 (WRN-28-2 metrics, GPU budgets). %s",
-		c.Dataset, pool, in.Net, in.Channels, in.Steps, in.BatchSize, boot.Steps, c.Spectral.Eta, c.Spectral.GraphK, c.Seed, r.Provenance)
+		c.Dataset, pool, in.Net, in.Channels, in.Steps, in.BatchSize, boot.Steps, released, c.Spectral.Eta, c.Spectral.GraphK, c.Seed, r.Provenance)
+}
+
+// metricName is Table1MetricName of m, with the release it came from when it was released.
+func (r *Table1Result) metricName(m string) string {
+	for _, p := range r.Pretrained {
+		if p.Metric == m && p.Released != "" {
+			return fmt.Sprintf("%s (released %s)", Table1MetricName(m), p.Released)
+		}
+	}
+	return Table1MetricName(m)
 }
 
 // Figure draws the mAP against the number of labels for one propagation method: each metric
@@ -114,7 +133,7 @@ func (r *Table1Result) Note() string {
 func (r *Table1Result) Figure(method propagate.Method) (*plot.Plot, error) {
 	var series []report.Series
 	for _, m := range Table1Metrics {
-		ours := report.Series{Name: Table1MetricName(m) + ", ours"}
+		ours := report.Series{Name: r.metricName(m) + ", ours"}
 		paper := report.Series{Name: Table1MetricName(m) + ", paper", Dashed: true}
 		for _, n := range r.Config.Labels {
 			if c := r.Cell(m, method, n); c != nil {

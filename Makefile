@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-metric-pack gpu-table2 bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-metric-pack metric-install gpu-table2 bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -126,6 +126,16 @@ gpu-metric-pack: ## pack one slice of a released metric's pretraining (METRIC: i
 	$(if $(filter instance-conv4-fashion-mnist,$(METRIC)),mkdir -p build/gpu-run/fashion-mnist && cp $(MT_DATA_DIR)/fashion-mnist/*.gz build/gpu-run/fashion-mnist/,[ -s build/gpu-run/cifar10-jpeg.zip.xz ] || xz -T0 -6 -c $(MT_DATA_DIR)/cifar10-jpeg/cifar10-jpeg.zip > build/gpu-run/cifar10-jpeg.zip.xz)
 	@echo "carry build/gpu-run/mt.xz and $(if $(filter instance-conv4-fashion-mnist,$(METRIC)),build/gpu-run/fashion-mnist,build/gpu-run/cifar10-jpeg.zip.xz) to the GPU machine and run there, from the repository root:"
 	@echo "  OUT=build/gpu-metric METRIC=$(METRIC) MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/metric.sh"
+
+metric-install: ## put what lib/gpu/metric.sh left in FROM (its OUT, fetched) into figures/metrics/$(METRIC): the new checkpoint in place of figures/metrics/$(METRIC)/resume, or, once the schedule is done, the release itself in place of the folder
+	@test -n "$(FROM)" || { echo "give FROM=<the folder lib/gpu/metric.sh wrote its results to>" >&2; exit 1; }
+	@if [ -f "$(FROM)/release/$(METRIC)/metric.json" ]; then \
+		rm -rf figures/metrics/$(METRIC) && mkdir -p figures/metrics && cp -r "$(FROM)/release/$(METRIC)" figures/metrics/$(METRIC) && \
+		echo "installed the release figures/metrics/$(METRIC)"; \
+	elif [ -f "$(FROM)/resume/ckpt-000001.json" ]; then \
+		rm -rf figures/metrics/$(METRIC)/resume && mkdir -p figures/metrics/$(METRIC) && cp -r "$(FROM)/resume" figures/metrics/$(METRIC)/resume && \
+		chmod -R u+w figures/metrics/$(METRIC) && echo "installed the checkpoint figures/metrics/$(METRIC)/resume:" && ls -l figures/metrics/$(METRIC)/resume; \
+	else echo "$(FROM) holds neither release/$(METRIC)/metric.json nor resume/ckpt-000001.json" >&2; exit 1; fi
 
 gpu-resume-pack: ## pack the kill-and-resume tests for a GPU machine without Go: a cgo test binary of lib/cmd/mt, the CIFAR-10 JPEG zip (both xz-compressed) and Fashion-MNIST's test split in build/gpu-run; run lib/gpu/resume.sh there
 	mkdir -p build/gpu-run/fashion-mnist && rm -f build/gpu-run/mt.test build/gpu-run/mt.test.xz

@@ -13,14 +13,16 @@
 #   release/$METRIC  once the schedule is done, the release itself (mt release), to commit as
 #                    figures/metrics/$METRIC, the resume folder then removed;
 #   metric.log       what it did.
-# Resuming is exact: the run ends bit for bit where one uninterrupted run would (the memory bank
-# is kept in 16-bit fixed point, which the checkpoint holds without loss).
+# Resuming restores the whole state bit for bit (weights, optimiser, step, data order, and the
+# memory bank, kept in 16-bit fixed point, which the checkpoint holds without loss); with
+# DETERMINISTIC=1 (--xla_gpu_deterministic_ops) the GPU also sums in one order, so that the
+# chained run ends where one uninterrupted run would, at some cost in speed.
 #
 # Settings (environment): METRIC (instance-wrn-28-2: the authors' CIFAR-10 metric, 1270 epochs;
 # instance-conv4-fashion-mnist: the quickstart's Conv-4, 64 channels, 150 epochs), SLICE_SECONDS
 # (570: the wall time this call may take, unpacking and export included; the training pauses so
-# that it ends in time), ARGS (more mt pretrain flags, for a dry run), MT_BACKEND (another GoMLX
-# backend, e.g. "go" for a dry run on a CPU).
+# that it ends in time), DETERMINISTIC (0), ARGS (more mt pretrain flags, for a dry run),
+# MT_BACKEND (another GoMLX backend, e.g. "go" for a dry run on a CPU).
 set -u -o pipefail
 OUT=${OUT:-build/gpu-metric}
 PY=${PYTHON:-python3}
@@ -47,6 +49,7 @@ if [ "$CIFAR" = 0 ]; then
 fi
 . lib/gpu/xla_env.sh
 [ -n "${MT_BACKEND:-}" ] && XLA_ENV=("GOMLX_BACKEND=$MT_BACKEND") && log "backend overridden: $MT_BACKEND"
+[ "${DETERMINISTIC:-0}" = 1 ] && xla_deterministic
 
 CKPT=/tmp/mt-metric/$METRIC
 RESUME=figures/metrics/$METRIC/resume

@@ -27,13 +27,7 @@ cp -n "$RUN"/fashion-mnist/t10k-*.gz "$DATA/fashion-mnist/" || { log "FATAL: no 
 
 . lib/gpu/xla_env.sh
 [ -n "${MT_BACKEND:-}" ] && XLA_ENV=("GOMLX_BACKEND=$MT_BACKEND") && log "backend overridden: $MT_BACKEND"
-if [ "${DETERMINISTIC:-1}" = 1 ]; then
-	flags=--xla_gpu_deterministic_ops=true
-	for i in "${!XLA_ENV[@]}"; do
-		case "${XLA_ENV[$i]}" in XLA_FLAGS=*) XLA_ENV[$i]="${XLA_ENV[$i]} $flags"; flags= ;; esac
-	done
-	[ -n "$flags" ] && XLA_ENV+=("XLA_FLAGS=$flags")
-fi
+[ "${DETERMINISTIC:-1}" = 1 ] && xla_deterministic
 CASES=${CASES:-pretrain-instance|table4-vat|table2|table4-baselines|pretrain-color}
 log "RUN TestKillResume/($CASES) with ${KILLS:-3} kill points each"
 # The tests rerun their own binary as mt in folders of their own: its path must be absolute.

@@ -43,3 +43,14 @@ XLA_ENV=(GOMLX_NO_AUTO_INSTALL=1 GOPJRT_CUDA_CHECKS=0 "GOMLX_BACKEND=xla:$PLUGIN
   "LD_LIBRARY_PATH=${NVLIBS}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 [ -n "$CUDA_DATA" ] && XLA_ENV+=("XLA_FLAGS=--xla_gpu_cuda_data_dir=$CUDA_DATA ${XLA_FLAGS:-}")
 log "GoMLX environment: ${XLA_ENV[*]}"
+
+# xla_deterministic adds --xla_gpu_deterministic_ops=true to XLA_ENV's XLA_FLAGS: scatters and
+# reductions then sum in one order, so that a run (and a resumed one) gives the same bits twice.
+xla_deterministic() {
+	local flags=--xla_gpu_deterministic_ops=true i
+	for i in "${!XLA_ENV[@]}"; do
+		case "${XLA_ENV[$i]}" in XLA_FLAGS=*) XLA_ENV[$i]="${XLA_ENV[$i]} $flags"; flags= ;; esac
+	done
+	[ -n "$flags" ] && XLA_ENV+=("XLA_FLAGS=$flags")
+	log "deterministic: ${XLA_ENV[*]}"
+}

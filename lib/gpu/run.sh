@@ -63,7 +63,7 @@ bench() {
     timeout "$t" env "${XLA_ENV[@]}" "$GPUBENCH" -task "$task" -net "$net" -batch "$batch" -steps "$steps" -warmup 10 "$@" \
       | tee -a "$OUT/gomlx.jsonl"
   else
-    PYTHONUNBUFFERED=1 timeout "$t" "$PY" lib/gpu/torch_bench.py -task "$task" -net "$net" -batch "$batch" -steps "$steps" -warmup 10 \
+    PYTHONUNBUFFERED=1 timeout "$t" "$PY" lib/gpu/torch_bench.py -task "$task" -net "$net" -batch "$batch" -steps "$steps" -warmup 10 "$@" \
       | tee -a "$OUT/torch.jsonl"
   fi
   rc=$?
@@ -95,6 +95,12 @@ bench gomlx 150 classify wrn-28-2 256 "$STEPS" -bn backend || diagnose
 bench gomlx 100 classify wrn-28-2 256 "$STEPS" -bn graph
 bench torch 60 instance wrn-28-2 256 "$STEPS"
 bench gomlx 100 instance wrn-28-2 256 "$STEPS" -bn backend
+# bfloat16 mixed precision (float32 weights, batch norm and loss), PyTorch with autocast and
+# channels-last, at the authors' batch of 128 and at 256.
+bench torch 60 instance wrn-28-2 128 "$STEPS" -precision bfloat16 -channels-last
+bench gomlx 100 instance wrn-28-2 128 "$STEPS" -bn backend -precision bfloat16
+bench torch 60 instance wrn-28-2 256 "$STEPS" -precision bfloat16 -channels-last
+bench gomlx 100 instance wrn-28-2 256 "$STEPS" -bn backend -precision bfloat16
 bench torch 60 classify wrn-28-2 64 "$STEPS"
 bench gomlx 100 classify wrn-28-2 64 "$STEPS" -bn backend
 bench gomlx 100 classify wrn-28-2 64 "$STEPS" -bn graph
@@ -115,13 +121,14 @@ def load(name):
     return rows
 gomlx, torch = load("gomlx.jsonl"), load("torch.jsonl")
 def key(r):
-    return r.get("task", "classify"), r["net"], r["batch"]
+    return r.get("task", "classify"), r["net"], r["batch"], r.get("precision", "float32")
 table = []
 def row(g, t):
     gi, ti = g.get("images_per_s"), t.get("images_per_s")
     return {
         "task": g.get("task", t.get("task")),
         "net": g.get("net", t.get("net")), "batch": g.get("batch", t.get("batch")), "gomlx_bn": g.get("bn"),
+        "precision": g.get("precision", t.get("precision", "float32")),
         "gomlx_images_per_s": gi, "pytorch_images_per_s": ti,
         "ratio_gomlx_over_pytorch": gi / ti if gi and ti else None,
         "params_gomlx": g.get("params"), "params_pytorch": t.get("params"),

@@ -2,6 +2,7 @@
 
     python3 torch_bench.py -net wrn-28-2 -batch 256 -steps 100 -warmup 10
     python3 torch_bench.py -task instance -net wrn-28-2 -batch 256
+    python3 torch_bench.py -task instance -net wrn-28-2 -batch 128 -precision bfloat16 -channels-last
     /usr/bin/python3 torch_bench.py -device cpu -net resnet-50 -batch 64 -image 32x32x3 -warmup 1 -seconds 20
 
 The networks mirror lib/nets exactly, parameter for parameter (the "params" field lets run.sh
@@ -304,6 +305,10 @@ def main():
     p.add_argument("-warmup", type=int, default=5)
     p.add_argument("-image", default="", help="HxWxC; default 28x28x1 for conv-4, 32x32x3 otherwise")
     p.add_argument("-device", default="cuda", choices=["cuda", "cpu"])
+    p.add_argument("-precision", default="float32", choices=["float32", "bfloat16"],
+                   help="bfloat16: autocast mixed precision (bfloat16 convolutions and matmuls, float32 weights and loss), as gpubench -precision")
+    p.add_argument("-channels-last", action="store_true", help="NHWC memory layout for the model and the images")
+    p.add_argument("-compile", action="store_true", help="torch.compile the model")
     a = p.parse_args()
     if a.batch < 1 or a.steps < 1 or a.warmup < 1 or a.seconds < 0:
         sys.exit("torch_bench: -batch, -steps and -warmup must be >= 1 and -seconds >= 0")
@@ -330,19 +335,27 @@ def main():
     instance = a.task == "instance"
     model, (h, w, c) = build(a.net, EMBEDDING_DIM if instance else NUM_CLASSES, parse_image(a.image))
     model = model.to(dev).train()
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
     images = torch.rand(a.batch, c, h, w, device=dev)
+    if a.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        images = images.contiguous(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
+    params = sum(p.numel() for p in model.parameters())
+    if a.compile:
+        model = torch.compile(model)
+    autocast = torch.autocast(a.device, dtype=torch.bfloat16, enabled=a.precision == "bfloat16")
     labels = torch.randint(0, NUM_CLASSES, (a.batch,), device=dev)
     if instance:
         loss_fn, update_bank = nce_step(model, images, dev)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        if instance:
-            loss, v = loss_fn()
-        else:
-            loss = F.cross_entropy(model(images), labels)
-        loss.backward()
+        with autocast:
+            if instance:
+                loss, v = loss_fn()
+            else:
+                loss = F.cross_entropy(model(images), labels)
+        loss.float().backward()
         opt.step()
         if instance:
             update_bank(v)
@@ -376,25 +389,28 @@ def main():
         details = (
             f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, "
             f"cudnn.benchmark=True, cudnn.allow_tf32={torch.backends.cudnn.allow_tf32}, "
-            f"matmul.allow_tf32={torch.backends.cuda.matmul.allow_tf32}, NCHW"
+            f"matmul.allow_tf32={torch.backends.cuda.matmul.allow_tf32}, {'NHWC' if a.channels_last else 'NCHW'}"
         )
     else:
         mkldnn = torch.backends.mkldnn.is_available()
         device, conv = cpu_name(), "mkldnn" if mkldnn else "native"
-        details = f"torch {torch.__version__}, CPU, {torch.get_num_threads()} threads, mkldnn={mkldnn}, NCHW"
+        details = f"torch {torch.__version__}, CPU, {torch.get_num_threads()} threads, mkldnn={mkldnn}, {'NHWC' if a.channels_last else 'NCHW'}"
+    if a.compile:
+        details += ", torch.compile"
     print(json.dumps({
         "task": a.task,
         "net": a.net,
         "batch": a.batch,
         "images_per_s": steps * a.batch / seconds,
-        "backend": "pytorch-eager",
+        "backend": "pytorch-compile" if a.compile else "pytorch-eager",
         "device": device,
+        "precision": a.precision,
         "steps": steps,
         "seconds": seconds,
         "warmup": a.warmup,
         "warmup_seconds": warmup_s,
         "conv": conv,
-        "params": sum(p.numel() for p in model.parameters()),
+        "params": params,
         "image": [h, w, c],
         "loss_first": loss_first,
         "loss_last": loss_last,

@@ -46,6 +46,8 @@ type InstanceConfig struct {
 	Seed         uint64
 	// Bank16 keeps the memory bank in 16-bit fixed point (PretrainConfig.Bank16).
 	Bank16 bool `json:",omitempty"`
+	// Precision is TrainConfig.Precision.
+	Precision string `json:",omitempty"`
 	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig.Checkpoints); it may
 	// hold only the checkpoints of a run with the same settings and images.
 	CheckpointDir string `json:"-"`
@@ -117,9 +119,15 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	case cfg.Temperature <= 0 || cfg.Momentum < 0 || cfg.Momentum >= 1:
 		return nil, fmt.Errorf("instance discrimination: temperature %g must be > 0 and momentum %g in [0, 1)", cfg.Temperature, cfg.Momentum)
 	}
+	if err := nets.CheckPrecision(cfg.Precision); err != nil {
+		return nil, fmt.Errorf("instance discrimination: %w", err)
+	}
 	ctx := context.New()
 	ctx.SetParam(nets.ParamChannels, cfg.Channels)
 	ctx.SetParam(nets.ParamEmbeddingDim, cfg.EmbeddingDim)
+	if cfg.Precision != "" {
+		ctx.SetParam(nets.ParamPrecision, cfg.Precision)
+	}
 	fit.Seed(ctx, cfg.Seed)
 	bank := bankVariable(ctx, RandomBank(n, cfg.EmbeddingDim, cfg.Seed), cfg.Bank16)
 	zVar := ctx.In("memory_bank").VariableWithValue("nce_z", float32(0)).SetTrainable(false)

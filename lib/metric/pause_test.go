@@ -139,3 +139,44 @@ func TestSaveNetwork(t *testing.T) {
 		t.Errorf("saving twice into %s: %v, want a refusal", dir, err)
 	}
 }
+
+// TestPretrainBFloat16: pretraining in bfloat16 mixed precision (NCA on Conv-4, two steps)
+// keeps its weights in float32 and ends near, but not at, the float32 run's network: the
+// precision reaches the convolutions and nothing else breaks. An unknown precision is refused.
+func TestPretrainBFloat16(t *testing.T) {
+	gray := stripes(t, 32)
+	run := func(precision string) ([]float32, error) {
+		cfg := resumeConfig(t, MethodNCA)
+		cfg.Steps, cfg.Precision = 2, precision
+		p, err := Pretrain(testBackend(t), gray, nil, cfg)
+		if err != nil {
+			return nil, err
+		}
+		for v := range p.ctx.IterVariables() {
+			if dt := v.Shape().DType.String(); v.Trainable && dt != "Float32" {
+				t.Errorf("%s: %s is %s", precision, v.ScopeAndName(), dt)
+			}
+		}
+		x, _, err := p.Features(gray, nil, nil)
+		return x, err
+	}
+	f32, err := run("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bf16, err := run("bfloat16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, s := 0.0, 0.0
+	for i := range f32 {
+		d += float64((f32[i] - bf16[i]) * (f32[i] - bf16[i]))
+		s += float64(f32[i] * f32[i])
+	}
+	if rel := d / s; !(rel > 1e-12 && rel < 1e-2) {
+		t.Errorf("bfloat16 features differ from float32 ones by %.3g (squared, relative), want a small nonzero difference", rel)
+	}
+	if _, err := run("float16"); err == nil || !strings.Contains(err.Error(), "precision") {
+		t.Errorf("precision float16: %v, want a refusal", err)
+	}
+}

@@ -47,9 +47,12 @@ type TrainConfig struct {
 	Restarts int `json:",omitempty"`
 	// Seconds, if positive, bounds the training's wall time (fit.RunConfig.Seconds): with
 	// Restarts it ends at the last cycle that fits. PretrainInfo.Steps says how many ran.
-	Seconds    float64 `json:",omitempty"`
-	Channels   int     // Conv-4 width (64 in the paper's few-shot backbone).
-	ResNetStem string  // "imagenet" or "cifar"; "" picks by image size (setNetParams).
+	Seconds float64 `json:",omitempty"`
+	// Precision is the precision of the convolutions' products in training (nets.Precision):
+	// "" or "float32", or "bfloat16" (mixed precision, float32 weights and loss).
+	Precision  string `json:",omitempty"`
+	Channels   int    // Conv-4 width (64 in the paper's few-shot backbone).
+	ResNetStem string // "imagenet" or "cifar"; "" picks by image size (setNetParams).
 	Augment    fit.Augment
 	Seed       uint64
 	// CheckpointDir, if set, makes the run resumable and receives the final weights and
@@ -92,6 +95,9 @@ func (c TrainConfig) check(stage string, n int) (Net, error) {
 	}
 	if c.Channels < 1 {
 		return net, fmt.Errorf("%s: Conv-4 width %d must be positive", stage, c.Channels)
+	}
+	if err := nets.CheckPrecision(c.Precision); err != nil {
+		return net, fmt.Errorf("%s: %w", stage, err)
 	}
 	return net, nil
 }
@@ -204,7 +210,7 @@ func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 		ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
 		ic.Augment, ic.Seed, ic.Progress = cfg.Augment, cfg.Seed, cfg.Progress
 		ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
-		ic.Bank16, ic.Pause = cfg.Bank16, cfg.Pause
+		ic.Bank16, ic.Pause, ic.Precision = cfg.Bank16, cfg.Pause, cfg.Precision
 		if cfg.AtCycleEnd != nil {
 			info := infoOf(cfg, ds)
 			ic.AtCycleEnd = func(step int, m *Model) error {
@@ -260,6 +266,9 @@ func setup(cfg PretrainConfig, ds *data.Dataset, stage string) (PretrainInfo, *c
 	ctx, _, err := newContext(info, cfg.Seed)
 	if err != nil {
 		return info, nil, nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	if cfg.Precision != "" {
+		ctx.SetParam(nets.ParamPrecision, cfg.Precision)
 	}
 	features, err := featureFn(info)
 	if err != nil {

@@ -52,7 +52,9 @@ func Conv2D(ctx *context.Context, x *graph.Node, cout, k int) *graph.Node {
 	var y *graph.Node
 	switch convImpl(ctx, x.Graph()) {
 	case ConvNative:
-		y = graph.Convolve(x, kernel).PadSame().Strides(1).Done()
+		y = convolve(ctx, x, kernel, func(x, kernel *graph.Node) *graph.Node {
+			return graph.Convolve(x, kernel).PadSame().Strides(1).Done()
+		})
 	default:
 		// Gather rows of the [B·H·W+1, Cin] matrix (the last row is zeros, standing for the
 		// padding) into the [B·H·W·k·k, Cin] patch matrix. Pad is missing from the pure-Go
@@ -62,7 +64,7 @@ func Conv2D(ctx *context.Context, x *graph.Node, cout, k int) *graph.Node {
 		idx := graph.Const(x.Graph(), patchIndices(b, h, w, k))
 		patches := graph.Gather(rows, idx, false)
 		patches = graph.Reshape(patches, b*h*w, fanIn)
-		y = graph.Dot(patches, graph.Reshape(kernel, fanIn, cout))
+		y = convolve(ctx, patches, graph.Reshape(kernel, fanIn, cout), graph.Dot)
 		y = graph.Reshape(y, b, h, w, cout)
 	}
 	return graph.Add(y, graph.BroadcastToShape(graph.ExpandLeftToRank(bVar.ValueGraph(x.Graph()), 4), y.Shape()))

@@ -173,7 +173,9 @@ func convNativeStride2(ctx *context.Context, x *graph.Node, cout, k int) *graph.
 	wVar := ctx.WithInitializer(initializers.HeFn(ctx)).VariableWithShape("weights", shapes.Make(dtype, k, k, cin, cout))
 	bVar := ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(dtype, cout))
 	p := k / 2
-	y := graph.Convolve(x, wVar.ValueGraph(x.Graph())).StridePerAxis(2, 2).PaddingPerDim([][2]int{{p, p}, {p, p}}).Done()
+	y := convolve(ctx, x, wVar.ValueGraph(x.Graph()), func(x, kernel *graph.Node) *graph.Node {
+		return graph.Convolve(x, kernel).StridePerAxis(2, 2).PaddingPerDim([][2]int{{p, p}, {p, p}}).Done()
+	})
 	return graph.Add(y, graph.BroadcastToShape(graph.ExpandLeftToRank(bVar.ValueGraph(x.Graph()), 4), y.Shape()))
 }
 

@@ -105,7 +105,9 @@ func conv3x3(ctx *context.Context, x *graph.Node, cout, stride int) *graph.Node 
 	cin := x.Shape().Dimensions[3]
 	wVar := ctx.WithInitializer(initializers.HeFn(ctx)).VariableWithShape("weights", shapes.Make(dtype, 3, 3, cin, cout))
 	bVar := ctx.WithInitializer(initializers.Zero).VariableWithShape("biases", shapes.Make(dtype, cout))
-	y := graph.Convolve(x, wVar.ValueGraph(x.Graph())).StridePerAxis(2, 2).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+	y := convolve(ctx, x, wVar.ValueGraph(x.Graph()), func(x, kernel *graph.Node) *graph.Node {
+		return graph.Convolve(x, kernel).StridePerAxis(2, 2).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+	})
 	return graph.Add(y, graph.BroadcastToShape(graph.ExpandLeftToRank(bVar.ValueGraph(x.Graph()), 4), y.Shape()))
 }
 

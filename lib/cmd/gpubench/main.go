@@ -68,17 +68,19 @@ const (
 
 // Result is the JSON line printed by gpubench and by torch_bench.py.
 type Result struct {
-	Task           string  `json:"task"`
-	Net            string  `json:"net"`
-	Batch          int     `json:"batch"`
-	ImagesPerS     float64 `json:"images_per_s"`
-	Backend        string  `json:"backend"`
-	Device         string  `json:"device"`
-	Steps          int     `json:"steps"`
-	Seconds        float64 `json:"seconds"`
-	Warmup         int     `json:"warmup"`
-	WarmupSeconds  float64 `json:"warmup_seconds"` // includes compiling the graph
-	Conv           string  `json:"conv"`
+	Task          string  `json:"task"`
+	Net           string  `json:"net"`
+	Batch         int     `json:"batch"`
+	ImagesPerS    float64 `json:"images_per_s"`
+	Backend       string  `json:"backend"`
+	Device        string  `json:"device"`
+	Steps         int     `json:"steps"`
+	Seconds       float64 `json:"seconds"`
+	Warmup        int     `json:"warmup"`
+	WarmupSeconds float64 `json:"warmup_seconds"` // includes compiling the graph
+	Conv          string  `json:"conv"`
+	// Precision is the convolutions' (nets.Precision): float32, or bfloat16 mixed precision.
+	Precision      string  `json:"precision"`
 	BatchNorm      string  `json:"bn"`
 	Params         int     `json:"params"`
 	Image          []int   `json:"image"` // H, W, C
@@ -112,6 +114,7 @@ func main() {
 		bn         = flag.String("bn", "auto", `WRN batch norm (nets.BatchNormImpl): "backend" (XLA's fused op, XLA only), "graph" (nets.BatchNorm), or "auto" (backend on XLA); Conv-4 always uses "graph"`)
 		cpuProfile = flag.String("cpuprofile", "", "if set, write a Go CPU profile of the whole run to this file (go tool pprof reads it); on the pure-Go backend it shows which ops take the time")
 		conv       = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
+		precision  = flag.String("precision", string(nets.Float32), `the convolutions' products: "float32", or "bfloat16" (mixed precision: bfloat16 products, float32 weights, batch norm and loss)`)
 	)
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -127,7 +130,7 @@ func main() {
 	if *task == taskGEMM {
 		res, err = runGEMM(*gemm, *steps, *budget)
 	} else {
-		res, err = run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn)
+		res, err = run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn, *precision)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
@@ -175,7 +178,7 @@ func runGEMM(gemm string, steps int, budget float64) (res Result, err error) {
 
 // run builds the train step and times it. GoMLX reports graph errors by panicking; they are
 // returned as errors.
-func run(task, net, image string, batch, steps int, budget float64, warmup int, conv, bn string) (res Result, err error) {
+func run(task, net, image string, batch, steps int, budget float64, warmup int, conv, bn, precision string) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s %s, batch %d: %v", task, net, batch, r)
@@ -224,6 +227,11 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 		return res, fmt.Errorf("-conv %q: want auto, native or patches", conv)
 	}
 	ctx.SetParam(nets.ParamConvImpl, conv)
+	if err := nets.CheckPrecision(precision); err != nil {
+		return res, fmt.Errorf("-precision: %w", err)
+	}
+	ctx.SetParam(nets.ParamPrecision, precision)
+	res.Precision = precision
 	switch {
 	case net == "conv-4" && (bn == "auto" || bn == string(nets.BatchNormGraph)):
 		bn = string(nets.BatchNormGraph) // fixed in nets.Conv4

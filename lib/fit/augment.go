@@ -27,46 +27,68 @@ type Augment struct {
 	Grayscale float64 `json:",omitempty"`
 }
 
-// apply writes image src (h×w×c uint8) into dst as float32 in [0, 1], augmented.
-func (a Augment) apply(rng *rand.Rand, src []uint8, dst []float32, h, w, c int) {
-	// The view is a box (y0, x0, bh, bw) of the source, mapped onto the h×w output.
-	y0, x0, bh, bw := 0.0, 0.0, float64(h), float64(w)
+// view is one random draw of an Augment for an h×w image: the box (Y0, X0, BH, BW) of the
+// source mapped onto the output, a horizontal flip, the brightness and contrast factors, and
+// whether the view turns gray.
+type view struct {
+	Y0, X0, BH, BW       float64
+	Flip                 bool
+	Brightness, Contrast float64
+	Gray                 bool
+}
+
+// draw draws a view of an h×w×c image from rng, in a fixed order (crop, padding, flip,
+// jitter, grayscale), each only when enabled, so that the views of settings without a feature
+// stay as they were before it existed.
+func (a Augment) draw(rng *rand.Rand, h, w, c int) view {
+	v := view{BH: float64(h), BW: float64(w), Brightness: 1, Contrast: 1}
 	if a.CropScale > 0 && a.CropScale < 1 {
 		area := (a.CropScale + rng.Float64()*(1-a.CropScale)) * float64(h*w)
 		ratio := math.Exp(math.Log(3.0/4) + rng.Float64()*math.Log(16.0/9))
-		bw = math.Min(float64(w), math.Sqrt(area*ratio))
-		bh = math.Min(float64(h), math.Sqrt(area/ratio))
-		y0 = rng.Float64() * (float64(h) - bh)
-		x0 = rng.Float64() * (float64(w) - bw)
+		v.BW = math.Min(float64(w), math.Sqrt(area*ratio))
+		v.BH = math.Min(float64(h), math.Sqrt(area/ratio))
+		v.Y0 = rng.Float64() * (float64(h) - v.BH)
+		v.X0 = rng.Float64() * (float64(w) - v.BW)
 	}
 	if a.Pad > 0 {
-		y0 += float64(rng.IntN(2*a.Pad+1) - a.Pad)
-		x0 += float64(rng.IntN(2*a.Pad+1) - a.Pad)
+		v.Y0 += float64(rng.IntN(2*a.Pad+1) - a.Pad)
+		v.X0 += float64(rng.IntN(2*a.Pad+1) - a.Pad)
 	}
-	flip := a.Flip && rng.IntN(2) == 1
-	brightness, contrast := 1.0, 1.0
+	v.Flip = a.Flip && rng.IntN(2) == 1
 	if a.Jitter > 0 {
-		brightness = 1 + a.Jitter*(2*rng.Float64()-1)
-		contrast = 1 + a.Jitter*(2*rng.Float64()-1)
+		v.Brightness = 1 + a.Jitter*(2*rng.Float64()-1)
+		v.Contrast = 1 + a.Jitter*(2*rng.Float64()-1)
 	}
-	// Drawn only when enabled, so the other draws, and the views of settings without it, stay
-	// as they were.
-	gray := a.Grayscale > 0 && rng.Float64() < a.Grayscale && c == 3
-	sy, sx := bh/float64(h), bw/float64(w)
+	v.Gray = a.Grayscale > 0 && rng.Float64() < a.Grayscale && c == 3
+	return v
+}
+
+// apply writes image src (h×w×c uint8) into dst as float32 in [0, 1], augmented.
+func (a Augment) apply(rng *rand.Rand, src []uint8, dst []float32, h, w, c int) {
+	a.draw(rng, h, w, c).render(src, dst, h, w, c, a.Jitter > 0)
+}
+
+// render writes the view of src (h×w×c uint8) into dst as float32 in [0, 1]: a box other than
+// the whole image is resampled bilinearly (positions outside the image take the nearest edge
+// pixel), a whole-image box shifted by whole pixels (padding) reads zeros outside the image;
+// then the flip, the jitter (when jitter: contrast around the view's mean, then brightness,
+// clamped to [0, 1]) and the grayscale.
+func (v view) render(src []uint8, dst []float32, h, w, c int, jitter bool) {
+	sy, sx := v.BH/float64(h), v.BW/float64(w)
 	resize := sy != 1 || sx != 1
 	var sum float64
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			ox := x
-			if flip {
+			if v.Flip {
 				ox = w - 1 - x
 			}
 			o := (y*w + ox) * c
 			if resize {
 				// Pixel centres map to (y+0.5)·sy − 0.5 in the box.
-				bilinear(src, dst[o:o+c], y0+(float64(y)+0.5)*sy-0.5, x0+(float64(x)+0.5)*sx-0.5, h, w, c)
+				bilinear(src, dst[o:o+c], v.Y0+(float64(y)+0.5)*sy-0.5, v.X0+(float64(x)+0.5)*sx-0.5, h, w, c)
 			} else {
-				ty, tx := y+int(y0), x+int(x0)
+				ty, tx := y+int(v.Y0), x+int(v.X0)
 				for ch := 0; ch < c; ch++ {
 					dst[o+ch] = 0
 					if ty >= 0 && ty < h && tx >= 0 && tx < w {
@@ -79,14 +101,14 @@ func (a Augment) apply(rng *rand.Rand, src []uint8, dst []float32, h, w, c int) 
 			}
 		}
 	}
-	if a.Jitter > 0 {
+	if jitter {
 		mean := sum / float64(h*w*c)
-		for i, v := range dst[:h*w*c] {
-			u := (mean + (float64(v)-mean)*contrast) * brightness
+		for i, u := range dst[:h*w*c] {
+			u := (mean + (float64(u)-mean)*v.Contrast) * v.Brightness
 			dst[i] = float32(math.Min(1, math.Max(0, u)))
 		}
 	}
-	if gray {
+	if v.Gray {
 		for o := 0; o < h*w*3; o += 3 {
 			l := 0.299*dst[o] + 0.587*dst[o+1] + 0.114*dst[o+2]
 			dst[o], dst[o+1], dst[o+2] = l, l, l

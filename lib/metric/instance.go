@@ -46,8 +46,9 @@ type InstanceConfig struct {
 	Seed         uint64
 	// Bank16 keeps the memory bank in 16-bit fixed point (PretrainConfig.Bank16).
 	Bank16 bool `json:",omitempty"`
-	// Precision is TrainConfig.Precision.
-	Precision string `json:",omitempty"`
+	// Precision and DeviceAugment are TrainConfig's.
+	Precision     string `json:",omitempty"`
+	DeviceAugment bool   `json:",omitempty"`
 	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig.Checkpoints); it may
 	// hold only the checkpoints of a run with the same settings and images.
 	CheckpointDir string `json:"-"`
@@ -132,7 +133,7 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	bank := bankVariable(ctx, RandomBank(n, cfg.EmbeddingDim, cfg.Seed), cfg.Bank16)
 	zVar := ctx.In("memory_bank").VariableWithValue("nce_z", float32(0)).SetTrainable(false)
 
-	batches := fit.NewBatches(ds, subset, cfg.BatchSize, cfg.Augment, cfg.Seed)
+	batches := fit.NewBatches(ds, subset, cfg.BatchSize, hostAugment(cfg.Augment, cfg.DeviceAugment), cfg.Seed)
 	batches.Extra = func(positions []int) (inputs, labels []*tensors.Tensor) {
 		idx := make([]int32, len(positions))
 		for i, p := range positions {
@@ -154,7 +155,7 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
 		g := inputs[0].Graph()
-		v := nets.Embed(ctx.In("metric"), inputs[0])
+		v := nets.Embed(ctx.In("metric"), deviceAugment(ctx, inputs[0], cfg.Augment, cfg.DeviceAugment))
 		idx := inputs[1]
 		stored := bank.ValueGraph(g)
 		m := BankValues(stored)
@@ -238,6 +239,23 @@ func RandomBank(n, d int, seed uint64) *tensors.Tensor {
 		}
 	}
 	return tensors.FromFlatDataAndDimensions(v, n, d)
+}
+
+// hostAugment is the augmentation Batches applies: none when the graph augments (device).
+func hostAugment(a fit.Augment, device bool) fit.Augment {
+	if device {
+		return fit.Augment{}
+	}
+	return a
+}
+
+// deviceAugment returns the training views of images drawn in the graph (fit.AugmentGraph)
+// when device, else images, which the host augmented.
+func deviceAugment(ctx *context.Context, images *graph.Node, a fit.Augment, device bool) *graph.Node {
+	if !device {
+		return images
+	}
+	return fit.AugmentGraph(ctx.In("augment"), images, a)
 }
 
 func allIndices(n int) []int {

@@ -59,7 +59,7 @@ func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pre
 	if labels != nil {
 		labelVar = ctx.In("memory_bank").VariableWithValue("labels", labels).SetTrainable(false)
 	}
-	batches := fit.NewBatches(ds, subset, cfg.BatchSize, cfg.Augment, cfg.Seed)
+	batches := fit.NewBatches(ds, subset, cfg.BatchSize, hostAugment(cfg.Augment, cfg.DeviceAugment), cfg.Seed)
 	batches.Extra = func(positions []int) (inputs, out []*tensors.Tensor) {
 		idx := make([]int32, len(positions))
 		for i, p := range positions {
@@ -71,7 +71,7 @@ func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pre
 	}
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
 		g := inputs[0].Graph()
-		v := features(ctx, inputs[0])
+		v := features(ctx, deviceAugment(ctx, inputs[0], cfg.Augment, cfg.DeviceAugment))
 		idx := inputs[1]
 		stored := bank.ValueGraph(g)
 		m := BankValues(stored)

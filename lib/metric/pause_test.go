@@ -18,13 +18,25 @@ import (
 // until it finishes: the network it saves must equal bit for bit that of an uninterrupted run,
 // the monitor must see every cycle's end once with features of the pool, and the 16-bit bank
 // must be saved as int16. Instance discrimination on Conv-4 and NCA take the two trainers that
-// hold a bank (trainInstance, trainBank).
+// hold a bank (trainInstance, trainBank); each also draws its views in the graph, whose random
+// state the checkpoints must carry.
 func TestPretrainPauses(t *testing.T) {
 	gray := stripes(t, 32)
-	for _, method := range []string{MethodInstance, MethodNCA} {
-		t.Run(method, func(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		device bool
+	}{{MethodInstance, false}, {MethodNCA, false}, {MethodInstance, true}, {MethodNCA, true}} {
+		method := tc.method
+		name := method
+		if tc.device {
+			name += " views on the device"
+		}
+		t.Run(name, func(t *testing.T) {
 			cfg := resumeConfig(t, method)
-			cfg.Steps, cfg.Restarts, cfg.Bank16 = 6, 1, true
+			cfg.Steps, cfg.Restarts, cfg.Bank16, cfg.DeviceAugment = 6, 1, true, tc.device
+			if tc.device {
+				cfg.Augment = fit.Augment{CropScale: 0.3, Flip: true, Jitter: 0.4}
+			}
 			var seen []int
 			run := func(dir string, pause time.Duration) (*Pretrained, error) {
 				c := cfg

@@ -54,7 +54,11 @@ type TrainConfig struct {
 	Channels   int    // Conv-4 width (64 in the paper's few-shot backbone).
 	ResNetStem string // "imagenet" or "cifar"; "" picks by image size (setNetParams).
 	Augment    fit.Augment
-	Seed       uint64
+	// DeviceAugment (instance, NCA) draws and renders the views in the training graph, on the
+	// device (fit.AugmentGraph), instead of on the host: the same kinds of views from another
+	// random stream, which the checkpoint holds.
+	DeviceAugment bool `json:",omitempty"`
+	Seed          uint64
 	// CheckpointDir, if set, makes the run resumable and receives the final weights and
 	// InfoFile, so that LoadPretrained can compute features later. It holds one run: another
 	// run's settings or data are refused there (see Pretrain).
@@ -210,7 +214,7 @@ func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 		ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
 		ic.Augment, ic.Seed, ic.Progress = cfg.Augment, cfg.Seed, cfg.Progress
 		ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
-		ic.Bank16, ic.Pause, ic.Precision = cfg.Bank16, cfg.Pause, cfg.Precision
+		ic.Bank16, ic.Pause, ic.Precision, ic.DeviceAugment = cfg.Bank16, cfg.Pause, cfg.Precision, cfg.DeviceAugment
 		if cfg.AtCycleEnd != nil {
 			info := infoOf(cfg, ds)
 			ic.AtCycleEnd = func(step int, m *Model) error {

@@ -36,10 +36,11 @@ type pretrainOptions struct {
 	// ⌊images/batch⌋ steps): its length, replacing Steps, and the first warm-restart cycle.
 	Epochs, RestartEpochs int
 	// StepsSet says that --steps was given, which --epochs then contradicts.
-	StepsSet  bool
-	Bank16    bool
-	Precision string
-	Pause     time.Duration
+	StepsSet      bool
+	Bank16        bool
+	DeviceAugment bool
+	Precision     string
+	Pause         time.Duration
 	// KNN, if positive, measures the metric by KNN-NN accuracy (temperature KNNTemperature) on
 	// the test split at every cycle's end and once finished, into release.HistoryFile.
 	KNN                int
@@ -71,6 +72,7 @@ func pretrainCommand(args []string) error {
 	fs.IntVar(&o.Epochs, "epochs", 0, "train this many epochs (passes of ⌊images/batch⌋ steps) instead of --steps; the authors train 1270")
 	fs.IntVar(&o.RestartEpochs, "restart-epochs", 0, "cosine with warm restarts: cycles of this many epochs, then twice as many, and so on (the authors: 10, for 10+20+…+640 = 1270 epochs); 0 for one cosine")
 	fs.BoolVar(&o.Bank16, "bank16", false, "instance, nca: keep the memory bank in 16-bit fixed point (half the memory and checkpoint; entries within 2^-16 of float32's)")
+	fs.BoolVar(&o.DeviceAugment, "device-augment", false, "instance, nca: draw and render the augmented views in the training graph, on the device, instead of on the host")
 	fs.StringVar(&o.Precision, "precision", "float32", "the convolutions' products in training: float32, or bfloat16 (mixed precision: float32 weights, batch norm and loss)")
 	fs.DurationVar(&o.Pause, "pause-after", 0, "after this much wall time (e.g. 9m), save a checkpoint and stop, unfinished; the same command goes on from there, exactly (0: never)")
 	fs.IntVar(&o.KNN, "knn", 0, "measure the metric by weighted k-NN accuracy on the test split (the train split as memory) at the end of every warm-restart cycle and once finished, into "+release.HistoryFile+" in --out (the authors: 200; 0: never)")
@@ -129,6 +131,8 @@ func (o pretrainOptions) config() (metric.PretrainConfig, error) {
 		return metric.PretrainConfig{}, fmt.Errorf("--epochs %d and --steps %d both give the schedule's length; give one", o.Epochs, o.Steps)
 	case o.Bank16 && o.Method != metric.MethodInstance && o.Method != metric.MethodNCA:
 		return metric.PretrainConfig{}, fmt.Errorf("--bank16: only instance and nca keep a memory bank, not %s", o.Method)
+	case o.DeviceAugment && o.Method != metric.MethodInstance && o.Method != metric.MethodNCA:
+		return metric.PretrainConfig{}, fmt.Errorf("--device-augment: only instance and nca augment on the device, not %s", o.Method)
 	case nets.CheckPrecision(o.Precision) != nil:
 		return metric.PretrainConfig{}, fmt.Errorf("--precision: %w", nets.CheckPrecision(o.Precision))
 	case o.Pause < 0:
@@ -139,7 +143,7 @@ func (o pretrainOptions) config() (metric.PretrainConfig, error) {
 	cfg := metric.DefaultPretrainConfig(o.Method)
 	cfg.Net, cfg.Steps, cfg.BatchSize, cfg.LearningRate = o.Net, o.Steps, o.Batch, o.LearningRate
 	cfg.Channels, cfg.Seed, cfg.CheckpointDir, cfg.Optimizer = o.Channels, o.Seed, o.Out, o.Optimizer
-	cfg.Bank16, cfg.Pause = o.Bank16, o.Pause
+	cfg.Bank16, cfg.Pause, cfg.DeviceAugment = o.Bank16, o.Pause, o.DeviceAugment
 	if o.Precision != string(nets.Float32) {
 		cfg.Precision = o.Precision // float32 is the default, left out of the run's origin
 	}

@@ -119,6 +119,7 @@ func TestPretrainOptionErrors(t *testing.T) {
 		{func(o *pretrainOptions) { o.Pause = -time.Second }, "--pause-after"},
 		{func(o *pretrainOptions) { o.KNN = -1 }, "--knn -1"},
 		{func(o *pretrainOptions) { o.Precision = "float16" }, "--precision"},
+		{func(o *pretrainOptions) { o.Method, o.DeviceAugment = "color", true }, "--device-augment"},
 		{func(o *pretrainOptions) { o.KNN, o.KNNTemperature = 200, 0 }, "--knn-temperature"},
 	} {
 		o := good

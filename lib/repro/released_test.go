@@ -129,3 +129,52 @@ func TestReleasedMetric(t *testing.T) {
 		t.Errorf("a release of other images: %v, want a refusal", err)
 	}
 }
+
+// TestTable1PaperScale: Table 1 at the paper's scale needs the released metric, says where it
+// comes from when it is missing, and otherwise computes the instance rows alone, in the
+// release's features, naming the release in its rows and note.
+func TestTable1PaperScale(t *testing.T) {
+	t.Setenv(release.EnvMetricsDir, t.TempDir())
+	if _, err := Table1ConfigFor(Paper); err == nil || !strings.Contains(err.Error(), "lib/gpu/metric.sh") {
+		t.Errorf("without the release: %v, want an error saying how it is made", err)
+	}
+	metrics := t.TempDir()
+	t.Setenv(release.EnvMetricsDir, metrics)
+	dataDir := t.TempDir()
+	writeColourFolder(t, dataDir, 4, 30)
+	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	fakeRelease(t, dataDir, filepath.Join(metrics, CIFAR10Release), 8)
+	cfg, err := Table1ConfigFor(Paper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Pool != 0 || len(cfg.Labels) != 8 || !slices.Equal(cfg.Rows, []string{metric.MethodInstance}) ||
+		cfg.Released[metric.MethodInstance] != filepath.Join(metrics, CIFAR10Release) {
+		t.Fatalf("paper config: pool %d, labels %v, rows %v, released %v", cfg.Pool, cfg.Labels, cfg.Rows, cfg.Released)
+	}
+	cfg.DataDir, cfg.CacheDir, cfg.Labels, cfg.Spectral.Eta = dataDir, t.TempDir(), []int{8, 12}, 20
+	backend, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunTable1(backend, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cells) != 4 || len(res.Pretrained) != 1 || res.Pretrained[0].Released != CIFAR10Release {
+		t.Fatalf("%d cells and metrics %+v, want 4 instance cells from the release", len(res.Cells), res.Pretrained)
+	}
+	for _, c := range res.Cells {
+		if c.Metric != metric.MethodInstance || !(c.MAP > 0.9) {
+			t.Errorf("cell %+v: want instance rows with a high mAP in a metric that separates the classes", c)
+		}
+	}
+	_, rows := res.BesidePaper()
+	if !strings.Contains(rows[0][0], "released "+CIFAR10Release) || !strings.Contains(res.Note(), "the released metric "+CIFAR10Release) ||
+		strings.Contains(res.Note(), "trained here") {
+		t.Errorf("row %q and note %q should name the release, and nothing trained here", rows[0][0], res.Note())
+	}
+	if _, err := res.Figure(propagate.Spectral); err != nil {
+		t.Error(err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/release"
 )
 
 // Table 1 of the paper is an ablation of the pseudo labels alone: their mAP sorted by
@@ -86,7 +87,10 @@ type Table1Config struct {
 	// sets instance discrimination to CIFAR10Release when the repository holds it. Bootstrapping,
 	// trained on each column's labels, is never released.
 	Released map[string]string `json:",omitempty"`
-	CacheDir string            `json:"-"` // "" means artifact.DefaultDir().
+	// Rows are the metrics computed, a subset of Table1Metrics (all when empty); the paper
+	// scale computes the released instance metric alone.
+	Rows     []string `json:",omitempty"`
+	CacheDir string   `json:"-"` // "" means artifact.DefaultDir().
 	// Command is how to reproduce the run, recorded in the provenance.
 	Command string `json:"-"`
 }
@@ -98,6 +102,9 @@ type Table1Config struct {
 //     128 for instance discrimination and colorization (the budget of make bench-metric),
 //     150 steps for each of the eight bootstrapping networks, all eight label counts; sized to
 //     finish within an hour on a 2-core CPU (the paper: all 50,000 images, WRN-28-2).
+//   - Paper: all 50,000 training images and all eight label counts, in the released
+//     instance-discrimination metric (CIFAR10Release: WRN-28-2, the authors' 1270 epochs) alone,
+//     whose features the CPU propagates; an error when the repository does not hold it.
 func Table1ConfigFor(scale string) (Table1Config, error) {
 	cfg := Table1Config{
 		Scale:    scale,
@@ -131,10 +138,33 @@ func Table1ConfigFor(scale string) (Table1Config, error) {
 		if dir := releasedFor(CIFAR10Release); dir != "" {
 			cfg.Released = map[string]string{metric.MethodInstance: dir}
 		}
+	case Paper:
+		dir := releasedFor(CIFAR10Release)
+		if dir == "" {
+			return cfg, fmt.Errorf("table 1 at the paper's scale propagates in the released metric %s/%s, which is not there (nor in $%s): "+
+				"it is trained on a GPU by lib/gpu/metric.sh (see the README); until then use the bench scale",
+				release.MetricsDir, CIFAR10Release, release.EnvMetricsDir)
+		}
+		cfg.Pool, cfg.Labels, cfg.Rows = 0, slices.Clone(Table1PaperLabels), []string{metric.MethodInstance}
+		cfg.Released = map[string]string{metric.MethodInstance: dir}
 	default:
-		return cfg, unknownScale(scale, Smoke, Bench)
+		return cfg, unknownScale(scale, Smoke, Bench, Paper)
 	}
 	return cfg, nil
+}
+
+// metrics returns the metrics the configuration computes, in the paper's order.
+func (c Table1Config) metrics() []string {
+	if len(c.Rows) == 0 {
+		return Table1Metrics
+	}
+	var out []string
+	for _, m := range Table1Metrics {
+		if slices.Contains(c.Rows, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // table1Run is one call of RunTable1: the data, the store and the stages computed so far.
@@ -167,7 +197,7 @@ func RunTable1(backend backends.Backend, cfg Table1Config, progress fit.Progress
 		return nil, err
 	}
 	res := &Table1Result{Config: cfg}
-	for _, m := range Table1Metrics {
+	for _, m := range cfg.metrics() {
 		pretrainings := []int{0}
 		if m == metric.MethodBootstrap {
 			pretrainings = cfg.Labels
@@ -212,8 +242,13 @@ func (r *table1Run) open() error {
 	if len(cfg.Labels) == 0 {
 		return fmt.Errorf("table 1: no label counts in Table1Config.Labels")
 	}
-	for _, m := range Table1Metrics {
-		if _, ok := cfg.Metrics[m]; !ok {
+	for _, m := range cfg.Rows {
+		if !slices.Contains(Table1Metrics, m) {
+			return fmt.Errorf("table 1: row %q is not one of %v", m, Table1Metrics)
+		}
+	}
+	for _, m := range cfg.metrics() {
+		if _, ok := cfg.Metrics[m]; !ok && cfg.Released[m] == "" {
 			return fmt.Errorf("table 1: Table1Config.Metrics has no %q pretraining; start from Table1ConfigFor", m)
 		}
 	}

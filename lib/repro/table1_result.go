@@ -106,24 +106,39 @@ func (r *Table1Result) Note() string {
 		pool = fmt.Sprintf("%d training images", r.Pretrained[0].N)
 	}
 	in, boot := c.Metrics[metric.MethodInstance], c.Metrics[metric.MethodBootstrap]
-	released := ""
-	for _, p := range r.Pretrained {
-		if p.Released != "" {
-			released += fmt.Sprintf(" %s: the released metric %s (its features, trained elsewhere);", Table1MetricName(p.Metric), p.Released)
+	released, trainedHere := "", false
+	for _, m := range c.metrics() {
+		if name := r.releasedName(m); name != "" {
+			released += fmt.Sprintf(" %s: the released metric %s (its features, trained elsewhere);", Table1MetricName(m), name)
+		} else {
+			trainedHere = true
 		}
 	}
-	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s with %d channels, %d steps of %d (bootstrapping: %d steps on the labels of its column);%s "+
+	metrics := "metrics:" + released
+	if trainedHere {
+		metrics = fmt.Sprintf("metrics trained here: %s with %d channels, %d steps of %d (bootstrapping: %d steps on the labels of its column);%s",
+			in.Net, in.Channels, in.Steps, in.BatchSize, boot.Steps, released)
+	}
+	return fmt.Sprintf("%s (JPEG copy), pool of %s; %s "+
 		"spectral η = %d, kNN graph k = %d; seed %d. mAP: the mean accuracy of the unlabeled pseudo labels sorted by confidence. "+
 		"† the paper's Table 1 (WRN-28-2 metrics, GPU budgets). %s",
-		c.Dataset, pool, in.Net, in.Channels, in.Steps, in.BatchSize, boot.Steps, released, c.Spectral.Eta, c.Spectral.GraphK, c.Seed, r.Provenance)
+		c.Dataset, pool, metrics, c.Spectral.Eta, c.Spectral.GraphK, c.Seed, r.Provenance)
+}
+
+// releasedName is the release metric m came from, "" when it was trained here.
+func (r *Table1Result) releasedName(m string) string {
+	for _, p := range r.Pretrained {
+		if p.Metric == m && p.Released != "" {
+			return p.Released
+		}
+	}
+	return ""
 }
 
 // metricName is Table1MetricName of m, with the release it came from when it was released.
 func (r *Table1Result) metricName(m string) string {
-	for _, p := range r.Pretrained {
-		if p.Metric == m && p.Released != "" {
-			return fmt.Sprintf("%s (released %s)", Table1MetricName(m), p.Released)
-		}
+	if name := r.releasedName(m); name != "" {
+		return fmt.Sprintf("%s (released %s)", Table1MetricName(m), name)
 	}
 	return Table1MetricName(m)
 }
@@ -132,7 +147,7 @@ func (r *Table1Result) metricName(m string) string {
 // as a solid line, and the paper's as a dashed line of the same colour.
 func (r *Table1Result) Figure(method propagate.Method) (*plot.Plot, error) {
 	var series []report.Series
-	for _, m := range Table1Metrics {
+	for _, m := range r.Config.metrics() {
 		ours := report.Series{Name: r.metricName(m) + ", ours"}
 		paper := report.Series{Name: Table1MetricName(m) + ", paper", Dashed: true}
 		for _, n := range r.Config.Labels {

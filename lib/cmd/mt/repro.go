@@ -32,7 +32,7 @@ func reproCommand(args []string) error {
 	fs := flag.NewFlagSet("repro", flag.ContinueOnError)
 	var f reproFlags
 	fs.IntVar(&f.table, "table", 0, "the paper's table to reproduce: 1 to 7 (required)")
-	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or (tables 2 to 5, on a GPU) paper (default $"+repro.EnvScale+", else smoke)")
+	fs.StringVar(&f.scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or paper (tables 2 to 5 on a GPU; table 1 on the CPU, in the released metric) (default $"+repro.EnvScale+", else smoke)")
 	fs.StringVar(&f.dataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	fs.StringVar(&f.publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory, created if missing (empty: do not publish)")

@@ -124,6 +124,9 @@ func listEntry(dir string) (files []entryFile, dirs []string, err error) {
 
 // hashFile returns the SHA-256 of a file in hexadecimal; with sync it also flushes the file to
 // the disk, which the store does once for every file it is about to make visible.
+// HashFile returns the hex SHA-256 of the file at path.
+func HashFile(path string) (string, error) { return hashFile(path, false) }
+
 func hashFile(path string, sync bool) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -15,8 +15,6 @@ package release
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +26,7 @@ import (
 	"sort"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/featio"
@@ -163,7 +162,7 @@ func hashFiles(dir string) (map[string]string, error) {
 		if rel == InfoFile || e.Name() == "lock" {
 			return nil
 		}
-		sum, err := fileSHA256(path)
+		sum, err := artifact.HashFile(path)
 		if err != nil {
 			return err
 		}
@@ -171,19 +170,6 @@ func hashFiles(dir string) (map[string]string, error) {
 		return nil
 	})
 	return out, err
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func writeJSON(path string, v any) error {
@@ -228,7 +214,7 @@ func Open(dir string) (*Released, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		path := filepath.Join(dir, filepath.FromSlash(name))
-		sum, err := fileSHA256(path)
+		sum, err := artifact.HashFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("release %s: %w", dir, err)
 		}

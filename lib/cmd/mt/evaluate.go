@@ -86,16 +86,11 @@ func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, com
 		}
 	}
 	start := time.Now()
-	p, err := metric.LoadPretrained(backend, o.Checkpoint)
+	p, dataName, err := loadPretrained(backend, o.Checkpoint, o.Data, log)
 	if err != nil {
-		return nil, fmt.Errorf("--checkpoint: %w", err)
+		return nil, err
 	}
-	if o.Data == "" {
-		if o.Data, err = data.LoadName(p.Info.Data); err != nil {
-			return nil, fmt.Errorf("--data is required for this checkpoint: its metric was trained on %q, which is no dataset that mt reads; give --data as one of %s", p.Info.Data, strings.Join(data.Names, ", "))
-		}
-		fmt.Fprintf(log, "data: %s, which the metric was trained on (%s)\n", o.Data, p.Info.Data)
-	}
+	o.Data = dataName
 	var splits [2]*data.Dataset
 	for s, split := range []string{"train", "test"} {
 		if splits[s], err = load(o.DataDir, o.Data, split); err != nil {
@@ -123,4 +118,22 @@ func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, com
 		}
 	}
 	return e, nil
+}
+
+// loadPretrained reads the finished metric of the checkpoint directory dir and names the
+// dataset it is used with: dataName, or else the one it was trained on (said on log).
+func loadPretrained(backend backends.Backend, dir, dataName string, log io.Writer) (*metric.Pretrained, string, error) {
+	p, err := metric.LoadPretrained(backend, dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("--checkpoint: %w", err)
+	}
+	if dataName != "" {
+		return p, dataName, nil
+	}
+	if dataName, err = data.LoadName(p.Info.Data); err != nil {
+		return nil, "", fmt.Errorf("--data is required for this checkpoint: its metric was trained on %q, which is no dataset that mt reads; give --data as one of %s",
+			p.Info.Data, strings.Join(data.Names, ", "))
+	}
+	fmt.Fprintf(log, "data: %s, which the metric was trained on (%s)\n", dataName, p.Info.Data)
+	return p, dataName, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
-	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
 	"github.com/metric-transfer/mtlp/lib/repro"
@@ -60,15 +59,11 @@ func runRelease(o releaseOptions, backend backends.Backend, load loadFunc, log i
 		return nil, fmt.Errorf("--out %s exists; give a new folder (move the old release aside first)", o.Out)
 	}
 	start := time.Now()
-	p, err := metric.LoadPretrained(backend, o.Checkpoint)
+	p, dataName, err := loadPretrained(backend, o.Checkpoint, o.Data, log)
 	if err != nil {
-		return nil, fmt.Errorf("--checkpoint: %w", err)
+		return nil, err
 	}
-	if o.Data == "" {
-		if o.Data, err = data.LoadName(p.Info.Data); err != nil {
-			return nil, fmt.Errorf("--data is required for this checkpoint: its metric was trained on %q", p.Info.Data)
-		}
-	}
+	o.Data = dataName
 	hist, err := release.ReadHistory(o.Checkpoint)
 	if err != nil {
 		return nil, fmt.Errorf("--checkpoint: %w", err)

@@ -21,8 +21,10 @@
 # Settings (environment): METRIC (instance-wrn-28-2: the authors' CIFAR-10 metric, 1270 epochs;
 # instance-conv4-fashion-mnist: the quickstart's Conv-4, 64 channels, 150 epochs), SLICE_SECONDS
 # (570: the wall time this call may take, unpacking and export included; the training pauses so
-# that it ends in time), DETERMINISTIC (0), ARGS (more mt pretrain flags, for a dry run),
-# MT_BACKEND (another GoMLX backend, e.g. "go" for a dry run on a CPU).
+# that it ends in time), DETERMINISTIC (0), ARGS (more mt pretrain flags, e.g. "--precision
+# bfloat16 --device-augment"; they are part of the run, so the first slice's are kept in
+# resume/args and used by the next ones when ARGS is unset), MT_BACKEND (another GoMLX backend,
+# e.g. "go" for a dry run on a CPU).
 set -u -o pipefail
 OUT=${OUT:-build/gpu-metric}
 PY=${PYTHON:-python3}
@@ -65,7 +67,11 @@ pretrain() {
 		--data-dir "$RUN/data" --out "$CKPT" --export "$OUT/resume" "$@" ${ARGS:-}
 }
 from=()
-[ -f "$RESUME/ckpt-000001.json" ] && from=(--resume-from "$RESUME") && log "resuming from $RESUME"
+if [ -f "$RESUME/ckpt-000001.json" ]; then
+	from=(--resume-from "$RESUME") && log "resuming from $RESUME"
+	# The flags the run started with (e.g. --precision bfloat16 --device-augment) go with it.
+	if [ -z "${ARGS:-}" ] && [ -f "$RESUME/args" ]; then ARGS=$(cat "$RESUME/args") && log "ARGS from $RESUME/args: $ARGS"; fi
+fi
 log "RUN mt pretrain ${FLAGS[*]} --pause-after ${pause}s ${ARGS:-}"
 pretrain "${from[@]}" --pause-after "${pause}s"
 status=$?
@@ -84,4 +90,5 @@ if [ -f "$CKPT/pretrain.json" ]; then
 	log "mt release exited: $?"
 fi
 [ -f "$CKPT/history.json" ] && cp "$CKPT/history.json" "$OUT/history.json"
+[ -d "$OUT/resume" ] && printf '%s\n' "${ARGS:-}" >"$OUT/resume/args"
 log "done: $(du -sh "$OUT" | cut -f1) in $OUT"

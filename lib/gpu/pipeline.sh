@@ -8,7 +8,9 @@
 #
 #   OUT=build/gpu-pipeline MT_COMMIT=<commit> lib/gpu/pipeline.sh
 #
-# Settings (environment): VARIANTS (float32-host float32-device bfloat16-host bfloat16-device),
+# Settings (environment): VARIANTS (float32-host float32-device bfloat16-host bfloat16-device; a
+# third part bank32 keeps the memory bank in float32 instead of 16-bit fixed point, e.g.
+# float32-host-bank32),
 # EPOCHS (10: one cosine cycle, then the kNN measure), VARIANT_SECONDS (150: each variant pauses
 # after this long, unmeasured), BATCH (128), CIFAR (1; 0 with ARGS="--data fashion-mnist …" for
 # a dry run), ARGS (more mt pretrain flags), MT_BACKEND (e.g. "go" for a dry run on a CPU).
@@ -29,14 +31,15 @@ fi
 
 EPOCHS=${EPOCHS:-10}
 for v in ${VARIANTS:-float32-host float32-device bfloat16-host bfloat16-device}; do
-	precision=${v%-*} where=${v#*-}
+	IFS=- read -r precision where bank <<<"$v"
 	flags=(--precision "$precision")
 	[ "$where" = device ] && flags+=(--device-augment)
+	[ "${bank:-bank16}" = bank16 ] && flags+=(--bank16)
 	dir=/tmp/mt-pipeline/$v
 	rm -rf "$dir"
 	log "RUN $v: mt pretrain ${flags[*]} --epochs $EPOCHS"
 	timeout "$((${VARIANT_SECONDS:-150} + 120))" env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:-unknown}" "$RUN/mt" pretrain \
-		--method instance --net wrn-28-2 --data cifar10 --optimizer sgd --lr 0.03 --batch "${BATCH:-128}" --bank16 \
+		--method instance --net wrn-28-2 --data cifar10 --optimizer sgd --lr 0.03 --batch "${BATCH:-128}" \
 		--epochs "$EPOCHS" --restart-epochs "$EPOCHS" --knn 200 --pause-after "${VARIANT_SECONDS:-150}s" \
 		--data-dir "$RUN/data" --out "$dir" "${flags[@]}" ${ARGS:-} 2>&1 | tr '\r' '\n' | grep -v "^instance discrimination  \|^features  \|^$"
 	log "END $v: rc=${PIPESTATUS[0]}"

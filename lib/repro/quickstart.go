@@ -9,6 +9,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
+	"github.com/metric-transfer/mtlp/lib/release"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -28,7 +29,7 @@ type QuickstartConfig struct {
 	Metric metric.InstanceConfig
 	// Released, if set, is the folder of a released metric (package release) of the dataset,
 	// whose features of the pool replace the metric's pretraining (Metric); the small scale
-	// sets it to FashionMNISTRelease when the repository holds it. TrainMetric trains instead.
+	// sets it to FashionMNISTRelease when the repository holds it; "" trains the metric here.
 	Released string `json:",omitempty"`
 	// NN and Spectral configure the two propagation methods (Eq. 5 and Eq. 6).
 	NN, Spectral propagate.Config
@@ -62,7 +63,7 @@ func QuickstartConfigFor(scale string) (QuickstartConfig, error) {
 		// discrimination gains more from epochs than from width.
 		cfg.Metric.Channels, cfg.Metric.Steps, cfg.Metric.BatchSize = 16, 1000, 128
 		cfg.Classifier.Channels, cfg.Classifier.Steps, cfg.Classifier.BatchSize = 32, 300, 64
-		cfg.Released = releasedFor(FashionMNISTRelease)
+		cfg.Released = release.Find(FashionMNISTRelease)
 	case Smoke:
 		cfg.Pool, cfg.Labels, cfg.Test = 400, 20, 200
 		cfg.Metric.Channels, cfg.Metric.Steps, cfg.Metric.BatchSize = 8, 8, 32

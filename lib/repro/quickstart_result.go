@@ -212,7 +212,7 @@ func signedPoints(d float64, more, less string) string {
 // MetricSource says where the quickstart's metric comes from: the released metric it transfers
 // (its name, network and training), or the pretraining it runs here.
 func MetricSource(c QuickstartConfig) string {
-	if dir := c.Released; dir != "" && dir != TrainMetric {
+	if dir := c.Released; dir != "" {
 		r, err := release.Open(dir)
 		if err != nil {
 			return fmt.Sprintf("released, from %s (unreadable: %v)", dir, err)

@@ -23,14 +23,6 @@ const (
 	FashionMNISTRelease = "instance-conv4-fashion-mnist"
 )
 
-// TrainMetric is the value of a Released setting (and of mt's --metric) that trains the metric
-// here even when a release is present.
-const TrainMetric = "train"
-
-// releasedFor returns the folder of the release name when the repository holds it, for a
-// scale's defaults; "" otherwise.
-func releasedFor(name string) string { return release.Find(name) }
-
 // ReleasedMetric is what a released metric gives a table: its features of the pool, cached as a
 // stage, and what it is.
 type ReleasedMetric struct {

@@ -34,7 +34,7 @@ type FeaturesResult struct {
 // pool, or reads the pool's features from the released metric of Config.Released. Cached by
 // the metric's configuration (or the release) and the data.
 func (q *Quickstart) Features() (*FeaturesResult, error) {
-	if dir := q.Config.Released; dir != "" && dir != TrainMetric {
+	if dir := q.Config.Released; dir != "" {
 		f, _, err := releasedFeatures(q.store, dir, q.Train, nil, q.Pool, nil, 0, q.dataKey)
 		if err != nil {
 			return nil, fmt.Errorf("metric: %w", err)

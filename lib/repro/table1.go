@@ -135,11 +135,11 @@ func Table1ConfigFor(scale string) (Table1Config, error) {
 		cfg.Spectral.Eta = 40
 	case Bench:
 		cfg.Pool, cfg.Labels = 20000, slices.Clone(Table1PaperLabels)
-		if dir := releasedFor(CIFAR10Release); dir != "" {
+		if dir := release.Find(CIFAR10Release); dir != "" {
 			cfg.Released = map[string]string{metric.MethodInstance: dir}
 		}
 	case Paper:
-		dir := releasedFor(CIFAR10Release)
+		dir := release.Find(CIFAR10Release)
 		if dir == "" {
 			return cfg, fmt.Errorf("table 1 at the paper's scale propagates in the released metric %s/%s, which is not there (nor in $%s): "+
 				"it is trained on a GPU by lib/gpu/metric.sh (see the README); until then use the bench scale",
@@ -279,7 +279,7 @@ func (r *table1Run) open() error {
 // features pretrains metric m and embeds the pool; labels is the label count bootstrapping
 // trains on (0 for the unsupervised metrics, which train on the whole pool).
 func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
-	if dir := r.cfg.Released[m]; dir != "" && dir != TrainMetric && m != metric.MethodBootstrap {
+	if dir := r.cfg.Released[m]; dir != "" && m != metric.MethodBootstrap {
 		f, info, err := releasedFeatures(r.store, dir, r.train, nil, r.pool, r.truth, 0, r.dataKey)
 		if err != nil {
 			return nil, fmt.Errorf("table 1, metric %s: %w", m, err)

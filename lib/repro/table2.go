@@ -201,7 +201,7 @@ func RunTable2(backend backends.Backend, cfg Table2Config, progress fit.Progress
 		for _, row := range cfg.Rows {
 			var prop *PropagationResult
 			var finetune *FeaturesResult // the metric stage a finetuning row starts from
-			if dir := cfg.Released[row.Metric]; row.Metric != NoMetric && row.Propagation != NoPropagation && dir != "" && dir != TrainMetric {
+			if dir := cfg.Released[row.Metric]; row.Metric != NoMetric && row.Propagation != NoPropagation && dir != "" {
 				f, p, err := r.released(row.Metric, dir)
 				if err != nil {
 					return nil, err

@@ -105,3 +105,34 @@ func TestReleaseRoundTrip(t *testing.T) {
 		t.Errorf("a damaged test.npy: %v, want an error naming it", err)
 	}
 }
+
+// TestReleasedFlag: --metric keeps the scale's releases when empty, drops instance
+// discrimination's for train (it is then pretrained here), takes a release folder as it is, and
+// refuses a name that is no release.
+func TestReleasedFlag(t *testing.T) {
+	defaults := map[string]string{metric.MethodInstance: "figures/metrics/x", metric.MethodColor: "c"}
+	if got, err := releasedFlag("", defaults); err != nil || got[metric.MethodInstance] != "figures/metrics/x" {
+		t.Errorf("no --metric: %v (%v)", got, err)
+	}
+	got, err := releasedFlag(trainHere, defaults)
+	if _, ok := got[metric.MethodInstance]; err != nil || ok || got[metric.MethodColor] != "c" {
+		t.Errorf("--metric train: %v (%v), want instance's release dropped and the others kept", got, err)
+	}
+	if defaults[metric.MethodInstance] != "figures/metrics/x" {
+		t.Error("--metric changed the scale's map")
+	}
+	dir := filepath.Join(t.TempDir(), "r")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, release.InfoFile), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := releasedFlag(dir, nil); err != nil || got[metric.MethodInstance] != dir {
+		t.Errorf("--metric %s: %v (%v)", dir, got, err)
+	}
+	t.Setenv(release.EnvMetricsDir, t.TempDir())
+	if _, err := releasedFlag("no-such-release", nil); err == nil || !strings.Contains(err.Error(), "give train") {
+		t.Errorf("an unknown name: %v, want a refusal saying how to train here", err)
+	}
+}

@@ -189,8 +189,12 @@ func (f reproFlags) table2(cfg *repro.Table2Config, command string) error {
 	return err
 }
 
+// trainHere is the --metric value that pretrains the metric here, whatever release is present.
+const trainHere = "train"
+
 // releasedFlag applies --metric to a table's released metrics (by metric): "" keeps them, train
-// pretrains instance discrimination here, and anything else names the release it transfers.
+// pretrains instance discrimination here (no release for it), and anything else names the
+// release it transfers.
 func releasedFlag(v string, released map[string]string) (map[string]string, error) {
 	if v == "" {
 		return released, nil
@@ -204,14 +208,17 @@ func releasedFlag(v string, released map[string]string) (map[string]string, erro
 		out[m] = d
 	}
 	out[metric.MethodInstance] = dir
+	if dir == "" {
+		delete(out, metric.MethodInstance)
+	}
 	return out, nil
 }
 
-// resolveMetric turns a --metric value into a release folder: train stays train, a folder
+// resolveMetric turns a --metric value into a release folder: train into none (""), a folder
 // holding a release is taken as it is, and a name is looked up (release.Find).
 func resolveMetric(v string) (string, error) {
-	if v == repro.TrainMetric {
-		return v, nil
+	if v == trainHere {
+		return "", nil
 	}
 	if _, err := os.Stat(filepath.Join(v, release.InfoFile)); err == nil {
 		return v, nil
@@ -220,7 +227,7 @@ func resolveMetric(v string) (string, error) {
 		return dir, nil
 	}
 	return "", fmt.Errorf("--metric %s: neither a released metric's folder (with %s) nor the name of one under %s (or $%s); give %s to pretrain it here",
-		v, release.InfoFile, release.MetricsDir, release.EnvMetricsDir, repro.TrainMetric)
+		v, release.InfoFile, release.MetricsDir, release.EnvMetricsDir, trainHere)
 }
 
 // printable is a table's result that prints beside the paper's.

@@ -237,34 +237,46 @@ func (r *Released) Splits() []string {
 
 // Features reads a split's features (float32, widened from the release's float16) and labels.
 func (r *Released) Features(split string) (propagate.Matrix, []int32, error) {
-	n, ok := r.Info.Rows[split]
-	if !ok {
-		return propagate.Matrix{}, nil, fmt.Errorf("release %s: no %q split; it has %v", r.Dir, split, r.Splits())
+	labels, err := r.Labels(split)
+	if err != nil {
+		return propagate.Matrix{}, nil, err
 	}
 	x, err := featio.ReadNPYFile(filepath.Join(r.Dir, FeaturesFile(split)))
 	if err != nil {
 		return propagate.Matrix{}, nil, fmt.Errorf("release %s: %w", r.Dir, err)
 	}
+	if x.N != len(labels) || x.D != r.Info.Dim {
+		return propagate.Matrix{}, nil, fmt.Errorf("release %s: split %s has %d×%d features and %d labels, %s says %d×%d",
+			r.Dir, split, x.N, x.D, len(labels), InfoFile, len(labels), r.Info.Dim)
+	}
+	return x, labels, nil
+}
+
+// Labels reads a split's labels alone.
+func (r *Released) Labels(split string) ([]int32, error) {
+	n, ok := r.Info.Rows[split]
+	if !ok {
+		return nil, fmt.Errorf("release %s: no %q split; it has %v", r.Dir, split, r.Splits())
+	}
 	f, err := os.Open(filepath.Join(r.Dir, LabelsFile(split)))
 	if err != nil {
-		return propagate.Matrix{}, nil, fmt.Errorf("release %s: %w", r.Dir, err)
+		return nil, fmt.Errorf("release %s: %w", r.Dir, err)
 	}
 	defer f.Close()
 	labels, err := featio.ReadLabelsNPY(f)
 	if err != nil {
-		return propagate.Matrix{}, nil, fmt.Errorf("release %s: %s: %w", r.Dir, LabelsFile(split), err)
+		return nil, fmt.Errorf("release %s: %s: %w", r.Dir, LabelsFile(split), err)
 	}
-	if x.N != n || len(labels) != n || x.D != r.Info.Dim {
-		return propagate.Matrix{}, nil, fmt.Errorf("release %s: split %s has %d×%d features and %d labels, %s says %d×%d",
-			r.Dir, split, x.N, x.D, len(labels), InfoFile, n, r.Info.Dim)
+	if len(labels) != n {
+		return nil, fmt.Errorf("release %s: split %s has %d labels, %s says %d rows", r.Dir, split, len(labels), InfoFile, n)
 	}
-	return x, labels, nil
+	return labels, nil
 }
 
 // Match checks that ds is the split the release's features describe: the same dataset, the
 // same number of images and the same label on every row (which a different order would break).
 func (r *Released) Match(split string, ds *data.Dataset) error {
-	_, labels, err := r.Features(split)
+	labels, err := r.Labels(split)
 	if err != nil {
 		return err
 	}

@@ -93,17 +93,27 @@ func TestLoadLegacyPretrained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _, err := p.Features(gray, nil, nil)
+	sameFeatures(t, q, p, gray, "the GoMLX checkpoint")
+}
+
+// sameFeatures fails t unless got computes, bit for bit, the features of ds that want computes;
+// what names got's source in the message.
+func sameFeatures(t *testing.T, got, want Featurer, ds *data.Dataset, what string) {
+	t.Helper()
+	w, _, err := want.Features(ds, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := q.Features(gray, nil, nil)
+	g, _, err := got.Features(ds, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("feature value %d: %g from the GoMLX checkpoint, %g from the trained network", i, got[i], want[i])
+	if len(g) != len(w) {
+		t.Fatalf("%d feature values from %s, %d from the trained network", len(g), what, len(w))
+	}
+	for i := range w {
+		if g[i] != w[i] {
+			t.Fatalf("feature value %d: %g from %s, %g from the trained network", i, g[i], what, w[i])
 		}
 	}
 }

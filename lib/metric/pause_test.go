@@ -120,17 +120,7 @@ func TestSaveNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _, err := p.Features(gray, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _, err := q.Features(gray, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(got, want) {
-		t.Error("the saved network's features differ from the trained one's")
-	}
+	sameFeatures(t, q, p, gray, "the saved network")
 	full, err := checkpoint.Read(cfg.CheckpointDir, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -260,8 +259,8 @@ func runPretrain(o pretrainOptions, cfg metric.PretrainConfig, backend backends.
 // resumeFrom imports the export o.ResumeFrom into o.Out when that holds no checkpoint yet, and
 // returns the step that training goes on from.
 func resumeFrom(o pretrainOptions, log io.Writer) (int, error) {
-	c, err := checkpoint.Read(o.Out, nil)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	c, err := checkpoint.Read(o.Out, nil) // none, and no error, when --out does not exist yet
+	if err != nil {
 		return 0, fmt.Errorf("--out: %w", err)
 	}
 	if c != nil {

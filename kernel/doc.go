@@ -2,7 +2,8 @@
 // plots, Markdown and live progress inline in a GoNB (Go Jupyter kernel)
 // notebook through gonbui, and falls back to plain text on a terminal, so
 // the same call works in a notebook, in `go test` and in the headless
-// command line.
+// command line. What every notebook's cells share is here too: Must stops
+// a cell on an error, and FiguresDir finds the repository's figures/ folder.
 //
 // Nothing under lib/ imports this package: library code reports progress
 // through a plain func(stage string, done, total int) callback, which

@@ -1,5 +1,5 @@
 # Notebook-first reproduction of "metric transfer for label propagation".
-# `make help` lists the targets; DESIGN.md explains the layout.
+# `make help` lists the targets; the Layout section of README.md explains the layout.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c

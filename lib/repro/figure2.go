@@ -6,9 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
@@ -63,12 +61,12 @@ type Figure2Result struct {
 // RunFigure2 reads (or computes) the metric's pool features through Table 1's cached stage,
 // eigendecomposes the whole pool's graph with Table 1's spectral settings (a cached stage),
 // and builds both similarity matrices over a class-sorted sample.
-func RunFigure2(backend backends.Backend, cfg Figure2Config, progress fit.Progress) (*Figure2Result, error) {
+func RunFigure2(env Env, cfg Figure2Config) (*Figure2Result, error) {
 	if !slices.Contains(Table1Metrics, cfg.Metric) {
 		return nil, fmt.Errorf("figure 2: metric %q is not one of Table 1's %v", cfg.Metric, Table1Metrics)
 	}
-	r := &table1Run{cfg: cfg.Table1, backend: backend, progress: progress, labeled: map[int][]int{}}
-	if err := r.open(); err != nil {
+	r, err := openTable1(env, "figure 2", cfg.Table1)
+	if err != nil {
 		return nil, err
 	}
 	labels := 0
@@ -89,11 +87,11 @@ func RunFigure2(backend backends.Backend, cfg Figure2Config, progress fit.Progre
 	if err != nil {
 		return nil, err
 	}
-	rows, err := ClassSortedSample(r.truth, r.train.NumClasses(), cfg.Sample, cfg.Seed)
+	rows, err := ClassSortedSample(r.pool.truth, r.pool.ds.Dataset.NumClasses(), cfg.Sample, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("figure 2: sample of %d: %w", cfg.Sample, err)
 	}
-	res := &Figure2Result{Metric: cfg.Metric, Rows: rows, Classes: pick(r.truth, rows), Eigen: *eigen,
+	res := &Figure2Result{Metric: cfg.Metric, Rows: rows, Classes: pick(r.pool.truth, rows), Eigen: *eigen,
 		Eta: len(values), Pool: f.N, Scale: cfg.Table1.Scale}
 	if res.Raw, err = CosineSimilarity(propagate.Matrix{N: f.N, D: f.D, Data: f.Features}, rows); err != nil {
 		return nil, err
@@ -115,7 +113,7 @@ func RunFigure2(backend backends.Backend, cfg Figure2Config, progress fit.Progre
 // degrees.
 func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Dense, deg []float64, timed *Timed, err error) {
 	sc := r.cfg.Spectral
-	key, err := artifact.Key("figure2-eigen", sc, f.key, r.dataKey)
+	key, err := artifact.Key("figure2-eigen", sc, f.key, r.pool.key)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -134,7 +132,7 @@ func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Den
 			return err
 		}
 		eo := sc.Eigen
-		if p := tagged(r.progress, "figure 2"); p != nil {
+		if p := tagged(r.Progress, "figure 2"); p != nil {
 			eo.Progress = func(done, total int) { p("eigen", done, total) }
 		}
 		values, vectors, err := propagate.SmallestEigen(w, min(sc.Eta, f.N), eo)

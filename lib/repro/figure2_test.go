@@ -152,21 +152,17 @@ func TestFigure2Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Table1.DataDir, cfg.Table1.CacheDir = dataDir, t.TempDir()
+	env := testEnv(t, dataDir)
 	cfg.Table1.Pool, cfg.Table1.Labels, cfg.Table1.Spectral.Eta, cfg.Sample = 0, []int{8}, 20, 40
 	for m, pc := range cfg.Table1.Metrics {
 		pc.Steps, pc.BatchSize = 2, 16
 		cfg.Table1.Metrics[m] = pc
 	}
-	backend, err := NewBackend()
+	first, err := RunFigure2(env, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := RunFigure2(backend, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := RunFigure2(backend, cfg, nil)
+	second, err := RunFigure2(env, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +183,7 @@ func TestFigure2Smoke(t *testing.T) {
 		t.Errorf("table %v %v", h, rows)
 	}
 	cfg.Metric = "none"
-	if _, err := RunFigure2(backend, cfg, nil); err == nil {
+	if _, err := RunFigure2(env, cfg); err == nil {
 		t.Error("unknown metric: no error")
 	}
 }

@@ -12,11 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
 	"github.com/metric-transfer/mtlp/lib/data"
-	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
@@ -83,9 +81,9 @@ type Figure5Row struct {
 
 // Figure5Result is Figure 5 as this run computed it.
 type Figure5Result struct {
-	Provenance Provenance    `json:"provenance"`
-	Config     Figure5Config `json:"config"`
-	Rows       []Figure5Row  `json:"rows"`
+	RunInfo
+	Config Figure5Config `json:"config"`
+	Rows   []Figure5Row  `json:"rows"`
 	// Cosine and Spectral are the precision@k over all classes; CosinePairs and SpectralPairs
 	// the mean pair cosine over all classes.
 	Cosine        float64 `json:"cosine_precision"`
@@ -99,8 +97,6 @@ type Figure5Result struct {
 	Components  int   `json:"components"`
 	Eta         int   `json:"eta"`
 	Pool        int   `json:"pool"`
-	// Wall is how long the call took, near zero when both stages came from the cache.
-	Wall float64 `json:"wall_seconds"`
 	// thumbs are the images of every row shown, by pool row.
 	thumbs map[int]image.Image
 }
@@ -117,9 +113,7 @@ type figure5Propagation struct {
 // with Table 1's spectral settings (propagate.Run, a cached stage), and ranks the unlabeled
 // pool rows, the labelled ones excluded, for each class by cosine similarity to its labelled
 // image and by its spectral logit. progress, which may be nil, receives every stage's progress.
-func RunFigure5(backend backends.Backend, cfg Figure5Config, progress fit.Progress) (*Figure5Result, error) {
-	start := time.Now()
-	prov := NewProvenance(backend.Name(), cfg.Table1.Scale, 0, cfg.Table1.Command)
+func RunFigure5(env Env, cfg Figure5Config) (*Figure5Result, error) {
 	if cfg.Metric == metric.MethodBootstrap || !slices.Contains(Table1Metrics, cfg.Metric) {
 		return nil, fmt.Errorf("figure 5: metric %q; want %q or %q (bootstrapping trains on Table 1's label sets, not the one-shot labels)",
 			cfg.Metric, metric.MethodInstance, metric.MethodColor)
@@ -130,16 +124,16 @@ func RunFigure5(backend backends.Backend, cfg Figure5Config, progress fit.Progre
 	if cfg.Zoom < 0 {
 		return nil, fmt.Errorf("figure 5: Zoom = %d; want a positive integer (0 means 3)", cfg.Zoom)
 	}
-	r := &table1Run{cfg: cfg.Table1, backend: backend, progress: progress, labeled: map[int][]int{}}
-	if err := r.open(); err != nil {
+	r, err := openTable1(env, "figure 5", cfg.Table1)
+	if err != nil {
 		return nil, err
 	}
-	numClasses := r.train.NumClasses()
-	labelled, err := data.SampleLabeled(r.truth, numClasses, numClasses, cfg.Seed)
+	numClasses := r.pool.ds.Dataset.NumClasses()
+	labelled, err := data.SampleLabeled(r.pool.truth, numClasses, numClasses, cfg.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("figure 5: one label per class from a pool of %d: %w", len(r.pool), err)
+		return nil, fmt.Errorf("figure 5: one label per class from a pool of %d: %w", len(r.pool.rows), err)
 	}
-	if unlabelled := len(r.pool) - len(labelled); cfg.K > unlabelled {
+	if unlabelled := len(r.pool.rows) - len(labelled); cfg.K > unlabelled {
 		return nil, fmt.Errorf("figure 5: K = %d retrievals per class but the pool has %d unlabeled images; lower K or grow Table1.Pool", cfg.K, unlabelled)
 	}
 	f, err := r.features(cfg.Metric, 0)
@@ -163,11 +157,11 @@ func RunFigure5(backend backends.Backend, cfg Figure5Config, progress fit.Progre
 		exclude[i] = true
 	}
 	byClass := slices.Clone(labelled)
-	slices.SortFunc(byClass, func(a, b int) int { return cmp.Compare(r.truth[a], r.truth[b]) })
+	slices.SortFunc(byClass, func(a, b int) int { return cmp.Compare(r.pool.truth[a], r.pool.truth[b]) })
 	var right, pairs [2]float64
 	for _, q := range byClass {
-		c := r.truth[q]
-		row := Figure5Row{Class: c, Name: figure5ClassName(r.train, c), Query: q, QueryImage: r.pool[q]}
+		c := r.pool.truth[q]
+		row := Figure5Row{Class: c, Name: figure5ClassName(r.pool.ds.Dataset, c), Query: q, QueryImage: r.pool.rows[q]}
 		cos := make([]float64, f.N)
 		for i := range cos {
 			cos[i] = cosine(q, i)
@@ -187,13 +181,12 @@ func RunFigure5(backend backends.Backend, cfg Figure5Config, progress fit.Progre
 	res.CosinePairs, res.SpectralPairs = pairs[0]/n, pairs[1]/n
 	for _, row := range res.Rows {
 		for _, i := range slices.Concat([]int{row.Query}, row.Cosine.Rows, row.Spectral.Rows) {
-			if res.thumbs[i], err = report.PixelImage(r.train.Image(r.pool[i]), r.train.H, r.train.W, r.train.C); err != nil {
-				return nil, fmt.Errorf("figure 5, image %d of %s: %w", r.pool[i], r.train.Name, err)
+			if res.thumbs[i], err = report.PixelImage(r.pool.ds.Dataset.Image(r.pool.rows[i]), r.pool.ds.Dataset.H, r.pool.ds.Dataset.W, r.pool.ds.Dataset.C); err != nil {
+				return nil, fmt.Errorf("figure 5, image %d of %s: %w", r.pool.rows[i], r.pool.ds.Dataset.Name, err)
 			}
 		}
 	}
-	prov.Seconds = f.Seconds + prop.Seconds
-	res.Provenance, res.Wall = prov, time.Since(start).Seconds()
+	res.RunInfo = r.info()
 	return res, nil
 }
 
@@ -208,7 +201,7 @@ func (r *table1Run) figure5Rank(scores []float64, exclude map[int]bool, c int32,
 	}
 	slices.SortStableFunc(rows, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
 	rows = rows[:k]
-	out := Figure5Ranking{Rows: rows, Images: pick(r.pool, rows), Classes: pick(r.truth, rows), Scores: pick(scores, rows)}
+	out := Figure5Ranking{Rows: rows, Images: pick(r.pool.rows, rows), Classes: pick(r.pool.truth, rows), Scores: pick(scores, rows)}
 	for _, y := range out.Classes {
 		if y == c {
 			out.Precision++
@@ -232,15 +225,15 @@ func (r *table1Run) figure5Rank(scores []float64, exclude map[int]bool, c int32,
 func (r *table1Run) figure5Propagate(f *FeaturesResult, labelled []int) (propagate.Matrix, *figure5Propagation, error) {
 	pcfg := r.cfg.Spectral
 	pcfg.Method = propagate.Spectral
-	key, err := artifact.Key("figure5-propagate", pcfg, f.key, r.dataKey, fmt.Sprintf("labelled=%v", labelled))
+	key, err := artifact.Key("figure5-propagate", pcfg, f.key, r.pool.key, fmt.Sprintf("labelled=%v", labelled))
 	if err != nil {
 		return propagate.Matrix{}, nil, err
 	}
-	numClasses := r.train.NumClasses()
+	numClasses := r.pool.ds.Dataset.NumClasses()
 	dir, cached, err := r.store.Build(key, func(dir string) error {
 		start := time.Now()
 		x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
-		p, err := propagate.Run(x, labelled, pick(r.truth, labelled), numClasses, pcfg, tagged(r.progress, "figure 5, one-shot spectral"))
+		p, err := propagate.Run(x, labelled, pick(r.pool.truth, labelled), numClasses, pcfg, tagged(r.Progress, "figure 5, one-shot spectral"))
 		if err != nil {
 			return err
 		}
@@ -257,7 +250,7 @@ func (r *table1Run) figure5Propagate(f *FeaturesResult, labelled []int) (propaga
 	if err := artifact.ReadJSON(filepath.Join(dir, "propagation.json"), meta); err != nil {
 		return propagate.Matrix{}, nil, err
 	}
-	meta.Cached = cached
+	meta.Cached, r.seconds[key] = cached, meta.Seconds
 	logits, n, c, err := artifact.ReadFloat32s(filepath.Join(dir, "logits.bin"))
 	if err != nil {
 		return propagate.Matrix{}, nil, err

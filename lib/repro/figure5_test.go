@@ -25,7 +25,6 @@ func figure5SmokeConfig(t *testing.T, dataDir string) Figure5Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Table1.DataDir, cfg.Table1.CacheDir = dataDir, t.TempDir()
 	cfg.Table1.Pool, cfg.Table1.Labels, cfg.Table1.Spectral.Eta = 0, []int{8}, 20
 	for m, pc := range cfg.Table1.Metrics {
 		pc.Steps, pc.BatchSize = 2, 16
@@ -45,11 +44,8 @@ func TestFigure5Smoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, classes, perClass)
 	cfg := figure5SmokeConfig(t, dataDir)
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := RunFigure5(backend, cfg, nil)
+	env := testEnv(t, dataDir)
+	res, err := RunFigure5(env, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +60,8 @@ func TestFigure5Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &table1Run{cfg: cfg.Table1, backend: backend, labeled: map[int][]int{}}
-	if err := r.open(); err != nil {
+	r, err := openTable1(env, "test", cfg.Table1)
+	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := r.features(cfg.Metric, 0)
@@ -124,7 +120,7 @@ func TestFigure5Smoke(t *testing.T) {
 		t.Errorf("overall precision %v and %v, want the class means %v and %v", res.Cosine, res.Spectral, sum[0]/classes, sum[1]/classes)
 	}
 
-	again, err := RunFigure5(backend, cfg, nil)
+	again, err := RunFigure5(env, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,10 +214,7 @@ func checkRanking(t *testing.T, name string, c int, rk Figure5Ranking, scores []
 func TestFigure5Errors(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 3, 6)
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testEnv(t, dataDir)
 	for _, tc := range []struct {
 		name, want string
 		edit       func(*Figure5Config)
@@ -235,7 +228,7 @@ func TestFigure5Errors(t *testing.T) {
 			cfg := figure5SmokeConfig(t, dataDir)
 			cfg.Table1.Labels = []int{3}
 			tc.edit(&cfg)
-			_, err := RunFigure5(backend, cfg, nil)
+			_, err := RunFigure5(env, cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one saying %q", err, tc.want)
 			}

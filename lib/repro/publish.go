@@ -1,6 +1,7 @@
 package repro
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -27,17 +28,29 @@ func publishJSON(dir, name string, v any) (string, error) {
 	return path, artifact.WriteJSON(path, v)
 }
 
-// publishResult writes a table's figure to dir/base.png and the table, with its provenance, to
-// dir/base.json, and returns the JSON's path.
-func publishResult(dir, base string, figure func() (*plot.Plot, error), v any) (string, error) {
-	fig, err := figure()
-	if err != nil {
-		return "", err
-	}
-	if _, err := publishPNG(dir, base+".png", fig); err != nil {
-		return "", err
+// publish writes a table's result v, with its provenance, to dir/base.json and each of its
+// figures to dir/base<name>.png, and returns the JSON's path: every table's Publish.
+func publish(dir, base string, v any, figures map[string]func() (*plot.Plot, error)) (string, error) {
+	for name, figure := range figures {
+		fig, err := figure()
+		if err != nil {
+			return "", err
+		}
+		if _, err := publishPNG(dir, base+name+".png", fig); err != nil {
+			return "", err
+		}
 	}
 	return publishJSON(dir, base+".json", v)
+}
+
+// ReadResult reads a result that its Publish wrote to path (a Table2Result, say), e.g. a
+// paper-scale run from a GPU machine, so that a notebook can show it beside its own.
+func ReadResult[R any](path string) (*R, error) {
+	r := new(R)
+	if err := artifact.ReadJSON(path, r); err != nil {
+		return nil, fmt.Errorf("result %s: %w", path, err)
+	}
+	return r, nil
 }
 
 // publishPNG renders p as a PNG to dir/name, creating dir, and returns the path.

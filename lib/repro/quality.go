@@ -2,8 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"path/filepath"
-	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/propagate"
@@ -28,35 +26,26 @@ type QualityResult struct {
 
 // Quality computes (or reads from the cache) the QualityResult of features.
 func (q *Quickstart) Quality(features *FeaturesResult) (*QualityResult, error) {
-	key, err := artifact.Key("quality", map[string]any{"k": qualityK, "t": qualityTemperature}, features.key, q.dataKey)
+	key, err := artifact.Key("quality", map[string]any{"k": qualityK, "t": qualityTemperature}, features.key, q.pool.key)
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := q.store.Build(key, func(dir string) error {
-		start := time.Now()
+	res, _, err := stage(q.r, key, "result.json", func(string) (*QualityResult, error) {
 		truth := q.PoolLabels()
 		k := min(qualityK, len(truth)-2)
-		learned, err := propagate.KNNAccuracy(propagate.Matrix{N: features.N, D: features.D, Data: features.Features},
-			truth, q.NumClasses(), k, qualityTemperature)
+		learned, err := propagate.KNNAccuracy(features.matrix(), truth, q.NumClasses(), k, qualityTemperature)
 		if err != nil {
-			return fmt.Errorf("learned metric: %w", err)
+			return nil, fmt.Errorf("learned metric: %w", err)
 		}
 		pixels, err := propagate.KNNAccuracy(centredPixels(q), truth, q.NumClasses(), k, qualityTemperature)
 		if err != nil {
-			return fmt.Errorf("pixel baseline: %w", err)
+			return nil, fmt.Errorf("pixel baseline: %w", err)
 		}
-		res := QualityResult{K: k, Learned: learned, Pixels: pixels}
-		res.Seconds = time.Since(start).Seconds()
-		return artifact.WriteJSON(filepath.Join(dir, "result.json"), res)
+		return &QualityResult{K: k, Learned: learned, Pixels: pixels}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("metric quality: %w", err)
 	}
-	res := &QualityResult{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "result.json"), res); err != nil {
-		return nil, err
-	}
-	res.Cached = cached
 	return res, nil
 }
 

@@ -3,10 +3,7 @@ package repro
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/data"
-	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
@@ -17,7 +14,6 @@ import (
 type QuickstartConfig struct {
 	Scale   string
 	Dataset string // a name data.Load knows, e.g. "fashion-mnist".
-	DataDir string // "" means data.DataDir().
 	// Pool is the number of training images (class-balanced, seeded) that form the unlabeled
 	// set U, which is also the metric's source domain S (S = U, as in the paper's §4.1).
 	Pool int
@@ -34,8 +30,6 @@ type QuickstartConfig struct {
 	// NN and Spectral configure the two propagation methods (Eq. 5 and Eq. 6).
 	NN, Spectral propagate.Config
 	Classifier   train.Config
-	// CacheDir holds the stage outputs ("" means artifact.DefaultDir()).
-	CacheDir string
 }
 
 // QuickstartConfigFor returns the quickstart's settings at a scale: Smoke (seconds) or Small
@@ -80,51 +74,34 @@ func QuickstartConfigFor(scale string) (QuickstartConfig, error) {
 // stage per cell and a rerun recomputes only what a changed knob affects.
 type Quickstart struct {
 	Config QuickstartConfig
-	// Progress, if set, receives progress reports of the long stages.
-	Progress fit.Progress
-
-	backend     backends.Backend
-	store       *artifact.Store
+	// Train and Test are the dataset's splits (Test sampled to Config.Test images).
 	Train, Test *data.Dataset
 	// Pool are the indices in Train of the unlabeled set; Labeled are positions in Pool.
 	Pool, Labeled []int
-	dataKey       string
+
+	r    *run
+	pool *pool
+	test *split
 }
 
 // NewQuickstart loads the data and draws the pool, the labeled subset and the test subset.
-func NewQuickstart(backend backends.Backend, cfg QuickstartConfig) (*Quickstart, error) {
-	q := &Quickstart{Config: cfg, backend: backend}
-	var err error
-	if q.store, err = artifact.Open(cfg.CacheDir); err != nil {
+func NewQuickstart(env Env, cfg QuickstartConfig) (*Quickstart, error) {
+	r, err := env.open("quickstart", cfg.Scale)
+	if err != nil {
 		return nil, err
 	}
-	if q.Train, err = data.Load(cfg.DataDir, cfg.Dataset, "train"); err != nil {
+	train, err := r.load(cfg.Dataset, "train", 0, cfg.Seed)
+	if err != nil {
 		return nil, err
 	}
-	if q.Test, err = data.Load(cfg.DataDir, cfg.Dataset, "test"); err != nil {
-		return nil, err
+	q := &Quickstart{Config: cfg, r: r, Train: train.Dataset}
+	if q.test, err = r.load(cfg.Dataset, "test", cfg.Test, cfg.Seed); err != nil {
+		return nil, fmt.Errorf("quickstart: test subset: %w", err)
 	}
-	k := q.Train.NumClasses()
-	if q.Pool, err = data.SampleSubset(q.Train.Labels, k, cfg.Pool, cfg.Seed); err != nil {
-		return nil, fmt.Errorf("quickstart: unlabeled pool: %w", err)
+	if q.pool, err = drawPool(train, cfg.Pool, cfg.Seed, []int{cfg.Labels}); err != nil {
+		return nil, fmt.Errorf("quickstart: %w", err)
 	}
-	poolLabels := make([]int32, len(q.Pool))
-	for i, p := range q.Pool {
-		poolLabels[i] = q.Train.Labels[p]
-	}
-	if q.Labeled, err = data.SampleLabeled(poolLabels, k, cfg.Labels, cfg.Seed); err != nil {
-		return nil, fmt.Errorf("quickstart: labeled subset: %w", err)
-	}
-	if cfg.Test > 0 && cfg.Test < q.Test.N {
-		idx, err := data.SampleSubset(q.Test.Labels, k, cfg.Test, cfg.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("quickstart: test subset: %w", err)
-		}
-		if q.Test, err = q.Test.Subset(idx); err != nil {
-			return nil, err
-		}
-	}
-	q.dataKey = fmt.Sprintf("%s/%d/%d/%d/%d", cfg.Dataset, cfg.Pool, cfg.Labels, cfg.Test, cfg.Seed)
+	q.Test, q.Pool, q.Labeled = q.test.Dataset, q.pool.rows, q.pool.labeled[cfg.Labels]
 	return q, nil
 }
 
@@ -132,10 +109,4 @@ func NewQuickstart(backend backends.Backend, cfg QuickstartConfig) (*Quickstart,
 func (q *Quickstart) NumClasses() int { return q.Train.NumClasses() }
 
 // PoolLabels returns the true labels of the pool (used only to measure pseudo-label accuracy).
-func (q *Quickstart) PoolLabels() []int32 {
-	y := make([]int32, len(q.Pool))
-	for i, p := range q.Pool {
-		y[i] = q.Train.Labels[p]
-	}
-	return y
-}
+func (q *Quickstart) PoolLabels() []int32 { return q.pool.truth }

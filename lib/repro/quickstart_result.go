@@ -3,7 +3,6 @@ package repro
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
@@ -24,23 +23,17 @@ var (
 
 // QuickstartResult is every stage's outcome of one quickstart run.
 type QuickstartResult struct {
-	Provenance  Provenance                    `json:"provenance"`
+	RunInfo
 	Config      QuickstartConfig              `json:"config"`
 	Metric      Timed                         `json:"metric"`
 	Quality     *QualityResult                `json:"metric_quality"`
 	Propagation map[string]*PropagationResult `json:"propagation"`
 	Classifiers []*ClassifierResult           `json:"classifiers"`
-	// Wall is how long the Run call took (near zero when every stage came from the cache);
-	// Provenance.Seconds is the compute time of all stages.
-	Wall float64 `json:"wall_seconds"`
 }
 
 // Run runs (or reads from the cache) every stage: the metric, both propagations and the three
-// classifiers, and records provenance with command as the way to reproduce it.
-func (q *Quickstart) Run(command string) (*QuickstartResult, error) {
-	start := time.Now()
-	// Commit, dirty flag and date as the run starts: the code that computes the results.
-	prov := NewProvenance(q.backend.Name(), q.Config.Scale, 0, command)
+// classifiers.
+func (q *Quickstart) Run() (*QuickstartResult, error) {
 	f, err := q.Features()
 	if err != nil {
 		return nil, err
@@ -66,18 +59,7 @@ func (q *Quickstart) Run(command string) (*QuickstartResult, error) {
 		}
 		res.Classifiers = append(res.Classifiers, c)
 	}
-	// Seconds is the compute time of every stage, whether this call ran it or read it from the
-	// cache: what reproducing the result costs.
-	seconds := f.Seconds + res.Quality.Seconds
-	for _, p := range res.Propagation {
-		seconds += p.Seconds
-	}
-	for _, c := range res.Classifiers {
-		seconds += c.Seconds
-	}
-	prov.Seconds = seconds
-	res.Provenance = prov
-	res.Wall = time.Since(start).Seconds()
+	res.RunInfo = q.r.info()
 	return res, nil
 }
 

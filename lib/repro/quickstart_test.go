@@ -65,17 +65,13 @@ func TestQuickstartSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir, cfg.CacheDir = dataDir, t.TempDir()
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testEnv(t, dataDir)
 	run := func() *QuickstartResult {
-		q, err := NewQuickstart(backend, cfg)
+		q, err := NewQuickstart(env, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := q.Run("test")
+		res, err := q.Run()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +198,8 @@ func TestFindings(t *testing.T) {
 				"spectral": {Accuracy: 0.52, MAP: 0.6},
 			},
 			Classifiers: []*ClassifierResult{
-				{Variant: LabelsOnly, Accuracy: labels}, {Variant: "nn", Accuracy: nn}, {Variant: "spectral", Accuracy: spectral},
+				{Variant: LabelsOnly, Classified: Classified{Accuracy: labels}}, {Variant: "nn", Classified: Classified{Accuracy: nn}},
+				{Variant: "spectral", Classified: Classified{Accuracy: spectral}},
 			},
 		}
 	}

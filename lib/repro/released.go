@@ -2,11 +2,9 @@ package repro
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
 )
@@ -39,63 +37,55 @@ type ReleasedMetric struct {
 	KNNAccuracy float64 `json:"knn_accuracy"`
 }
 
-// releasedFeatures reads the release in dir, checks that its train split is train (same
-// images, same order), and returns its features of the pool rows of train as a cached stage
-// keyed by the release's name and the SHA-256 of its features, so that replacing the release
-// recomputes what depends on it. With knn > 0 and a test split it also measures the kNN
-// accuracy on test.
-func releasedFeatures(store *artifact.Store, dir string, train, test *data.Dataset, pool []int, truth []int32, knn int, dataKey string) (*FeaturesResult, *ReleasedMetric, error) {
-	r, err := release.Open(dir)
+// released reads the release in dir, checks that its train split is the pool's dataset (same
+// images, same order), and returns its features of the pool as a stage keyed by the release's
+// name and the SHA-256 of its features, so that replacing the release recomputes what depends
+// on it. With knn > 0 and a test split it also measures the kNN accuracy on test.
+func (r *run) released(dir string, p *pool, test *split, knn int) (*FeaturesResult, *ReleasedMetric, error) {
+	rel, err := release.Open(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := r.Match("train", train); err != nil {
+	if err := rel.Match("train", p.ds.Dataset); err != nil {
 		return nil, nil, err
 	}
-	id := struct{ Name, Train, Test string }{r.Info.Name, r.Info.SHA256[release.FeaturesFile("train")], r.Info.SHA256[release.FeaturesFile("test")]}
-	key, err := artifact.Key("released-features", id, dataKey, fmt.Sprintf("knn=%d", knn))
+	id := struct{ Name, Train, Test string }{rel.Info.Name, rel.Info.SHA256[release.FeaturesFile("train")], rel.Info.SHA256[release.FeaturesFile("test")]}
+	testKey := ""
+	if knn > 0 && test != nil {
+		testKey = test.key
+	}
+	key, err := artifact.Key("released", id, p.key, testKey, fmt.Sprintf("knn=%d", knn))
 	if err != nil {
 		return nil, nil, err
 	}
-	out, cached, err := store.Build(key, func(out string) error {
+	info, out, err := stage(r, key, "released.json", func(out string) (*ReleasedMetric, error) {
 		start := time.Now()
-		x, err := r.Rows("train", pool)
+		x, err := rel.Rows("train", p.rows)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		info := ReleasedMetric{Name: r.Info.Name, Epochs: r.Info.Epochs, Steps: r.Info.Metric.Steps, ImagesPerSecond: r.Info.ImagesPerSecond,
-			Net: r.Info.Metric.Net, Device: releaseDevice(r.Info)}
-		if knn > 0 && test != nil {
-			if err := r.Match("test", test); err != nil {
-				return err
+		info := &ReleasedMetric{Name: rel.Info.Name, Epochs: rel.Info.Epochs, Steps: rel.Info.Metric.Steps, ImagesPerSecond: rel.Info.ImagesPerSecond,
+			Net: rel.Info.Metric.Net, Device: releaseDevice(rel.Info)}
+		if testKey != "" {
+			if err := rel.Match("test", test.Dataset); err != nil {
+				return nil, err
 			}
-			y, labels, err := r.Features("test")
+			y, labels, err := rel.Features("test")
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if info.KNNAccuracy, err = propagate.KNNTestAccuracy(x, truth, y, labels, train.NumClasses(), min(knn, x.N), 0.1); err != nil {
-				return err
+			if info.KNNAccuracy, err = propagate.KNNTestAccuracy(x, p.truth, y, labels, p.ds.NumClasses(), min(knn, x.N), 0.1); err != nil {
+				return nil, err
 			}
 		}
 		info.Seconds = time.Since(start).Seconds()
-		if err := writeFeatures(out, x.Data, x.N, x.D, info.Seconds); err != nil {
-			return err
-		}
-		return artifact.WriteJSON(filepath.Join(out, "released.json"), info)
+		return info, writeFeatures(out, x.Data, x.N, x.D, info.Seconds)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("released metric %s: %w", dir, err)
 	}
-	f, err := readFeatures(out, key, cached)
-	if err != nil {
-		return nil, nil, err
-	}
-	info := &ReleasedMetric{}
-	if err := artifact.ReadJSON(filepath.Join(out, "released.json"), info); err != nil {
-		return nil, nil, err
-	}
-	info.Cached = cached
-	return f, info, nil
+	f, err := readFeatures(out, key, info.Cached)
+	return f, info, err
 }
 
 // releaseDevice is the device of the release's training slices, the first one's when they

@@ -59,20 +59,18 @@ func TestReleasedMetric(t *testing.T) {
 	writeColourSplit(t, dataDir, "test", 4, 10, 8)
 	rel := filepath.Join(t.TempDir(), "instance-fake")
 	fakeRelease(t, dataDir, rel, 8)
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	t1, err := Table1ConfigFor(Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t1.DataDir, t1.CacheDir, t1.Pool, t1.Labels = dataDir, t.TempDir(), 60, []int{8}
+	t1.Pool, t1.Labels = 60, []int{8}
 	t1.Released = map[string]string{metric.MethodInstance: rel}
 	var stages []string
-	r := &table1Run{cfg: t1, backend: backend, labeled: map[int][]int{}, progress: func(stage string, _, _ int) { stages = append(stages, stage) }}
-	if err := r.open(); err != nil {
+	env := testEnv(t, dataDir)
+	env.Progress = func(stage string, _, _ int) { stages = append(stages, stage) }
+	r, err := openTable1(env, "test", t1)
+	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := r.features(metric.MethodInstance, 0)
@@ -83,7 +81,7 @@ func TestReleasedMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := opened.Rows("train", r.pool)
+	want, err := opened.Rows("train", r.pool.rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +96,12 @@ func TestReleasedMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t2.DataDir, t2.CacheDir, t2.Command = dataDir, t.TempDir(), "test"
+	env.Progress = nil
 	t2.Pool, t2.Test, t2.Labels, t2.KNN = 0, 0, []int{8}, 5
 	t2.Rows = []Table2Row{{metric.MethodInstance, propagate.NearestNeighbour}, {metric.MethodInstance, propagate.Spectral}}
 	t2.Spectral.Eta, t2.Classifier.Steps, t2.Classifier.BatchSize = 20, 2, 16
 	t2.Released = map[string]string{metric.MethodInstance: rel}
-	res, err := RunTable2(backend, t2, nil, nil)
+	res, err := RunTable2(env, t2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,9 +118,8 @@ func TestReleasedMetric(t *testing.T) {
 
 	other := t.TempDir()
 	writeColourFolder(t, other, 4, 20)
-	t1.DataDir = other
-	r = &table1Run{cfg: t1, backend: backend, labeled: map[int][]int{}}
-	if err := r.open(); err != nil {
+	env.DataDir = other
+	if r, err = openTable1(env, "test", t1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.features(metric.MethodInstance, 0); err == nil || !strings.Contains(err.Error(), "has 120 images") {
@@ -152,12 +149,9 @@ func TestTable1PaperScale(t *testing.T) {
 		cfg.Released[metric.MethodInstance] != filepath.Join(metrics, CIFAR10Release) {
 		t.Fatalf("paper config: pool %d, labels %v, rows %v, released %v", cfg.Pool, cfg.Labels, cfg.Rows, cfg.Released)
 	}
-	cfg.DataDir, cfg.CacheDir, cfg.Labels, cfg.Spectral.Eta = dataDir, t.TempDir(), []int{8, 12}, 20
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := RunTable1(backend, cfg, nil)
+	env := testEnv(t, dataDir)
+	cfg.Labels, cfg.Spectral.Eta = []int{8, 12}, 20
+	res, err := RunTable1(env, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
@@ -62,169 +60,141 @@ var oursRow = Table2Row{metric.MethodInstance, propagate.Spectral}
 
 // sslRun is one call of runSSL.
 type sslRun struct {
-	*table2Run
+	*transferRun[Table2Pretrained]
 	cfg SSLConfig
 }
 
 // runSSL computes (or reads from the cache) every row of cfg.Methods at every label count for
 // table (3 or 4): the instance-discrimination metric and its spectral propagation once per
-// label count when a row needs them, our classifier through Table 2's classifier stage, and
-// each baseline through train.FitSSL. onCell, if not nil, receives the result after every cell.
-func runSSL(table int, backend backends.Backend, cfg SSLConfig, progress fit.Progress, onCell func(*SSLResult)) (*SSLResult, error) {
-	start := time.Now()
+// label count when a row needs them, our classifier through Table 2's cell, and each baseline
+// through train.FitSSL. onCell, if not nil, receives the result after every cell.
+func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
+	what := fmt.Sprintf("table %d", table)
 	if len(cfg.Methods) == 0 {
-		return nil, fmt.Errorf("table %d: SSLConfig.Methods is empty", table)
+		return nil, fmt.Errorf("%s: SSLConfig.Methods is empty", what)
 	}
 	if cfg.PseudoShare < 0 || cfg.PseudoShare > 1 {
-		return nil, fmt.Errorf("table %d: SSLConfig.PseudoShare %g, want a share of the pool in [0, 1]", table, cfg.PseudoShare)
+		return nil, fmt.Errorf("%s: SSLConfig.PseudoShare %g, want a share of the pool in [0, 1]", what, cfg.PseudoShare)
 	}
 	needProp := false
 	for _, row := range cfg.Methods {
 		if row.Method != OursMethod && !slices.Contains(train.SSLMethods, row.Method) {
-			return nil, fmt.Errorf("table %d: unknown method %q, want %q or one of %q", table, row.Method, OursMethod, train.SSLMethods)
+			return nil, fmt.Errorf("%s: unknown method %q, want %q or one of %q", what, row.Method, OursMethod, train.SSLMethods)
 		}
 		if row.Ours && row.Method == OursMethod {
-			return nil, fmt.Errorf("table %d: row %q with Ours set: our method already uses the pseudo labels", table, row.Method)
+			return nil, fmt.Errorf("%s: row %q with Ours set: our method already uses the pseudo labels", what, row.Method)
 		}
 		needProp = needProp || row.Method == OursMethod || row.Ours
 	}
 	if row := slices.IndexFunc(cfg.Methods, func(r SSLRow) bool { return r.Ours }); row >= 0 && cfg.PseudoShare == 0 {
-		return nil, fmt.Errorf("table %d: a \"+ Ours\" row needs SSLConfig.PseudoShare > 0", table)
+		return nil, fmt.Errorf("%s: a \"+ Ours\" row needs SSLConfig.PseudoShare > 0", what)
 	}
 	t2 := cfg.Table2Config
 	t2.Rows = []Table2Row{oursRow}
-	r := &sslRun{table2Run: &table2Run{cfg: t2, backend: backend, progress: progress, labeled: map[int][]int{}}, cfg: cfg}
-	if err := r.open(); err != nil {
-		return nil, fmt.Errorf("table %d: %w", table, err)
+	if err := t2.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
+	t, err := openTransfer(env, what, cfg.Scale, cfg.Dataset, cfg.Pool, cfg.Test, cfg.Seed, cfg.Labels, cfg.NN, cfg.Spectral)
+	if err != nil {
+		return nil, err
+	}
+	t.metric = t2.metric(t)
+	r := &sslRun{transferRun: t, cfg: cfg}
 	res := &SSLResult{Table: table, Config: cfg}
-	finish := func() {
-		prov := NewProvenance(backend.Name(), cfg.Scale, 0, cfg.Command)
-		for _, p := range res.Pretrained {
-			prov.Seconds += p.Seconds
-		}
-		for _, c := range res.Cells {
-			prov.Seconds += c.Seconds + c.PropagationSeconds
-		}
-		res.Provenance, res.Computed, res.Wall = prov, r.computed, time.Since(start).Seconds()
-	}
 	rate := 0.0 // the metric's training images per second, to size time-bounded classifiers
 	cells := len(cfg.Methods) * len(cfg.Labels)
 	for _, n := range cfg.Labels {
 		var prop *PropagationResult
 		if needProp {
-			f, p, err := r.features(metric.MethodInstance, n)
+			m, err := t.metricAt(oursRow.Metric, n, false)
 			if err != nil {
-				return nil, fmt.Errorf("table %d: %w", table, err)
+				return nil, err
 			}
-			if len(res.Pretrained) == 0 {
-				res.Pretrained, rate = append(res.Pretrained, *p), p.ImagesPerSecond
+			if rate == 0 {
+				rate = m.entry.ImagesPerSecond
 			}
-			if prop, err = r.propagate(f, oursRow, n); err != nil {
-				return nil, fmt.Errorf("table %d: %w", table, err)
+			pc := cfg.Spectral
+			pc.Method = oursRow.Propagation
+			if prop, err = t.propagate(m.features, t.pool, n, pc, fmt.Sprintf("%d labels, %s", n, pc.Method)); err != nil {
+				return nil, err
 			}
 		}
 		for _, row := range cfg.Methods {
-			share := r.sslShare(start, cells-len(res.Cells))
+			share := budgetShare(cfg.Seconds, time.Since(t.start).Seconds(), cells-len(res.Cells), 0)
+			cc := r.classifier(row)
 			var cell *SSLCell
-			var err error
 			if row.Method == OursMethod {
-				cell, err = r.ours(row, n, prop, rate, share)
-			} else {
-				cell, err = r.baseline(row, n, prop, rate, share)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("table %d: %w", table, err)
+				c, err := t.cell(oursRow, n, bounded(cc, share, rate), fmt.Sprintf("ours, %d labels", n))
+				if err != nil {
+					return nil, err
+				}
+				cell = &SSLCell{Classified: c.Classified, SSLRow: row, Labels: n, PseudoAccuracy: c.PseudoAccuracy, PropagationSeconds: c.PropagationSeconds}
+			} else if cell, err = r.baseline(row, n, prop, bounded(cc, share, rate/3)); err != nil {
+				// A baseline's step of B/2 labeled and B/2 unlabeled images costs about 1.5 plain
+				// steps of B (the unlabeled half passes twice, three times for VAT), so its images
+				// count thrice in sizing it; the budget still stops it if this is generous.
+				return nil, err
 			}
 			res.Cells = append(res.Cells, *cell)
+			res.RunInfo, res.Pretrained = t.info(), t.pretrained()
 			if onCell != nil {
-				finish()
 				onCell(res)
 			}
 		}
 	}
-	finish()
 	return res, nil
 }
 
-// sslShare is the time budget of the next classifier under cfg.Seconds, with left classifiers
-// still to train (this one included), 0 without a budget; as Table 2's share, less 25 s for
-// each classifier's final passes.
-func (r *sslRun) sslShare(start time.Time, left int) float64 {
-	if r.cfg.Seconds <= 0 {
-		return 0
-	}
-	return max(10, (r.cfg.Seconds-time.Since(start).Seconds())/float64(left)-25)
-}
-
 // classifier returns the row's classifier settings: the configuration's, on the row's network.
-func (r *sslRun) classifier(row SSLRow, share float64) train.Config {
+func (r *sslRun) classifier(row SSLRow) train.Config {
 	cc := r.cfg.Classifier
 	cc.Net = cmp.Or(row.Net, cc.Net)
 	cc.Channels = cmp.Or(row.Channels, cc.Channels)
-	if share > 0 && (cc.Seconds == 0 || share < cc.Seconds) {
-		cc.Seconds = share
-	}
 	return cc
-}
-
-// ours is our method's cell: Table 2's classifier stage on the labels and the
-// confidence-weighted pseudo labels, on the row's network.
-func (r *sslRun) ours(row SSLRow, labels int, prop *PropagationResult, rate, share float64) (*SSLCell, error) {
-	c, err := r.classify(r.classifier(row, 0), oursRow, labels, prop, nil, rate, share)
-	if err != nil {
-		return nil, err
-	}
-	return &SSLCell{Timed: c.Timed, SSLRow: row, Labels: labels, Accuracy: c.Accuracy, Examples: c.Examples, Steps: c.Steps,
-		PseudoAccuracy: c.PseudoAccuracy, PropagationSeconds: c.PropagationSeconds}, nil
 }
 
 // given returns a baseline's labeled examples: the labels, and with withOurs the
 // PseudoShare·pool most confident pseudo labels of the unlabeled pool as labels of weight 1;
 // also the accuracy of those pseudo labels (0 without them).
 func (r *sslRun) given(labels int, prop *PropagationResult, withOurs bool) ([]train.Example, float64) {
-	labeled := r.labeled[labels]
+	p := r.pool
+	labeled := p.labeled[labels]
 	var examples []train.Example
-	for _, p := range labeled {
-		examples = append(examples, train.Example{Index: r.pool[p], Label: r.truth[p], Weight: 1})
+	for _, i := range labeled {
+		examples = append(examples, train.Example{Index: p.rows[i], Label: p.truth[i], Weight: 1})
 	}
 	if !withOurs {
 		return examples, 0
 	}
-	unlabeled := unlabeledRows(len(r.pool), labeled)
+	unlabeled := unlabeledRows(len(p.rows), labeled)
 	slices.SortStableFunc(unlabeled, func(a, b int) int { return cmp.Compare(prop.Confidence[b], prop.Confidence[a]) })
-	k := min(len(unlabeled), int(r.cfg.PseudoShare*float64(len(r.pool))))
+	k := min(len(unlabeled), int(r.cfg.PseudoShare*float64(len(p.rows))))
 	right := 0
-	for _, p := range unlabeled[:k] {
-		examples = append(examples, train.Example{Index: r.pool[p], Label: prop.Labels[p], Weight: 1})
-		if prop.Labels[p] == r.truth[p] {
+	for _, i := range unlabeled[:k] {
+		examples = append(examples, train.Example{Index: p.rows[i], Label: prop.Labels[i], Weight: 1})
+		if prop.Labels[i] == p.truth[i] {
 			right++
 		}
 	}
 	return examples, float64(right) / float64(max(1, k))
 }
 
-// baseline is a semi-supervised baseline's cell: train.FitSSL on the labels (and, for a
-// "+ Ours" row, the most confident pseudo labels) with the whole pool as its unlabeled data,
-// measured on the test split.
-func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, rate, share float64) (*SSLCell, error) {
+// baseline is a semi-supervised baseline's cell: train.FitSSL with the classifier settings cc
+// on the labels (and, for a "+ Ours" row, the most confident pseudo labels) with the whole pool
+// as its unlabeled data, measured on the test split.
+func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, cc train.Config) (*SSLCell, error) {
 	sc := r.cfg.SSL
-	sc.Config = r.classifier(row, share)
+	sc.Config = cc
 	sc.Method = row.Method
 	// A baseline's step sees as many images as ours: half of them labeled, half unlabeled
 	// (SSLConfig.BatchSize is the size of each half, as the benchmark's 50 + 50).
 	sc.BatchSize = max(1, sc.BatchSize/2)
-	sc.Progress, sc.CheckpointDir = nil, ""
+	sc.Progress, sc.CheckpointDir, sc.Stage = nil, "", ""
 	tag := fmt.Sprintf("%s, %d labels", row.Method, labels)
 	if row.Ours {
 		tag += " + ours"
 	}
-	sc.Stage = "classifier (" + tag + ")"
-	// A baseline's step of B/2 labeled and B/2 unlabeled images costs about 1.5 plain steps of
-	// B (the unlabeled half passes twice, three times for VAT), so its images count thrice; the
-	// budget still stops it if this is generous.
-	sc.Steps = classifierSteps(sc.Config, rate/3)
-	input := r.dataKey
+	input := r.pool.key
 	if row.Ours {
 		input = fmt.Sprintf("%s/share=%g", prop.key, r.cfg.PseudoShare)
 	}
@@ -235,35 +205,37 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, rate,
 	if err != nil {
 		return nil, err
 	}
-	key, err := artifact.Key("ssl-classifier", resolved, input, fmt.Sprintf("labels=%d", labels))
+	key, err := artifact.Key("baseline", resolved, input, fmt.Sprintf("labels=%d", labels), r.test.key)
 	if err != nil {
 		return nil, err
 	}
-	cell, cached, err := stageJSON(r.store, key, "cell.json", &r.computed, func(string) (*SSLCell, error) {
-		start := time.Now()
+	resolved.Seconds = 0
+	name, err := artifact.Key("ssl-"+row.Method, resolved, input, fmt.Sprintf("labels=%d", labels))
+	if err != nil {
+		return nil, err
+	}
+	cell, _, err := stage(r.run, key, "cell.json", func(string) (*SSLCell, error) {
 		var err error
-		if sc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("ssl-%s-%t-%d-%s", row.Method, row.Ours, labels, netTag(sc.Net, sc.Channels))); err != nil {
+		if sc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
 			return nil, err
 		}
-		sc.Progress = tagged(r.progress, tag)
+		sc.Stage, sc.Progress = "classifier ("+tag+")", tagged(r.Progress, tag)
 		examples, pseudo := r.given(labels, prop, row.Ours)
-		c, err := train.FitSSL(r.backend, r.train, examples, r.pool, r.train.NumClasses(), sc)
+		c, err := train.FitSSL(r.Backend, r.pool.ds.Dataset, examples, r.pool.rows, r.pool.ds.NumClasses(), sc)
 		if err != nil {
 			return nil, err
 		}
-		cell := SSLCell{SSLRow: row, Labels: labels, Examples: len(examples), Steps: c.Steps, PseudoAccuracy: pseudo}
-		if cell.Accuracy, err = c.Accuracy(r.test, sc.Progress); err != nil {
+		cell := &SSLCell{SSLRow: row, Labels: labels, PseudoAccuracy: pseudo}
+		cell.Examples, cell.Steps = len(examples), c.Steps
+		if cell.Accuracy, err = c.Accuracy(r.test.Dataset, sc.Progress); err != nil {
 			return nil, err
 		}
-		if cell.Weights, err = c.Digest(); err != nil {
-			return nil, err
-		}
-		cell.Seconds = time.Since(start).Seconds()
-		return &cell, nil
+		cell.Weights, err = c.Digest()
+		return cell, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", tag, err)
+		return nil, r.errorf(tag, err)
 	}
-	cell.Cached = cached
+	cell.SSLRow = row
 	return cell, nil
 }

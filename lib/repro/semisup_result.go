@@ -4,25 +4,18 @@ import (
 	"cmp"
 	"fmt"
 
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
 )
 
 // SSLCell is one cell of Table 3 or 4. Timed is the classifier's training and evaluation.
 type SSLCell struct {
-	Timed
+	// Classified is the classifier. Its Examples are, for our method, the labels and the pseudo
+	// labels kept (α ≥ MinWeight), for a baseline the labels and, with "+ Ours", the pseudo
+	// labels given as labels.
+	Classified
 	SSLRow
 	Labels int `json:"labels"`
-	// Accuracy is the classifier's test accuracy (a fraction; the paper prints %).
-	Accuracy float64 `json:"accuracy"`
-	// Examples is the number of labeled examples the classifier trained on: for our method the
-	// labels and the pseudo labels kept (α ≥ MinWeight), for a baseline the labels and, with
-	// "+ Ours", the pseudo labels given as labels.
-	Examples int `json:"examples"`
-	Steps    int `json:"steps"`
-	// Weights is the trained network's train.Classifier.Digest.
-	Weights string `json:"weights_sha256,omitempty"`
 	// PseudoAccuracy is the accuracy of the pseudo labels the cell used: all of the unlabeled
 	// pool's for our method, the most confident share for "+ Ours"; 0 without.
 	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`
@@ -32,15 +25,11 @@ type SSLCell struct {
 // SSLResult is Table 3 or 4 as this run computed it.
 type SSLResult struct {
 	// Table is the paper's table: 3 or 4.
-	Table      int                `json:"table"`
-	Provenance Provenance         `json:"provenance"`
+	Table int `json:"table"`
+	RunInfo
 	Config     SSLConfig          `json:"config"`
 	Pretrained []Table2Pretrained `json:"pretrained"`
 	Cells      []SSLCell          `json:"cells"`
-	// Computed is the number of stages this call ran rather than read from the cache.
-	Computed int `json:"computed_stages"`
-	// Wall is how long the run took.
-	Wall float64 `json:"wall_seconds"`
 }
 
 // SSLMethodName is how Tables 3 and 4 name a row's method.
@@ -153,18 +142,7 @@ func (r *SSLResult) Figure() (*plot.Plot, error) {
 	return report.VsLabelsPlot(fmt.Sprintf("Table %d: test accuracy (scale %s)", r.Table, r.Config.Scale), "test accuracy (%)", series)
 }
 
-// Publish writes the result with its provenance to dir/table<3|4>-<scale><suffix>.json and its
-// figure beside it, and returns the JSON's path; suffix may be empty.
+// Publish writes the result and its figure (see Result).
 func (r *SSLResult) Publish(dir, suffix string) (string, error) {
-	base := fmt.Sprintf("table%d-%s%s", r.Table, r.Config.Scale, suffix)
-	return publishResult(dir, base, r.Figure, r)
-}
-
-// ReadSSLResult reads a Table 3 or 4 result that Publish wrote.
-func ReadSSLResult(path string) (*SSLResult, error) {
-	r := &SSLResult{}
-	if err := artifact.ReadJSON(path, r); err != nil {
-		return nil, fmt.Errorf("table 3/4 result: %w", err)
-	}
-	return r, nil
+	return publish(dir, fmt.Sprintf("table%d-%s%s", r.Table, r.Config.Scale, suffix), r, map[string]func() (*plot.Plot, error){"": r.Figure})
 }

@@ -1,6 +1,7 @@
 package repro
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,11 +42,11 @@ func TestSSLPaper(t *testing.T) {
 // TestSSLGiven checks the labels a "+ Ours" baseline gets against a hand-made propagation: the
 // labels, then the most confident share of the unlabeled pool with its pseudo labels.
 func TestSSLGiven(t *testing.T) {
-	r := &sslRun{table2Run: &table2Run{
-		pool:    []int{10, 11, 12, 13, 14, 15, 16, 17, 18, 19},
+	r := &sslRun{transferRun: &transferRun[Table2Pretrained]{pool: &pool{
+		rows:    []int{10, 11, 12, 13, 14, 15, 16, 17, 18, 19},
 		truth:   []int32{0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
 		labeled: map[int][]int{2: {0, 1}},
-	}}
+	}}}
 	r.cfg.PseudoShare = 0.3 // 3 of 10
 	prop := &PropagationResult{
 		Labels:     []int32{0, 1, 1, 1, 0, 0, 0, 1, 1, 1},
@@ -84,9 +85,8 @@ func TestSSLErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := base
 			cfg.Methods = slices.Clone(base.Methods)
-			cfg.DataDir, cfg.CacheDir = t.TempDir(), t.TempDir()
 			tc.edit(&cfg)
-			_, err := RunTable4(nil, cfg, nil, nil)
+			_, err := RunTable4(testEnv(t, t.TempDir()), cfg, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
@@ -102,13 +102,8 @@ func TestSSLSmoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 4, 30)
 	writeColourSplit(t, dataDir, "test", 4, 10, 8)
-	cache := t.TempDir()
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testEnv(t, dataDir)
 	prepare := func(cfg SSLConfig) SSLConfig {
-		cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, cache, "test"
 		cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8}, 5
 		cfg.Spectral.Eta = 20
 		pc := cfg.Metrics[metric.MethodInstance]
@@ -123,7 +118,7 @@ func TestSSLSmoke(t *testing.T) {
 	}
 	t4 = prepare(t4)
 	partials := 0
-	res, err := RunTable4(backend, t4, nil, func(*SSLResult) { partials++ })
+	res, err := RunTable4(env, t4, func(*SSLResult) { partials++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +145,7 @@ func TestSSLSmoke(t *testing.T) {
 			}
 		}
 	}
-	again, err := RunTable4(backend, t4, nil, nil)
+	again, err := RunTable4(env, t4, nil)
 	if err != nil || again.Computed != 0 {
 		t.Fatalf("second run: %v, %d stages computed; want all from the cache", err, again.Computed)
 	}
@@ -160,7 +155,7 @@ func TestSSLSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	t3 = prepare(t3)
-	res3, err := RunTable3(backend, t3, nil, nil)
+	res3, err := RunTable3(env, t3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +175,7 @@ func TestSSLSmoke(t *testing.T) {
 	if err != nil || filepath.Base(path) != "table3-smoke-x.json" {
 		t.Fatalf("publish: %s, %v", path, err)
 	}
-	back, err := ReadSSLResult(path)
+	back, err := ReadResult[SSLResult](path)
 	if err != nil || back.Table != 3 || len(back.Cells) != 4 || back.Cells[3] != res3.Cells[3] {
 		t.Errorf("read back: %v, %+v", err, back)
 	}
@@ -196,31 +191,32 @@ func TestTable3Checkpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir, cfg.CacheDir, cfg.CheckpointDir, cfg.Command = dataDir, t.TempDir(), t.TempDir(), "test"
+	env := testEnv(t, dataDir)
+	env.CheckpointDir = t.TempDir()
 	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8}, 5
 	cfg.Spectral.Eta = 20
 	pc := cfg.Metrics[metric.MethodInstance]
 	pc.Steps, pc.BatchSize = 2, 16
 	cfg.Metrics[metric.MethodInstance] = pc
 	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 8
-	backend, err := NewBackend()
+	if _, err := RunTable3(env, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(env.CheckpointDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := RunTable3(backend, cfg, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(cfg.CheckpointDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
+	kinds := map[string]int{}
 	for _, e := range entries {
-		names = append(names, e.Name())
+		kind, _, _ := strings.Cut(e.Name(), "-")
+		if strings.HasPrefix(e.Name(), "pretrain-instance-") || strings.HasPrefix(e.Name(), "ssl-mean-teacher-") {
+			kind = e.Name()[:strings.LastIndex(e.Name(), "-")]
+		}
+		kinds[kind]++
 	}
-	want := []string{"classifier-instance-spectral-8-conv-4x12", "classifier-instance-spectral-8-conv-4x4", "pretrain-instance-0-conv-4x4",
-		"ssl-mean-teacher-false-8-conv-4x12", "ssl-mean-teacher-false-8-conv-4x4"}
-	if !slices.Equal(names, want) {
-		t.Errorf("checkpoint folders %q, want %q", names, want)
+	// One metric; our classifier and Mean Teacher on the narrow and the wide network each.
+	want := map[string]int{"pretrain-instance": 1, "classifier": 2, "ssl-mean-teacher": 2}
+	if !maps.Equal(kinds, want) {
+		t.Errorf("checkpoint folders by kind %v, want %v", kinds, want)
 	}
 }

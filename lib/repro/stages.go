@@ -5,70 +5,138 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
-// Timed says how long a stage took when it was computed and whether this call read it from
-// the cache instead.
-type Timed struct {
-	Seconds float64 `json:"seconds"`
-	Cached  bool    `json:"cached"`
+// The stages every table is made of: pretrain a metric, embed images in it, measure it by
+// kNN, propagate labels in it, and train a classifier. Each stage has one key scheme, its
+// settings and its inputs' keys, so that a stage has the same key whichever table asks for it.
+
+// Trained is a metric pretrained here: on how many images, for how long and how fast.
+type Trained struct {
+	Timed
+	// N is the number of images the metric trained on.
+	N int `json:"n"`
+	// Steps and Epochs are what ran (fewer than configured when a time budget ended it).
+	Steps  int     `json:"steps"`
+	Epochs float64 `json:"epochs"`
+	// ImagesPerSecond is the training's steady rate, compilation left out (0 when the training
+	// was too short for two progress reports).
+	ImagesPerSecond float64 `json:"images_per_second"`
 }
 
-// FeaturesResult is the metric's embedding of the pool: a row-major N×D matrix of unit rows.
+// trainedMetric is a pretraining stage: what it trained and its network, kept in dir.
+type trainedMetric struct {
+	Trained
+	dir, key string
+	info     metric.PretrainInfo
+}
+
+// pretrain trains the metric pc on the rows subset of ds (set names them) and keeps its
+// network in the cache. Keyed by pc and set.
+func (r *run) pretrain(ds *split, subset []int, set string, pc metric.PretrainConfig, tag string) (*trainedMetric, error) {
+	pc.Progress, pc.CheckpointDir = nil, ""
+	key, err := artifact.Key("pretrain", pc, ds.key, set)
+	if err != nil {
+		return nil, err
+	}
+	budgetless := pc
+	budgetless.Seconds = 0
+	name, err := artifact.Key("pretrain-"+pc.Method, budgetless, ds.key, set)
+	if err != nil {
+		return nil, err
+	}
+	t, dir, err := stage(r, key, "trained.json", func(dir string) (*Trained, error) {
+		var err error
+		if pc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
+			return nil, err
+		}
+		meter := &rateMeter{}
+		pc.Progress = meter.wrap(tagged(r.Progress, tag))
+		p, err := metric.Pretrain(r.Backend, ds.Dataset, subset, pc)
+		if err != nil {
+			return nil, err
+		}
+		if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
+			return nil, err
+		}
+		return &Trained{N: len(subset), Steps: p.Info.Steps, Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(subset)),
+			ImagesPerSecond: meter.rate() * float64(pc.BatchSize)}, nil
+	})
+	if err != nil {
+		return nil, r.errorf("metric "+tag, err)
+	}
+	m := &trainedMetric{Trained: *t, dir: filepath.Join(dir, "metric"), key: key}
+	if m.info, err = readPretrainInfo(m.dir); err != nil {
+		return nil, r.errorf("metric "+tag, err)
+	}
+	return m, nil
+}
+
+// poolMetric pretrains pc on the pool p, or on the labels of its column of trainedOn labels
+// when trainedOn > 0 (bootstrapping, its batches capped at the labels), and embeds the pool in
+// it: the stages Tables 1, 2, 3, 4 and 5 share for a metric of one pool.
+func (r *run) poolMetric(p *pool, name string, trainedOn int, pc metric.PretrainConfig) (*trainedMetric, *FeaturesResult, error) {
+	tag, rows := name, p.rows
+	if trainedOn > 0 {
+		tag, rows = fmt.Sprintf("%s on %d labels", name, trainedOn), pick(p.rows, p.labeled[trainedOn])
+		pc.BatchSize = min(pc.BatchSize, trainedOn)
+	}
+	net, err := r.pretrain(p.ds, rows, fmt.Sprintf("%s/labels=%d", p.key, trainedOn), pc, tag)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := r.embed(net, p.ds, p.rows, p.key, tag)
+	return net, f, err
+}
+
+// FeaturesResult is a metric's embedding of a set of images: a row-major N×D matrix of unit
+// rows.
 type FeaturesResult struct {
 	Timed
 	Features []float32
 	N, D     int
 	key      string
-	dir      string // the stage's directory
 }
 
-// Features pretrains the metric by instance discrimination on the pool (Eq. 2) and embeds the
-// pool, or reads the pool's features from the released metric of Config.Released. Cached by
-// the metric's configuration (or the release) and the data.
-func (q *Quickstart) Features() (*FeaturesResult, error) {
-	if dir := q.Config.Released; dir != "" {
-		f, _, err := releasedFeatures(q.store, dir, q.Train, nil, q.Pool, nil, 0, q.dataKey)
-		if err != nil {
-			return nil, fmt.Errorf("metric: %w", err)
-		}
-		return f, nil
-	}
-	mc := q.Config.Metric
-	mc.Progress, mc.CheckpointDir = nil, ""
-	key, err := artifact.Key("features", mc, q.dataKey)
+// matrix is the features as a propagate.Matrix.
+func (f *FeaturesResult) matrix() propagate.Matrix {
+	return propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
+}
+
+// embed returns the features of the rows of ds (nil: all; set names them) in the metric m.
+// Keyed by the metric's stage and set.
+func (r *run) embed(m *trainedMetric, ds *split, rows []int, set, tag string) (*FeaturesResult, error) {
+	key, err := artifact.Key("embed", nil, m.key, ds.key, set)
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := q.store.Build(key, func(dir string) error {
+	dir, cached, err := r.store.Build(key, func(dir string) error {
+		r.computed++
 		start := time.Now()
-		scratch, err := q.store.Scratch(key)
+		p, err := metric.LoadPretrained(r.Backend, m.dir)
 		if err != nil {
 			return err
 		}
-		mc.CheckpointDir = filepath.Join(scratch, "checkpoints")
-		mc.Progress = q.Progress
-		model, err := metric.TrainInstance(q.backend, q.Train, q.Pool, mc)
+		f, d, err := p.Features(ds.Dataset, rows, tagged(r.Progress, tag))
 		if err != nil {
 			return err
 		}
-		f, d, err := model.Features(q.Train, q.Pool, q.Progress)
-		if err != nil {
-			return err
-		}
-		return writeFeatures(dir, f, len(q.Pool), d, time.Since(start).Seconds())
+		return writeFeatures(dir, f, len(f)/d, d, time.Since(start).Seconds())
 	})
 	if err != nil {
-		return nil, fmt.Errorf("metric: %w", err)
+		return nil, r.errorf(tag+", embedding "+ds.Name, err)
 	}
-	return readFeatures(dir, key, cached)
+	f, err := readFeatures(dir, key, cached)
+	if err == nil {
+		r.seconds[key] = f.Seconds
+	}
+	return f, err
 }
 
 // writeFeatures stores an n×d feature matrix and the seconds it took in a stage's directory.
@@ -81,7 +149,7 @@ func writeFeatures(dir string, f []float32, n, d int, seconds float64) error {
 
 // readFeatures reads what writeFeatures stored under the stage key.
 func readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
-	res := &FeaturesResult{key: key, dir: dir}
+	res := &FeaturesResult{key: key}
 	var err error
 	if res.Features, res.N, res.D, err = artifact.ReadFloat32s(filepath.Join(dir, "features.bin")); err != nil {
 		return nil, err
@@ -91,6 +159,29 @@ func readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
 	}
 	res.Cached = cached
 	return res, nil
+}
+
+// knnResult is a kNN stage's result.
+type knnResult struct {
+	Accuracy float64 `json:"accuracy"`
+}
+
+// knn is Wu et al.'s weighted kNN accuracy (propagate.KNNTestAccuracy, k capped at the memory's
+// size) of the memory x with labels xl classifying the queries y with labels yl. Keyed by k,
+// the temperature and inputs, the keys of what x, xl, y and yl are.
+func (r *run) knn(x propagate.Matrix, xl []int32, y propagate.Matrix, yl []int32, classes, k int, temperature float64, inputs ...string) (float64, error) {
+	key, err := artifact.Key("knn", map[string]any{"k": k, "t": temperature}, inputs...)
+	if err != nil {
+		return 0, err
+	}
+	res, _, err := stage(r, key, "knn.json", func(string) (*knnResult, error) {
+		acc, err := propagate.KNNTestAccuracy(x, xl, y, yl, classes, min(k, x.N), temperature)
+		return &knnResult{acc}, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return res.Accuracy, nil
 }
 
 // PropagationResult is a propagation method's pseudo labels for the pool, with their quality
@@ -109,66 +200,29 @@ type PropagationResult struct {
 	key         string
 }
 
-// Propagate propagates the labeled subset's labels over the pool with the given method, in the
-// metric of features. Cached by the method's configuration and the features.
-func (q *Quickstart) Propagate(features *FeaturesResult, method propagate.Method) (*PropagationResult, error) {
-	var cfg propagate.Config
-	switch method {
-	case propagate.NearestNeighbour:
-		cfg = q.Config.NN
-	case propagate.Spectral:
-		cfg = q.Config.Spectral
-	default:
-		return nil, fmt.Errorf("propagation: unknown method %q (want %q or %q)", method, propagate.NearestNeighbour, propagate.Spectral)
-	}
-	cfg.Method = method
-	key, err := artifact.Key("propagate", cfg, features.key, q.dataKey)
+// propagate spreads the labels of a column of the pool over the pool in the features f (of
+// the pool's rows) by cfg.Method, and scores the pseudo labels. Keyed by cfg, the features
+// and the label set.
+func (r *run) propagate(f *FeaturesResult, p *pool, labels int, cfg propagate.Config, tag string) (*PropagationResult, error) {
+	key, err := artifact.Key("propagate", cfg, f.key, p.key, fmt.Sprintf("labels=%d", labels))
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := q.store.Build(key, func(dir string) error {
-		start := time.Now()
-		truth := q.PoolLabels()
-		given := make([]int32, len(q.Labeled))
-		for i, p := range q.Labeled {
-			given[i] = truth[p]
-		}
-		x := propagate.Matrix{N: features.N, D: features.D, Data: features.Features}
-		r, err := propagate.Run(x, q.Labeled, given, q.NumClasses(), cfg, q.Progress)
+	res, _, err := stage(r, key, "result.json", func(string) (*PropagationResult, error) {
+		labeled := p.labeled[labels]
+		x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
+		out, err := propagate.Run(x, labeled, pick(p.truth, labeled), p.ds.NumClasses(), cfg, tagged(r.Progress, tag))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res := scorePropagation(method, r, truth, q.Labeled)
-		res.Seconds = time.Since(start).Seconds()
-		return artifact.WriteJSON(filepath.Join(dir, "result.json"), res)
+		s := scorePropagation(cfg.Method, out, p.truth, labeled)
+		return &s, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("propagation (%s): %w", method, err)
+		return nil, r.errorf(tag, err)
 	}
-	res := &PropagationResult{key: key}
-	if err := artifact.ReadJSON(filepath.Join(dir, "result.json"), res); err != nil {
-		return nil, err
-	}
-	res.Cached = cached
+	res.key = key
 	return res, nil
-}
-
-// unlabeled returns the positions in the pool that are not in the labeled subset.
-func (q *Quickstart) unlabeled() []int { return unlabeledRows(len(q.Pool), q.Labeled) }
-
-// unlabeledRows returns 0…n−1 without the rows in labeled, in order.
-func unlabeledRows(n int, labeled []int) []int {
-	isLabeled := make(map[int]bool, len(labeled))
-	for _, p := range labeled {
-		isLabeled[p] = true
-	}
-	out := make([]int, 0, n-len(labeled))
-	for p := range n {
-		if !isLabeled[p] {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // scorePropagation measures the pseudo labels r against the true labels truth on the rows
@@ -187,222 +241,161 @@ func scorePropagation(method propagate.Method, r *propagate.Result, truth []int3
 	return res
 }
 
-// propagateScored propagates the labels of the pool positions labeled (their true labels taken
-// from truth) in the metric f by cfg.Method and scores the pseudo labels of the rest of the
-// pool, timing both.
-func propagateScored(f *FeaturesResult, labeled []int, truth []int32, numClasses int, cfg propagate.Config, progress fit.Progress) (PropagationResult, error) {
-	start := time.Now()
-	x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
-	p, err := propagate.Run(x, labeled, pick(truth, labeled), numClasses, cfg, progress)
-	if err != nil {
-		return PropagationResult{}, err
-	}
-	s := scorePropagation(cfg.Method, p, truth, labeled)
-	s.Seconds = time.Since(start).Seconds()
-	return s, nil
-}
-
-// pick returns v at the positions idx.
-func pick[T any](v []T, idx []int) []T {
-	out := make([]T, len(idx))
-	for i, j := range idx {
-		out[i] = v[j]
-	}
-	return out
-}
-
-// ClassifierResult is a classifier's accuracy on the test split.
-type ClassifierResult struct {
+// Classified is a classifier's training and its test accuracy: what every cell that trains
+// one records.
+type Classified struct {
 	Timed
-	// Variant is "labels" (the labeled subset only) or the propagation method that supplied
-	// the pseudo labels.
-	Variant string `json:"variant"`
-	// Examples is the number of training examples kept (weight ≥ MinWeight).
-	Examples int     `json:"examples"`
+	// Accuracy is the classifier's test accuracy (a fraction; the paper prints %).
 	Accuracy float64 `json:"accuracy"`
+	// Examples is the number of training examples kept (α ≥ MinWeight), Steps the steps run.
+	Examples int `json:"examples"`
+	Steps    int `json:"steps"`
 	// Weights is the trained network's train.Classifier.Digest.
-	Weights string `json:"weights_sha256"`
+	Weights string `json:"weights_sha256,omitempty"`
 }
 
-// LabelsOnly is the classifier variant trained on the labeled subset alone.
-const LabelsOnly = "labels"
-
-// Classifier trains a classifier from scratch and measures it on the test split. With
-// prop == nil it learns from the labeled subset only; otherwise from the labeled subset plus
-// every pseudo-labeled pool image weighted by its confidence (Eq. 10). Cached by the
-// classifier's configuration and its training labels.
-func (q *Quickstart) Classifier(prop *PropagationResult) (*ClassifierResult, error) {
-	cc := q.Config.Classifier
-	cc.Progress, cc.CheckpointDir = nil, ""
-	variant, input := LabelsOnly, q.dataKey
-	if prop != nil {
-		variant, input = string(prop.Method), prop.key
+// classify trains a classifier with cc on the labels of a column of the pool and, with prop,
+// on the rest of the pool with its pseudo labels weighted by their confidence (Eq. 10); with
+// init, starting from that metric's network (finetuning: its net and width replace cc's); and
+// measures it on test. Keyed by cc (its progress label left out), the examples' source and the
+// test split.
+func (r *run) classify(cc train.Config, p *pool, labels int, prop *PropagationResult, init *trainedMetric, test *split, tag string) (*Classified, error) {
+	if init != nil {
+		cc.Net, cc.Channels, cc.InitFrom = init.info.Net, init.info.Channels, init.key
 	}
-	cc.Stage = "classifier (" + variant + ")"
-	key, err := artifact.Key("classifier", cc, variant, input)
+	cc.Progress, cc.CheckpointDir, cc.Stage, cc.Init = nil, "", "", nil
+	input := p.key
+	if prop != nil {
+		input = prop.key
+	}
+	key, err := artifact.Key("classify", cc, input, fmt.Sprintf("labels=%d", labels), test.key)
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := q.store.Build(key, func(dir string) error {
-		start := time.Now()
-		examples := q.examples(prop)
-		scratch, err := q.store.Scratch(key)
-		if err != nil {
-			return err
+	budgetless := cc
+	budgetless.Seconds = 0
+	name, err := artifact.Key("classifier", budgetless, input, fmt.Sprintf("labels=%d", labels))
+	if err != nil {
+		return nil, err
+	}
+	res, _, err := stage(r, key, "classified.json", func(string) (*Classified, error) {
+		var err error
+		if cc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
+			return nil, err
 		}
-		cc.CheckpointDir = filepath.Join(scratch, "checkpoints")
-		cc.Progress = q.Progress
-		c, err := train.Fit(q.backend, q.Train, examples, q.NumClasses(), cc)
-		if err != nil {
-			return err
+		cc.Stage, cc.Progress = "classifier ("+tag+")", tagged(r.Progress, tag)
+		var examples []train.Example
+		for _, i := range p.labeled[labels] {
+			examples = append(examples, train.Example{Index: p.rows[i], Label: p.truth[i], Weight: 1})
 		}
-		acc, err := c.Accuracy(q.Test, q.Progress)
-		if err != nil {
-			return err
-		}
-		kept := 0
-		for _, e := range examples {
-			if float64(e.Weight) >= cc.MinWeight {
-				kept++
+		if prop != nil {
+			for _, i := range unlabeledRows(len(p.rows), p.labeled[labels]) {
+				examples = append(examples, train.Example{Index: p.rows[i], Label: prop.Labels[i], Weight: prop.Confidence[i]})
 			}
 		}
-		res := ClassifierResult{Variant: variant, Examples: kept, Accuracy: acc}
-		if res.Weights, err = c.Digest(); err != nil {
-			return err
+		if init != nil {
+			m, err := metric.LoadPretrained(r.Backend, init.dir)
+			if err != nil {
+				return nil, err
+			}
+			b, err := m.Backbone()
+			if err != nil {
+				return nil, err
+			}
+			cc.Init = &train.Init{Net: m.Info.Net, Backbone: b, Lightness: m.Info.Method == metric.MethodColor}
 		}
-		res.Seconds = time.Since(start).Seconds()
-		return artifact.WriteJSON(filepath.Join(dir, "result.json"), res)
+		return fitClassifier(r, p.ds, examples, test, cc)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cc.Stage, err)
+		return nil, r.errorf(tag, err)
 	}
-	res := &ClassifierResult{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "result.json"), res); err != nil {
-		return nil, err
-	}
-	res.Cached = cached
 	return res, nil
 }
 
-// examples lists the classifier's training examples as indices into Train: the labeled
-// subset with weight 1, and with prop the unlabeled pool with pseudo labels weighted by their
-// confidence α (Eq. 9–10).
-func (q *Quickstart) examples(prop *PropagationResult) []train.Example {
-	truth := q.PoolLabels()
-	var out []train.Example
-	for _, p := range q.Labeled {
-		out = append(out, train.Example{Index: q.Pool[p], Label: truth[p], Weight: 1})
-	}
-	if prop == nil {
-		return out
-	}
-	for _, p := range q.unlabeled() {
-		out = append(out, train.Example{Index: q.Pool[p], Label: prop.Labels[p], Weight: prop.Confidence[p]})
-	}
-	return out
-}
-
-// pretrainKept pretrains a metric for a stage, from inside the stage's Build: its checkpoints go
-// to the stage's scratch space (which the store removes once the entry is built), the final one
-// is kept in dir/metric (metric.LoadPretrained reads it back). It returns the metric and its
-// steady training rate in images per second.
-func pretrainKept(backend backends.Backend, store *artifact.Store, key, dir string, ds *data.Dataset, subset []int,
-	pc metric.PretrainConfig, progress fit.Progress) (*metric.Pretrained, float64, error) {
-	scratch, err := store.Scratch(key)
+// fitClassifier trains a classifier on examples of ds with cc and measures it on test.
+func fitClassifier(r *run, ds *split, examples []train.Example, test *split, cc train.Config) (*Classified, error) {
+	c, err := train.Fit(r.Backend, ds.Dataset, examples, ds.NumClasses(), cc)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	meter := &rateMeter{}
-	pc.CheckpointDir, pc.Progress = filepath.Join(scratch, "checkpoints"), meter.wrap(progress)
-	p, err := metric.Pretrain(backend, ds, subset, pc)
-	if err != nil {
-		return nil, 0, err
+	res := &Classified{Steps: c.Steps}
+	if res.Accuracy, err = c.Accuracy(test.Dataset, cc.Progress); err != nil {
+		return nil, err
 	}
-	if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
-		return nil, 0, err
+	if res.Weights, err = c.Digest(); err != nil {
+		return nil, err
 	}
-	return p, meter.rate() * float64(pc.BatchSize), nil
+	for _, e := range examples {
+		if float64(e.Weight) >= cc.MinWeight {
+			res.Examples++
+		}
+	}
+	return res, nil
 }
 
-// embedding is what an embedding stage records beside the features: their dimension and the
-// metric's kNN accuracy measured with them (0 when not measured).
-type embedding struct {
-	D           int     `json:"d"`
-	KNNAccuracy float64 `json:"knn_accuracy"`
+// rateMeter measures a training's steady step rate from its progress reports: from the first
+// report after a step was done (compilation is over by then) to the last.
+type rateMeter struct {
+	stage  string
+	t0, t1 time.Time
+	s0, s1 int
 }
 
-// embedKept computes, or reads from the cache under key, the features of the images rows of ds
-// (nil: all) in the metric kept in metricDir (pretrainKept), and measures them with knn unless
-// it is nil. computed counts the stages run.
-func embedKept(backend backends.Backend, store *artifact.Store, key, metricDir string, ds *data.Dataset, rows []int, progress fit.Progress,
-	knn func(p *metric.Pretrained, x propagate.Matrix) (float64, error), computed *int) (*FeaturesResult, embedding, error) {
-	var e embedding
-	dir, cached, err := store.Build(key, func(dir string) error {
-		*computed++
-		start := time.Now()
-		p, err := metric.LoadPretrained(backend, metricDir)
-		if err != nil {
-			return err
-		}
-		f, d, err := p.Features(ds, rows, progress)
-		if err != nil {
-			return err
-		}
-		n := len(f) / d
-		e := embedding{D: d}
-		if knn != nil {
-			if e.KNNAccuracy, err = knn(p, propagate.Matrix{N: n, D: d, Data: f}); err != nil {
-				return err
+// wrap returns a progress function that records the reports and passes them on to p.
+func (m *rateMeter) wrap(p fit.Progress) fit.Progress {
+	return func(stage string, done, total int) {
+		if done > 0 && done < total && (m.stage == "" || m.stage == stage) {
+			now := time.Now()
+			if m.t0.IsZero() {
+				m.stage, m.t0, m.s0 = stage, now, done
 			}
+			m.t1, m.s1 = now, done
 		}
-		if err := writeFeatures(dir, f, n, d, time.Since(start).Seconds()); err != nil {
-			return err
+		if p != nil {
+			p(stage, done, total)
 		}
-		return artifact.WriteJSON(filepath.Join(dir, "embedding.json"), e)
-	})
-	if err != nil {
-		return nil, e, err
 	}
-	f, err := readFeatures(dir, key, cached)
-	if err != nil {
-		return nil, e, err
-	}
-	return f, e, artifact.ReadJSON(filepath.Join(dir, "embedding.json"), &e)
 }
 
-// stageJSON returns a stage's result: computed by compute (which may use dir for files of its
-// own) and kept as dir/file unless the cache has it under key, then read back from there, with
-// whether it came from the cache. computed counts the stages run.
-func stageJSON[T any](store *artifact.Store, key, file string, computed *int, compute func(dir string) (*T, error)) (*T, bool, error) {
-	v, _, cached, err := stageJSONDir(store, key, file, computed, compute)
-	return v, cached, err
+// rate returns the steps per second measured, 0 if too few reports came.
+func (m *rateMeter) rate() float64 {
+	if dt := m.t1.Sub(m.t0).Seconds(); dt > 0 && m.s1 > m.s0 {
+		return float64(m.s1-m.s0) / dt
+	}
+	return 0
 }
 
-// stageJSONDir is stageJSON that also returns the stage's folder, for stages that keep files
-// there beside the JSON (a metric's network).
-func stageJSONDir[T any](store *artifact.Store, key, file string, computed *int, compute func(dir string) (*T, error)) (*T, string, bool, error) {
-	dir, cached, err := store.Build(key, func(dir string) error {
-		*computed++
-		v, err := compute(dir)
-		if err != nil {
-			return err
-		}
-		return artifact.WriteJSON(filepath.Join(dir, file), v)
-	})
+// classifierSteps is the step count of a classifier: cc.Steps, or with a time budget
+// (cc.Seconds) and a measured rate of images per second, the steps of cc.BatchSize images that
+// fill three quarters of the budget if fewer (the rest is left for compilation, the batch-norm
+// statistics and the evaluation).
+func classifierSteps(cc train.Config, rate float64) int {
+	if cc.Seconds <= 0 || rate <= 0 {
+		return cc.Steps
+	}
+	fits := int(0.75 * cc.Seconds * rate / float64(cc.BatchSize))
+	return max(1, min(cc.Steps, fits))
+}
+
+// copyCheckpoint copies the trained network that metric.Pretrain left in src (its final
+// checkpoint, verified), with its InfoFile and origin, to dst, where metric.LoadPretrained
+// reads it back.
+func copyCheckpoint(src, dst string) error {
+	m, err := checkpoint.CopyNewest(src, dst, metric.InfoFile)
 	if err != nil {
-		return nil, "", false, err
+		return fmt.Errorf("keeping the metric's checkpoint: %w", err)
 	}
-	v := new(T)
-	if err := artifact.ReadJSON(filepath.Join(dir, file), v); err != nil {
-		return nil, "", false, err
+	if m.Phase != checkpoint.Final {
+		return fmt.Errorf("keeping the metric's checkpoint: the newest in %s is of training (step %d), not the trained network", src, m.Step)
 	}
-	return v, dir, cached, nil
+	return nil
 }
 
-// tagged returns progress with tag prefixed to the stage names it receives, nil for nil.
-func tagged(progress fit.Progress, tag string) fit.Progress {
-	if progress == nil {
-		return nil
+// readPretrainInfo reads the description of a metric that copyCheckpoint kept in dir.
+func readPretrainInfo(dir string) (metric.PretrainInfo, error) {
+	var info metric.PretrainInfo
+	if err := artifact.ReadJSON(filepath.Join(dir, metric.InfoFile), &info); err != nil {
+		return info, fmt.Errorf("the metric kept in the cache: %w", err)
 	}
-	return func(stage string, done, total int) { progress(tag+": "+stage, done, total) }
+	return info, nil
 }

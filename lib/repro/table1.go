@@ -2,14 +2,8 @@ package repro
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
-	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/data"
-	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
@@ -67,7 +61,6 @@ func paperAt(table map[string]map[propagate.Method][]float64, metricName string,
 type Table1Config struct {
 	Scale   string
 	Dataset string // a name data.Load knows; "cifar10" (the JPEG copy here).
-	DataDir string `json:"-"` // "" means data.DataDir().
 	// Pool is the number of training images (class-balanced, seeded) that form the unlabeled
 	// set and the metric's training set; 0 means the whole training split, as in the paper.
 	Pool int
@@ -89,10 +82,7 @@ type Table1Config struct {
 	Released map[string]string `json:",omitempty"`
 	// Rows are the metrics computed, a subset of Table1Metrics (all when empty); the paper
 	// scale computes the released instance metric alone.
-	Rows     []string `json:",omitempty"`
-	CacheDir string   `json:"-"` // "" means artifact.DefaultDir().
-	// Command is how to reproduce the run, recorded in the provenance.
-	Command string `json:"-"`
+	Rows []string `json:",omitempty"`
 }
 
 // Table1ConfigFor returns Table 1's settings at a scale:
@@ -167,18 +157,11 @@ func (c Table1Config) metrics() []string {
 	return out
 }
 
-// table1Run is one call of RunTable1: the data, the store and the stages computed so far.
+// table1Run is one call of RunTable1 (or of Figures 2 and 5, which use its stages).
 type table1Run struct {
-	cfg      Table1Config
-	backend  backends.Backend
-	progress fit.Progress
-	store    *artifact.Store
-	train    *data.Dataset
-	pool     []int   // indices in train
-	truth    []int32 // true labels of the pool
-	labeled  map[int][]int
-	dataKey  string
-	computed int
+	*run
+	cfg  Table1Config
+	pool *pool
 	// released names the release each released metric's features came from.
 	released map[string]string
 }
@@ -187,13 +170,10 @@ type table1Run struct {
 // each metric, a stage pretrains it and embeds the pool (bootstrapping: one per label count);
 // for each metric, label count and propagation method, a stage propagates the seeded,
 // class-balanced labels (propagate.Run) and measures the pseudo labels' accuracy and mAP on
-// the rest of the pool. progress, which may be nil, receives every stage's progress, its name
-// prefixed by the cell it belongs to.
-func RunTable1(backend backends.Backend, cfg Table1Config, progress fit.Progress) (*Table1Result, error) {
-	start := time.Now()
-	prov := NewProvenance(backend.Name(), cfg.Scale, 0, cfg.Command)
-	r := &table1Run{cfg: cfg, backend: backend, progress: progress, labeled: map[int][]int{}}
-	if err := r.open(); err != nil {
+// the rest of the pool. onCell, if not nil, receives the table so far after every cell.
+func RunTable1(env Env, cfg Table1Config, onCell func(*Table1Result)) (*Table1Result, error) {
+	r, err := openTable1(env, "table 1", cfg)
+	if err != nil {
 		return nil, err
 	}
 	res := &Table1Result{Config: cfg}
@@ -217,145 +197,77 @@ func RunTable1(backend backends.Backend, cfg Table1Config, progress fit.Progress
 				f = features[n]
 			}
 			for _, method := range Table1Propagations {
-				c, err := r.propagate(f, m, method, n)
+				pc := cfg.NN
+				if method == propagate.Spectral {
+					pc = cfg.Spectral
+				}
+				pc.Method = method
+				s, err := r.propagate(f, r.pool, n, pc, fmt.Sprintf("%s, %d labels, %s", m, n, method))
 				if err != nil {
 					return nil, err
 				}
-				res.Cells = append(res.Cells, *c)
+				res.Cells = append(res.Cells, Table1Cell{Timed: s.Timed, Metric: m, Propagation: method, Labels: n, Accuracy: s.Accuracy,
+					MAP: s.MAP, Accumulated: Percentiles(s.Accumulated)})
+				res.RunInfo = r.info()
+				if onCell != nil {
+					onCell(res)
+				}
 			}
 		}
 	}
-	for _, p := range res.Pretrained {
-		prov.Seconds += p.Seconds
-	}
-	for _, c := range res.Cells {
-		prov.Seconds += c.Seconds
-	}
-	res.Provenance, res.Computed, res.Wall = prov, r.computed, time.Since(start).Seconds()
 	return res, nil
 }
 
-// open checks the configuration, loads the training split and draws the pool and every
-// label subset.
-func (r *table1Run) open() error {
-	cfg := r.cfg
+// openTable1 checks the configuration, loads the training split and draws the pool and every
+// label subset, for what (Table 1 or a figure on its stages).
+func openTable1(env Env, what string, cfg Table1Config) (*table1Run, error) {
 	if len(cfg.Labels) == 0 {
-		return fmt.Errorf("table 1: no label counts in Table1Config.Labels")
+		return nil, fmt.Errorf("%s: no label counts in Table1Config.Labels", what)
 	}
 	for _, m := range cfg.Rows {
 		if !slices.Contains(Table1Metrics, m) {
-			return fmt.Errorf("table 1: row %q is not one of %v", m, Table1Metrics)
+			return nil, fmt.Errorf("%s: row %q is not one of %v", what, m, Table1Metrics)
 		}
 	}
 	for _, m := range cfg.metrics() {
 		if _, ok := cfg.Metrics[m]; !ok && cfg.Released[m] == "" {
-			return fmt.Errorf("table 1: Table1Config.Metrics has no %q pretraining; start from Table1ConfigFor", m)
+			return nil, fmt.Errorf("%s: Table1Config.Metrics has no %q pretraining; start from Table1ConfigFor", what, m)
 		}
 	}
-	var err error
-	if r.store, err = artifact.Open(cfg.CacheDir); err != nil {
-		return err
+	run, err := env.open(what, cfg.Scale)
+	if err != nil {
+		return nil, err
 	}
-	if r.train, err = data.Load(cfg.DataDir, cfg.Dataset, "train"); err != nil {
-		return err
+	r := &table1Run{run: run, cfg: cfg, released: map[string]string{}}
+	train, err := r.load(cfg.Dataset, "train", 0, cfg.Seed)
+	if err != nil {
+		return nil, err
 	}
-	if r.train.C != 3 {
-		return fmt.Errorf("table 1: %s has %d channel(s); colorization needs RGB images (cifar10 is RGB)", r.train.Name, r.train.C)
+	if train.C != 3 {
+		return nil, fmt.Errorf("%s: %s has %d channel(s); colorization needs RGB images (cifar10 is RGB)", what, train.Name, train.C)
 	}
-	k := r.train.NumClasses()
-	if r.pool, err = data.SampleSubset(r.train.Labels, k, cfg.Pool, cfg.Seed); err != nil {
-		return fmt.Errorf("table 1: unlabeled pool of %d: %w", cfg.Pool, err)
+	if r.pool, err = drawPool(train, cfg.Pool, cfg.Seed, cfg.Labels); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	r.truth = pick(r.train.Labels, r.pool)
-	for _, n := range cfg.Labels {
-		if r.labeled[n], err = data.SampleLabeled(r.truth, k, n, cfg.Seed); err != nil {
-			return fmt.Errorf("table 1: %d labels from a pool of %d: %w", n, len(r.pool), err)
-		}
-	}
-	r.dataKey = fmt.Sprintf("%s/%d/%dx%dx%d/pool=%d/seed=%d", r.train.Name, r.train.N, r.train.H, r.train.W, r.train.C, len(r.pool), cfg.Seed)
-	return nil
+	return r, nil
 }
 
-// features pretrains metric m and embeds the pool; labels is the label count bootstrapping
-// trains on (0 for the unsupervised metrics, which train on the whole pool).
+// features returns the pool's features in metric m: a released metric's, or pretrained here
+// on the pool (bootstrapping: on the labels of a column, labels of them).
 func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
 	if dir := r.cfg.Released[m]; dir != "" && m != metric.MethodBootstrap {
-		f, info, err := releasedFeatures(r.store, dir, r.train, nil, r.pool, r.truth, 0, r.dataKey)
+		f, info, err := r.run.released(dir, r.pool, nil, 0)
 		if err != nil {
-			return nil, fmt.Errorf("table 1, metric %s: %w", m, err)
-		}
-		if r.released == nil {
-			r.released = map[string]string{}
+			return nil, r.errorf("metric "+m, err)
 		}
 		r.released[m] = info.Name
 		return f, nil
 	}
 	pc := r.cfg.Metrics[m]
-	pc.Method, pc.Progress, pc.CheckpointDir = m, nil, ""
-	subset, tag := r.pool, m
-	if m == metric.MethodBootstrap {
-		subset, tag = pick(r.pool, r.labeled[labels]), fmt.Sprintf("%s on %d labels", m, labels)
-		pc.BatchSize = min(pc.BatchSize, labels)
+	pc.Method = m
+	if m != metric.MethodBootstrap {
+		labels = 0
 	}
-	key, err := artifact.Key("table1-features", pc, r.dataKey, fmt.Sprintf("labels=%d", labels))
-	if err != nil {
-		return nil, err
-	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
-		start := time.Now()
-		scratch, err := r.store.Scratch(key)
-		if err != nil {
-			return err
-		}
-		pc.CheckpointDir, pc.Progress = filepath.Join(scratch, "checkpoints"), tagged(r.progress, tag)
-		p, err := metric.Pretrain(r.backend, r.train, subset, pc)
-		if err != nil {
-			return err
-		}
-		f, d, err := p.Features(r.train, r.pool, tagged(r.progress, tag))
-		if err != nil {
-			return err
-		}
-		return writeFeatures(dir, f, len(r.pool), d, time.Since(start).Seconds())
-	})
-	if err != nil {
-		return nil, fmt.Errorf("table 1, metric %s: %w", tag, err)
-	}
-	return readFeatures(dir, key, cached)
-}
-
-// propagate spreads the labels-count subset over the pool in the metric f by method and
-// measures the pseudo labels on the rest of the pool.
-func (r *table1Run) propagate(f *FeaturesResult, m string, method propagate.Method, labels int) (*Table1Cell, error) {
-	pcfg := r.cfg.NN
-	if method == propagate.Spectral {
-		pcfg = r.cfg.Spectral
-	}
-	pcfg.Method = method
-	tag := fmt.Sprintf("%s, %d labels, %s", m, labels, method)
-	key, err := artifact.Key("table1-propagate", pcfg, f.key, r.dataKey, fmt.Sprintf("labels=%d", labels))
-	if err != nil {
-		return nil, err
-	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
-		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, tagged(r.progress, tag))
-		if err != nil {
-			return err
-		}
-		c := Table1Cell{Metric: m, Propagation: method, Labels: labels, Accuracy: s.Accuracy, MAP: s.MAP,
-			Accumulated: Percentiles(s.Accumulated)}
-		c.Seconds = s.Seconds
-		return artifact.WriteJSON(filepath.Join(dir, "cell.json"), c)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("table 1, %s: %w", tag, err)
-	}
-	c := &Table1Cell{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "cell.json"), c); err != nil {
-		return nil, err
-	}
-	c.Cached = cached
-	return c, nil
+	_, f, err := r.poolMetric(r.pool, m, labels, pc)
+	return f, err
 }

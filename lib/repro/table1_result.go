@@ -40,15 +40,10 @@ type Table1Cell struct {
 
 // Table1Result is Table 1 as this run computed it.
 type Table1Result struct {
-	Provenance Provenance         `json:"provenance"`
+	RunInfo
 	Config     Table1Config       `json:"config"`
 	Pretrained []Table1Pretrained `json:"pretrained"`
 	Cells      []Table1Cell       `json:"cells"`
-	// Computed is the number of stages this call ran rather than read from the cache.
-	Computed int `json:"computed_stages"`
-	// Wall is how long the RunTable1 call took; Provenance.Seconds is the compute time of all
-	// stages, cached or not.
-	Wall float64 `json:"wall_seconds"`
 }
 
 // Table1MetricName is how Table 1 names a metric pretraining, with the paper's citation.
@@ -169,18 +164,12 @@ func (r *Table1Result) Figure(method propagate.Method) (*plot.Plot, error) {
 		"pseudo-label mAP (%)", series)
 }
 
-// Publish writes the result with its provenance to dir/table1-<scale>.json and its figures to
-// dir/table1-<scale>-<method>.png, and returns the JSON's path.
-func (r *Table1Result) Publish(dir string) (string, error) {
-	base := "table1-" + r.Config.Scale
+// Publish writes the result and its figures, one per propagation method, each
+// table1-<scale><suffix>-<method>.png (see Result).
+func (r *Table1Result) Publish(dir, suffix string) (string, error) {
+	figures := map[string]func() (*plot.Plot, error){}
 	for _, m := range Table1Propagations {
-		fig, err := r.Figure(m)
-		if err != nil {
-			return "", err
-		}
-		if _, err := publishPNG(dir, base+"-"+string(m)+".png", fig); err != nil {
-			return "", err
-		}
+		figures["-"+string(m)] = func() (*plot.Plot, error) { return r.Figure(m) }
 	}
-	return publishJSON(dir, base+".json", r)
+	return publish(dir, "table1-"+r.Config.Scale+suffix, r, figures)
 }

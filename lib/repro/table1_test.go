@@ -65,23 +65,20 @@ func TestTable1Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	env := testEnv(t, dataDir)
 	cfg.Pool, cfg.Labels = 0, []int{8, 12}
 	cfg.Spectral.Eta = 20
 	for m, pc := range cfg.Metrics {
 		pc.Steps, pc.BatchSize = 2, 16
 		cfg.Metrics[m] = pc
 	}
-	backend, err := NewBackend()
+	first, err := RunTable1(env, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := RunTable1(backend, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Bootstrapping once per label count, colorization and instance once; then every cell.
-	wantStages := len(cfg.Labels) + 2 + len(Table1Metrics)*len(Table1Propagations)*len(cfg.Labels)
+	// Bootstrapping once per label count, colorization and instance once, each a pretraining
+	// and its embedding of the pool; then every cell.
+	wantStages := 2*(len(cfg.Labels)+2) + len(Table1Metrics)*len(Table1Propagations)*len(cfg.Labels)
 	if first.Computed != wantStages {
 		t.Errorf("first run computed %d stages, want %d", first.Computed, wantStages)
 	}
@@ -110,7 +107,7 @@ func TestTable1Smoke(t *testing.T) {
 		t.Errorf("BesidePaper has %d rows for %d cells", len(rows), len(first.Cells))
 	}
 
-	second, err := RunTable1(backend, cfg, nil)
+	second, err := RunTable1(env, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +124,7 @@ func TestTable1Smoke(t *testing.T) {
 	}
 
 	out := t.TempDir()
-	path, err := second.Publish(out)
+	path, err := second.Publish(out, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,9 @@ package repro
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/checkpoint"
-	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
@@ -49,7 +44,6 @@ var Table2Rows = []Table2Row{
 type Table2Config struct {
 	Scale   string
 	Dataset string // "cifar10" (the JPEG copy here).
-	DataDir string `json:"-"`
 	// Pool is the number of training images (class-balanced, seeded) that form the unlabeled
 	// set and the metrics' training set; 0 means the whole training split, as in the paper.
 	Pool int
@@ -82,12 +76,6 @@ type Table2Config struct {
 	// KNN is k of the metric-quality check (Wu et al.'s weighted kNN on the test split, with
 	// temperature 0.1 as the authors' monitor); 0 skips it.
 	KNN int
-	// CheckpointDir, if set, keeps the training checkpoints there (one folder per network),
-	// so that a killed run resumes, across machines too; "" keeps them in the stage cache's
-	// scratch space until the stage is done.
-	CheckpointDir string `json:"-"`
-	CacheDir      string `json:"-"`
-	Command       string `json:"-"`
 }
 
 // Table2ConfigFor returns Table 2's settings at a scale:
@@ -145,18 +133,161 @@ func Table2ConfigFor(scale string) (Table2Config, error) {
 	return cfg, nil
 }
 
-// table2Run is one call of RunTable2.
-type table2Run struct {
-	cfg         Table2Config
-	backend     backends.Backend
-	progress    fit.Progress
-	store       *artifact.Store
-	train, test *data.Dataset
-	pool        []int
-	truth       []int32
-	labeled     map[int][]int
-	dataKey     string
-	computed    int
+// transferRun is a run of a table whose cells train a classifier on a pool's labels, with a
+// metric carried over by finetuning its network or by propagating the labels in it: Tables 2, 5
+// and 6, and our rows of Tables 3 and 4.
+type transferRun[P listed] struct {
+	*run
+	pool         *pool
+	test         *split
+	nn, spectral propagate.Config
+	// metric returns a row's metric at a label count: its network (nil for a released metric,
+	// which finetuning rows, asking with net set, never get) and its features of the pool, with
+	// its entry in the table's list of metrics.
+	metric func(name string, labels int, net bool) (*rowMetric[P], error)
+	// metrics are the metrics asked for so far, in the order they were first asked for.
+	metrics map[string]*rowMetric[P]
+	order   []*rowMetric[P]
+}
+
+// rowMetric is a metric as the cells of a transfer table use it, with its entry (of type P) in
+// the table's list of metrics.
+type rowMetric[P listed] struct {
+	net      *trainedMetric // nil for a released metric
+	features *FeaturesResult
+	entry    *P
+}
+
+// metricAt returns t.metric(name, labels, net), computed once per run.
+func (t *transferRun[P]) metricAt(name string, labels int, net bool) (*rowMetric[P], error) {
+	id := fmt.Sprintf("%s/%d/%t", name, labels, net)
+	if m := t.metrics[id]; m != nil {
+		return m, nil
+	}
+	m, err := t.metric(name, labels, net)
+	if err != nil {
+		return nil, err
+	}
+	t.metrics[id] = m
+	if !slices.ContainsFunc(t.order, func(o *rowMetric[P]) bool { return (*o.entry).id() == (*m.entry).id() }) {
+		t.order = append(t.order, m)
+	}
+	return m, nil
+}
+
+// listed is an entry of a table's list of metrics: id tells the metrics apart.
+type listed interface{ id() string }
+
+func (p Table2Pretrained) id() string { return fmt.Sprintf("%s/%d", p.Metric, p.Labels) }
+func (p Table6Pretrained) id() string { return p.Metric }
+
+// pretrained is the table's list of metrics so far.
+func (t *transferRun[P]) pretrained() []P {
+	out := make([]P, len(t.order))
+	for i, m := range t.order {
+		out[i] = *m.entry
+	}
+	return out
+}
+
+// cell computes the cell of a row at a label count, its classifier trained with cc.
+func (t *transferRun[P]) cell(row Table2Row, labels int, cc train.Config, tag string) (*Table2Cell, error) {
+	cell := &Table2Cell{Metric: row.Metric, Propagation: row.Propagation, Labels: labels}
+	var prop *PropagationResult
+	var init *trainedMetric
+	if row.Metric != NoMetric {
+		m, err := t.metricAt(row.Metric, labels, row.Propagation == NoPropagation)
+		if err != nil {
+			return nil, err
+		}
+		if row.Propagation == NoPropagation {
+			if init = m.net; init == nil {
+				return nil, fmt.Errorf("%s, %s: finetuning needs the metric's network, and a released metric has only features", t.what, tag)
+			}
+		} else {
+			pc := t.nn
+			if row.Propagation == propagate.Spectral {
+				pc = t.spectral
+			}
+			pc.Method = row.Propagation
+			if prop, err = t.propagate(m.features, t.pool, labels, pc, tag); err != nil {
+				return nil, err
+			}
+			cell.PseudoAccuracy, cell.PseudoMAP, cell.PropagationSeconds = prop.Accuracy, prop.MAP, prop.Seconds
+		}
+	}
+	c, err := t.classify(cc, t.pool, labels, prop, init, t.test, tag)
+	if err != nil {
+		return nil, err
+	}
+	cell.Classified = *c
+	return cell, nil
+}
+
+// trainedRowMetric is poolMetric's metric with its entry in Table 2's list of metrics and,
+// with knn > 0, its weighted kNN accuracy on the test split.
+func trainedRowMetric(t *transferRun[Table2Pretrained], name string, trainedOn int, pc metric.PretrainConfig, knn int) (*rowMetric[Table2Pretrained], error) {
+	net, f, err := t.poolMetric(t.pool, name, trainedOn, pc)
+	if err != nil {
+		return nil, err
+	}
+	e := &Table2Pretrained{Timed: net.Timed, Metric: name, Labels: trainedOn, N: f.N, D: f.D, Steps: net.Steps, Epochs: net.Epochs,
+		ImagesPerSecond: net.ImagesPerSecond}
+	e.Seconds += f.Seconds
+	e.Cached = net.Cached && f.Cached
+	if knn > 0 {
+		y, err := t.embed(net, t.test, nil, "", name+", test")
+		if err != nil {
+			return nil, err
+		}
+		if e.KNNAccuracy, err = t.knn(f.matrix(), t.pool.truth, y.matrix(), t.test.Labels, t.pool.ds.NumClasses(), knn, 0.1, f.key, t.pool.key, y.key, t.test.key); err != nil {
+			return nil, t.errorf("metric "+name, err)
+		}
+	}
+	return &rowMetric[Table2Pretrained]{net: net, features: f, entry: e}, nil
+}
+
+// budgetShare is the time budget of the next classifier under a run-wide budget of seconds
+// (0: none), with elapsed seconds spent, left classifiers still to train (this one included)
+// and props propagations still to run after this one's: an equal share of what is left, less
+// 15 s per propagation and 25 s for each classifier's batch-norm statistics and evaluation, and
+// at least 10 s.
+func budgetShare(seconds, elapsed float64, left, props int) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	return max(10, (seconds-elapsed-15*float64(props))/float64(left)-25)
+}
+
+// bounded returns cc with its time budget capped at share (0: none) and its steps sized from
+// the rate of images per second (classifierSteps).
+func bounded(cc train.Config, share, rate float64) train.Config {
+	if share > 0 && (cc.Seconds == 0 || share < cc.Seconds) {
+		cc.Seconds = share
+	}
+	cc.Steps = classifierSteps(cc, rate)
+	return cc
+}
+
+// openTransfer starts a transfer table's run on a pool of pool images of the training split of
+// dataset and a test sample of test images, both drawn with seed, with the label counts labels.
+func openTransfer(e Env, what, scale, dataset string, pool, test int, seed int64, labels []int, nn, spectral propagate.Config) (*transferRun[Table2Pretrained], error) {
+	r, err := e.open(what, scale)
+	if err != nil {
+		return nil, err
+	}
+	t := &transferRun[Table2Pretrained]{run: r, nn: nn, spectral: spectral, metrics: map[string]*rowMetric[Table2Pretrained]{}}
+	train, err := r.load(dataset, "train", 0, seed)
+	if err != nil {
+		return nil, err
+	}
+	if t.test, err = r.load(dataset, "test", test, seed); err != nil {
+		return nil, fmt.Errorf("%s: test split: %w", what, err)
+	}
+	if t.pool, err = drawPool(train, pool, seed, labels); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return t, nil
 }
 
 // RunTable2 computes (or reads from the cache) every cell of cfg.Rows × cfg.Labels: the
@@ -169,103 +300,58 @@ type table2Run struct {
 // the smaller of Classifier.Steps and what fits the budget at the image rate that the
 // pretraining of the first metric in cfg.Rows measured, less a quarter for compilation and
 // the final passes; the budget still stops it if the estimate was too generous.
-func RunTable2(backend backends.Backend, cfg Table2Config, progress fit.Progress, onCell func(*Table2Result)) (*Table2Result, error) {
-	start := time.Now()
-	r := &table2Run{cfg: cfg, backend: backend, progress: progress, labeled: map[int][]int{}}
-	if err := r.open(); err != nil {
+func RunTable2(env Env, cfg Table2Config, onCell func(*Table2Result)) (*Table2Result, error) {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	res := &Table2Result{Config: cfg}
-	finish := func() {
-		prov := NewProvenance(backend.Name(), cfg.Scale, 0, cfg.Command)
-		for _, p := range res.Pretrained {
-			prov.Seconds += p.Seconds
-		}
-		for _, c := range res.Cells {
-			prov.Seconds += c.Seconds + c.PropagationSeconds
-		}
-		res.Provenance, res.Computed, res.Wall = prov, r.computed, time.Since(start).Seconds()
+	t, err := openTransfer(env, "table 2", cfg.Scale, cfg.Dataset, cfg.Pool, cfg.Test, cfg.Seed, cfg.Labels, cfg.NN, cfg.Spectral)
+	if err != nil {
+		return nil, err
 	}
+	t.metric = cfg.metric(t)
+	res := &Table2Result{Config: cfg}
 	rate := 0.0 // images per second of the first pretraining, to size time-bounded classifiers
-	var early *Table2Pretrained
 	if cfg.Classifier.Seconds > 0 || cfg.Seconds > 0 {
 		if i := slices.IndexFunc(cfg.Rows, func(row Table2Row) bool { return row.Metric != NoMetric }); i >= 0 {
-			_, p, err := r.features(cfg.Rows[i].Metric, cfg.Labels[0])
+			m, err := t.metricAt(cfg.Rows[i].Metric, cfg.Labels[0], false)
 			if err != nil {
 				return nil, err
 			}
-			rate, early = p.ImagesPerSecond, p
+			rate = m.entry.ImagesPerSecond
 		}
 	}
 	for _, n := range cfg.Labels {
 		for _, row := range cfg.Rows {
-			var prop *PropagationResult
-			var finetune *FeaturesResult // the metric stage a finetuning row starts from
-			if dir := cfg.Released[row.Metric]; row.Metric != NoMetric && row.Propagation != NoPropagation && dir != "" {
-				f, p, err := r.released(row.Metric, dir)
-				if err != nil {
-					return nil, err
-				}
-				if !slices.ContainsFunc(res.Pretrained, func(q Table2Pretrained) bool { return q.Metric == p.Metric }) {
-					res.Pretrained = append(res.Pretrained, *p)
-				}
-				if prop, err = r.propagate(f, row, n); err != nil {
-					return nil, err
-				}
-			} else if row.Metric != NoMetric {
-				f, p, err := r.features(row.Metric, n)
-				if err != nil {
-					return nil, err
-				}
-				if early != nil && early.Metric == p.Metric && early.Labels == p.Labels {
-					p = early // computed by this run before the loop, though read back from the cache here
-				}
-				if !slices.ContainsFunc(res.Pretrained, func(q Table2Pretrained) bool { return q.Metric == p.Metric && q.Labels == p.Labels }) {
-					res.Pretrained = append(res.Pretrained, *p)
-				}
-				if row.Propagation == NoPropagation {
-					finetune = f
-				} else if prop, err = r.propagate(f, row, n); err != nil {
-					return nil, err
-				}
-			}
-			cell, err := r.classify(r.cfg.Classifier, row, n, prop, finetune, rate, r.share(start, res))
+			share := cfg.share(len(res.Cells), time.Since(t.start).Seconds())
+			cell, err := t.cell(row, n, bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Propagation))
 			if err != nil {
 				return nil, err
 			}
 			res.Cells = append(res.Cells, *cell)
+			res.RunInfo, res.Pretrained = t.info(), t.pretrained()
 			if onCell != nil {
-				finish()
 				onCell(res)
 			}
 		}
 	}
-	finish()
 	return res, nil
 }
 
-// share is the time budget of the next classifier under cfg.Seconds (see Table2Config), 0
-// without one; res holds the cells done so far.
-func (r *table2Run) share(start time.Time, res *Table2Result) float64 {
-	if r.cfg.Seconds <= 0 {
-		return 0
-	}
-	cells := len(r.cfg.Rows) * len(r.cfg.Labels)
-	left := cells - len(res.Cells) // classifiers still to train, this one included
-	props := 0                     // propagations still to run after this cell's
-	for i := len(res.Cells) + 1; i < cells; i++ {
-		if r.cfg.Rows[i%len(r.cfg.Rows)].Metric != NoMetric {
+// share is the time budget of the next classifier under Seconds (budgetShare) when done cells
+// are done and elapsed seconds spent.
+func (cfg Table2Config) share(done int, elapsed float64) float64 {
+	cells := len(cfg.Rows) * len(cfg.Labels)
+	props := 0 // propagations still to run after the next cell's
+	for i := done + 1; i < cells; i++ {
+		if cfg.Rows[i%len(cfg.Rows)].Metric != NoMetric {
 			props++
 		}
 	}
-	budget := r.cfg.Seconds - time.Since(start).Seconds() - 15*float64(props)
-	return max(10, budget/float64(left)-25)
+	return budgetShare(cfg.Seconds, elapsed, cells-done, props)
 }
 
-// open checks the configuration, loads both splits and draws the pool, the test subset and
-// every label subset.
-func (r *table2Run) open() error {
-	cfg := r.cfg
+// check rejects a configuration that cannot run, before any data is read.
+func (cfg Table2Config) check() error {
 	if len(cfg.Labels) == 0 || len(cfg.Rows) == 0 {
 		return fmt.Errorf("table 2: Table2Config needs label counts and rows")
 	}
@@ -277,331 +363,28 @@ func (r *table2Run) open() error {
 			return fmt.Errorf("table 2: Table2Config.Metrics has no %q pretraining; start from Table2ConfigFor", row.Metric)
 		}
 	}
-	var err error
-	if r.store, err = artifact.Open(cfg.CacheDir); err != nil {
-		return err
-	}
-	if r.train, err = data.Load(cfg.DataDir, cfg.Dataset, "train"); err != nil {
-		return err
-	}
-	if r.test, err = data.Load(cfg.DataDir, cfg.Dataset, "test"); err != nil {
-		return err
-	}
-	k := r.train.NumClasses()
-	if r.pool, err = data.SampleSubset(r.train.Labels, k, cfg.Pool, cfg.Seed); err != nil {
-		return fmt.Errorf("table 2: unlabeled pool of %d: %w", cfg.Pool, err)
-	}
-	r.truth = pick(r.train.Labels, r.pool)
-	for _, n := range cfg.Labels {
-		if r.labeled[n], err = data.SampleLabeled(r.truth, k, n, cfg.Seed); err != nil {
-			return fmt.Errorf("table 2: %d labels from a pool of %d: %w", n, len(r.pool), err)
-		}
-	}
-	if cfg.Test > 0 && cfg.Test < r.test.N {
-		idx, err := data.SampleSubset(r.test.Labels, k, cfg.Test, cfg.Seed)
-		if err != nil {
-			return fmt.Errorf("table 2: test subset: %w", err)
-		}
-		if r.test, err = r.test.Subset(idx); err != nil {
-			return err
-		}
-	}
-	r.dataKey = fmt.Sprintf("%s/%d/%dx%dx%d/pool=%d/test=%d/seed=%d", r.train.Name, r.train.N, r.train.H, r.train.W, r.train.C,
-		len(r.pool), r.test.N, cfg.Seed)
 	return nil
 }
 
-// checkpoints returns where a network's checkpoints go: under cfg.CheckpointDir when set
-// (kept), else in the stage's scratch space (removed with it).
-func (r *table2Run) checkpoints(key, name string) (string, error) {
-	if r.cfg.CheckpointDir != "" {
-		return filepath.Join(r.cfg.CheckpointDir, name), nil
-	}
-	scratch, err := r.store.Scratch(key)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(scratch, "checkpoints"), nil
-}
-
-// netTag names a network in a checkpoint folder's name, so that networks of one row that
-// differ only in architecture or width (Table 3's) never resume from each other's checkpoints;
-// measured: with one folder for both, the WRN-28-10 classifier "resumed" from the WRN-28-2's
-// final step and trained not at all.
-func netTag(net string, channels int) string {
-	if net == "" || net == train.NetConv4 {
-		return fmt.Sprintf("conv-4x%d", channels)
-	}
-	return net
-}
-
-// features pretrains metric m (bootstrapping: on the labels of the column) and embeds the
-// pool, measuring the metric by weighted kNN on the test split.
-func (r *table2Run) features(m string, labels int) (*FeaturesResult, *Table2Pretrained, error) {
-	pc := r.cfg.Metrics[m]
-	pc.Method, pc.Progress, pc.CheckpointDir = m, nil, ""
-	subset, tag, trainedOn := r.pool, m, 0
-	if m == metric.MethodBootstrap {
-		subset, tag, trainedOn = pick(r.pool, r.labeled[labels]), fmt.Sprintf("%s on %d labels", m, labels), labels
-		pc.BatchSize = min(pc.BatchSize, labels)
-	}
-	key, err := artifact.Key("table2-metric", pc, r.dataKey, fmt.Sprintf("labels=%d", trainedOn), fmt.Sprintf("knn=%d", r.cfg.KNN))
-	if err != nil {
-		return nil, nil, err
-	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
-		start := time.Now()
-		if pc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("pretrain-%s-%d-%s", m, trainedOn, netTag(pc.Net, pc.Channels))); err != nil {
-			return err
-		}
-		meter := &rateMeter{}
-		pc.Progress = meter.wrap(tagged(r.progress, tag))
-		p, err := metric.Pretrain(r.backend, r.train, subset, pc)
-		if err != nil {
-			return err
-		}
-		if err := copyCheckpoint(pc.CheckpointDir, filepath.Join(dir, "metric")); err != nil {
-			return err
-		}
-		f, d, err := p.Features(r.train, r.pool, tagged(r.progress, tag))
-		if err != nil {
-			return err
-		}
-		info := Table2Pretrained{Metric: m, Labels: trainedOn, N: len(r.pool), D: d, Steps: p.Info.Steps,
-			Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(subset)), ImagesPerSecond: meter.rate() * float64(pc.BatchSize)}
-		if r.cfg.KNN > 0 {
-			test, _, err := p.Features(r.test, nil, tagged(r.progress, tag+", test"))
+// metric returns Table 2's metrics: a released one's features for the propagation rows where
+// cfg.Released names one (finetuning keeps the metric trained here), else the metric trained
+// on the pool (bootstrapping: on the labels of the column).
+func (cfg Table2Config) metric(t *transferRun[Table2Pretrained]) func(string, int, bool) (*rowMetric[Table2Pretrained], error) {
+	return func(m string, labels int, net bool) (*rowMetric[Table2Pretrained], error) {
+		if dir := cfg.Released[m]; dir != "" && !net {
+			f, info, err := t.released(dir, t.pool, t.test, cfg.KNN)
 			if err != nil {
-				return err
+				return nil, t.errorf("metric "+m, err)
 			}
-			x, y := propagate.Matrix{N: len(r.pool), D: d, Data: f}, propagate.Matrix{N: r.test.N, D: d, Data: test}
-			if info.KNNAccuracy, err = propagate.KNNTestAccuracy(x, r.truth, y, r.test.Labels, r.train.NumClasses(), min(r.cfg.KNN, len(r.pool)), 0.1); err != nil {
-				return err
-			}
+			e := &Table2Pretrained{Timed: info.Timed, Metric: fmt.Sprintf("%s (released %s)", m, info.Name), N: f.N, D: f.D,
+				Steps: info.Steps, Epochs: info.Epochs, ImagesPerSecond: info.ImagesPerSecond, KNNAccuracy: info.KNNAccuracy}
+			return &rowMetric[Table2Pretrained]{features: f, entry: e}, nil
 		}
-		info.Seconds = time.Since(start).Seconds()
-		if err := writeFeatures(dir, f, len(r.pool), d, info.Seconds); err != nil {
-			return err
+		pc := cfg.Metrics[m]
+		pc.Method = m
+		if m != metric.MethodBootstrap {
+			labels = 0
 		}
-		return artifact.WriteJSON(filepath.Join(dir, "pretrained.json"), info)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("table 2, metric %s: %w", tag, err)
+		return trainedRowMetric(t, m, labels, pc, cfg.KNN)
 	}
-	f, err := readFeatures(dir, key, cached)
-	if err != nil {
-		return nil, nil, err
-	}
-	info := &Table2Pretrained{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "pretrained.json"), info); err != nil {
-		return nil, nil, err
-	}
-	info.Cached = cached
-	return f, info, nil
-}
-
-// released returns the features of the pool in the released metric of dir, and its entry in
-// the table's list of metrics, named "<metric> (released <name>)".
-func (r *table2Run) released(m, dir string) (*FeaturesResult, *Table2Pretrained, error) {
-	f, info, err := releasedFeatures(r.store, dir, r.train, r.test, r.pool, r.truth, r.cfg.KNN, r.dataKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("table 2, metric %s: %w", m, err)
-	}
-	p := &Table2Pretrained{Timed: info.Timed, Metric: fmt.Sprintf("%s (released %s)", m, info.Name), N: f.N, D: f.D,
-		Steps: info.Steps, Epochs: info.Epochs, ImagesPerSecond: info.ImagesPerSecond, KNNAccuracy: info.KNNAccuracy}
-	return f, p, nil
-}
-
-// propagate spreads the labels over the pool in the metric f by the row's method.
-func (r *table2Run) propagate(f *FeaturesResult, row Table2Row, labels int) (*PropagationResult, error) {
-	pcfg := r.cfg.NN
-	if row.Propagation == propagate.Spectral {
-		pcfg = r.cfg.Spectral
-	}
-	pcfg.Method = row.Propagation
-	tag := fmt.Sprintf("%s, %d labels, %s", row.Metric, labels, row.Propagation)
-	key, err := artifact.Key("table2-propagate", pcfg, f.key, r.dataKey, fmt.Sprintf("labels=%d", labels))
-	if err != nil {
-		return nil, err
-	}
-	res, cached, err := stageJSON(r.store, key, "result.json", &r.computed, func(string) (*PropagationResult, error) {
-		s, err := propagateScored(f, r.labeled[labels], r.truth, r.train.NumClasses(), pcfg, tagged(r.progress, tag))
-		return &s, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("table 2, %s: %w", tag, err)
-	}
-	res.key, res.Cached = key, cached
-	return res, nil
-}
-
-// classify trains the row's classifier with the settings cc at a label count: on the labels
-// alone (prop nil) or with the confidence-weighted pseudo labels, and measures it on the test
-// split. rate is the pretrainings' images per second, used to size a time-bounded classifier.
-func (r *table2Run) classify(cc train.Config, row Table2Row, labels int, prop *PropagationResult, finetune *FeaturesResult, rate, share float64) (*Table2Cell, error) {
-	if finetune != nil {
-		// The metric's network, so that its weights fit (its description only; the weights are
-		// loaded when the stage is computed).
-		info, err := readPretrainInfo(filepath.Join(finetune.dir, "metric"))
-		if err != nil {
-			return nil, err
-		}
-		cc.Net, cc.Channels, cc.InitFrom = info.Net, info.Channels, finetune.key
-	}
-	if share > 0 && (cc.Seconds == 0 || share < cc.Seconds) {
-		cc.Seconds = share
-	}
-	cc.Progress, cc.CheckpointDir = nil, ""
-	tag := fmt.Sprintf("%s, %d labels, %s", row.Metric, labels, row.Propagation)
-	cc.Stage = "classifier (" + tag + ")"
-	cc.Steps = classifierSteps(cc, rate)
-	input := r.dataKey
-	if prop != nil {
-		input = prop.key
-	}
-	key, err := artifact.Key("table2-classifier", cc, row.Metric+"/"+string(row.Propagation), input, fmt.Sprintf("labels=%d", labels))
-	if err != nil {
-		return nil, err
-	}
-	cell, cached, err := stageJSON(r.store, key, "cell.json", &r.computed, func(string) (*Table2Cell, error) {
-		start := time.Now()
-		var err error
-		if cc.CheckpointDir, err = r.checkpoints(key, fmt.Sprintf("classifier-%s-%s-%d-%s", row.Metric, row.Propagation, labels, netTag(cc.Net, cc.Channels))); err != nil {
-			return nil, err
-		}
-		cc.Progress = tagged(r.progress, tag)
-		metricDir := ""
-		if finetune != nil {
-			metricDir = filepath.Join(finetune.dir, "metric")
-		}
-		cell, err := classifierCell(r.backend, r.train, r.test, r.pool, r.truth, r.labeled[labels], prop, metricDir, cc)
-		if err != nil {
-			return nil, err
-		}
-		cell.Metric, cell.Propagation, cell.Labels = row.Metric, row.Propagation, labels
-		cell.Seconds = time.Since(start).Seconds()
-		return &cell, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("table 2, %s: %w", tag, err)
-	}
-	cell.Cached = cached
-	return cell, nil
-}
-
-// rateMeter measures a training's steady step rate from its progress reports: from the first
-// report after a step was done (compilation is over by then) to the last.
-type rateMeter struct {
-	stage  string
-	t0, t1 time.Time
-	s0, s1 int
-}
-
-// wrap returns a progress function that records the reports and passes them on to p.
-func (m *rateMeter) wrap(p fit.Progress) fit.Progress {
-	return func(stage string, done, total int) {
-		if done > 0 && done < total && (m.stage == "" || m.stage == stage) {
-			now := time.Now()
-			if m.t0.IsZero() {
-				m.stage, m.t0, m.s0 = stage, now, done
-			}
-			m.t1, m.s1 = now, done
-		}
-		if p != nil {
-			p(stage, done, total)
-		}
-	}
-}
-
-// rate returns the steps per second measured, 0 if too few reports came.
-func (m *rateMeter) rate() float64 {
-	if dt := m.t1.Sub(m.t0).Seconds(); dt > 0 && m.s1 > m.s0 {
-		return float64(m.s1-m.s0) / dt
-	}
-	return 0
-}
-
-// classifierSteps is the step count of a classifier: cc.Steps, or with a time budget
-// (cc.Seconds) and a measured rate of images per second, the steps of cc.BatchSize images that
-// fill three quarters of the budget if fewer (the rest is left for compilation, the batch-norm
-// statistics and the evaluation).
-func classifierSteps(cc train.Config, rate float64) int {
-	if cc.Seconds <= 0 || rate <= 0 {
-		return cc.Steps
-	}
-	fits := int(0.75 * cc.Seconds * rate / float64(cc.BatchSize))
-	return max(1, min(cc.Steps, fits))
-}
-
-// copyCheckpoint copies the trained network that metric.Pretrain left in src (its final
-// checkpoint, verified), with its InfoFile and origin, to dst, where metric.LoadPretrained
-// reads it back (a finetuning row starts from it).
-func copyCheckpoint(src, dst string) error {
-	m, err := checkpoint.CopyNewest(src, dst, metric.InfoFile)
-	if err != nil {
-		return fmt.Errorf("keeping the metric's checkpoint: %w", err)
-	}
-	if m.Phase != checkpoint.Final {
-		return fmt.Errorf("keeping the metric's checkpoint: the newest in %s is of training (step %d), not the trained network", src, m.Step)
-	}
-	return nil
-}
-
-// readPretrainInfo reads the description of a metric that copyCheckpoint kept in dir.
-func readPretrainInfo(dir string) (metric.PretrainInfo, error) {
-	var info metric.PretrainInfo
-	if err := artifact.ReadJSON(filepath.Join(dir, metric.InfoFile), &info); err != nil {
-		return info, fmt.Errorf("the metric kept for finetuning: %w", err)
-	}
-	return info, nil
-}
-
-// classifierCell trains a classifier on the labelled pool positions with their true labels
-// and, with prop, on the rest of the pool with its pseudo labels weighted by their confidence
-// (Eq. 10); with metricDir, starting from the metric that copyCheckpoint kept there
-// (finetuning); and measures it on test. The caller fills in the cell's row, labels and time.
-func classifierCell(backend backends.Backend, ds, test *data.Dataset, pool []int, truth []int32, labeled []int,
-	prop *PropagationResult, metricDir string, cc train.Config) (Table2Cell, error) {
-	var cell Table2Cell
-	var examples []train.Example
-	for _, p := range labeled {
-		examples = append(examples, train.Example{Index: pool[p], Label: truth[p], Weight: 1})
-	}
-	if prop != nil {
-		for _, p := range unlabeledRows(len(pool), labeled) {
-			examples = append(examples, train.Example{Index: pool[p], Label: prop.Labels[p], Weight: prop.Confidence[p]})
-		}
-	}
-	if metricDir != "" {
-		p, err := metric.LoadPretrained(backend, metricDir)
-		if err != nil {
-			return cell, err
-		}
-		b, err := p.Backbone()
-		if err != nil {
-			return cell, err
-		}
-		cc.Init = &train.Init{Net: p.Info.Net, Backbone: b, Lightness: p.Info.Method == metric.MethodColor}
-	}
-	c, err := train.Fit(backend, ds, examples, ds.NumClasses(), cc)
-	if err != nil {
-		return cell, err
-	}
-	if cell.Accuracy, err = c.Accuracy(test, cc.Progress); err != nil {
-		return cell, err
-	}
-	cell.Steps = c.Steps
-	if cell.Weights, err = c.Digest(); err != nil {
-		return cell, err
-	}
-	for _, e := range examples {
-		if float64(e.Weight) >= cc.MinWeight {
-			cell.Examples++
-		}
-	}
-	if prop != nil {
-		cell.PseudoAccuracy, cell.PseudoMAP, cell.PropagationSeconds = prop.Accuracy, prop.MAP, prop.Seconds
-	}
-	return cell, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
@@ -14,7 +13,7 @@ import (
 // Table2Paper holds THE PAPER'S numbers, not ours: Table 2 of Liu et al. (2019), test accuracy
 // (%) on CIFAR-10 with WRN-28-2 by metric, then propagation, then label count in
 // Table1PaperLabels order. A metric with NoPropagation is the paper's finetuning of the
-// pretrained network on the labels, a row this code does not compute.
+// pretrained network on the labels.
 var Table2Paper = map[string]map[propagate.Method][]float64{
 	NoMetric: {
 		NoPropagation: {20.95, 25.35, 41.63, 54.06, 65.08, 73.22, 81.44, 86.23},
@@ -59,19 +58,12 @@ type Table2Pretrained struct {
 	KNNAccuracy float64 `json:"knn_accuracy"`
 }
 
-// Table2Cell is one cell of Table 2. Timed is the classifier's training and evaluation.
+// Table2Cell is one cell of Table 2: its classifier (Timed is its training and evaluation).
 type Table2Cell struct {
-	Timed
+	Classified
 	Metric      string           `json:"metric"`
 	Propagation propagate.Method `json:"propagation"`
 	Labels      int              `json:"labels"`
-	// Accuracy is the classifier's test accuracy (a fraction; the paper prints %).
-	Accuracy float64 `json:"accuracy"`
-	// Examples is the number of training examples kept (α ≥ MinWeight), Steps the steps run.
-	Examples int `json:"examples"`
-	Steps    int `json:"steps"`
-	// Weights is the trained network's train.Classifier.Digest.
-	Weights string `json:"weights_sha256,omitempty"`
 	// PseudoAccuracy and PseudoMAP measure the pseudo labels on the unlabeled pool (Table 1's
 	// numbers for this cell); PropagationSeconds is the propagation's time.
 	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`
@@ -81,14 +73,10 @@ type Table2Cell struct {
 
 // Table2Result is Table 2 as this run computed it.
 type Table2Result struct {
-	Provenance Provenance         `json:"provenance"`
+	RunInfo
 	Config     Table2Config       `json:"config"`
 	Pretrained []Table2Pretrained `json:"pretrained"`
 	Cells      []Table2Cell       `json:"cells"`
-	// Computed is the number of stages this call ran rather than read from the cache.
-	Computed int `json:"computed_stages"`
-	// Wall is how long the RunTable2 call took.
-	Wall float64 `json:"wall_seconds"`
 }
 
 // Table2MetricName is how Table 2 names a metric pretraining.
@@ -214,20 +202,7 @@ func (r *Table2Result) Figure() (*plot.Plot, error) {
 	return report.VsLabelsPlot(fmt.Sprintf("Table 2: test accuracy (scale %s)", r.Config.Scale), "test accuracy (%)", series)
 }
 
-// Publish writes the result with its provenance to dir/table2-<scale><suffix>.json and its
-// figure beside it, and returns the JSON's path. suffix tells runs of one scale apart (the
-// backend and device of a GPU run, say); it may be empty.
+// Publish writes the result and its figure (see Result).
 func (r *Table2Result) Publish(dir, suffix string) (string, error) {
-	base := "table2-" + r.Config.Scale + suffix
-	return publishResult(dir, base, r.Figure, r)
-}
-
-// ReadTable2Result reads a result that Publish wrote, e.g. a paper-scale run from a GPU
-// machine, so that a notebook can show it beside its own.
-func ReadTable2Result(path string) (*Table2Result, error) {
-	r := &Table2Result{}
-	if err := artifact.ReadJSON(path, r); err != nil {
-		return nil, fmt.Errorf("table 2 result: %w", err)
-	}
-	return r, nil
+	return publish(dir, "table2-"+r.Config.Scale+suffix, r, map[string]func() (*plot.Plot, error){"": r.Figure})
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -21,7 +20,7 @@ func TestTable2Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	env := testEnv(t, dataDir)
 	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8, 12}, 5
 	cfg.Spectral.Eta = 20
 	for m, pc := range cfg.Metrics {
@@ -29,12 +28,8 @@ func TestTable2Smoke(t *testing.T) {
 		cfg.Metrics[m] = pc
 	}
 	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 16
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var partials int
-	first, err := RunTable2(backend, cfg, nil, func(*Table2Result) { partials++ })
+	first, err := RunTable2(env, cfg, func(*Table2Result) { partials++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +37,16 @@ func TestTable2Smoke(t *testing.T) {
 	if len(first.Cells) != cells || partials != cells {
 		t.Fatalf("%d cells and %d partial results, want %d of each", len(first.Cells), partials, cells)
 	}
-	// Bootstrapping per label count, colour and instance once; a classifier per cell and a
-	// propagation per cell of a row that propagates.
+	// Bootstrapping per label count, colour and instance once, each a pretraining, its
+	// embeddings of the pool and of the test split, and its kNN check; a classifier per cell and
+	// a propagation per cell of a row that propagates.
 	props := 0
 	for _, row := range Table2Rows {
 		if row.Propagation != NoPropagation {
 			props++
 		}
 	}
-	wantStages := len(cfg.Labels) + 2 + (len(Table2Rows)+props)*len(cfg.Labels)
+	wantStages := 4*(len(cfg.Labels)+2) + (len(Table2Rows)+props)*len(cfg.Labels)
 	if first.Computed != wantStages {
 		t.Errorf("first run computed %d stages, want %d", first.Computed, wantStages)
 	}
@@ -67,7 +63,7 @@ func TestTable2Smoke(t *testing.T) {
 			t.Errorf("pretraining %+v: want 2 steps and a kNN accuracy", p)
 		}
 	}
-	second, err := RunTable2(backend, cfg, nil, nil)
+	second, err := RunTable2(env, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,21 +126,21 @@ func TestTable2Paper(t *testing.T) {
 // classifiers remain, and one propagation after the next cell's (the last cell's; the third,
 // from scratch, has none): (500 − 100 − 15) / 3 − 25 = 103.33 s.
 func TestClassifierShare(t *testing.T) {
-	r := &table2Run{cfg: Table2Config{Seconds: 500, Labels: []int{250, 4000},
-		Rows: []Table2Row{{NoMetric, NoPropagation}, {"instance", "spectral"}}}}
-	res := &Table2Result{Cells: make([]Table2Cell, 1)}
-	got := r.share(time.Now().Add(-100*time.Second), res)
-	if want := (500.0-100-15)/3 - 25; math.Abs(got-want) > 0.5 {
+	cfg := Table2Config{Seconds: 500, Labels: []int{250, 4000}, Rows: []Table2Row{{NoMetric, NoPropagation}, {"instance", "spectral"}}}
+	if got, want := cfg.share(1, 100), (500.0-100-15)/3-25; math.Abs(got-want) > 1e-9 {
 		t.Errorf("share = %.2f s, want %.2f", got, want)
 	}
-	if got := (&table2Run{}).share(time.Now(), res); got != 0 {
+	if got := (Table2Config{}).share(1, 100); got != 0 {
 		t.Errorf("share without a budget = %g, want 0", got)
+	}
+	if got := cfg.share(1, 490); got != 10 {
+		t.Errorf("share of an exhausted budget = %g, want the floor of 10 s", got)
 	}
 }
 
 // TestReadTable2Result reads the published paper-scale run back: its cells and notes survive.
 func TestReadTable2Result(t *testing.T) {
-	r, err := ReadTable2Result(filepath.Join("..", "..", "figures", "table2-paper-xla-h100.json"))
+	r, err := ReadResult[Table2Result](filepath.Join("..", "..", "figures", "table2-paper-xla-h100.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

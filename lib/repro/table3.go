@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -95,6 +93,6 @@ func sslConfigFor(scale string) (SSLConfig, error) {
 const pixelStdCIFAR10 = 0.25
 
 // RunTable3 computes (or reads from the cache) every cell of Table 3; see runSSL.
-func RunTable3(backend backends.Backend, cfg SSLConfig, progress fit.Progress, onCell func(*SSLResult)) (*SSLResult, error) {
-	return runSSL(3, backend, cfg, progress, onCell)
+func RunTable3(env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
+	return runSSL(3, env, cfg, onCell)
 }

@@ -2,9 +2,6 @@ package repro
 
 import (
 	"slices"
-
-	"github.com/gomlx/gomlx/backends"
-	"github.com/metric-transfer/mtlp/lib/fit"
 )
 
 // Table 4 of the paper shows that the method complements the semi-supervised methods of the
@@ -65,6 +62,6 @@ func Table4ConfigFor(scale string) (SSLConfig, error) {
 }
 
 // RunTable4 computes (or reads from the cache) every cell of Table 4; see runSSL.
-func RunTable4(backend backends.Backend, cfg SSLConfig, progress fit.Progress, onCell func(*SSLResult)) (*SSLResult, error) {
-	return runSSL(4, backend, cfg, progress, onCell)
+func RunTable4(env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
+	return runSSL(4, env, cfg, onCell)
 }

@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
@@ -116,7 +114,7 @@ func (c Table5Config) labelCounts() ([]int, error) {
 // the same stages as RunTable2 (so the two tables share cached stages where their settings
 // agree), with the spectral propagation in cfg.Spectral.Chunks chunks. onCell, if not nil,
 // receives the table so far after every cell.
-func RunTable5(backend backends.Backend, cfg Table5Config, progress fit.Progress, onCell func(*Table5Result)) (*Table5Result, error) {
+func RunTable5(env Env, cfg Table5Config, onCell func(*Table5Result)) (*Table5Result, error) {
 	labels, err := cfg.labelCounts()
 	if err != nil {
 		return nil, err
@@ -125,14 +123,13 @@ func RunTable5(backend backends.Backend, cfg Table5Config, progress fit.Progress
 	t2.Labels = labels
 	cfg.Table2Config = t2
 	wrap := func(r *Table2Result) *Table5Result {
-		return &Table5Result{Provenance: r.Provenance, Config: cfg, Pretrained: r.Pretrained, Cells: r.Cells,
-			Computed: r.Computed, Wall: r.Wall}
+		return &Table5Result{RunInfo: r.RunInfo, Config: cfg, Pretrained: r.Pretrained, Cells: r.Cells}
 	}
 	var cell func(*Table2Result)
 	if onCell != nil {
 		cell = func(r *Table2Result) { onCell(wrap(r)) }
 	}
-	res, err := RunTable2(backend, t2, progress, cell)
+	res, err := RunTable2(env, t2, cell)
 	if err != nil {
 		return nil, fmt.Errorf("table 5: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
@@ -14,14 +13,10 @@ import (
 // Table5Result is Table 5 as this run computed it: Table 2's pretraining and cells, at the
 // label counts that Config.Percents gave (Config.Labels, in the same order).
 type Table5Result struct {
-	Provenance Provenance         `json:"provenance"`
+	RunInfo
 	Config     Table5Config       `json:"config"`
 	Pretrained []Table2Pretrained `json:"pretrained"`
 	Cells      []Table2Cell       `json:"cells"`
-	// Computed is the number of stages this call ran rather than read from the cache.
-	Computed int `json:"computed_stages"`
-	// Wall is how long the RunTable5 call took.
-	Wall float64 `json:"wall_seconds"`
 }
 
 // Table5RowName is how Table 5 names a row: Scratch, Finetune or Ours.
@@ -149,18 +144,7 @@ func (r *Table5Result) Figure() (*plot.Plot, error) {
 	return p, nil
 }
 
-// Publish writes the result with its provenance to dir/table5-<scale><suffix>.json and its
-// figure beside it, and returns the JSON's path; suffix may be empty.
+// Publish writes the result and its figure (see Result).
 func (r *Table5Result) Publish(dir, suffix string) (string, error) {
-	base := "table5-" + r.Config.Scale + suffix
-	return publishResult(dir, base, r.Figure, r)
-}
-
-// ReadTable5Result reads a result that Publish wrote.
-func ReadTable5Result(path string) (*Table5Result, error) {
-	r := &Table5Result{}
-	if err := artifact.ReadJSON(path, r); err != nil {
-		return nil, fmt.Errorf("table 5 result: %w", err)
-	}
-	return r, nil
+	return publish(dir, "table5-"+r.Config.Scale+suffix, r, map[string]func() (*plot.Plot, error){"": r.Figure})
 }

@@ -89,19 +89,15 @@ func TestTable5Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	env := testEnv(t, dataDir)
 	cfg.Pool, cfg.Test, cfg.Percents, cfg.KNN = 160, 0, []float64{5, 10}, 5
 	cfg.Spectral.Eta, cfg.Spectral.Chunks = 10, 3
 	pc := cfg.Metrics[metric.MethodInstance]
 	pc.Steps, pc.BatchSize = 2, 16
 	cfg.Metrics[metric.MethodInstance] = pc
 	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 16
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
 	partials := 0
-	res, err := RunTable5(backend, cfg, nil, func(*Table5Result) { partials++ })
+	res, err := RunTable5(env, cfg, func(*Table5Result) { partials++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +143,7 @@ func TestTable5Smoke(t *testing.T) {
 	if filepath.Base(path) != "table5-smoke.json" {
 		t.Errorf("published %s", path)
 	}
-	back, err := ReadTable5Result(path)
+	back, err := ReadResult[Table5Result](path)
 	if err != nil {
 		t.Fatal(err)
 	}

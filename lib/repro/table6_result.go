@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
@@ -65,14 +64,10 @@ type Table6Cell = Table2Cell
 
 // Table6Result is Table 6 as this run computed it.
 type Table6Result struct {
-	Provenance Provenance         `json:"provenance"`
+	RunInfo
 	Config     Table6Config       `json:"config"`
 	Pretrained []Table6Pretrained `json:"pretrained"`
 	Cells      []Table6Cell       `json:"cells"`
-	// Computed is the number of stages this call ran rather than read from the cache.
-	Computed int `json:"computed_stages"`
-	// Wall is how long the RunTable6 call took.
-	Wall float64 `json:"wall_seconds"`
 }
 
 // Table6MetricName is how Table 6 names a metric pretraining.
@@ -193,18 +188,7 @@ func (r *Table6Result) Figure() (*plot.Plot, error) {
 	return report.VsLabelsPlot(title, "target test accuracy (%)", series)
 }
 
-// Publish writes the result with its provenance to dir/table6-<scale>.json and its figure to
-// dir/table6-<scale>.png, and returns the JSON's path.
-func (r *Table6Result) Publish(dir string) (string, error) {
-	base := "table6-" + r.Config.Scale
-	return publishResult(dir, base, r.Figure, r)
-}
-
-// ReadTable6Result reads a result that Publish wrote, so that a notebook can show it.
-func ReadTable6Result(path string) (*Table6Result, error) {
-	r := &Table6Result{}
-	if err := artifact.ReadJSON(path, r); err != nil {
-		return nil, fmt.Errorf("table 6 result: %w", err)
-	}
-	return r, nil
+// Publish writes the result and its figure (see Result).
+func (r *Table6Result) Publish(dir, suffix string) (string, error) {
+	return publish(dir, "table6-"+r.Config.Scale+suffix, r, map[string]func() (*plot.Plot, error){"": r.Figure})
 }

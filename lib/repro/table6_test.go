@@ -35,19 +35,15 @@ func TestTable6Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	env := testEnv(t, dataDir)
 	cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 200, 0, 50, []int{20, 40}, 10
 	for m, pc := range cfg.Metrics {
 		pc.Steps, pc.BatchSize = 2, 16
 		cfg.Metrics[m] = pc
 	}
 	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 16
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var partials int
-	first, err := RunTable6(backend, cfg, nil, func(*Table6Result) { partials++ })
+	first, err := RunTable6(env, cfg, func(*Table6Result) { partials++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,9 +58,10 @@ func TestTable6Smoke(t *testing.T) {
 			}
 		}
 	}
-	// Per metric a pretraining and an embedding; per cell a classifier; per spectral cell a
+	// Per metric a pretraining, its embeddings of the target pool, the source pool and both
+	// test splits, and its two kNN checks; per cell a classifier; per spectral cell a
 	// propagation.
-	if want := 2*2 + cells + cells/2; first.Computed != want {
+	if want := 2*7 + cells + cells/2; first.Computed != want {
 		t.Errorf("first run computed %d stages, want %d", first.Computed, want)
 	}
 	for _, c := range first.Cells {
@@ -91,7 +88,7 @@ func TestTable6Smoke(t *testing.T) {
 			t.Errorf("pretraining %+v: want 2 steps on %d source images, 300 target images, kNN accuracies on both", p, cfg.SourcePool)
 		}
 	}
-	second, err := RunTable6(backend, cfg, nil, nil)
+	second, err := RunTable6(env, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +101,7 @@ func TestTable6Smoke(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	path, err := second.Publish(dir)
+	path, err := second.Publish(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +110,7 @@ func TestTable6Smoke(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	back, err := ReadTable6Result(path)
+	back, err := ReadResult[Table6Result](path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +136,6 @@ func TestTable6Errors(t *testing.T) {
 	dataDir := t.TempDir()
 	writeTransferIDX(t, dataDir, 30, 10)
 	writeColourFolder(t, dataDir, 4, 3)
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name, want string
 		edit       func(*Table6Config)
@@ -156,16 +149,16 @@ func TestTable6Errors(t *testing.T) {
 		}},
 		{"no supervised metric", "no \"supervised\"", func(c *Table6Config) { delete(c.Metrics, Table6Supervised) }},
 		{"shapes differ", "one shape", func(c *Table6Config) { c.Source = "cifar10" }},
-		{"too many labels", "labels from a target pool", func(c *Table6Config) { c.Labels = []int{200} }},
+		{"too many labels", "target 200 labels from a pool of 30", func(c *Table6Config) { c.Labels = []int{200} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := Table6ConfigFor(Smoke)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.DataDir, cfg.CacheDir, cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels = dataDir, t.TempDir(), 0, 0, 0, []int{10}
+			cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels = 0, 0, 0, []int{10}
 			c.edit(&cfg)
-			if _, err := RunTable6(backend, cfg, nil, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			if _, err := RunTable6(testEnv(t, dataDir), cfg, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
 			}
 		})
@@ -213,7 +206,7 @@ func TestTable6ClassSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
+	env := testEnv(t, dataDir)
 	cfg.Source, cfg.Target = "cifar10:class0,class1", "cifar10:class3,class2"
 	cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, 0, []int{4}, 5
 	cfg.Spectral.Eta = 20
@@ -222,11 +215,7 @@ func TestTable6ClassSplit(t *testing.T) {
 		cfg.Metrics[m] = pc
 	}
 	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 16
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := RunTable6(backend, cfg, nil, nil)
+	res, err := RunTable6(env, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +233,7 @@ func TestTable6ClassSplit(t *testing.T) {
 		}
 	}
 	cfg.Target = "cifar10:class2,zebra"
-	if _, err := RunTable6(backend, cfg, nil, nil); err == nil || !strings.Contains(err.Error(), `no class "zebra"`) {
+	if _, err := RunTable6(env, cfg, nil); err == nil || !strings.Contains(err.Error(), `no class "zebra"`) {
 		t.Errorf("unknown class: error %v", err)
 	}
 }

@@ -3,10 +3,7 @@ package repro
 import (
 	"fmt"
 	"slices"
-	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fewshot"
 	"github.com/metric-transfer/mtlp/lib/fit"
@@ -68,7 +65,6 @@ type Table7Config struct {
 	// or "mini-imagenet" (data.LoadMiniImageNet: train.csv's classes train the metrics,
 	// test.csv's are the test classes; TrainClasses and TestClasses, if set, pick among them).
 	Dataset string
-	DataDir string `json:"-"`
 	// ImageSize is the side mini-ImageNet's images are resized to (84); 0 for CIFAR-10.
 	ImageSize int `json:",omitempty"`
 	// TrainClasses and TestClasses name the classes of each side; nil means all of the split.
@@ -107,9 +103,7 @@ type Table7Config struct {
 	NetEpochs int
 	// KNN is k of the metrics' check on the test classes (weighted kNN, temperature 0.07, the
 	// unlabeled split classified by the labeled split); 0 skips it.
-	KNN      int
-	CacheDir string `json:"-"`
-	Command  string `json:"-"`
+	KNN int
 }
 
 // Table7ConfigFor returns Table 7's settings at a scale:
@@ -184,22 +178,18 @@ func Table7ConfigFor(scale string) (Table7Config, error) {
 
 // table7Run is one call of RunTable7.
 type table7Run struct {
-	cfg               Table7Config
-	backend           backends.Backend
-	progress          fit.Progress
-	store             *artifact.Store
-	train, test       *data.Dataset // the training classes' images and the test classes'
-	trainSplit        *fewshot.Split
-	split             *fewshot.Split // the test classes'
-	trainKey, testKey string
-	computed          int
+	*run
+	cfg         Table7Config
+	train, test *split // the training classes' images and the test classes'
+	trainSplit  *fewshot.Split
+	split       *fewshot.Split // the test classes'
 }
 
 // table7Metric is a metric pretrained on the training classes and its embedding of the test
 // classes.
 type table7Metric struct {
 	info     Table7Pretrained
-	dir, key string
+	net      *trainedMetric
 	features *FeaturesResult
 }
 
@@ -209,26 +199,19 @@ type table7Metric struct {
 // among the support set and ours propagates the support labels over the unlabeled pool and
 // finetunes on support and weighted pseudo labels (Eq. 10). onCell, if not nil, receives the
 // table so far after every cell.
-func RunTable7(backend backends.Backend, cfg Table7Config, progress fit.Progress, onCell func(*Table7Result)) (*Table7Result, error) {
-	start := time.Now()
-	r := &table7Run{cfg: cfg, backend: backend, progress: progress}
-	if err := r.check(); err != nil {
+func RunTable7(env Env, cfg Table7Config, onCell func(*Table7Result)) (*Table7Result, error) {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	if err := r.open(); err != nil {
+	run, err := env.open("table 7", cfg.Scale)
+	if err != nil {
+		return nil, err
+	}
+	r := &table7Run{run: run, cfg: cfg}
+	if err := r.openData(); err != nil {
 		return nil, err
 	}
 	res := &Table7Result{Config: cfg}
-	finish := func() {
-		prov := NewProvenance(backend.Name(), cfg.Scale, 0, cfg.Command)
-		for _, p := range res.Pretrained {
-			prov.Seconds += p.Seconds + p.EmbedSeconds
-		}
-		for _, c := range res.Cells {
-			prov.Seconds += c.Seconds
-		}
-		res.Provenance, res.Computed, res.Wall = prov, r.computed, time.Since(start).Seconds()
-	}
 	metrics := map[string]*table7Metric{}
 	for _, m := range []string{Table7Supervised, Table7Unsupervised} {
 		if !slices.ContainsFunc(cfg.Methods, func(method string) bool { return table7MetricOf[method] == m }) {
@@ -248,19 +231,17 @@ func RunTable7(backend backends.Backend, cfg Table7Config, progress fit.Progress
 				return nil, err
 			}
 			res.Cells = append(res.Cells, *cell)
+			res.RunInfo = r.info()
 			if onCell != nil {
-				finish()
 				onCell(res)
 			}
 		}
 	}
-	finish()
 	return res, nil
 }
 
 // check rejects a configuration that cannot run, before any data is read.
-func (r *table7Run) check() error {
-	cfg := r.cfg
+func (cfg Table7Config) check() error {
 	if len(cfg.Methods) == 0 || len(cfg.Shots) == 0 {
 		return fmt.Errorf("table 7: Table7Config needs methods and shots")
 	}
@@ -289,23 +270,20 @@ func (r *table7Run) check() error {
 
 // open loads the images of the training and the test classes, caps them per class and splits
 // each class into its labeled and unlabeled parts.
-func (r *table7Run) open() error {
+func (r *table7Run) openData() error {
 	cfg := r.cfg
 	var err error
-	if r.store, err = artifact.Open(cfg.CacheDir); err != nil {
-		return err
-	}
 	var trainAll, testAll *data.Dataset
 	switch cfg.Dataset {
 	case "mini-imagenet":
-		if trainAll, err = data.LoadMiniImageNet(cfg.DataDir, "train", cfg.ImageSize); err != nil {
+		if trainAll, err = data.LoadMiniImageNet(r.DataDir, "train", cfg.ImageSize); err != nil {
 			return fmt.Errorf("table 7: %w", err)
 		}
-		if testAll, err = data.LoadMiniImageNet(cfg.DataDir, "test", cfg.ImageSize); err != nil {
+		if testAll, err = data.LoadMiniImageNet(r.DataDir, "test", cfg.ImageSize); err != nil {
 			return fmt.Errorf("table 7: %w", err)
 		}
 	default:
-		if trainAll, err = data.Load(cfg.DataDir, cfg.Dataset, "train"); err != nil {
+		if trainAll, err = data.Load(r.DataDir, cfg.Dataset, "train"); err != nil {
 			return fmt.Errorf("table 7: %w", err)
 		}
 		testAll = trainAll
@@ -318,12 +296,17 @@ func (r *table7Run) open() error {
 			}
 		}
 	}
-	if r.train, err = classSubset(trainAll, cfg.TrainClasses, cfg.TrainPerClass, cfg.Seed); err != nil {
+	train, err := classSubset(trainAll, cfg.TrainClasses, cfg.TrainPerClass, cfg.Seed)
+	if err != nil {
 		return fmt.Errorf("table 7, training classes: %w", err)
 	}
-	if r.test, err = classSubset(testAll, cfg.TestClasses, cfg.TestPerClass, cfg.Seed); err != nil {
+	test, err := classSubset(testAll, cfg.TestClasses, cfg.TestPerClass, cfg.Seed)
+	if err != nil {
 		return fmt.Errorf("table 7, test classes: %w", err)
 	}
+	shape := fmt.Sprintf("%dx%dx%d", train.H, train.W, train.C)
+	r.train = &split{train, fmt.Sprintf("train=%s/%d/%s/classes=%q/per=%d/labeled=%g/seed=%d", train.Name, train.N, shape, train.Classes, cfg.TrainPerClass, cfg.LabeledFraction, cfg.Seed)}
+	r.test = &split{test, fmt.Sprintf("test=%s/%d/%s/classes=%q/per=%d/labeled=%g/seed=%d", test.Name, test.N, shape, test.Classes, cfg.TestPerClass, cfg.LabeledFraction, cfg.Seed)}
 	if r.trainSplit, err = fewshot.NewSplit(r.train.Labels, r.train.NumClasses(), cfg.LabeledFraction, cfg.Seed); err != nil {
 		return fmt.Errorf("table 7, training classes: %w", err)
 	}
@@ -335,9 +318,6 @@ func (r *table7Run) open() error {
 			return fmt.Errorf("table 7: %w", err)
 		}
 	}
-	shape := fmt.Sprintf("%dx%dx%d", r.train.H, r.train.W, r.train.C)
-	r.trainKey = fmt.Sprintf("train=%s/%d/%s/classes=%q/per=%d/labeled=%g/seed=%d", r.train.Name, r.train.N, shape, r.train.Classes, cfg.TrainPerClass, cfg.LabeledFraction, cfg.Seed)
-	r.testKey = fmt.Sprintf("test=%s/%d/%s/classes=%q/per=%d/labeled=%g/seed=%d", r.test.Name, r.test.N, shape, r.test.Classes, cfg.TestPerClass, cfg.LabeledFraction, cfg.Seed)
 	return nil
 }
 

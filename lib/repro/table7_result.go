@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/fewshot"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -115,16 +114,15 @@ type Table7Cell struct {
 	Cached bool `json:"cached"`
 }
 
+func (c *Table7Cell) setCached(v bool) { c.Cached = v }
+func (c *Table7Cell) seconds() float64 { return c.Seconds }
+
 // Table7Result is Table 7 as this run computed it.
 type Table7Result struct {
-	Provenance Provenance         `json:"provenance"`
+	RunInfo
 	Config     Table7Config       `json:"config"`
 	Pretrained []Table7Pretrained `json:"pretrained"`
 	Cells      []Table7Cell       `json:"cells"`
-	// Computed is the number of stages this call ran rather than read from the cache.
-	Computed int `json:"computed_stages"`
-	// Wall is how long the RunTable7 call took.
-	Wall float64 `json:"wall_seconds"`
 }
 
 // Cell returns the cell of a method and a number of shots, or nil.
@@ -352,18 +350,7 @@ func lighter(c color.Color) color.Color {
 	return color.RGBA{mix(r), mix(g), mix(b), 255}
 }
 
-// Publish writes the result with its provenance to dir/table7-<scale>.json and its figure to
-// dir/table7-<scale>.png, and returns the JSON's path.
-func (r *Table7Result) Publish(dir string) (string, error) {
-	base := "table7-" + r.Config.Scale
-	return publishResult(dir, base, r.Figure, r)
-}
-
-// ReadTable7Result reads a result that Publish wrote, so that a notebook can show it.
-func ReadTable7Result(path string) (*Table7Result, error) {
-	r := &Table7Result{}
-	if err := artifact.ReadJSON(path, r); err != nil {
-		return nil, fmt.Errorf("table 7 result: %w", err)
-	}
-	return r, nil
+// Publish writes the result and its figure (see Result).
+func (r *Table7Result) Publish(dir, suffix string) (string, error) {
+	return publish(dir, "table7-"+r.Config.Scale+suffix, r, map[string]func() (*plot.Plot, error){"": r.Figure})
 }

@@ -2,8 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"path/filepath"
-	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/fewshot"
@@ -14,72 +12,41 @@ import (
 
 // The stages of Table 7: the metrics, their embeddings of the data, and the cells.
 
-// metric pretrains metric m on the labeled split of the training classes (one stage, keeping
-// the network), then embeds every image of the test classes (a second stage).
+// metric pretrains metric m on the labeled split of the training classes, then embeds every
+// image of the test classes with it.
 func (r *table7Run) metric(m string) (*table7Metric, error) {
 	pc := r.cfg.Metrics[m]
-	pc.Progress, pc.CheckpointDir = nil, ""
 	tag := fmt.Sprintf("%s metric (%s)", m, pc.Method)
-	key, err := artifact.Key("table7-pretrain", pc, r.trainKey)
+	net, err := r.pretrain(r.train, r.trainSplit.LabeledRows(), "labeled", pc, tag)
 	if err != nil {
 		return nil, err
 	}
-	subset := r.trainSplit.LabeledRows()
-	info, dir, cached, err := stageJSONDir(r.store, key, "pretrained.json", &r.computed, func(dir string) (*Table7Pretrained, error) {
-		start := time.Now()
-		p, rate, err := pretrainKept(r.backend, r.store, key, dir, r.train, subset, pc, tagged(r.progress, tag))
-		if err != nil {
-			return nil, err
-		}
-		info := &Table7Pretrained{Metric: m, Method: pc.Method, Train: r.train.Name, Classes: r.train.NumClasses(), N: len(subset),
-			Steps: p.Info.Steps, Epochs: float64(p.Info.Steps*pc.BatchSize) / float64(len(subset)), ImagesPerSecond: rate}
-		info.Seconds = time.Since(start).Seconds()
-		return info, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("table 7, %s: %w", tag, err)
-	}
-	res := &table7Metric{dir: dir, key: key, info: *info}
-	if res.features, err = r.embed(res, tag); err != nil {
-		return nil, err
-	}
-	res.info.Cached = cached && res.features.Cached
-	return res, nil
-}
-
-// embed computes the features of every image of the test classes in metric m and fills in m's
-// test fields.
-func (r *table7Run) embed(m *table7Metric, tag string) (*FeaturesResult, error) {
-	key, err := artifact.Key("table7-embed", m.key, r.testKey, fmt.Sprintf("knn=%d", r.cfg.KNN))
+	f, err := r.embed(net, r.test, nil, "", tag+", test classes")
 	if err != nil {
 		return nil, err
 	}
-	var knn func(*metric.Pretrained, propagate.Matrix) (float64, error)
+	res := &table7Metric{net: net, features: f, info: Table7Pretrained{Timed: net.Timed, Metric: m, Method: pc.Method,
+		Train: r.train.Name, Classes: r.train.NumClasses(), N: net.N, Steps: net.Steps, Epochs: net.Epochs,
+		ImagesPerSecond: net.ImagesPerSecond, Test: r.test.Name, TestN: f.N, D: f.D, EmbedSeconds: f.Seconds}}
+	res.info.Cached = net.Cached && f.Cached
 	if r.cfg.KNN > 0 {
-		knn = func(_ *metric.Pretrained, x propagate.Matrix) (float64, error) { return r.knn(x) }
-	}
-	f, e, err := embedKept(r.backend, r.store, key, filepath.Join(m.dir, "metric"), r.test, nil, tagged(r.progress, tag+", test classes"), knn, &r.computed)
-	if err != nil {
-		return nil, fmt.Errorf("table 7, %s, embedding the test classes: %w", tag, err)
-	}
-	m.info.Test, m.info.TestN, m.info.D, m.info.KNNAccuracy, m.info.EmbedSeconds = r.test.Name, f.N, e.D, e.KNNAccuracy, f.Seconds
-	return f, nil
-}
-
-// knn is the weighted kNN accuracy of the test classes' unlabeled split classified by their
-// labeled split in the features x: how well the metric separates classes it never saw, given
-// every label.
-func (r *table7Run) knn(x propagate.Matrix) (float64, error) {
-	lab, unl := r.split.LabeledRows(), r.split.Pool()
-	sub := func(rows []int) propagate.Matrix {
-		m := propagate.NewMatrix(len(rows), x.D)
-		for i, row := range rows {
-			copy(m.Row(i), x.Row(row))
+		// The test classes' unlabeled split classified by their labeled split: how well the
+		// metric separates classes it never saw, given every label.
+		lab, unl := r.split.LabeledRows(), r.split.Pool()
+		x := f.matrix()
+		sub := func(rows []int) propagate.Matrix {
+			m := propagate.NewMatrix(len(rows), x.D)
+			for i, row := range rows {
+				copy(m.Row(i), x.Row(row))
+			}
+			return m
 		}
-		return m
+		if res.info.KNNAccuracy, err = r.knn(sub(lab), pick(r.test.Labels, lab), sub(unl), pick(r.test.Labels, unl), r.test.NumClasses(),
+			r.cfg.KNN, qualityTemperature, f.key, r.test.key); err != nil {
+			return nil, r.errorf(tag, err)
+		}
 	}
-	return propagate.KNNTestAccuracy(sub(lab), pick(r.test.Labels, lab), sub(unl), pick(r.test.Labels, unl),
-		r.test.NumClasses(), min(r.cfg.KNN, len(lab)), qualityTemperature)
+	return res, nil
 }
 
 // table7Cell is what keys a cell's stage: the episodes and the method's own settings.
@@ -107,18 +74,18 @@ func (r *table7Run) cell(method string, shots int, m *table7Metric) (*Table7Cell
 			key.Head = &cfg.Head
 		} else {
 			net := cfg.Net
-			net.Progress, net.CheckpointDir, net.Init, net.InitFrom = nil, "", nil, m.key
+			net.Progress, net.CheckpointDir, net.Init, net.InitFrom = nil, "", nil, m.net.key
 			key.Net, key.NetEpochs = &net, cfg.NetEpochs
 		}
 	}
 	tag := fmt.Sprintf("%s, %d-shot", table7MethodName(method), shots)
-	k, err := artifact.Key("table7-episodes", key, m.features.key, r.testKey)
+	k, err := artifact.Key("episodes", key, m.features.key, r.test.key)
 	if err != nil {
 		return nil, err
 	}
-	cell, cached, err := stageJSON(r.store, k, "cell.json", &r.computed, func(string) (*Table7Cell, error) {
+	cell, _, err := stage(r.run, k, "cell.json", func(string) (*Table7Cell, error) {
 		x := propagate.Matrix{N: m.features.N, D: m.features.D, Data: m.features.Features}
-		progress := fewshot.Progress(tagged(r.progress, tag))
+		progress := fewshot.Progress(tagged(r.Progress, tag))
 		var res *fewshot.Result
 		var err error
 		if method == Table7SNCA {
@@ -136,9 +103,8 @@ func (r *table7Run) cell(method string, shots int, m *table7Metric) (*Table7Cell
 		return &Table7Cell{Method: method, Shots: shots, Result: *res}, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("table 7, %s: %w", tag, err)
+		return nil, r.errorf(tag, err)
 	}
-	cell.Cached = cached
 	return cell, nil
 }
 
@@ -149,7 +115,7 @@ func (r *table7Run) finetuner(m *table7Metric, tag string) (func(propagate.Matri
 	if cfg.Finetune == Table7Head {
 		return func(xn propagate.Matrix) fewshot.Finetuner { return fewshot.HeadFinetuner(xn, cfg.Head) }, nil
 	}
-	p, err := metric.LoadPretrained(r.backend, filepath.Join(m.dir, "metric"))
+	p, err := metric.LoadPretrained(r.Backend, m.net.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +124,7 @@ func (r *table7Run) finetuner(m *table7Metric, tag string) (func(propagate.Matri
 		return nil, err
 	}
 	cc := cfg.Net
-	cc.Net, cc.Channels, cc.InitFrom, cc.CheckpointDir = p.Info.Net, p.Info.Channels, m.key, ""
+	cc.Net, cc.Channels, cc.InitFrom, cc.CheckpointDir = p.Info.Net, p.Info.Channels, m.net.key, ""
 	cc.Init = &train.Init{Net: p.Info.Net, Backbone: b}
 	finetune := func(ep *fewshot.Episode, examples []fewshot.Example) ([]int32, error) {
 		ex := make([]train.Example, len(examples))
@@ -169,12 +135,12 @@ func (r *table7Run) finetuner(m *table7Metric, tag string) (func(propagate.Matri
 		c.Steps = cfg.NetEpochs * ((len(ex) + c.BatchSize - 1) / c.BatchSize)
 		c.BatchSize = min(c.BatchSize, len(ex))
 		c.Stage = fmt.Sprintf("episode %d network", ep.Index)
-		c.Progress = tagged(r.progress, tag)
-		cl, err := train.Fit(r.backend, r.test, ex, len(ep.Classes), c)
+		c.Progress = tagged(r.Progress, tag)
+		cl, err := train.Fit(r.Backend, r.test.Dataset, ex, len(ep.Classes), c)
 		if err != nil {
 			return nil, err
 		}
-		return cl.Predict(r.test, ep.Query, nil)
+		return cl.Predict(r.test.Dataset, ep.Query, nil)
 	}
 	return func(propagate.Matrix) fewshot.Finetuner { return finetune }, nil
 }

@@ -18,7 +18,6 @@ func table7SmokeConfig(t *testing.T, dataDir string) Table7Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir, cfg.CacheDir, cfg.Command = dataDir, t.TempDir(), "test"
 	cfg.TrainClasses, cfg.TestClasses = nil, nil
 	for c := range 8 {
 		if c < 4 {
@@ -44,12 +43,9 @@ func TestTable7Smoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 8, 40)
 	cfg := table7SmokeConfig(t, dataDir)
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testEnv(t, dataDir)
 	var partials int
-	first, err := RunTable7(backend, cfg, nil, func(*Table7Result) { partials++ })
+	first, err := RunTable7(env, cfg, func(*Table7Result) { partials++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +53,8 @@ func TestTable7Smoke(t *testing.T) {
 	if len(first.Cells) != cells || partials != cells {
 		t.Fatalf("%d cells and %d partial results, want %d of each", len(first.Cells), partials, cells)
 	}
-	if want := 2*2 + cells; first.Computed != want {
-		t.Errorf("first run computed %d stages, want %d (2 pretrainings, 2 embeddings, %d cells)", first.Computed, want, cells)
+	if want := 2*3 + cells; first.Computed != want {
+		t.Errorf("first run computed %d stages, want %d (2 pretrainings, 2 embeddings, 2 kNN checks, %d cells)", first.Computed, want, cells)
 	}
 	for _, c := range first.Cells {
 		if len(c.Accuracy) != cfg.Episodes || c.Mean < 0 || c.Mean > 1 || c.N != cfg.Episodes || c.Cached {
@@ -78,7 +74,7 @@ func TestTable7Smoke(t *testing.T) {
 			t.Errorf("metric %+v: want 2 steps on 64 images of 4 classes, 160 test images of width 32, a kNN accuracy", p)
 		}
 	}
-	second, err := RunTable7(backend, cfg, nil, nil)
+	second, err := RunTable7(env, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,14 +87,14 @@ func TestTable7Smoke(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	path, err := second.Publish(dir)
+	path, err := second.Publish(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "table7-smoke.png")); err != nil {
 		t.Error(err)
 	}
-	back, err := ReadTable7Result(path)
+	back, err := ReadResult[Table7Result](path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +128,10 @@ func TestTable7NetFinetune(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 8, 20)
 	cfg := table7SmokeConfig(t, dataDir)
+	env := testEnv(t, dataDir)
 	cfg.Methods, cfg.Shots, cfg.Episodes, cfg.Queries, cfg.Finetune = []string{Table7OursUnsupervised}, []int{1}, 2, 3, Table7Net
 	cfg.Net.BatchSize, cfg.NetEpochs, cfg.KNN = 16, 1, 0
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := RunTable7(backend, cfg, nil, nil)
+	res, err := RunTable7(env, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +147,6 @@ func TestTable7NetFinetune(t *testing.T) {
 func TestTable7Errors(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 8, 20)
-	backend, err := NewBackend()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name, want string
 		edit       func(*Table7Config)
@@ -179,8 +168,9 @@ func TestTable7Errors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := table7SmokeConfig(t, dataDir)
+			env := testEnv(t, dataDir)
 			c.edit(&cfg)
-			if _, err := RunTable7(backend, cfg, nil, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			if _, err := RunTable7(env, cfg, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
 			}
 		})

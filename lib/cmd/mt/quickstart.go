@@ -29,22 +29,24 @@ func quickstart(args []string) error {
 	if err := checkPublish("publish", *publish); err != nil {
 		return err
 	}
-	cfg.DataDir, cfg.CacheDir = *dataDir, *cacheDir
 	if *metricFlag != "" {
 		if cfg.Released, err = resolveMetric(*metricFlag); err != nil {
 			return err
 		}
+		if cfg.Released == repro.TrainHere {
+			cfg.Released = ""
+		}
 	}
-	backend, err := repro.NewBackend()
+	env, err := repro.NewEnv("go run ./lib/cmd/mt quickstart "+strings.Join(args, " "), progressLine())
 	if err != nil {
 		return err
 	}
-	q, err := repro.NewQuickstart(backend, cfg)
+	env.DataDir, env.CacheDir = *dataDir, *cacheDir
+	q, err := repro.NewQuickstart(env, cfg)
 	if err != nil {
 		return err
 	}
-	q.Progress = progressLine()
-	res, err := q.Run("go run ./lib/cmd/mt quickstart " + strings.Join(args, " "))
+	res, err := q.Run()
 	if err != nil {
 		return err
 	}

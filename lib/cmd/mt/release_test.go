@@ -13,6 +13,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/release"
+	"github.com/metric-transfer/mtlp/lib/repro"
 )
 
 // TestReleaseRoundTrip pretrains a metric with the kNN monitor, releases it, and reads the
@@ -106,20 +107,13 @@ func TestReleaseRoundTrip(t *testing.T) {
 	}
 }
 
-// TestReleasedFlag: --metric keeps the scale's releases when empty, drops instance
-// discrimination's for train (it is then pretrained here), takes a release folder as it is, and
-// refuses a name that is no release.
-func TestReleasedFlag(t *testing.T) {
-	defaults := map[string]string{metric.MethodInstance: "figures/metrics/x", metric.MethodColor: "c"}
-	if got, err := releasedFlag("", defaults); err != nil || got[metric.MethodInstance] != "figures/metrics/x" {
-		t.Errorf("no --metric: %v (%v)", got, err)
-	}
-	got, err := releasedFlag(trainHere, defaults)
-	if _, ok := got[metric.MethodInstance]; err != nil || ok || got[metric.MethodColor] != "c" {
-		t.Errorf("--metric train: %v (%v), want instance's release dropped and the others kept", got, err)
-	}
-	if defaults[metric.MethodInstance] != "figures/metrics/x" {
-		t.Error("--metric changed the scale's map")
+// TestResolveMetric: --metric takes "" and train as they are, a release folder as it is, and
+// refuses a name that is no release, saying how to train here.
+func TestResolveMetric(t *testing.T) {
+	for _, v := range []string{"", repro.TrainHere} {
+		if got, err := resolveMetric(v); err != nil || got != v {
+			t.Errorf("--metric %q: %q (%v)", v, got, err)
+		}
 	}
 	dir := filepath.Join(t.TempDir(), "r")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -128,11 +122,11 @@ func TestReleasedFlag(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, release.InfoFile), []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := releasedFlag(dir, nil); err != nil || got[metric.MethodInstance] != dir {
-		t.Errorf("--metric %s: %v (%v)", dir, got, err)
+	if got, err := resolveMetric(dir); err != nil || got != dir {
+		t.Errorf("--metric %s: %q (%v)", dir, got, err)
 	}
 	t.Setenv(release.EnvMetricsDir, t.TempDir())
-	if _, err := releasedFlag("no-such-release", nil); err == nil || !strings.Contains(err.Error(), "give train") {
+	if _, err := resolveMetric("no-such-release"); err == nil || !strings.Contains(err.Error(), "give train") {
 		t.Errorf("an unknown name: %v, want a refusal saying how to train here", err)
 	}
 }

@@ -1,0 +1,253 @@
+package repro
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/fit"
+)
+
+// Env is where a run happens and how it reports: the backend, the directories, the progress
+// and the command line. Nothing in it is hashed into a stage's key, so that changing it never
+// changes a number; what a table computes is its configuration alone.
+type Env struct {
+	Backend backends.Backend
+	// DataDir holds the datasets ("" means data.DataDir()); CacheDir the stage cache (""
+	// means artifact.DefaultDir()).
+	DataDir, CacheDir string
+	// CheckpointDir, if set, keeps the training checkpoints there, one folder per network named
+	// by what it trains (its time budget left out), so that a killed run, or the next slice of
+	// a long one with another budget, resumes, across machines too; "" keeps them in the stage
+	// cache's scratch space until the stage is done.
+	CheckpointDir string
+	// Progress, which may be nil, receives every stage's progress, its name prefixed by the
+	// cell it belongs to.
+	Progress fit.Progress
+	// Command is how to reproduce the run, recorded in the provenance.
+	Command string
+}
+
+// NewEnv returns the environment of the default backend (NewBackend), the default data and
+// cache directories, and command.
+func NewEnv(command string, progress fit.Progress) (Env, error) {
+	b, err := NewBackend()
+	return Env{Backend: b, Command: command, Progress: progress}, err
+}
+
+// NotebookEnv is NewEnv for the notebook notebooks/<name>.ipynb run at scale: its command
+// says how to run it again.
+func NotebookEnv(name, scale string, progress fit.Progress) (Env, error) {
+	return NewEnv(fmt.Sprintf("make notebook → notebooks/%s.ipynb (MT_SCALE=%s)", name, scale), progress)
+}
+
+// RunInfo is what every result records about the run that computed it.
+type RunInfo struct {
+	Provenance Provenance `json:"provenance"`
+	// Computed is the number of stages the run computed rather than read from the cache.
+	Computed int `json:"computed_stages"`
+	// Wall is how long the run took; Provenance.Seconds is the compute time of every stage the
+	// result rests on, cached or not.
+	Wall float64 `json:"wall_seconds"`
+}
+
+// Run returns the run's information: every result embeds it, so that code handling any table
+// reads it alike.
+func (i *RunInfo) Run() *RunInfo { return i }
+
+// run is one call of a table's Run function: its environment, its store, its clock, the
+// stages it computed and the compute seconds of every stage it used (by key).
+type run struct {
+	Env
+	what     string // "table 2": prefixes errors
+	scale    string
+	store    *artifact.Store
+	start    time.Time
+	computed int
+	seconds  map[string]float64
+}
+
+// open starts a run of what (a table's name, for errors) at scale.
+func (e Env) open(what, scale string) (*run, error) {
+	if e.Backend == nil {
+		return nil, fmt.Errorf("%s: Env.Backend is nil; start from NewEnv", what)
+	}
+	store, err := artifact.Open(e.CacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &run{Env: e, what: what, scale: scale, store: store, start: time.Now(), seconds: map[string]float64{}}, nil
+}
+
+// info returns the run's information so far.
+func (r *run) info() RunInfo {
+	total := 0.0
+	for _, s := range r.seconds {
+		total += s
+	}
+	return RunInfo{Provenance: NewProvenance(r.Backend.Name(), r.scale, total, r.Command), Computed: r.computed,
+		Wall: time.Since(r.start).Seconds()}
+}
+
+// errorf is an error of the run: "<what>: <tag>: <err>".
+func (r *run) errorf(tag string, err error) error { return fmt.Errorf("%s, %s: %w", r.what, tag, err) }
+
+// Timed says how long a stage took when it was computed and whether this call read it from
+// the cache instead.
+type Timed struct {
+	Seconds float64 `json:"seconds"`
+	Cached  bool    `json:"cached"`
+}
+
+// timed returns the stage's timing, so that stage can fill it in.
+func (t *Timed) timed() *Timed { return t }
+
+// setCached and seconds let stage record a result's timing; every result with a Timed has them.
+func (t *Timed) setCached(c bool) { t.Cached = c }
+func (t *Timed) seconds() float64 { return t.Seconds }
+
+// timing is a stage's result that stage records the timing of.
+type timing interface {
+	setCached(bool)
+	seconds() float64
+}
+
+// stage returns a stage's result: computed by compute (which may keep files of its own in dir)
+// and kept as dir/file unless the cache has it under key, then read back from there, with its
+// timing (if it has one) telling whether it came from the cache. It also returns dir.
+func stage[T any](r *run, key, file string, compute func(dir string) (*T, error)) (*T, string, error) {
+	dir, cached, err := r.store.Build(key, func(dir string) error {
+		r.computed++
+		start := time.Now()
+		v, err := compute(dir)
+		if err != nil {
+			return err
+		}
+		if t, ok := any(v).(interface{ timed() *Timed }); ok && t.timed().Seconds == 0 {
+			t.timed().Seconds = time.Since(start).Seconds()
+		}
+		return artifact.WriteJSON(filepath.Join(dir, file), v)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	v := new(T)
+	if err := artifact.ReadJSON(filepath.Join(dir, file), v); err != nil {
+		return nil, "", err
+	}
+	if t, ok := any(v).(timing); ok {
+		t.setCached(cached)
+		r.seconds[key] = t.seconds()
+	}
+	return v, dir, nil
+}
+
+// checkpoints returns where a training's checkpoints go: under CheckpointDir in a folder named
+// name when it is set (kept), else in the stage's scratch space (removed with it).
+func (r *run) checkpoints(key, name string) (string, error) {
+	if r.CheckpointDir != "" {
+		return filepath.Join(r.CheckpointDir, name), nil
+	}
+	scratch, err := r.store.Scratch(key)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(scratch, "checkpoints"), nil
+}
+
+// split is a dataset, or a class-balanced seeded sample of one, with a key that names it.
+type split struct {
+	*data.Dataset
+	key string
+}
+
+// load loads a split of a dataset and, with n > 0 and fewer than its images, keeps a
+// class-balanced sample of n drawn with seed. The key names the dataset, the sample and the
+// seed.
+func (r *run) load(name, part string, n int, seed int64) (*split, error) {
+	ds, err := data.Load(r.DataDir, name, part)
+	if err != nil {
+		return nil, err
+	}
+	return sample(ds, n, seed)
+}
+
+// sample is load's sampling: ds itself when n ≤ 0 or n ≥ ds.N.
+func sample(ds *data.Dataset, n int, seed int64) (*split, error) {
+	key := fmt.Sprintf("%s/%d/%dx%dx%d", ds.Name, ds.N, ds.H, ds.W, ds.C)
+	if n <= 0 || n >= ds.N {
+		return &split{ds, key}, nil
+	}
+	idx, err := data.SampleSubset(ds.Labels, ds.NumClasses(), n, seed)
+	if err != nil {
+		return nil, fmt.Errorf("%d images of %s: %w", n, ds.Name, err)
+	}
+	sub, err := ds.Subset(idx)
+	if err != nil {
+		return nil, err
+	}
+	return &split{sub, fmt.Sprintf("%s/n=%d/seed=%d", key, n, seed)}, nil
+}
+
+// pool is the unlabeled set of a table: rows of a dataset drawn class-balanced with a seed,
+// their true labels, and the nested label subsets of the table's columns (positions in rows).
+type pool struct {
+	ds      *split
+	rows    []int
+	truth   []int32
+	labeled map[int][]int
+	key     string
+}
+
+// drawPool draws n images of ds (0: all) and, among them, each label count of labels, all
+// with seed.
+func drawPool(ds *split, n int, seed int64, labels []int) (*pool, error) {
+	k := ds.NumClasses()
+	rows, err := data.SampleSubset(ds.Labels, k, n, seed)
+	if err != nil {
+		return nil, fmt.Errorf("pool of %d images of %s: %w", n, ds.Name, err)
+	}
+	p := &pool{ds: ds, rows: rows, truth: pick(ds.Labels, rows), labeled: map[int][]int{},
+		key: fmt.Sprintf("%s/pool=%d/seed=%d", ds.key, len(rows), seed)}
+	for _, l := range labels {
+		if p.labeled[l], err = data.SampleLabeled(p.truth, k, l, seed); err != nil {
+			return nil, fmt.Errorf("%d labels from a pool of %d: %w", l, len(rows), err)
+		}
+	}
+	return p, nil
+}
+
+// pick returns v at the positions idx.
+func pick[T any](v []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
+}
+
+// unlabeledRows returns 0…n−1 without the rows in labeled, in order.
+func unlabeledRows(n int, labeled []int) []int {
+	isLabeled := make(map[int]bool, len(labeled))
+	for _, p := range labeled {
+		isLabeled[p] = true
+	}
+	out := make([]int, 0, n-len(labeled))
+	for p := range n {
+		if !isLabeled[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// tagged returns progress with tag prefixed to the stage names it receives, nil for nil.
+func tagged(progress fit.Progress, tag string) fit.Progress {
+	if progress == nil {
+		return nil
+	}
+	return func(stage string, done, total int) { progress(tag+": "+stage, done, total) }
+}

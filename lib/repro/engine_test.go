@@ -1,0 +1,73 @@
+package repro
+
+import (
+	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/propagate"
+)
+
+// testEnv is a test's environment: the default backend, the data in dataDir, a fresh stage
+// cache and the command "test".
+func testEnv(t *testing.T, dataDir string) Env {
+	t.Helper()
+	b, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Env{Backend: b, DataDir: dataDir, CacheDir: t.TempDir(), Command: "test"}
+}
+
+// TestStagesShared: a stage has one key whichever table asks for it. Table 2 after Table 1 on
+// the same pool trains no metric and propagates nothing again (Table 1's stages serve it);
+// Table 5 after Table 2 trains only its finetuning classifier (its scratch and spectral cells
+// are Table 2's).
+func TestStagesShared(t *testing.T) {
+	dataDir := t.TempDir()
+	writeColourFolder(t, dataDir, 4, 30)
+	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	env := testEnv(t, dataDir)
+	t1, err := Table1ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1.Pool, t1.Labels, t1.Rows, t1.Spectral.Eta = 0, []int{8}, []string{metric.MethodInstance}, 20
+	pc := t1.Metrics[metric.MethodInstance]
+	pc.Steps, pc.BatchSize = 2, 16
+	t1.Metrics[metric.MethodInstance] = pc
+	if _, err := RunTable1(env, t1, nil); err != nil {
+		t.Fatal(err)
+	}
+	t2, err := Table2ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2.Pool, t2.Test, t2.Labels, t2.KNN, t2.Metrics, t2.Spectral = 0, 0, []int{8}, 0, t1.Metrics, t1.Spectral
+	t2.Rows = []Table2Row{{NoMetric, NoPropagation}, {metric.MethodInstance, propagate.Spectral}}
+	t2.Classifier.Steps, t2.Classifier.BatchSize = 2, 16
+	r2, err := RunTable2(env, t2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Computed != 2 {
+		t.Errorf("table 2 after table 1 computed %d stages, want 2 (its classifiers alone)", r2.Computed)
+	}
+	t5, err := Table5ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t5.Table2Config = t2
+	t5.Rows, t5.Pool, t5.Percents = Table5Rows, 120, []float64{100 * 8.0 / 120}
+	r5, err := RunTable5(env, t5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r5.Computed != 1 || len(r5.Cells) != 3 {
+		t.Errorf("table 5 after table 2 computed %d stages for %d cells, want 1 (the finetuning classifier) for 3", r5.Computed, len(r5.Cells))
+	}
+	for _, c := range r5.Cells {
+		if c2 := r2.Cell(Table2Row{c.Metric, c.Propagation}, 8); c2 != nil && c2.Weights != c.Weights {
+			t.Errorf("table 5's %s/%s cell has other weights than table 2's", c.Metric, c.Propagation)
+		}
+	}
+}

@@ -62,6 +62,14 @@ func (r *SSLResult) paper(row SSLRow, labels int) (float64, bool) {
 	return Table4PaperAccuracy(row, labels)
 }
 
+// accuracy is the cell's test accuracy, false for a cell not computed (nil).
+func (c *SSLCell) accuracy() (float64, bool) {
+	if c == nil {
+		return 0, false
+	}
+	return c.Accuracy, true
+}
+
 // Cell returns the cell of a row and a label count, or nil.
 func (r *SSLResult) Cell(row SSLRow, labels int) *SSLCell {
 	for i, c := range r.Cells {
@@ -116,29 +124,14 @@ func (r *SSLResult) Note() string {
 // Figure draws the test accuracy against the number of labels: each computed row solid, the
 // paper's in the same colour dashed.
 func (r *SSLResult) Figure() (*plot.Plot, error) {
-	var series []report.Series
-	for _, row := range r.Config.Methods {
-		name := SSLMethodName(row)
+	labels := r.Config.Labels
+	series := oursAndPaper(r.Config.Methods, labels, func(row SSLRow) string {
 		if r.Table == 3 {
-			name += ", " + r.netName(row)
+			return SSLMethodName(row) + ", " + r.netName(row)
 		}
-		ours := report.Series{Name: name + ", ours"}
-		paper := report.Series{Name: name + ", paper", Dashed: true}
-		for _, n := range r.Config.Labels {
-			if c := r.Cell(row, n); c != nil {
-				ours.Labels, ours.Values = append(ours.Labels, n), append(ours.Values, c.Accuracy)
-			}
-			if p, ok := r.paper(row, n); ok {
-				paper.Labels, paper.Values = append(paper.Labels, n), append(paper.Values, p/100)
-			}
-		}
-		if len(ours.Labels) > 0 {
-			series = append(series, ours)
-			if len(paper.Labels) > 0 {
-				series = append(series, paper)
-			}
-		}
-	}
+		return SSLMethodName(row)
+	}, ", paper", func(row SSLRow, col int) (float64, bool) { return r.Cell(row, labels[col]).accuracy() },
+		func(row SSLRow, col int) (float64, bool) { return r.paper(row, labels[col]) })
 	return report.VsLabelsPlot(fmt.Sprintf("Table %d: test accuracy (scale %s)", r.Table, r.Config.Scale), "test accuracy (%)", series)
 }
 

@@ -141,25 +141,13 @@ func (r *Table1Result) metricName(m string) string {
 // Figure draws the mAP against the number of labels for one propagation method: each metric
 // as a solid line, and the paper's as a dashed line of the same colour.
 func (r *Table1Result) Figure(method propagate.Method) (*plot.Plot, error) {
-	var series []report.Series
-	for _, m := range r.Config.metrics() {
-		ours := report.Series{Name: r.metricName(m) + ", ours"}
-		paper := report.Series{Name: Table1MetricName(m) + ", paper", Dashed: true}
-		for _, n := range r.Config.Labels {
-			if c := r.Cell(m, method, n); c != nil {
-				ours.Labels, ours.Values = append(ours.Labels, n), append(ours.Values, c.MAP)
-			}
-			if p, ok := Table1PaperMAP(m, method, n); ok {
-				paper.Labels, paper.Values = append(paper.Labels, n), append(paper.Values, p/100)
-			}
+	labels := r.Config.Labels
+	series := oursAndPaper(r.Config.metrics(), labels, r.metricName, ", paper", func(m string, col int) (float64, bool) {
+		if c := r.Cell(m, method, labels[col]); c != nil {
+			return c.MAP, true
 		}
-		if len(ours.Labels) > 0 {
-			series = append(series, ours)
-		}
-		if len(paper.Labels) > 0 {
-			series = append(series, paper)
-		}
-	}
+		return 0, false
+	}, func(m string, col int) (float64, bool) { return Table1PaperMAP(m, method, labels[col]) })
 	return report.VsLabelsPlot(fmt.Sprintf("Table 1: pseudo-label mAP, %s propagation (scale %s)", table1MethodName(method), r.Config.Scale),
 		"pseudo-label mAP (%)", series)
 }

@@ -95,6 +95,14 @@ func table2MethodName(m propagate.Method) string {
 	return table1MethodName(m)
 }
 
+// accuracy is the cell's test accuracy, false for a cell not computed (nil).
+func (c *Table2Cell) accuracy() (float64, bool) {
+	if c == nil {
+		return 0, false
+	}
+	return c.Accuracy, true
+}
+
 // Cell returns the cell of a row and a label count, or nil.
 func (r *Table2Result) Cell(row Table2Row, labels int) *Table2Cell {
 	return cellOf(r.Cells, row, labels)
@@ -179,26 +187,11 @@ func optimizerName(name string) string {
 // Figure draws the test accuracy against the number of labels: each computed row as a solid
 // line, and the paper's as a dashed line of the same colour.
 func (r *Table2Result) Figure() (*plot.Plot, error) {
-	var series []report.Series
-	for _, row := range r.Config.Rows {
-		name := Table2MetricName(row.Metric) + " + " + table2MethodName(row.Propagation)
-		ours := report.Series{Name: name + ", ours"}
-		paper := report.Series{Name: name + ", paper", Dashed: true}
-		for _, n := range r.Config.Labels {
-			if c := r.Cell(row, n); c != nil {
-				ours.Labels, ours.Values = append(ours.Labels, n), append(ours.Values, c.Accuracy)
-			}
-			if p, ok := Table2PaperAccuracy(row, n); ok {
-				paper.Labels, paper.Values = append(paper.Labels, n), append(paper.Values, p/100)
-			}
-		}
-		if len(ours.Labels) > 0 {
-			series = append(series, ours)
-			if len(paper.Labels) > 0 {
-				series = append(series, paper)
-			}
-		}
-	}
+	labels := r.Config.Labels
+	series := oursAndPaper(r.Config.Rows, labels, func(row Table2Row) string {
+		return Table2MetricName(row.Metric) + " + " + table2MethodName(row.Propagation)
+	}, ", paper", func(row Table2Row, col int) (float64, bool) { return r.Cell(row, labels[col]).accuracy() },
+		func(row Table2Row, col int) (float64, bool) { return Table2PaperAccuracy(row, labels[col]) })
 	return report.VsLabelsPlot(fmt.Sprintf("Table 2: test accuracy (scale %s)", r.Config.Scale), "test accuracy (%)", series)
 }
 

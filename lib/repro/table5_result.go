@@ -116,26 +116,14 @@ func (r *Table5Result) Note() string {
 // paper's ImageNet numbers in the same colour dashed. The x axis is the share in %, rounded
 // to a whole percent (at least 1) for the axis.
 func (r *Table5Result) Figure() (*plot.Plot, error) {
-	axis := func(pct float64) int { return max(1, int(math.Round(pct))) }
-	var series []report.Series
-	for _, row := range r.Config.Rows {
-		ours := report.Series{Name: Table5RowName(row) + ", ours"}
-		paper := report.Series{Name: Table5RowName(row) + ", paper (ImageNet)", Dashed: true}
-		for _, pct := range r.Config.Percents {
-			if c := r.Cell(row, pct); c != nil {
-				ours.Labels, ours.Values = append(ours.Labels, axis(pct)), append(ours.Values, c.Accuracy)
-			}
-			if p, ok := Table5PaperAccuracy(row, pct); ok {
-				paper.Labels, paper.Values = append(paper.Labels, axis(pct)), append(paper.Values, p/100)
-			}
-		}
-		if len(ours.Labels) > 0 {
-			series = append(series, ours)
-			if len(paper.Labels) > 0 {
-				series = append(series, paper)
-			}
-		}
+	pcts := r.Config.Percents
+	axis := make([]int, len(pcts))
+	for i, pct := range pcts {
+		axis[i] = max(1, int(math.Round(pct)))
 	}
+	series := oursAndPaper(r.Config.Rows, axis, Table5RowName, ", paper (ImageNet)",
+		func(row Table2Row, col int) (float64, bool) { return r.Cell(row, pcts[col]).accuracy() },
+		func(row Table2Row, col int) (float64, bool) { return Table5PaperAccuracy(row, pcts[col]) })
 	p, err := report.VsLabelsPlot(fmt.Sprintf("Table 5: accuracy by labeled share (scale %s)", r.Config.Scale), "test accuracy (%)", series)
 	if err != nil {
 		return nil, err

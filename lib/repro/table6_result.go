@@ -164,26 +164,11 @@ func (r *Table6Result) Note() string {
 // Figure draws the target test accuracy against the number of labels: each computed row as a
 // solid line, and the paper's (ImageNet32 → CIFAR-10) as a dashed line of the same colour.
 func (r *Table6Result) Figure() (*plot.Plot, error) {
-	var series []report.Series
-	for _, row := range r.Config.Rows {
-		name := Table6MetricName(row.Metric) + " + " + table6TransferName(row.Propagation)
-		ours := report.Series{Name: name + ", ours"}
-		paper := report.Series{Name: name + ", paper", Dashed: true}
-		for _, n := range r.Config.Labels {
-			if c := r.Cell(row, n); c != nil {
-				ours.Labels, ours.Values = append(ours.Labels, n), append(ours.Values, c.Accuracy)
-			}
-			if p, ok := Table6PaperAccuracy(row, n); ok {
-				paper.Labels, paper.Values = append(paper.Labels, n), append(paper.Values, p/100)
-			}
-		}
-		if len(ours.Labels) > 0 {
-			series = append(series, ours)
-			if len(paper.Labels) > 0 {
-				series = append(series, paper)
-			}
-		}
-	}
+	labels := r.Config.Labels
+	series := oursAndPaper(r.Config.Rows, labels, func(row Table6Row) string {
+		return Table6MetricName(row.Metric) + " + " + table6TransferName(row.Propagation)
+	}, ", paper", func(row Table6Row, col int) (float64, bool) { return r.Cell(row, labels[col]).accuracy() },
+		func(row Table6Row, col int) (float64, bool) { return Table6PaperAccuracy(row, labels[col]) })
 	title := fmt.Sprintf("Table 6 (scale %s): ours %s → %s, paper ImageNet32 → CIFAR-10", r.Config.Scale, r.Config.Source, r.Config.Target)
 	return report.VsLabelsPlot(title, "target test accuracy (%)", series)
 }

@@ -89,8 +89,8 @@ func DefaultTrainConfig() TrainConfig {
 		Channels: nets.DefaultChannels, Augment: fit.Augment{Pad: 4, Flip: true}, Seed: 1}
 }
 
-func (c TrainConfig) check(stage string, n int) (Net, error) {
-	net, err := LookupNet(c.Net)
+func (c TrainConfig) check(stage string, n int) (nets.Network, error) {
+	net, err := nets.LookupNetwork(c.Net)
 	if err != nil {
 		return net, fmt.Errorf("%s: %w", stage, err)
 	}
@@ -248,8 +248,8 @@ func infoOf(cfg PretrainConfig, ds *data.Dataset) PretrainInfo {
 }
 
 // newContext returns a context with the network's parameters of info set.
-func newContext(info PretrainInfo, seed uint64) (*context.Context, Net, error) {
-	net, err := LookupNet(info.Net)
+func newContext(info PretrainInfo, seed uint64) (*context.Context, nets.Network, error) {
+	net, err := nets.LookupNetwork(info.Net)
 	if err != nil {
 		return nil, net, err
 	}
@@ -285,14 +285,13 @@ func setup(cfg PretrainConfig, ds *data.Dataset, stage string) (PretrainInfo, *c
 // (instance, NCA), the L2-normalised base features (bootstrap: the penultimate layer), the
 // L2-normalised pooled base features of the L channel (color).
 func featureFn(info PretrainInfo) (func(ctx *context.Context, images *graph.Node) *graph.Node, error) {
-	net, err := LookupNet(info.Net)
+	net, err := nets.LookupNetwork(info.Net)
 	if err != nil {
 		return nil, err
 	}
 	switch info.Method {
 	case MethodInstance, MethodNCA:
-		embed := embedWith(net)
-		return func(ctx *context.Context, images *graph.Node) *graph.Node { return embed(ctx.In("metric"), images) }, nil
+		return func(ctx *context.Context, images *graph.Node) *graph.Node { return net.Embed(ctx.In("metric"), images) }, nil
 	case MethodBootstrap:
 		return func(ctx *context.Context, images *graph.Node) *graph.Node {
 			return graph.L2Normalize(net.Features(ctx.In("metric").In("backbone"), images), -1)

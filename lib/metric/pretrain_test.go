@@ -15,6 +15,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // colourful makes n 8×8 RGB images of two classes: reddish and bluish noise.
@@ -178,14 +179,6 @@ func TestPretrainErrors(t *testing.T) {
 	}
 }
 
-func TestLookupNet(t *testing.T) {
-	for _, name := range NetNames {
-		if _, err := LookupNet(name); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-}
-
 func TestBoxWeights(t *testing.T) {
 	for _, tc := range []struct{ n, size int }{{2, 8}, {4, 28}, {3, 7}, {1, 5}} {
 		r := boxWeights(tc.n, tc.size)
@@ -249,7 +242,7 @@ func TestPretrainLearns(t *testing.T) {
 		return p
 	}
 	boot := train(MethodBootstrap)
-	net, _ := LookupNet(NetConv4)
+	net := nets.Networks[NetConv4]
 	logits, _, err := fit.Predict(boot.backend, boot.ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
 		m := ctx.In("metric")
 		return layers.Dense(m.In("classifier"), net.Features(m.In("backbone"), x), true, 4)

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
@@ -102,6 +103,37 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	}
 	defer dir.Close()
 	return trainInstance(backend, ds, subset, cfg, dir)
+}
+
+// pretrainInstance is Pretrain's instance discrimination, with checkpoints in dir (none when
+// nil): trainBank for the residual backbones, trainInstance (TrainInstance's trainer, with
+// cfg's settings) for Conv-4.
+func pretrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
+	if cfg.Net != NetConv4 {
+		return trainBank(backend, ds, subset, cfg, "instance discrimination", dir)
+	}
+	ic := DefaultInstanceConfig()
+	ic.Temperature, ic.Momentum, ic.EmbeddingDim = cfg.Temperature, cfg.Momentum, cfg.EmbeddingDim
+	if ic.Temperature == 0 {
+		ic.Temperature = DefaultInstanceConfig().Temperature
+	}
+	ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
+	ic.Augment, ic.Seed, ic.Progress = cfg.Augment, cfg.Seed, cfg.Progress
+	ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
+	ic.Bank16, ic.Pause, ic.Precision, ic.DeviceAugment = cfg.Bank16, cfg.Pause, cfg.Precision, cfg.DeviceAugment
+	if cfg.AtCycleEnd != nil {
+		info := infoOf(cfg, ds)
+		ic.AtCycleEnd = func(step int, m *Model) error {
+			return cfg.AtCycleEnd(step, &Pretrained{Info: info, backend: backend, ctx: m.ctx})
+		}
+	}
+	m, err := trainInstance(backend, ds, subset, ic, dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pretrained{Info: infoOf(cfg, ds), backend: backend, ctx: m.ctx}
+	p.Info.Steps = int(optimizers.GetGlobalStep(m.ctx))
+	return p, nil
 }
 
 // trainInstance is TrainInstance with checkpoints in dir (none when nil).

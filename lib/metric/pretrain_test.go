@@ -179,6 +179,18 @@ func TestPretrainErrors(t *testing.T) {
 	}
 }
 
+// Methods and objectives must name the same methods, each with a trainer and its features.
+func TestObjectives(t *testing.T) {
+	if len(Methods) != len(objectives) {
+		t.Errorf("Methods has %d names, objectives %d entries", len(Methods), len(objectives))
+	}
+	for _, m := range Methods {
+		if o, err := lookupObjective(m); err != nil || o.train == nil || o.features == nil {
+			t.Errorf("%s: objective %+v, error %v", m, o, err)
+		}
+	}
+}
+
 func TestBoxWeights(t *testing.T) {
 	for _, tc := range []struct{ n, size int }{{2, 8}, {4, 28}, {3, 7}, {1, 5}} {
 		r := boxWeights(tc.n, tc.size)

@@ -36,9 +36,6 @@ func trainNCA(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 // NCA (Eq. 4), mirroring TrainInstance for any backbone, with checkpoints in dir (none when
 // nil).
 func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, stage string, dir *checkpoint.Dir) (*Pretrained, error) {
-	if subset == nil {
-		subset = allIndices(ds.N)
-	}
 	n := len(subset)
 	if _, err := cfg.check(stage, n); err != nil {
 		return nil, err

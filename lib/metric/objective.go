@@ -28,7 +28,8 @@ var Methods = []string{MethodInstance, MethodNCA, MethodColor, MethodBootstrap}
 type objective struct {
 	// defaults turns DefaultPretrainConfig's shared settings into the method's; nil keeps them.
 	defaults func(c *PretrainConfig)
-	// train trains by the method, with checkpoints in dir (none when nil).
+	// train trains by the method on the images subset of ds (not nil), with checkpoints in dir
+	// (none when nil).
 	train func(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error)
 	// features is the network whose output is the metric's feature, [B, D] and L2-normalised,
 	// on the backbone net with its variables under ctx: what training, Features and
@@ -45,9 +46,9 @@ func init() {
 		MethodInstance: {defaults: func(c *PretrainConfig) {
 			ic := DefaultInstanceConfig()
 			c.Temperature, c.Augment = ic.Temperature, ic.Augment
-		}, train: pretrainInstance, features: embedding},
+		}, train: pretrainInstance, features: nets.Network.Embed},
 		MethodNCA: {defaults: func(c *PretrainConfig) { c.Temperature = DefaultNCATemperature },
-			train: trainNCA, features: embedding},
+			train: trainNCA, features: nets.Network.Embed},
 		// Colour jitter would change the targets; flips do not.
 		MethodColor: {defaults: func(c *PretrainConfig) { c.Augment = fit.Augment{Flip: true} },
 			train: trainColor, features: lightnessFeatures},
@@ -62,11 +63,6 @@ func lookupObjective(method string) (objective, error) {
 		return o, fmt.Errorf("unknown method %q, want one of %v", method, Methods)
 	}
 	return o, nil
-}
-
-// embedding is the feature of instance discrimination and NCA: the embedding head's output.
-func embedding(net nets.Network, ctx *context.Context, images *graph.Node) *graph.Node {
-	return net.Embed(ctx, images)
 }
 
 // baseFeatures is bootstrap's feature: the L2-normalised base features, the penultimate layer.

@@ -168,6 +168,9 @@ func Pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 			return p, err
 		}
 	}
+	if subset == nil {
+		subset = allIndices(ds.N) // after the origin, which tells nil (all of ds) from a list
+	}
 	p, err := o.train(backend, ds, subset, cfg, dir)
 	if err != nil {
 		return nil, err
@@ -186,26 +189,26 @@ func infoOf(cfg PretrainConfig, ds *data.Dataset) PretrainInfo {
 }
 
 // newContext returns a context with the network's parameters of info set.
-func newContext(info PretrainInfo, seed uint64) (*context.Context, nets.Network, error) {
+func newContext(info PretrainInfo, seed uint64) (*context.Context, error) {
 	net, err := nets.LookupNetwork(info.Net)
 	if err != nil {
-		return nil, net, err
+		return nil, err
 	}
 	ctx := context.New()
 	if err := setNetParams(ctx, net, info.Channels, info.ResNetStem, max(info.H, info.W)); err != nil {
-		return nil, net, err
+		return nil, err
 	}
 	ctx.SetParam(nets.ParamEmbeddingDim, info.EmbeddingDim)
 	ctx.SetParam(ParamColorHeadChannels, info.ColorHeadChannels)
 	fit.Seed(ctx, seed)
-	return ctx, net, nil
+	return ctx, nil
 }
 
 // setup is what every trainer starts from: the run's description, a seeded context with the
 // network's parameters, and the function computing the metric's features.
 func setup(cfg PretrainConfig, ds *data.Dataset, stage string) (PretrainInfo, *context.Context, func(*context.Context, *graph.Node) *graph.Node, error) {
 	info := infoOf(cfg, ds)
-	ctx, _, err := newContext(info, cfg.Seed)
+	ctx, err := newContext(info, cfg.Seed)
 	if err != nil {
 		return info, nil, nil, fmt.Errorf("%s: %w", stage, err)
 	}

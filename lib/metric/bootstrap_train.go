@@ -26,9 +26,6 @@ func TrainBootstrap(backend backends.Backend, ds *data.Dataset, subset []int, cf
 // trainBootstrap is TrainBootstrap with checkpoints in dir (none when nil).
 func trainBootstrap(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
 	const stage = "bootstrap"
-	if subset == nil {
-		subset = allIndices(ds.N)
-	}
 	net, err := cfg.check(stage, len(subset))
 	if err != nil {
 		return nil, err

@@ -28,9 +28,6 @@ func TrainColor(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pr
 // trainColor is TrainColor with checkpoints in dir (none when nil).
 func trainColor(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
 	const stage = "colorization"
-	if subset == nil {
-		subset = allIndices(ds.N)
-	}
 	net, err := cfg.check(stage, len(subset))
 	if err != nil {
 		return nil, err

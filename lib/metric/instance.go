@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
@@ -104,6 +105,37 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	return trainInstance(backend, ds, subset, cfg, dir)
 }
 
+// pretrainInstance is Pretrain's instance discrimination, with checkpoints in dir (none when
+// nil): trainBank for the residual backbones, trainInstance (TrainInstance's trainer, with
+// cfg's settings) for Conv-4.
+func pretrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
+	if cfg.Net != NetConv4 {
+		return trainBank(backend, ds, subset, cfg, "instance discrimination", dir)
+	}
+	ic := DefaultInstanceConfig()
+	ic.Temperature, ic.Momentum, ic.EmbeddingDim = cfg.Temperature, cfg.Momentum, cfg.EmbeddingDim
+	if ic.Temperature == 0 {
+		ic.Temperature = DefaultInstanceConfig().Temperature
+	}
+	ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
+	ic.Augment, ic.Seed, ic.Progress = cfg.Augment, cfg.Seed, cfg.Progress
+	ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
+	ic.Bank16, ic.Pause, ic.Precision, ic.DeviceAugment = cfg.Bank16, cfg.Pause, cfg.Precision, cfg.DeviceAugment
+	info := infoOf(cfg, ds)
+	if cfg.AtCycleEnd != nil {
+		ic.AtCycleEnd = func(step int, m *Model) error {
+			return cfg.AtCycleEnd(step, &Pretrained{Info: info, backend: backend, ctx: m.ctx})
+		}
+	}
+	m, err := trainInstance(backend, ds, subset, ic, dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pretrained{Info: info, backend: backend, ctx: m.ctx}
+	p.Info.Steps = int(optimizers.GetGlobalStep(m.ctx))
+	return p, nil
+}
+
 // trainInstance is TrainInstance with checkpoints in dir (none when nil).
 func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg InstanceConfig, dir *checkpoint.Dir) (*Model, error) {
 	if subset == nil {
@@ -155,7 +187,7 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 
 	modelFn := func(ctx *context.Context, _ any, inputs []*graph.Node) []*graph.Node {
 		g := inputs[0].Graph()
-		v := nets.Embed(ctx.In("metric"), deviceAugment(ctx, inputs[0], cfg.Augment, cfg.DeviceAugment))
+		v := embedConv4(ctx, deviceAugment(ctx, inputs[0], cfg.Augment, cfg.DeviceAugment))
 		idx := inputs[1]
 		stored := bank.ValueGraph(g)
 		m := BankValues(stored)
@@ -192,10 +224,7 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	if err != nil {
 		return nil, err
 	}
-	embed := func(ctx *context.Context, images *graph.Node) *graph.Node {
-		return nets.Embed(ctx.In("metric"), images)
-	}
-	if err := fit.PreciseBatchNorm(backend, ctx, embed, ds, subset, cfg.BatchSize, fit.PreciseBatchNormBatches,
+	if err := fit.PreciseBatchNorm(backend, ctx, embedConv4, ds, subset, cfg.BatchSize, fit.PreciseBatchNormBatches,
 		cfg.Progress, "instance discrimination: batch-norm statistics"); err != nil {
 		return nil, err
 	}
@@ -215,10 +244,12 @@ func EstimateZ(v, bank, neg *graph.Node, temperature float64) *graph.Node {
 // Features returns the L2-normalised embeddings of the images idx of ds (all when nil) as a
 // row-major len(idx)×D matrix.
 func (m *Model) Features(ds *data.Dataset, idx []int, progress fit.Progress) ([]float32, int, error) {
-	embed := func(ctx *context.Context, images *graph.Node) *graph.Node {
-		return nets.Embed(ctx.In("metric"), images)
-	}
-	return fit.Predict(m.backend, m.ctx, embed, ds, idx, 256, progress, "features")
+	return fit.Predict(m.backend, m.ctx, embedConv4, ds, idx, 256, progress, "features")
+}
+
+// embedConv4 is the metric of a Model: nets.Embed under the scope "metric".
+func embedConv4(ctx *context.Context, images *graph.Node) *graph.Node {
+	return nets.Embed(ctx.In("metric"), images)
 }
 
 // RandomBank returns n seeded random unit vectors of dimension d: the initial memory bank.

@@ -24,13 +24,18 @@ func TrainNCA(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 	return Pretrain(backend, ds, subset, cfg)
 }
 
+// trainNCA is TrainNCA with checkpoints in dir (none when nil).
+func trainNCA(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
+	if cfg.Temperature == 0 {
+		cfg.Temperature = DefaultNCATemperature
+	}
+	return trainBank(backend, ds, subset, cfg, "NCA", dir)
+}
+
 // trainBank is the memory-bank trainer of instance discrimination (exact softmax, Eq. 2) and
 // NCA (Eq. 4), mirroring TrainInstance for any backbone, with checkpoints in dir (none when
 // nil).
 func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, stage string, dir *checkpoint.Dir) (*Pretrained, error) {
-	if subset == nil {
-		subset = allIndices(ds.N)
-	}
 	n := len(subset)
 	if _, err := cfg.check(stage, n); err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package metric
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -10,23 +9,10 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
-	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/nets"
 )
-
-// Pretraining methods of §3.1 accepted by Pretrain.
-const (
-	MethodInstance  = "instance"  // instance discrimination (Eq. 2), unsupervised.
-	MethodNCA       = "nca"       // scalable NCA (Eq. 4) on the labelled subset.
-	MethodColor     = "color"     // colorization (Eq. 3), unsupervised, RGB images only.
-	MethodBootstrap = "bootstrap" // cross-entropy on the labelled subset (the weak baseline).
-)
-
-// Methods lists the pretraining methods in the order usage messages show them.
-var Methods = []string{MethodInstance, MethodNCA, MethodColor, MethodBootstrap}
 
 // InfoFile is the file in a checkpoint directory that says what was trained, so that
 // LoadPretrained rebuilds the same network.
@@ -89,8 +75,8 @@ func DefaultTrainConfig() TrainConfig {
 		Channels: nets.DefaultChannels, Augment: fit.Augment{Pad: 4, Flip: true}, Seed: 1}
 }
 
-func (c TrainConfig) check(stage string, n int) (Net, error) {
-	net, err := LookupNet(c.Net)
+func (c TrainConfig) check(stage string, n int) (nets.Network, error) {
+	net, err := nets.LookupNetwork(c.Net)
 	if err != nil {
 		return net, fmt.Errorf("%s: %w", stage, err)
 	}
@@ -127,15 +113,8 @@ type PretrainConfig struct {
 func DefaultPretrainConfig(method string) PretrainConfig {
 	c := PretrainConfig{Method: method, TrainConfig: DefaultTrainConfig(), Momentum: 0.5,
 		EmbeddingDim: nets.DefaultEmbeddingDim, ColorHeadChannels: DefaultColorHeadChannels}
-	switch method {
-	case MethodInstance:
-		ic := DefaultInstanceConfig()
-		c.Temperature, c.Augment = ic.Temperature, ic.Augment
-	case MethodNCA:
-		c.Temperature = DefaultNCATemperature
-	case MethodColor:
-		// Colour jitter would change the targets; flips do not.
-		c.Augment = fit.Augment{Flip: true}
+	if o := objectives[method]; o.defaults != nil {
+		o.defaults(&c)
 	}
 	return c
 }
@@ -175,8 +154,9 @@ type Pretrained struct {
 // anything there changes.
 func Pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
 	start := time.Now()
-	if !slices.Contains(Methods, cfg.Method) {
-		return nil, fmt.Errorf("pretrain: unknown method %q, want one of %v", cfg.Method, Methods)
+	o, err := lookupObjective(cfg.Method)
+	if err != nil {
+		return nil, fmt.Errorf("pretrain: %w", err)
 	}
 	dir, err := fit.OpenCheckpoints(cfg.CheckpointDir, "pretrain", pretrainOrigin(cfg, ds, subset))
 	if err != nil {
@@ -188,7 +168,10 @@ func Pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 			return p, err
 		}
 	}
-	p, err := pretrain(backend, ds, subset, cfg, dir)
+	if subset == nil {
+		subset = allIndices(ds.N) // after the origin, which tells nil (all of ds) from a list
+	}
+	p, err := o.train(backend, ds, subset, cfg, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -199,48 +182,6 @@ func Pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pret
 	return p, p.saveFinal(dir)
 }
 
-// pretrain trains by cfg.Method, with checkpoints in dir (none when nil).
-func pretrain(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
-	switch cfg.Method {
-	case MethodInstance:
-		if cfg.Net != NetConv4 {
-			return trainBank(backend, ds, subset, cfg, "instance discrimination", dir)
-		}
-		ic := DefaultInstanceConfig()
-		ic.Temperature, ic.Momentum, ic.EmbeddingDim = cfg.Temperature, cfg.Momentum, cfg.EmbeddingDim
-		if ic.Temperature == 0 {
-			ic.Temperature = DefaultInstanceConfig().Temperature
-		}
-		ic.Steps, ic.BatchSize, ic.LearningRate, ic.Channels = cfg.Steps, cfg.BatchSize, cfg.LearningRate, cfg.Channels
-		ic.Augment, ic.Seed, ic.Progress = cfg.Augment, cfg.Seed, cfg.Progress
-		ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
-		ic.Bank16, ic.Pause, ic.Precision, ic.DeviceAugment = cfg.Bank16, cfg.Pause, cfg.Precision, cfg.DeviceAugment
-		if cfg.AtCycleEnd != nil {
-			info := infoOf(cfg, ds)
-			ic.AtCycleEnd = func(step int, m *Model) error {
-				return cfg.AtCycleEnd(step, &Pretrained{Info: info, backend: backend, ctx: m.ctx})
-			}
-		}
-		m, err := trainInstance(backend, ds, subset, ic, dir)
-		if err != nil {
-			return nil, err
-		}
-		p := &Pretrained{Info: infoOf(cfg, ds), backend: backend, ctx: m.ctx}
-		p.Info.Steps = int(optimizers.GetGlobalStep(m.ctx))
-		return p, nil
-	case MethodNCA:
-		if cfg.Temperature == 0 {
-			cfg.Temperature = DefaultNCATemperature
-		}
-		return trainBank(backend, ds, subset, cfg, "NCA", dir)
-	case MethodBootstrap:
-		return trainBootstrap(backend, ds, subset, cfg, dir)
-	case MethodColor:
-		return trainColor(backend, ds, subset, cfg, dir)
-	}
-	return nil, fmt.Errorf("pretrain: unknown method %q, want one of %v", cfg.Method, Methods)
-}
-
 func infoOf(cfg PretrainConfig, ds *data.Dataset) PretrainInfo {
 	return PretrainInfo{Method: cfg.Method, Net: cfg.Net, Channels: cfg.Channels, ResNetStem: cfg.ResNetStem,
 		EmbeddingDim: cfg.EmbeddingDim, Classes: ds.NumClasses(), ColorHeadChannels: cfg.ColorHeadChannels,
@@ -248,26 +189,26 @@ func infoOf(cfg PretrainConfig, ds *data.Dataset) PretrainInfo {
 }
 
 // newContext returns a context with the network's parameters of info set.
-func newContext(info PretrainInfo, seed uint64) (*context.Context, Net, error) {
-	net, err := LookupNet(info.Net)
+func newContext(info PretrainInfo, seed uint64) (*context.Context, error) {
+	net, err := nets.LookupNetwork(info.Net)
 	if err != nil {
-		return nil, net, err
+		return nil, err
 	}
 	ctx := context.New()
 	if err := setNetParams(ctx, net, info.Channels, info.ResNetStem, max(info.H, info.W)); err != nil {
-		return nil, net, err
+		return nil, err
 	}
 	ctx.SetParam(nets.ParamEmbeddingDim, info.EmbeddingDim)
 	ctx.SetParam(ParamColorHeadChannels, info.ColorHeadChannels)
 	fit.Seed(ctx, seed)
-	return ctx, net, nil
+	return ctx, nil
 }
 
 // setup is what every trainer starts from: the run's description, a seeded context with the
 // network's parameters, and the function computing the metric's features.
 func setup(cfg PretrainConfig, ds *data.Dataset, stage string) (PretrainInfo, *context.Context, func(*context.Context, *graph.Node) *graph.Node, error) {
 	info := infoOf(cfg, ds)
-	ctx, _, err := newContext(info, cfg.Seed)
+	ctx, err := newContext(info, cfg.Seed)
 	if err != nil {
 		return info, nil, nil, fmt.Errorf("%s: %w", stage, err)
 	}
@@ -281,29 +222,20 @@ func setup(cfg PretrainConfig, ds *data.Dataset, stage string) (PretrainInfo, *c
 	return info, ctx, features, nil
 }
 
-// featureFn is the network whose output is the metric's feature, by method: the embedding
-// (instance, NCA), the L2-normalised base features (bootstrap: the penultimate layer), the
-// L2-normalised pooled base features of the L channel (color).
+// featureFn is the network whose output is the metric's feature: the objective's features of
+// info.Method on the backbone info.Net, under the scope "metric".
 func featureFn(info PretrainInfo) (func(ctx *context.Context, images *graph.Node) *graph.Node, error) {
-	net, err := LookupNet(info.Net)
+	net, err := nets.LookupNetwork(info.Net)
 	if err != nil {
 		return nil, err
 	}
-	switch info.Method {
-	case MethodInstance, MethodNCA:
-		embed := embedWith(net)
-		return func(ctx *context.Context, images *graph.Node) *graph.Node { return embed(ctx.In("metric"), images) }, nil
-	case MethodBootstrap:
-		return func(ctx *context.Context, images *graph.Node) *graph.Node {
-			return graph.L2Normalize(net.Features(ctx.In("metric").In("backbone"), images), -1)
-		}, nil
-	case MethodColor:
-		return func(ctx *context.Context, images *graph.Node) *graph.Node {
-			m := net.Map(ctx.In("metric").In("backbone"), lightness(images))
-			return graph.L2Normalize(net.Pool(m), -1)
-		}, nil
+	o, err := lookupObjective(info.Method)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown method %q, want one of %v", info.Method, Methods)
+	return func(ctx *context.Context, images *graph.Node) *graph.Node {
+		return o.features(net, ctx.In("metric"), images)
+	}, nil
 }
 
 // Features returns the L2-normalised features of the images idx of ds (all when nil) as a

@@ -15,6 +15,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // colourful makes n 8×8 RGB images of two classes: reddish and bluish noise.
@@ -178,10 +179,14 @@ func TestPretrainErrors(t *testing.T) {
 	}
 }
 
-func TestLookupNet(t *testing.T) {
-	for _, name := range NetNames {
-		if _, err := LookupNet(name); err != nil {
-			t.Errorf("%s: %v", name, err)
+// Methods and objectives must name the same methods, each with a trainer and its features.
+func TestObjectives(t *testing.T) {
+	if len(Methods) != len(objectives) {
+		t.Errorf("Methods has %d names, objectives %d entries", len(Methods), len(objectives))
+	}
+	for _, m := range Methods {
+		if o, err := lookupObjective(m); err != nil || o.train == nil || o.features == nil {
+			t.Errorf("%s: objective %+v, error %v", m, o, err)
 		}
 	}
 }
@@ -249,7 +254,7 @@ func TestPretrainLearns(t *testing.T) {
 		return p
 	}
 	boot := train(MethodBootstrap)
-	net, _ := LookupNet(NetConv4)
+	net := nets.Networks[NetConv4]
 	logits, _, err := fit.Predict(boot.backend, boot.ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
 		m := ctx.In("metric")
 		return layers.Dense(m.In("classifier"), net.Features(m.In("backbone"), x), true, 4)

@@ -62,7 +62,7 @@ func finished(backend backends.Backend, dir *checkpoint.Dir, cfg PretrainConfig,
 	case err != nil:
 		return nil, fmt.Errorf("pretrain: %w", err)
 	}
-	ctx, _, err := newContext(info, cfg.Seed)
+	ctx, err := newContext(info, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("pretrain: %w", err)
 	}
@@ -118,7 +118,7 @@ func LoadPretrained(backend backends.Backend, dir string) (*Pretrained, error) {
 	if _, err := featureFn(info); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	ctx, _, err := newContext(info, 0)
+	ctx, err := newContext(info, 0)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}

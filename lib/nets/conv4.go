@@ -21,8 +21,7 @@ const (
 // Conv4 maps images [B, H, W, C] (float32 in [0, 1]) to features [B, F]: four blocks of
 // 3×3 convolution → batch norm → ReLU → 2×2 max-pool, flattened. Variables live under ctx.
 func Conv4(ctx *context.Context, images *graph.Node) *graph.Node {
-	x := Conv4Map(ctx, images)
-	return graph.Reshape(x, x.Shape().Dimensions[0], -1)
+	return flatten(Conv4Map(ctx, images))
 }
 
 // Embed returns the metric's embedding of images: backbone, a linear layer to
@@ -45,8 +44,12 @@ func embeddingHead(ctx *context.Context, features *graph.Node) *graph.Node {
 
 // Classify returns class logits [B, numClasses]: the backbone followed by a linear layer.
 func Classify(ctx *context.Context, images *graph.Node, numClasses int) *graph.Node {
-	features := Conv4(ctx.In("backbone"), images)
+	return classifierHead(ctx, Conv4(ctx.In("backbone"), images), numClasses)
+}
+
+// classifierHead maps backbone features [B, F] to class logits [B, numClasses] by a linear layer.
+func classifierHead(ctx *context.Context, features *graph.Node, numClasses int) *graph.Node {
 	logits := layers.Dense(ctx.In("classifier"), features, true, numClasses)
-	logits.AssertDims(images.Shape().Dimensions[0], numClasses)
+	logits.AssertDims(features.Shape().Dimensions[0], numClasses)
 	return logits
 }

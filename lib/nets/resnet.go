@@ -7,7 +7,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
 )
 
@@ -38,6 +37,16 @@ const (
 	// to 64 channels, BN and ReLU, without pooling (32 → 32, a 4×4 final map).
 	ResNetStemCIFAR ResNetStem = "cifar"
 )
+
+// StemFor returns the stem for images imageSize pixels a side: CIFAR's up to 64 pixels, which
+// the ImageNet stem would shrink to a few pixels (a 32×32 image to a 1×1 final map), ImageNet's
+// above.
+func StemFor(imageSize int) ResNetStem {
+	if imageSize <= 64 {
+		return ResNetStemCIFAR
+	}
+	return ResNetStemImageNet
+}
 
 // resnetArch is the number of blocks in each of the four stages and the block type.
 type resnetArch struct {
@@ -72,15 +81,12 @@ const resnetExpansion = 4
 // bias, so with a 1000-class head ResNet-18 has 11,689,512 trainable parameters and ResNet-50
 // 25,557,032, the published counts.
 func ResNet(ctx *context.Context, images *graph.Node) *graph.Node {
-	return graph.ReduceMean(ResNetMap(ctx, images), 1, 2)
+	return meanPool(ResNetMap(ctx, images))
 }
 
 // ClassifyResNet returns class logits [B, numClasses]: the ResNet followed by a linear layer.
 func ClassifyResNet(ctx *context.Context, images *graph.Node, numClasses int) *graph.Node {
-	features := ResNet(ctx.In("backbone"), images)
-	logits := layers.Dense(ctx.In("classifier"), features, true, numClasses)
-	logits.AssertDims(images.Shape().Dimensions[0], numClasses)
-	return logits
+	return classifierHead(ctx, ResNet(ctx.In("backbone"), images), numClasses)
 }
 
 // EmbedResNet is Embed with the ResNet for backbone, the metric of the paper's ImageNet

@@ -8,7 +8,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
 )
 
@@ -47,15 +46,12 @@ const (
 // ParamWRNDepth and ParamWRNWidth, the batch norm from ParamBatchNormImpl. Convolutions carry a bias (Conv2D's), so WRN-28-2 with a
 // 10-class head has 1,469,642 parameters where the bias-free original has 1,467,610.
 func WRN(ctx *context.Context, images *graph.Node) *graph.Node {
-	return graph.ReduceMean(WRNMap(ctx, images), 1, 2)
+	return meanPool(WRNMap(ctx, images))
 }
 
 // ClassifyWRN returns class logits [B, numClasses]: the WideResNet followed by a linear layer.
 func ClassifyWRN(ctx *context.Context, images *graph.Node, numClasses int) *graph.Node {
-	features := WRN(ctx.In("backbone"), images)
-	logits := layers.Dense(ctx.In("classifier"), features, true, numClasses)
-	logits.AssertDims(images.Shape().Dimensions[0], numClasses)
-	return logits
+	return classifierHead(ctx, WRN(ctx.In("backbone"), images), numClasses)
 }
 
 // wrnBlock is one pre-activation basic block. Where the width or the resolution changes, the

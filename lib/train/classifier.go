@@ -260,46 +260,28 @@ func (c *Classifier) Accuracy(ds *data.Dataset, progress fit.Progress) (float64,
 	return float64(correct) / float64(len(pred)), nil
 }
 
-// Classifier networks by Config.Net.
+// Classifier networks by Config.Net: those of nets.Networks. ResNet-50 is the paper's ImageNet
+// classifier (Table 5).
 const (
-	NetConv4    = "conv-4"
-	NetWRN28x2  = "wrn-28-2"
-	NetWRN28x10 = "wrn-28-10"
-	// NetResNet18 and NetResNet50 are the residual networks of nets.ResNet with the stem of
-	// nets.DefaultResNetStem; ResNet-50 is the paper's ImageNet classifier (Table 5).
-	NetResNet18 = "resnet-18"
-	NetResNet50 = "resnet-50"
+	NetConv4    = nets.NetConv4
+	NetWRN28x2  = nets.NetWRN28x2
+	NetWRN28x10 = nets.NetWRN28x10
+	NetResNet18 = nets.NetResNet18
+	NetResNet50 = nets.NetResNet50
 )
 
-// network sets the parameters of the named classifier network on ctx and returns it.
+// network sets the parameters of the named classifier network (Conv-4 when empty) on ctx and
+// returns it.
 func network(ctx *context.Context, name string) (func(*context.Context, *graph.Node, int) *graph.Node, error) {
-	switch name {
-	case "", NetConv4:
-		return nets.Classify, nil
-	case NetWRN28x2, NetWRN28x10:
-		width := 2
-		if name == NetWRN28x10 {
-			width = 10
-		}
-		ctx.SetParam(nets.ParamWRNDepth, 28)
-		ctx.SetParam(nets.ParamWRNWidth, width)
-		return nets.ClassifyWRN, nil
-	case NetResNet18, NetResNet50:
-		depth := 18
-		if name == NetResNet50 {
-			depth = 50
-		}
-		ctx.SetParam(nets.ParamResNetDepth, depth)
-		return func(ctx *context.Context, images *graph.Node, numClasses int) *graph.Node {
-			// The stem of the metric's ResNets (metric.Pretrain): CIFAR's for images up to 64
-			// pixels a side, which the ImageNet stem would shrink to a few pixels.
-			stem := nets.ResNetStemImageNet
-			if images.Shape().Dimensions[1] <= 64 {
-				stem = nets.ResNetStemCIFAR
-			}
-			ctx.SetParam(nets.ParamResNetStem, string(stem))
-			return nets.ClassifyResNet(ctx, images, numClasses)
-		}, nil
+	net, err := nets.LookupNetwork(cmp.Or(name, NetConv4))
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown classifier network %q, want one of %q", name, []string{NetConv4, NetWRN28x2, NetWRN28x10, NetResNet18, NetResNet50})
+	net.SetParams(ctx)
+	return func(ctx *context.Context, images *graph.Node, numClasses int) *graph.Node {
+		// The stem of the metric's ResNets (metric.Pretrain), by the images' height; the other
+		// networks do not read it.
+		ctx.SetParam(nets.ParamResNetStem, string(nets.StemFor(images.Shape().Dimensions[1])))
+		return net.Classify(ctx, images, numClasses)
+	}, nil
 }

@@ -143,7 +143,7 @@ func TestFitSSLErrors(t *testing.T) {
 		{"pad", one, all, func(c *SSLConfig) { c.Augment.Pad = 8 }, "translation"},
 		{"batch", one, all, func(c *SSLConfig) { c.BatchSize = 0 }, "batch size"},
 		{"steps", one, all, func(c *SSLConfig) { c.Steps = 0 }, "steps"},
-		{"network", one, all, func(c *SSLConfig) { c.Net = "vgg" }, "unknown classifier network"},
+		{"network", one, all, func(c *SSLConfig) { c.Net = "vgg" }, `unknown network "vgg"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultSSLConfig(MethodPi)

@@ -24,15 +24,21 @@ type NesterovSGD struct {
 }
 
 // Optimizers are the names NewOptimizer knows.
-var Optimizers = []string{"adam", "sgd"}
+var Optimizers = []string{OptimizerAdam, OptimizerSGD}
+
+// The optimisers' names.
+const (
+	OptimizerAdam = "adam"
+	OptimizerSGD  = "sgd"
+)
 
 // NewOptimizer returns the optimiser name selects: "adam" (or ""), GoMLX's Adam; "sgd",
 // NesterovSGD with the authors' momentum 0.9 and weight decay 5e-4.
 func NewOptimizer(name string) (optimizers.Interface, error) {
 	switch name {
-	case "", "adam":
+	case "", OptimizerAdam:
 		return optimizers.Adam().Done(), nil
-	case "sgd":
+	case OptimizerSGD:
 		return NesterovSGD{Momentum: 0.9, WeightDecay: 5e-4}, nil
 	}
 	return nil, fmt.Errorf("unknown optimiser %q, want one of %v", name, Optimizers)

@@ -2,7 +2,9 @@ package repro
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -84,9 +86,9 @@ func (e Env) open(what, scale string) (*run, error) {
 
 // info returns the run's information so far.
 func (r *run) info() RunInfo {
-	total := 0.0
-	for _, s := range r.seconds {
-		total += s
+	total := 0.0 // summed in key order, so that a rerun from the cache gives the same sum
+	for _, key := range slices.Sorted(maps.Keys(r.seconds)) {
+		total += r.seconds[key]
 	}
 	return RunInfo{Provenance: NewProvenance(r.Backend.Name(), r.scale, total, r.Command), Computed: r.computed,
 		Wall: time.Since(r.start).Seconds()}

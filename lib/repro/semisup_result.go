@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/metric-transfer/mtlp/lib/report"
+	"github.com/metric-transfer/mtlp/lib/train"
 	"gonum.org/v1/plot"
 )
 
@@ -34,7 +35,7 @@ type SSLResult struct {
 
 // SSLMethodName is how Tables 3 and 4 name a row's method.
 func SSLMethodName(row SSLRow) string {
-	name := map[string]string{OursMethod: "Ours", "pi": "Π model", "mean-teacher": "Mean Teacher", "vat": "VAT", "vat-em": "VAT+EM"}[row.Method]
+	name := map[string]string{OursMethod: "Ours", train.MethodPi: "Π model", train.MethodMeanTeacher: "Mean Teacher", train.MethodVAT: "VAT", train.MethodVATEM: "VAT+EM"}[row.Method]
 	if name == "" {
 		name = row.Method
 	}

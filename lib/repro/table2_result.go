@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
@@ -178,7 +179,7 @@ func (r *Table2Result) settings() string {
 
 // optimizerName is how a note names fit.NewOptimizer's optimiser.
 func optimizerName(name string) string {
-	if name == "sgd" {
+	if name == fit.OptimizerSGD {
 		return "Nesterov SGD"
 	}
 	return "Adam"

@@ -15,7 +15,7 @@ import (
 // accuracy (%) by method (OursMethod or "mean-teacher"), then network, then label count in
 // Table1PaperLabels order.
 var Table3Paper = map[string]map[string][]float64{
-	"mean-teacher": {
+	train.MethodMeanTeacher: {
 		train.NetWRN28x2:  {29.66, 36.62, 45.49, 57.19, 65.07, 79.26, 84.38, 87.55},
 		train.NetWRN28x10: {27.35, 38.83, 49.44, 59.45, 70.03, 82.62, 86.71, 89.38},
 	},
@@ -60,7 +60,7 @@ func Table3ConfigFor(scale string) (SSLConfig, error) {
 		narrow.Net, wide.Net = train.NetWRN28x2, train.NetWRN28x10
 	}
 	for _, net := range []SSLRow{narrow, wide} {
-		for _, m := range []string{"mean-teacher", OursMethod} {
+		for _, m := range []string{train.MethodMeanTeacher, OursMethod} {
 			row := net
 			row.Method = m
 			cfg.Methods = append(cfg.Methods, row)

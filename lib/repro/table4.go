@@ -2,6 +2,8 @@ package repro
 
 import (
 	"slices"
+
+	"github.com/metric-transfer/mtlp/lib/train"
 )
 
 // Table 4 of the paper shows that the method complements the semi-supervised methods of the
@@ -14,24 +16,24 @@ var Table4PaperLabels = []int{250, 4000}
 // Table4Paper holds THE PAPER'S numbers, not ours: Table 4 of Liu et al. (2019), CIFAR-10 test
 // accuracy (%) with WRN-28-2 by row, at Table4PaperLabels.
 var Table4Paper = map[SSLRow][]float64{
-	{Method: OursMethod}:                 {71.26, 84.52},
-	{Method: "pi"}:                       {47.07, 84.17},
-	{Method: "pi", Ours: true}:           {74.90, 85.32},
-	{Method: "mean-teacher"}:             {45.49, 84.38},
-	{Method: "mean-teacher", Ours: true}: {74.54, 85.45},
-	{Method: "vat"}:                      {44.83, 86.79},
-	{Method: "vat", Ours: true}:          {78.34, 86.93},
-	{Method: "vat-em"}:                   {46.29, 86.96},
-	{Method: "vat-em", Ours: true}:       {78.63, 87.20},
+	{Method: OursMethod}:                          {71.26, 84.52},
+	{Method: train.MethodPi}:                      {47.07, 84.17},
+	{Method: train.MethodPi, Ours: true}:          {74.90, 85.32},
+	{Method: train.MethodMeanTeacher}:             {45.49, 84.38},
+	{Method: train.MethodMeanTeacher, Ours: true}: {74.54, 85.45},
+	{Method: train.MethodVAT}:                     {44.83, 86.79},
+	{Method: train.MethodVAT, Ours: true}:         {78.34, 86.93},
+	{Method: train.MethodVATEM}:                   {46.29, 86.96},
+	{Method: train.MethodVATEM, Ours: true}:       {78.63, 87.20},
 }
 
 // Table4Rows are Table 4's rows in the paper's order.
 var Table4Rows = []SSLRow{
 	{Method: OursMethod},
-	{Method: "pi"}, {Method: "pi", Ours: true},
-	{Method: "mean-teacher"}, {Method: "mean-teacher", Ours: true},
-	{Method: "vat"}, {Method: "vat", Ours: true},
-	{Method: "vat-em"}, {Method: "vat-em", Ours: true},
+	{Method: train.MethodPi}, {Method: train.MethodPi, Ours: true},
+	{Method: train.MethodMeanTeacher}, {Method: train.MethodMeanTeacher, Ours: true},
+	{Method: train.MethodVAT}, {Method: train.MethodVAT, Ours: true},
+	{Method: train.MethodVATEM}, {Method: train.MethodVATEM, Ours: true},
 }
 
 // Table4PaperAccuracy returns the paper's accuracy (%) for a row (by its method and Ours; the

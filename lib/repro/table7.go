@@ -145,7 +145,7 @@ func Table7ConfigFor(scale string) (Table7Config, error) {
 	}
 	// The paper's online training (§4.3): SGD from 0.01 for 30 epochs; fit.Run decays by cosine
 	// where the paper divides by 5 after 20 epochs.
-	cfg.Net.Optimizer, cfg.Net.LearningRate, cfg.Net.BatchSize, cfg.Net.Augment, cfg.Net.Steps = "sgd", 0.01, 128, fit.Augment{}, 0
+	cfg.Net.Optimizer, cfg.Net.LearningRate, cfg.Net.BatchSize, cfg.Net.Augment, cfg.Net.Steps = fit.OptimizerSGD, 0.01, 128, fit.Augment{}, 0
 	for m, method := range map[string]string{Table7Supervised: metric.MethodNCA, Table7Unsupervised: metric.MethodInstance} {
 		pc := metric.DefaultPretrainConfig(method)
 		pc.Net = metric.NetConv4

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
 // testEnv is a test's environment: the default backend, the data in dataDir, a fresh stage
@@ -43,7 +42,7 @@ func TestStagesShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	t2.Pool, t2.Test, t2.Labels, t2.KNN, t2.Metrics, t2.Spectral = 0, 0, []int{8}, 0, t1.Metrics, t1.Spectral
-	t2.Rows = []Table2Row{{NoMetric, NoPropagation}, {metric.MethodInstance, propagate.Spectral}}
+	t2.Rows = []Table2Row{{NoMetric, Scratch}, {metric.MethodInstance, Spectral}}
 	t2.Classifier.Steps, t2.Classifier.BatchSize = 2, 16
 	r2, err := RunTable2(env, t2, nil)
 	if err != nil {
@@ -66,8 +65,8 @@ func TestStagesShared(t *testing.T) {
 		t.Errorf("table 5 after table 2 computed %d stages for %d cells, want 1 (the finetuning classifier) for 3", r5.Computed, len(r5.Cells))
 	}
 	for _, c := range r5.Cells {
-		if c2 := r2.Cell(Table2Row{c.Metric, c.Propagation}, 8); c2 != nil && c2.Weights != c.Weights {
-			t.Errorf("table 5's %s/%s cell has other weights than table 2's", c.Metric, c.Propagation)
+		if c2 := r2.Cell(Table2Row{c.Metric, c.Transfer}, 8); c2 != nil && c2.Weights != c.Weights {
+			t.Errorf("table 5's %s/%s cell has other weights than table 2's", c.Metric, c.Transfer)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"github.com/metric-transfer/mtlp/lib/train"
 	"gonum.org/v1/plot"
@@ -30,14 +29,14 @@ type Figure4Method struct {
 // paper's method and of the prior methods it compares with, all on WRN-28-2.
 var Figure4Paper = []Figure4Method{
 	{Name: "Ours (paper)", Source: "Table 2, instance + spectral", Labels: Table1PaperLabels,
-		Accuracy: Table2Paper[metric.MethodInstance][propagate.Spectral]},
+		Accuracy: Table2Paper[metric.MethodInstance][Spectral]},
 	{Name: "Mean Teacher", Source: "Table 3, WRN-28-2", Labels: Table1PaperLabels,
 		Accuracy: Table3Paper[train.MethodMeanTeacher][train.NetWRN28x2]},
 	{Name: "Π model", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodPi}]},
 	{Name: "VAT", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodVAT}]},
 	{Name: "VAT+EM", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodVATEM}]},
 	{Name: "Scratch (paper)", Source: "Table 2, no metric, no propagation", Labels: Table1PaperLabels,
-		Accuracy: Table2Paper[NoMetric][NoPropagation]},
+		Accuracy: Table2Paper[NoMetric][Scratch]},
 }
 
 // Figure4Ours is one of our published Table 2 results, named for the legend (e.g. "ours,
@@ -52,11 +51,11 @@ type Figure4Ours struct {
 // error comes only from the plot.
 func Figure4(ours []Figure4Ours) (*plot.Plot, error) {
 	var series []report.Series
-	row := Table2Row{Metric: metric.MethodInstance, Propagation: propagate.Spectral}
+	row := Table2Row{Metric: metric.MethodInstance, Transfer: Spectral}
 	for _, o := range ours {
 		s := report.Series{Name: o.Name}
 		for _, c := range o.Result.Cells {
-			if c.Metric == row.Metric && c.Propagation == row.Propagation {
+			if c.Metric == row.Metric && c.Transfer == row.Transfer {
 				s.Labels, s.Values = append(s.Labels, c.Labels), append(s.Values, c.Accuracy)
 			}
 		}
@@ -113,7 +112,7 @@ func Figure4Table(ours []Figure4Ours) (header []string, rows [][]string) {
 		var labels []int
 		var acc []float64
 		for _, c := range o.Result.Cells {
-			if c.Metric == metric.MethodInstance && c.Propagation == propagate.Spectral {
+			if c.Metric == metric.MethodInstance && c.Transfer == Spectral {
 				labels, acc = append(labels, c.Labels), append(acc, 100*c.Accuracy)
 			}
 		}

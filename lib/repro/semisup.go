@@ -56,7 +56,7 @@ type SSLConfig struct {
 }
 
 // oursRow is Table 2's row that our method is.
-var oursRow = Table2Row{metric.MethodInstance, propagate.Spectral}
+var oursRow = Table2Row{metric.MethodInstance, Spectral}
 
 // sslRun is one call of runSSL.
 type sslRun struct {
@@ -114,7 +114,7 @@ func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLRes
 				rate = m.entry.ImagesPerSecond
 			}
 			pc := cfg.Spectral
-			pc.Method = oursRow.Propagation
+			pc.Method = propagate.Spectral
 			if prop, err = t.propagate(m.features, t.pool, n, pc, fmt.Sprintf("%d labels, %s", n, pc.Method)); err != nil {
 				return nil, err
 			}

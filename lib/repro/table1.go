@@ -48,7 +48,7 @@ func Table1PaperMAP(metricName string, method propagate.Method, labels int) (flo
 
 // paperAt returns a paper table's number for a metric, a method and a label count (one of
 // Table1PaperLabels), and false where the table has none.
-func paperAt(table map[string]map[propagate.Method][]float64, metricName string, method propagate.Method, labels int) (float64, bool) {
+func paperAt[K comparable](table map[string]map[K][]float64, metricName string, method K, labels int) (float64, bool) {
 	i := slices.Index(Table1PaperLabels, labels)
 	row := table[metricName][method]
 	if i < 0 || i >= len(row) {

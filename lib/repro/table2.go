@@ -1,6 +1,8 @@
 package repro
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -15,29 +17,68 @@ import (
 // trained on the labels and the confidence-weighted pseudo labels (Eq. 10), for each metric
 // and propagation method, by the number of labels on CIFAR-10.
 
-// NoMetric and NoPropagation name Table 2's "No" entries: a classifier trained from scratch on
-// the labels alone.
+// NoMetric is the metric of Table 2's "No" rows: a classifier trained from scratch.
+const NoMetric = "none"
+
+// Transfer is how a row carries its metric over to the classifier.
+type Transfer string
+
+// The transfers of Tables 2, 5 and 6.
 const (
-	NoMetric      = "none"
-	NoPropagation = propagate.Method("none")
+	// Scratch is no metric: the classifier trains on the labels alone (the paper's "No + No").
+	Scratch Transfer = "scratch"
+	// Finetune starts the classifier from the metric's network and trains it on the labels
+	// alone (train.Init; the paper's "metric + No", Table 6's "Network finetuning").
+	Finetune Transfer = "finetune"
+	// NN and Spectral propagate the labels in the metric (Eq. 5 and Eq. 6) and train the
+	// classifier on the labels and the confidence-weighted pseudo labels (Eq. 10).
+	NN       Transfer = Transfer(propagate.NearestNeighbour)
+	Spectral Transfer = Transfer(propagate.Spectral)
 )
 
-// Table2Row is a row of Table 2: a metric pretraining (or NoMetric) and a propagation method
-// (or NoPropagation).
+// propagates says whether the transfer propagates labels.
+func (t Transfer) propagates() bool { return t == NN || t == Spectral }
+
+// legacyTransfer is the transfer of a row or cell written when rows named a propagation
+// method instead: "none" was Scratch without a metric and Finetune with one.
+func legacyTransfer(metricName, propagation string) Transfer {
+	switch {
+	case propagation != "none":
+		return Transfer(propagation)
+	case metricName == NoMetric:
+		return Scratch
+	}
+	return Finetune
+}
+
+// Table2Row is a row of Table 2: a metric pretraining (NoMetric for Scratch) and its transfer.
 type Table2Row struct {
-	Metric      string           `json:"metric"`
-	Propagation propagate.Method `json:"propagation"`
+	Metric   string   `json:"metric"`
+	Transfer Transfer `json:"transfer"`
+}
+
+// UnmarshalJSON reads a row, also as results written before rows named their transfer wrote it.
+func (r *Table2Row) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Metric      string
+		Transfer    Transfer
+		Propagation string
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = Table2Row{v.Metric, cmp.Or(v.Transfer, legacyTransfer(v.Metric, v.Propagation))}
+	return nil
 }
 
 // Table2Rows are the paper's rows, in its order: from scratch; bootstrapping with NN and
-// spectral propagation; colorization and instance discrimination each finetuned on the labels
-// (a metric with NoPropagation: the classifier starts from the metric's network, see
-// train.Init), then with NN and spectral propagation.
+// spectral propagation; colorization and instance discrimination each finetuned on the labels,
+// then with NN and spectral propagation.
 var Table2Rows = []Table2Row{
-	{NoMetric, NoPropagation},
-	{metric.MethodBootstrap, propagate.NearestNeighbour}, {metric.MethodBootstrap, propagate.Spectral},
-	{metric.MethodColor, NoPropagation}, {metric.MethodColor, propagate.NearestNeighbour}, {metric.MethodColor, propagate.Spectral},
-	{metric.MethodInstance, NoPropagation}, {metric.MethodInstance, propagate.NearestNeighbour}, {metric.MethodInstance, propagate.Spectral},
+	{NoMetric, Scratch},
+	{metric.MethodBootstrap, NN}, {metric.MethodBootstrap, Spectral},
+	{metric.MethodColor, Finetune}, {metric.MethodColor, NN}, {metric.MethodColor, Spectral},
+	{metric.MethodInstance, Finetune}, {metric.MethodInstance, NN}, {metric.MethodInstance, Spectral},
 }
 
 // Table2Config is every knob of Table 2; Table2ConfigFor gives the defaults of a scale.
@@ -192,24 +233,24 @@ func (t *transferRun[P]) pretrained() []P {
 
 // cell computes the cell of a row at a label count, its classifier trained with cc.
 func (t *transferRun[P]) cell(row Table2Row, labels int, cc train.Config, tag string) (*Table2Cell, error) {
-	cell := &Table2Cell{Metric: row.Metric, Propagation: row.Propagation, Labels: labels}
+	cell := &Table2Cell{Metric: row.Metric, Transfer: row.Transfer, Labels: labels}
 	var prop *PropagationResult
 	var init *trainedMetric
-	if row.Metric != NoMetric {
-		m, err := t.metricAt(row.Metric, labels, row.Propagation == NoPropagation)
+	if row.Transfer != Scratch {
+		m, err := t.metricAt(row.Metric, labels, row.Transfer == Finetune)
 		if err != nil {
 			return nil, err
 		}
-		if row.Propagation == NoPropagation {
+		if row.Transfer == Finetune {
 			if init = m.net; init == nil {
 				return nil, fmt.Errorf("%s, %s: finetuning needs the metric's network, and a released metric has only features", t.what, tag)
 			}
 		} else {
 			pc := t.nn
-			if row.Propagation == propagate.Spectral {
+			if row.Transfer == Spectral {
 				pc = t.spectral
 			}
-			pc.Method = row.Propagation
+			pc.Method = propagate.Method(row.Transfer)
 			if prop, err = t.propagate(m.features, t.pool, labels, pc, tag); err != nil {
 				return nil, err
 			}
@@ -312,7 +353,7 @@ func RunTable2(env Env, cfg Table2Config, onCell func(*Table2Result)) (*Table2Re
 	res := &Table2Result{Config: cfg}
 	rate := 0.0 // images per second of the first pretraining, to size time-bounded classifiers
 	if cfg.Classifier.Seconds > 0 || cfg.Seconds > 0 {
-		if i := slices.IndexFunc(cfg.Rows, func(row Table2Row) bool { return row.Metric != NoMetric }); i >= 0 {
+		if i := slices.IndexFunc(cfg.Rows, func(row Table2Row) bool { return row.Transfer != Scratch }); i >= 0 {
 			m, err := t.metricAt(cfg.Rows[i].Metric, cfg.Labels[0], false)
 			if err != nil {
 				return nil, err
@@ -323,7 +364,7 @@ func RunTable2(env Env, cfg Table2Config, onCell func(*Table2Result)) (*Table2Re
 	for _, n := range cfg.Labels {
 		for _, row := range cfg.Rows {
 			share := cfg.share(len(res.Cells), time.Since(t.start).Seconds())
-			cell, err := t.cell(row, n, bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Propagation))
+			cell, err := t.cell(row, n, bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Transfer))
 			if err != nil {
 				return nil, err
 			}
@@ -343,7 +384,7 @@ func (cfg Table2Config) share(done int, elapsed float64) float64 {
 	cells := len(cfg.Rows) * len(cfg.Labels)
 	props := 0 // propagations still to run after the next cell's
 	for i := done + 1; i < cells; i++ {
-		if cfg.Rows[i%len(cfg.Rows)].Metric != NoMetric {
+		if cfg.Rows[i%len(cfg.Rows)].Transfer.propagates() {
 			props++
 		}
 	}
@@ -357,9 +398,9 @@ func (cfg Table2Config) check() error {
 	}
 	for _, row := range cfg.Rows {
 		if !slices.Contains(Table2Rows, row) {
-			return fmt.Errorf("table 2: unknown row %s/%s (want one of %v)", row.Metric, row.Propagation, Table2Rows)
+			return fmt.Errorf("table 2: unknown row %s/%s (want one of %v)", row.Metric, row.Transfer, Table2Rows)
 		}
-		if _, ok := cfg.Metrics[row.Metric]; !ok && row.Metric != NoMetric {
+		if _, ok := cfg.Metrics[row.Metric]; !ok && row.Transfer != Scratch {
 			return fmt.Errorf("table 2: Table2Config.Metrics has no %q pretraining; start from Table2ConfigFor", row.Metric)
 		}
 	}

@@ -1,6 +1,8 @@
 package repro
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -13,32 +15,31 @@ import (
 
 // Table2Paper holds THE PAPER'S numbers, not ours: Table 2 of Liu et al. (2019), test accuracy
 // (%) on CIFAR-10 with WRN-28-2 by metric, then propagation, then label count in
-// Table1PaperLabels order. A metric with NoPropagation is the paper's finetuning of the
-// pretrained network on the labels.
-var Table2Paper = map[string]map[propagate.Method][]float64{
+// Table1PaperLabels order.
+var Table2Paper = map[string]map[Transfer][]float64{
 	NoMetric: {
-		NoPropagation: {20.95, 25.35, 41.63, 54.06, 65.08, 73.22, 81.44, 86.23},
+		Scratch: {20.95, 25.35, 41.63, 54.06, 65.08, 73.22, 81.44, 86.23},
 	},
 	metric.MethodBootstrap: {
-		propagate.NearestNeighbour: {21.79, 25.37, 42.70, 54.14, 68.08, 75.17, 83.30, 87.68},
-		propagate.Spectral:         {22.78, 27.95, 47.28, 60.73, 72.60, 78.20, 85.10, 88.26},
+		NN:       {21.79, 25.37, 42.70, 54.14, 68.08, 75.17, 83.30, 87.68},
+		Spectral: {22.78, 27.95, 47.28, 60.73, 72.60, 78.20, 85.10, 88.26},
 	},
 	metric.MethodColor: {
-		NoPropagation:              {49.57, 55.41, 64.65, 68.81, 73.40, 77.93, 82.17, 86.25},
-		propagate.NearestNeighbour: {49.96, 52.69, 65.63, 65.88, 70.88, 76.36, 80.16, 84.64},
-		propagate.Spectral:         {53.47, 55.08, 68.40, 71.15, 72.38, 76.50, 80.31, 84.03},
+		Finetune: {49.57, 55.41, 64.65, 68.81, 73.40, 77.93, 82.17, 86.25},
+		NN:       {49.96, 52.69, 65.63, 65.88, 70.88, 76.36, 80.16, 84.64},
+		Spectral: {53.47, 55.08, 68.40, 71.15, 72.38, 76.50, 80.31, 84.03},
 	},
 	metric.MethodInstance: {
-		NoPropagation:              {35.27, 37.87, 62.46, 71.04, 75.96, 80.12, 83.90, 87.82},
-		propagate.NearestNeighbour: {46.68, 54.45, 66.93, 74.16, 79.17, 82.24, 84.56, 87.92},
-		propagate.Spectral:         {56.34, 63.53, 71.26, 74.77, 79.38, 82.34, 84.52, 87.48},
+		Finetune: {35.27, 37.87, 62.46, 71.04, 75.96, 80.12, 83.90, 87.82},
+		NN:       {46.68, 54.45, 66.93, 74.16, 79.17, 82.24, 84.56, 87.92},
+		Spectral: {56.34, 63.53, 71.26, 74.77, 79.38, 82.34, 84.52, 87.48},
 	},
 }
 
 // Table2PaperAccuracy returns the paper's test accuracy (%) of a cell, and false where the
 // paper has none.
 func Table2PaperAccuracy(row Table2Row, labels int) (float64, bool) {
-	return paperAt(Table2Paper, row.Metric, row.Propagation, labels)
+	return paperAt(Table2Paper, row.Metric, row.Transfer, labels)
 }
 
 // Table2Pretrained is one metric pretraining of Table 2: its budget as run, its image rate and
@@ -62,9 +63,9 @@ type Table2Pretrained struct {
 // Table2Cell is one cell of Table 2: its classifier (Timed is its training and evaluation).
 type Table2Cell struct {
 	Classified
-	Metric      string           `json:"metric"`
-	Propagation propagate.Method `json:"propagation"`
-	Labels      int              `json:"labels"`
+	Metric   string   `json:"metric"`
+	Transfer Transfer `json:"transfer"`
+	Labels   int      `json:"labels"`
 	// PseudoAccuracy and PseudoMAP measure the pseudo labels on the unlabeled pool (Table 1's
 	// numbers for this cell); PropagationSeconds is the propagation's time.
 	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`
@@ -89,11 +90,26 @@ func Table2MetricName(m string) string {
 }
 
 // table2MethodName is how Table 2 names a propagation method.
-func table2MethodName(m propagate.Method) string {
-	if m == NoPropagation {
+func table2MethodName(t Transfer) string {
+	if !t.propagates() {
 		return "No"
 	}
-	return table1MethodName(m)
+	return table1MethodName(propagate.Method(t))
+}
+
+// UnmarshalJSON reads a cell, also as results written before cells named their transfer wrote it.
+func (c *Table2Cell) UnmarshalJSON(b []byte) error {
+	type plain Table2Cell
+	var v struct {
+		plain
+		Propagation string `json:"propagation"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = Table2Cell(v.plain)
+	c.Transfer = cmp.Or(c.Transfer, legacyTransfer(c.Metric, v.Propagation))
+	return nil
 }
 
 // accuracy is the cell's test accuracy, false for a cell not computed (nil).
@@ -112,7 +128,7 @@ func (r *Table2Result) Cell(row Table2Row, labels int) *Table2Cell {
 // cellOf returns the cell of a row and a label count among cells (of Table 2 or 6), or nil.
 func cellOf(cells []Table2Cell, row Table2Row, labels int) *Table2Cell {
 	for i, c := range cells {
-		if c.Metric == row.Metric && c.Propagation == row.Propagation && c.Labels == labels {
+		if c.Metric == row.Metric && c.Transfer == row.Transfer && c.Labels == labels {
 			return &cells[i]
 		}
 	}
@@ -125,15 +141,15 @@ func (r *Table2Result) BesidePaper() (header []string, rows [][]string) {
 	header = []string{"metric pretraining", "propagation", "labels", "paper accuracy % †", "ours accuracy %", "Δ points",
 		"pseudo-label accuracy %", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
-		row := Table2Row{c.Metric, c.Propagation}
+		row := Table2Row{c.Metric, c.Transfer}
 		paper, delta, pseudo := "—", "—", "—"
 		if p, ok := Table2PaperAccuracy(row, c.Labels); ok {
 			paper, delta = fmt.Sprintf("%.2f", p), fmt.Sprintf("%+.2f", 100*c.Accuracy-p)
 		}
-		if c.Propagation != NoPropagation {
+		if c.Transfer.propagates() {
 			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
 		}
-		rows = append(rows, []string{Table2MetricName(c.Metric), table2MethodName(c.Propagation), fmt.Sprint(c.Labels),
+		rows = append(rows, []string{Table2MetricName(c.Metric), table2MethodName(c.Transfer), fmt.Sprint(c.Labels),
 			paper, fmt.Sprintf("%.2f", 100*c.Accuracy), delta, pseudo, fmt.Sprint(c.Steps), fmt.Sprintf("%.1f", c.Seconds)})
 	}
 	return header, rows
@@ -190,7 +206,7 @@ func optimizerName(name string) string {
 func (r *Table2Result) Figure() (*plot.Plot, error) {
 	labels := r.Config.Labels
 	series := oursAndPaper(r.Config.Rows, labels, func(row Table2Row) string {
-		return Table2MetricName(row.Metric) + " + " + table2MethodName(row.Propagation)
+		return Table2MetricName(row.Metric) + " + " + table2MethodName(row.Transfer)
 	}, ", paper", func(row Table2Row, col int) (float64, bool) { return r.Cell(row, labels[col]).accuracy() },
 		func(row Table2Row, col int) (float64, bool) { return Table2PaperAccuracy(row, labels[col]) })
 	return report.VsLabelsPlot(fmt.Sprintf("Table 2: test accuracy (scale %s)", r.Config.Scale), "test accuracy (%)", series)

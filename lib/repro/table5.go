@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -20,9 +19,9 @@ import (
 // Table5Rows are the paper's rows in its order: Scratch, Finetune (instance discrimination, no
 // propagation) and Ours (instance discrimination, spectral).
 var Table5Rows = []Table2Row{
-	{NoMetric, NoPropagation},
-	{metric.MethodInstance, NoPropagation},
-	{metric.MethodInstance, propagate.Spectral},
+	{NoMetric, Scratch},
+	{metric.MethodInstance, Finetune},
+	{metric.MethodInstance, Spectral},
 }
 
 // Table5PaperPercents are the paper's columns: the labeled share of the training set (%).

@@ -22,12 +22,12 @@ type Table5Result struct {
 // Table5RowName is how Table 5 names a row: Scratch, Finetune or Ours.
 func Table5RowName(row Table2Row) string {
 	switch {
-	case row.Metric == NoMetric:
+	case row.Transfer == Scratch:
 		return "Scratch"
-	case row.Propagation == NoPropagation:
+	case row.Transfer == Finetune:
 		return "Finetune (" + Table2MetricName(row.Metric) + ")"
 	}
-	return "Ours (" + Table2MetricName(row.Metric) + " + " + table2MethodName(row.Propagation) + ")"
+	return "Ours (" + Table2MetricName(row.Metric) + " + " + table2MethodName(row.Transfer) + ")"
 }
 
 // percentOf returns the labeled share (%) of a column's label count, and false for a count
@@ -58,13 +58,13 @@ func (r *Table5Result) BesidePaper() (header []string, rows [][]string) {
 	header = []string{"method", "labeled %", "labels", "paper ImageNet top-1 % †", "ours accuracy %",
 		"pseudo-label accuracy %", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
-		row := Table2Row{c.Metric, c.Propagation}
+		row := Table2Row{c.Metric, c.Transfer}
 		pct, _ := r.percentOf(c.Labels)
 		paper, pseudo := "—", "—"
 		if p, ok := Table5PaperAccuracy(row, pct); ok {
 			paper = fmt.Sprintf("%.1f", p)
 		}
-		if c.Propagation != NoPropagation {
+		if c.Transfer.propagates() {
 			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
 		}
 		rows = append(rows, []string{Table5RowName(row), fmt.Sprint(pct), fmt.Sprint(c.Labels), paper,
@@ -77,7 +77,7 @@ func (r *Table5Result) BesidePaper() (header []string, rows [][]string) {
 // paper's and ours: the comparison that survives the change of dataset.
 func (r *Table5Result) Gains() (header []string, rows [][]string) {
 	header = []string{"method", "labeled %", "paper gain over Scratch (points) †", "our gain over Scratch (points)"}
-	scratch := Table2Row{NoMetric, NoPropagation}
+	scratch := Table2Row{NoMetric, Scratch}
 	for _, row := range r.Config.Rows {
 		if row == scratch {
 			continue

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -113,7 +112,7 @@ func TestTable5Smoke(t *testing.T) {
 			if c == nil {
 				t.Fatalf("no cell for %s at %g %%", Table5RowName(row), pct)
 			}
-			if (row.Propagation == propagate.Spectral) != (c.PseudoAccuracy > 0) {
+			if (row.Transfer == Spectral) != (c.PseudoAccuracy > 0) {
 				t.Errorf("%s at %g %%: pseudo-label accuracy %g", Table5RowName(row), pct, c.PseudoAccuracy)
 			}
 		}

@@ -26,18 +26,14 @@ const (
 	Table6Supervised = "supervised"
 )
 
-// Table6Finetune is Table 6's "Network finetuning" transfer: the classifier starts from the
-// metric's network and trains on the target's labels alone (no propagation, as in Table 2).
-const Table6Finetune = NoPropagation
-
 // Table6Row is a row of Table 6: a metric pretraining on the source and a transfer method,
-// Table6Finetune or propagate.Spectral; a Table 2 row, whose propagation "none" is finetuning.
+// Finetune (the paper's "Network finetuning") or Spectral: a Table 2 row.
 type Table6Row = Table2Row
 
 // Table6Rows are the paper's rows, in its order.
 var Table6Rows = []Table6Row{
-	{Table6Unsupervised, Table6Finetune}, {Table6Unsupervised, propagate.Spectral},
-	{Table6Supervised, Table6Finetune}, {Table6Supervised, propagate.Spectral},
+	{Table6Unsupervised, Finetune}, {Table6Unsupervised, Spectral},
+	{Table6Supervised, Finetune}, {Table6Supervised, Spectral},
 }
 
 // Table6Config is every knob of Table 6; Table6ConfigFor gives the defaults of a scale.
@@ -227,8 +223,7 @@ func RunTable6(env Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Re
 	}
 	for _, n := range cfg.Labels {
 		for _, row := range cfg.Rows {
-			cell, err := t.cell(Table2Row{row.Metric, row.Propagation}, n, cfg.Classifier,
-				fmt.Sprintf("%s, %d labels, %s", row.Metric, n, table6TransferName(row.Propagation)))
+			cell, err := t.cell(row, n, cfg.Classifier, fmt.Sprintf("%s, %d labels, %s", row.Metric, n, table6TransferName(row.Transfer)))
 			if err != nil {
 				return nil, err
 			}
@@ -267,7 +262,7 @@ func (cfg Table6Config) check() error {
 	}
 	for _, row := range cfg.Rows {
 		if !slices.Contains(Table6Rows, row) {
-			return fmt.Errorf("table 6: unknown row %s/%s (want one of %v)", row.Metric, row.Propagation, Table6Rows)
+			return fmt.Errorf("table 6: unknown row %s/%s (want one of %v)", row.Metric, row.Transfer, Table6Rows)
 		}
 		pc, ok := cfg.Metrics[row.Metric]
 		if !ok {

@@ -13,21 +13,21 @@ import (
 // (%) on CIFAR-10 of a WRN-28-2 metric pretrained on ImageNet32 — a different domain pair from
 // this project's MNIST → Fashion-MNIST stand-in, so they show the trend, not a target — by
 // pretraining, then transfer method, then label count in Table1PaperLabels order.
-var Table6Paper = map[string]map[propagate.Method][]float64{
+var Table6Paper = map[string]map[Transfer][]float64{
 	Table6Unsupervised: {
-		Table6Finetune:     {28.92, 34.56, 57.14, 67.54, 76.20, 80.92, 85.01, 88.74},
-		propagate.Spectral: {44.30, 46.51, 61.29, 68.31, 72.61, 77.86, 84.00, 88.19},
+		Finetune: {28.92, 34.56, 57.14, 67.54, 76.20, 80.92, 85.01, 88.74},
+		Spectral: {44.30, 46.51, 61.29, 68.31, 72.61, 77.86, 84.00, 88.19},
 	},
 	Table6Supervised: {
-		Table6Finetune:     {54.95, 61.88, 73.01, 78.43, 84.52, 88.79, 91.44, 93.05},
-		propagate.Spectral: {77.71, 85.34, 86.07, 86.91, 88.27, 89.93, 91.22, 93.49},
+		Finetune: {54.95, 61.88, 73.01, 78.43, 84.52, 88.79, 91.44, 93.05},
+		Spectral: {77.71, 85.34, 86.07, 86.91, 88.27, 89.93, 91.22, 93.49},
 	},
 }
 
 // Table6PaperAccuracy returns the paper's test accuracy (%) of a cell (ImageNet32 → CIFAR-10),
 // and false where the paper has none.
 func Table6PaperAccuracy(row Table6Row, labels int) (float64, bool) {
-	return paperAt(Table6Paper, row.Metric, row.Propagation, labels)
+	return paperAt(Table6Paper, row.Metric, row.Transfer, labels)
 }
 
 // Table6Pretrained is one metric of Table 6: its pretraining on the source (Timed: the
@@ -82,11 +82,11 @@ func Table6MetricName(m string) string {
 }
 
 // table6TransferName is how Table 6 names a transfer method.
-func table6TransferName(m propagate.Method) string {
-	if m == Table6Finetune {
+func table6TransferName(t Transfer) string {
+	if t == Finetune {
 		return "Network finetuning"
 	}
-	return table1MethodName(m)
+	return table1MethodName(propagate.Method(t))
 }
 
 // Cell returns the cell of a row and a label count, or nil.
@@ -104,14 +104,14 @@ func (r *Table6Result) BesidePaper() (header []string, rows [][]string) {
 		"spectral − finetuning, paper † (points)", "spectral − finetuning, ours (points)",
 		"pseudo-label accuracy %", "examples", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
-		row := Table6Row{c.Metric, c.Propagation}
+		row := Table6Row{c.Metric, c.Transfer}
 		paper, paperGain, gain, pseudo := "—", "—", "—", "—"
 		if p, ok := Table6PaperAccuracy(row, c.Labels); ok {
 			paper = fmt.Sprintf("%.2f", p)
 		}
-		if c.Propagation != Table6Finetune {
+		if c.Transfer != Finetune {
 			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
-			ft := Table6Row{c.Metric, Table6Finetune}
+			ft := Table6Row{c.Metric, Finetune}
 			if p, ok := Table6PaperAccuracy(row, c.Labels); ok {
 				q, _ := Table6PaperAccuracy(ft, c.Labels)
 				paperGain = fmt.Sprintf("%+.2f", p-q)
@@ -120,7 +120,7 @@ func (r *Table6Result) BesidePaper() (header []string, rows [][]string) {
 				gain = fmt.Sprintf("%+.2f", 100*(c.Accuracy-f.Accuracy))
 			}
 		}
-		rows = append(rows, []string{Table6MetricName(c.Metric), table6TransferName(c.Propagation), fmt.Sprint(c.Labels),
+		rows = append(rows, []string{Table6MetricName(c.Metric), table6TransferName(c.Transfer), fmt.Sprint(c.Labels),
 			paper, fmt.Sprintf("%.2f", 100*c.Accuracy), paperGain, gain, pseudo, fmt.Sprint(c.Examples), fmt.Sprint(c.Steps),
 			fmt.Sprintf("%.1f", c.Seconds)})
 	}
@@ -166,7 +166,7 @@ func (r *Table6Result) Note() string {
 func (r *Table6Result) Figure() (*plot.Plot, error) {
 	labels := r.Config.Labels
 	series := oursAndPaper(r.Config.Rows, labels, func(row Table6Row) string {
-		return Table6MetricName(row.Metric) + " + " + table6TransferName(row.Propagation)
+		return Table6MetricName(row.Metric) + " + " + table6TransferName(row.Transfer)
 	}, ", paper", func(row Table6Row, col int) (float64, bool) { return r.Cell(row, labels[col]).accuracy() },
 		func(row Table6Row, col int) (float64, bool) { return Table6PaperAccuracy(row, labels[col]) })
 	title := fmt.Sprintf("Table 6 (scale %s): ours %s → %s, paper ImageNet32 → CIFAR-10", r.Config.Scale, r.Config.Source, r.Config.Target)

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
 // writeTransferIDX writes generated 28×28 IDX splits (writeBlocksIDX) for the source "mnist"
@@ -54,7 +52,7 @@ func TestTable6Smoke(t *testing.T) {
 	for _, row := range Table6Rows {
 		for _, n := range cfg.Labels {
 			if first.Cell(row, n) == nil {
-				t.Errorf("no cell for %s/%s at %d labels", row.Metric, row.Propagation, n)
+				t.Errorf("no cell for %s/%s at %d labels", row.Metric, row.Transfer, n)
 			}
 		}
 	}
@@ -68,12 +66,12 @@ func TestTable6Smoke(t *testing.T) {
 		if c.Accuracy < 0 || c.Accuracy > 1 || c.Steps != 2 || c.Cached {
 			t.Errorf("cell %+v: accuracy or steps out of range, or cached on the first run", c)
 		}
-		switch c.Propagation {
-		case Table6Finetune:
+		switch c.Transfer {
+		case Finetune:
 			if c.Examples != c.Labels || c.PseudoAccuracy != 0 {
 				t.Errorf("finetuning cell %s at %d labels: %d examples, pseudo-label accuracy %g; want the labels only", c.Metric, c.Labels, c.Examples, c.PseudoAccuracy)
 			}
-		case propagate.Spectral:
+		case Spectral:
 			if c.Examples <= c.Labels || c.PseudoAccuracy <= 0 || c.PropagationSeconds <= 0 {
 				t.Errorf("spectral cell %s at %d labels: %d examples, pseudo-label accuracy %g in %g s; want pseudo labels", c.Metric, c.Labels, c.Examples, c.PseudoAccuracy, c.PropagationSeconds)
 			}
@@ -97,7 +95,7 @@ func TestTable6Smoke(t *testing.T) {
 	}
 	for i, c := range second.Cells {
 		if !c.Cached || c.Accuracy != first.Cells[i].Accuracy {
-			t.Errorf("second run, cell %s/%s at %d labels: cached %v, accuracy %g (first %g)", c.Metric, c.Propagation, c.Labels, c.Cached, c.Accuracy, first.Cells[i].Accuracy)
+			t.Errorf("second run, cell %s/%s at %d labels: cached %v, accuracy %g (first %g)", c.Metric, c.Transfer, c.Labels, c.Cached, c.Accuracy, first.Cells[i].Accuracy)
 		}
 	}
 	dir := t.TempDir()
@@ -141,7 +139,7 @@ func TestTable6Errors(t *testing.T) {
 		edit       func(*Table6Config)
 	}{
 		{"no labels", "label counts", func(c *Table6Config) { c.Labels = nil }},
-		{"unknown row", "unknown row", func(c *Table6Config) { c.Rows = []Table6Row{{"color", propagate.Spectral}} }},
+		{"unknown row", "unknown row", func(c *Table6Config) { c.Rows = []Table6Row{{"color", Spectral}} }},
 		{"unsupervised by labels", "Method", func(c *Table6Config) {
 			pc := c.Metrics[Table6Unsupervised]
 			pc.Method = "bootstrap"
@@ -172,8 +170,8 @@ func TestTable6Errors(t *testing.T) {
 // spot-checks them against the paper's Table 6.
 func TestTable6Paper(t *testing.T) {
 	for _, row := range Table6Rows {
-		if v := Table6Paper[row.Metric][row.Propagation]; len(v) != len(Table1PaperLabels) {
-			t.Errorf("%s/%s: %d numbers, want %d", row.Metric, row.Propagation, len(v), len(Table1PaperLabels))
+		if v := Table6Paper[row.Metric][row.Transfer]; len(v) != len(Table1PaperLabels) {
+			t.Errorf("%s/%s: %d numbers, want %d", row.Metric, row.Transfer, len(v), len(Table1PaperLabels))
 		}
 	}
 	for _, c := range []struct {
@@ -181,13 +179,13 @@ func TestTable6Paper(t *testing.T) {
 		labels int
 		want   float64
 	}{
-		{Table6Row{Table6Supervised, propagate.Spectral}, 250, 86.07},
-		{Table6Row{Table6Unsupervised, Table6Finetune}, 50, 28.92},
-		{Table6Row{Table6Supervised, Table6Finetune}, 8000, 93.05},
-		{Table6Row{Table6Unsupervised, propagate.Spectral}, 4000, 84.00},
+		{Table6Row{Table6Supervised, Spectral}, 250, 86.07},
+		{Table6Row{Table6Unsupervised, Finetune}, 50, 28.92},
+		{Table6Row{Table6Supervised, Finetune}, 8000, 93.05},
+		{Table6Row{Table6Unsupervised, Spectral}, 4000, 84.00},
 	} {
 		if got, ok := Table6PaperAccuracy(c.row, c.labels); !ok || got != c.want {
-			t.Errorf("%s/%s at %d labels: %g, %v; want the paper's %g", c.row.Metric, c.row.Propagation, c.labels, got, ok, c.want)
+			t.Errorf("%s/%s at %d labels: %g, %v; want the paper's %g", c.row.Metric, c.row.Transfer, c.labels, got, ok, c.want)
 		}
 	}
 	if _, ok := Table6PaperAccuracy(Table6Rows[0], 20); ok {

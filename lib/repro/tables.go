@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
 // Result is what every table's result does: it knows the run that computed it, shows itself
@@ -273,18 +272,23 @@ func PickSSLRows(all []SSLRow, list string) ([]SSLRow, error) {
 	return out, nil
 }
 
-// ParseTable2Rows reads the rows of tables 2 and 5: comma-separated metric/propagation, e.g.
-// instance/spectral,none/none. A row given twice is refused; whether a row is one of the
-// table's is checked when it runs.
+// ParseTable2Rows reads the rows of tables 2 and 5: comma-separated metric/transfer, e.g.
+// instance/spectral,instance/finetune,scratch, where the transfer is finetune, nn or spectral
+// and scratch stands alone (none/none and metric/none, the names of earlier runs, are read as
+// scratch and finetune). A row given twice is refused; whether a row is one of the table's is
+// checked when it runs.
 func ParseTable2Rows(list string) ([]Table2Row, error) {
 	var out []Table2Row
 	for _, s := range strings.Split(list, ",") {
-		m, p, ok := strings.Cut(s, "/")
-		m, p = strings.TrimSpace(m), strings.TrimSpace(p)
-		if !ok || m == "" || p == "" || strings.Contains(p, "/") {
-			return nil, fmt.Errorf("--rows: %q is not metric/propagation (e.g. instance/spectral)", s)
+		m, t, ok := strings.Cut(s, "/")
+		m, t = strings.TrimSpace(m), strings.TrimSpace(t)
+		row := Table2Row{Metric: m, Transfer: legacyTransfer(m, t)}
+		switch {
+		case !ok && m == string(Scratch):
+			row = Table2Row{NoMetric, Scratch}
+		case !ok || m == "" || t == "" || strings.Contains(t, "/"):
+			return nil, fmt.Errorf("--rows: %q is not metric/transfer (e.g. instance/spectral, instance/finetune) or scratch", s)
 		}
-		row := Table2Row{Metric: m, Propagation: propagate.Method(p)}
 		if slices.Contains(out, row) {
 			return nil, fmt.Errorf("--rows: %q is given twice", s)
 		}

@@ -51,8 +51,10 @@ func TestParseTable2Rows(t *testing.T) {
 		list string
 		want []Table2Row
 	}{
-		{"instance/spectral,none/none", []Table2Row{{Metric: "instance", Propagation: "spectral"}, {Metric: "none", Propagation: "none"}}},
-		{" color / nn ", []Table2Row{{Metric: "color", Propagation: "nn"}}},
+		{"instance/spectral,scratch,color/finetune", []Table2Row{{"instance", Spectral}, {NoMetric, Scratch}, {"color", Finetune}}},
+		{" color / nn ", []Table2Row{{"color", NN}}},
+		{"none/none,instance/none", []Table2Row{{NoMetric, Scratch}, {"instance", Finetune}}}, // earlier runs' names
+		{"scratch,none/none", nil},
 		{"instance", nil},
 		{"/spectral", nil},
 		{"instance/", nil},
@@ -131,7 +133,7 @@ func FuzzParseTable2Rows(f *testing.F) {
 			t.Fatalf("%q: %d rows from %d items", list, len(got), items(list))
 		}
 		for i, r := range got {
-			p := string(r.Propagation)
+			p := string(r.Transfer)
 			if r.Metric == "" || p == "" || strings.TrimSpace(r.Metric) != r.Metric || strings.TrimSpace(p) != p ||
 				strings.ContainsAny(r.Metric+p, "/,") || slices.Contains(got[:i], r) {
 				t.Fatalf("%q: accepted %+v", list, got)

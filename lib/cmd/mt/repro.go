@@ -30,7 +30,7 @@ func reproCommand(args []string) error {
 	fs.StringVar(&publish, "publish", "figures", "write the result JSON with provenance and its figures into this directory, created if missing (empty: do not publish)")
 	fs.StringVar(&suffix, "suffix", "", "appended to the published file names (e.g. -xla-h100)")
 	fs.StringVar(&labels, "labels", "", "tables 2, 3, 4 and 6: comma-separated label counts (default: the scale's)")
-	fs.StringVar(&o.Rows, "rows", "", "tables 2 and 5: comma-separated metric/propagation rows, e.g. instance/spectral,none/none; tables 3 and 4: method[+ours][@network], e.g. ours@wrn-28-10,vat+ours (default: all)")
+	fs.StringVar(&o.Rows, "rows", "", "tables 2 and 5: comma-separated metric/transfer rows (finetune, nn, spectral; scratch alone), e.g. instance/spectral,scratch; tables 3 and 4: method[+ours][@network], e.g. ours@wrn-28-10,vat+ours (default: all)")
 	fs.StringVar(&percents, "percents", "", "table 5: comma-separated labeled shares of the pool in % (default: the paper's 1,2,4)")
 	fs.IntVar(&o.Episodes, "episodes", 0, "table 7: test episodes per column (default: the scale's)")
 	fs.StringVar(&o.Finetune, "finetune", "", "table 7: how ours finetunes each episode's classifier, head or net (default: the scale's)")

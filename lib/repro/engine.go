@@ -97,6 +97,28 @@ func (r *run) info() RunInfo {
 // errorf is an error of the run: "<what>: <tag>: <err>".
 func (r *run) errorf(tag string, err error) error { return fmt.Errorf("%s, %s: %w", r.what, tag, err) }
 
+// grid is every table's loop: cell(row, col) for every column (a label count, say) and row, in
+// that order, each passed to done, which records it in the result so far.
+func grid[R, C any](cols []int, rows []R, cell func(row R, col int) (*C, error), done func(C)) error {
+	for _, col := range cols {
+		for _, row := range rows {
+			c, err := cell(row, col)
+			if err != nil {
+				return err
+			}
+			done(*c)
+		}
+	}
+	return nil
+}
+
+// notify passes the result so far to onCell, if there is one: a long run publishes as it goes.
+func notify[R any](onCell func(R), res R) {
+	if onCell != nil {
+		onCell(res)
+	}
+}
+
 // Timed says how long a stage took when it was computed and whether this call read it from
 // the cache instead.
 type Timed struct {

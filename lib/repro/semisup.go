@@ -102,16 +102,29 @@ func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLRes
 	r := &sslRun{transferRun: t, cfg: cfg}
 	res := &SSLResult{Table: table, Config: cfg}
 	rate := 0.0 // the metric's training images per second, to size time-bounded classifiers
+	if needProp {
+		m, err := t.metricAt(oursRow.Metric, cfg.Labels[0], false)
+		if err != nil {
+			return nil, err
+		}
+		rate = m.entry.ImagesPerSecond
+	}
 	cells := len(cfg.Methods) * len(cfg.Labels)
-	for _, n := range cfg.Labels {
-		var prop *PropagationResult
-		if needProp {
-			m, err := t.metricAt(oursRow.Metric, n, false)
+	return res, grid(cfg.Labels, cfg.Methods, func(row SSLRow, n int) (*SSLCell, error) {
+		share := budgetShare(cfg.Seconds, time.Since(t.start).Seconds(), cells-len(res.Cells), 0)
+		cc := r.classifier(row)
+		if row.Method == OursMethod {
+			c, err := t.cell(oursRow, n, bounded(cc, share, rate), fmt.Sprintf("ours, %d labels", n))
 			if err != nil {
 				return nil, err
 			}
-			if rate == 0 {
-				rate = m.entry.ImagesPerSecond
+			return &SSLCell{Classified: c.Classified, SSLRow: row, Labels: n, PseudoAccuracy: c.PseudoAccuracy, PropagationSeconds: c.PropagationSeconds}, nil
+		}
+		var prop *PropagationResult
+		if row.Ours {
+			m, err := t.metricAt(oursRow.Metric, n, false)
+			if err != nil {
+				return nil, err
 			}
 			pc := cfg.Spectral
 			pc.Method = propagate.Spectral
@@ -119,30 +132,14 @@ func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLRes
 				return nil, err
 			}
 		}
-		for _, row := range cfg.Methods {
-			share := budgetShare(cfg.Seconds, time.Since(t.start).Seconds(), cells-len(res.Cells), 0)
-			cc := r.classifier(row)
-			var cell *SSLCell
-			if row.Method == OursMethod {
-				c, err := t.cell(oursRow, n, bounded(cc, share, rate), fmt.Sprintf("ours, %d labels", n))
-				if err != nil {
-					return nil, err
-				}
-				cell = &SSLCell{Classified: c.Classified, SSLRow: row, Labels: n, PseudoAccuracy: c.PseudoAccuracy, PropagationSeconds: c.PropagationSeconds}
-			} else if cell, err = r.baseline(row, n, prop, bounded(cc, share, rate/3)); err != nil {
-				// A baseline's step of B/2 labeled and B/2 unlabeled images costs about 1.5 plain
-				// steps of B (the unlabeled half passes twice, three times for VAT), so its images
-				// count thrice in sizing it; the budget still stops it if this is generous.
-				return nil, err
-			}
-			res.Cells = append(res.Cells, *cell)
-			res.RunInfo, res.Pretrained = t.info(), t.pretrained()
-			if onCell != nil {
-				onCell(res)
-			}
-		}
-	}
-	return res, nil
+		// A baseline's step of B/2 labeled and B/2 unlabeled images costs about 1.5 plain steps of
+		// B (the unlabeled half passes twice, three times for VAT), so its images count thrice in
+		// sizing it; the budget still stops it if this is generous.
+		return r.baseline(row, n, prop, bounded(cc, share, rate/3))
+	}, func(c SSLCell) {
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.info(), t.pretrained()
+		notify(onCell, res)
+	})
 }
 
 // classifier returns the row's classifier settings: the configuration's, on the row's network.

@@ -361,21 +361,13 @@ func RunTable2(env Env, cfg Table2Config, onCell func(*Table2Result)) (*Table2Re
 			rate = m.entry.ImagesPerSecond
 		}
 	}
-	for _, n := range cfg.Labels {
-		for _, row := range cfg.Rows {
-			share := cfg.share(len(res.Cells), time.Since(t.start).Seconds())
-			cell, err := t.cell(row, n, bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Transfer))
-			if err != nil {
-				return nil, err
-			}
-			res.Cells = append(res.Cells, *cell)
-			res.RunInfo, res.Pretrained = t.info(), t.pretrained()
-			if onCell != nil {
-				onCell(res)
-			}
-		}
-	}
-	return res, nil
+	return res, grid(cfg.Labels, cfg.Rows, func(row Table2Row, n int) (*Table2Cell, error) {
+		share := cfg.share(len(res.Cells), time.Since(t.start).Seconds())
+		return t.cell(row, n, bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Transfer))
+	}, func(c Table2Cell) {
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.info(), t.pretrained()
+		notify(onCell, res)
+	})
 }
 
 // share is the time budget of the next classifier under Seconds (budgetShare) when done cells

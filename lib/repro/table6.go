@@ -221,20 +221,12 @@ func RunTable6(env Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Re
 			return nil, err
 		}
 	}
-	for _, n := range cfg.Labels {
-		for _, row := range cfg.Rows {
-			cell, err := t.cell(row, n, cfg.Classifier, fmt.Sprintf("%s, %d labels, %s", row.Metric, n, table6TransferName(row.Transfer)))
-			if err != nil {
-				return nil, err
-			}
-			res.Cells = append(res.Cells, *cell)
-			res.RunInfo, res.Pretrained = t.info(), t.pretrained()
-			if onCell != nil {
-				onCell(res)
-			}
-		}
-	}
-	return res, nil
+	return res, grid(cfg.Labels, cfg.Rows, func(row Table6Row, n int) (*Table6Cell, error) {
+		return t.cell(row, n, cfg.Classifier, fmt.Sprintf("%s, %d labels, %s", row.Metric, n, table6TransferName(row.Transfer)))
+	}, func(c Table6Cell) {
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.info(), t.pretrained()
+		notify(onCell, res)
+	})
 }
 
 // knnOf is the weighted kNN test accuracy (Wu et al.'s monitor, temperature 0.1) of the metric

@@ -224,20 +224,12 @@ func RunTable7(env Env, cfg Table7Config, onCell func(*Table7Result)) (*Table7Re
 		metrics[m] = tm
 		res.Pretrained = append(res.Pretrained, tm.info)
 	}
-	for _, shots := range cfg.Shots {
-		for _, method := range cfg.Methods {
-			cell, err := r.cell(method, shots, metrics[table7MetricOf[method]])
-			if err != nil {
-				return nil, err
-			}
-			res.Cells = append(res.Cells, *cell)
-			res.RunInfo = r.info()
-			if onCell != nil {
-				onCell(res)
-			}
-		}
-	}
-	return res, nil
+	return res, grid(cfg.Shots, cfg.Methods, func(method string, shots int) (*Table7Cell, error) {
+		return r.cell(method, shots, metrics[table7MetricOf[method]])
+	}, func(c Table7Cell) {
+		res.Cells, res.RunInfo = append(res.Cells, c), r.info()
+		notify(onCell, res)
+	})
 }
 
 // check rejects a configuration that cannot run, before any data is read.

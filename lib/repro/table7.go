@@ -16,8 +16,8 @@ import (
 // protocol of Ren et al. 2018): a metric learned on the training classes is transferred to
 // unseen test classes, where each 5-way episode gives one or five labeled images per class and
 // every unlabeled image of every test class. Without mini-ImageNet here, CIFAR-10 stands in:
-// five of its classes train the metrics, the other five are the test classes (DESIGN.md,
-// "Stand-ins"); the mini-ImageNet reader is data.ReadMiniImageNet.
+// five of its classes train the metrics, the other five are the test classes; the
+// mini-ImageNet reader is data.ReadMiniImageNet.
 
 // Table 7's methods, the rows this code computes (the paper's others are prior work).
 const (

@@ -10,6 +10,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
+	"github.com/metric-transfer/mtlp/lib/similarity"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -19,7 +20,7 @@ import (
 // embedding's W' (Eq. 6), rows and columns sorted by class: the raw one is sparse and local,
 // W' shows one block per class. Here both are drawn for a class-balanced sample of Table 1's
 // pool, in the metric Table 1 pretrained, with W' from the eigenvectors of the whole pool's
-// graph, and each matrix's block structure is measured (Blocks).
+// graph, and each matrix's block structure is measured (similarity.Blocks).
 
 // Figure2Config selects the metric and the sample; the features and the graph are Table 1's.
 type Figure2Config struct {
@@ -48,9 +49,9 @@ type Figure2Result struct {
 	Rows    []int   `json:"rows"`
 	Classes []int32 `json:"classes"`
 	// Raw is the cosine similarity and Spectral W' of Eq. 6 over Rows.
-	Raw, Spectral  *mat.Dense `json:"-"`
-	RawBlocks      Blocks     `json:"raw_blocks"`
-	SpectralBlocks Blocks     `json:"spectral_blocks"`
+	Raw, Spectral  *mat.Dense        `json:"-"`
+	RawBlocks      similarity.Blocks `json:"raw_blocks"`
+	SpectralBlocks similarity.Blocks `json:"spectral_blocks"`
 	// Eigen is the timing of the pool's eigendecomposition, Eta the eigenpairs it kept.
 	Eigen Timed  `json:"eigen"`
 	Eta   int    `json:"eta"`
@@ -87,22 +88,22 @@ func RunFigure2(env Env, cfg Figure2Config) (*Figure2Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := ClassSortedSample(r.pool.truth, r.pool.ds.Dataset.NumClasses(), cfg.Sample, cfg.Seed)
+	rows, err := similarity.ClassSortedSample(r.pool.truth, r.pool.ds.Dataset.NumClasses(), cfg.Sample, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("figure 2: sample of %d: %w", cfg.Sample, err)
 	}
 	res := &Figure2Result{Metric: cfg.Metric, Rows: rows, Classes: pick(r.pool.truth, rows), Eigen: *eigen,
 		Eta: len(values), Pool: f.N, Scale: cfg.Table1.Scale}
-	if res.Raw, err = CosineSimilarity(propagate.Matrix{N: f.N, D: f.D, Data: f.Features}, rows); err != nil {
+	if res.Raw, err = similarity.Cosine(propagate.Matrix{N: f.N, D: f.D, Data: f.Features}, rows); err != nil {
 		return nil, err
 	}
-	if res.Spectral, err = SpectralSimilarity(values, vectors, deg, rows); err != nil {
+	if res.Spectral, err = similarity.Spectral(values, vectors, deg, rows); err != nil {
 		return nil, err
 	}
-	if res.RawBlocks, err = MeasureBlocks(res.Raw, res.Classes); err != nil {
+	if res.RawBlocks, err = similarity.MeasureBlocks(res.Raw, res.Classes); err != nil {
 		return nil, err
 	}
-	if res.SpectralBlocks, err = MeasureBlocks(res.Spectral, res.Classes); err != nil {
+	if res.SpectralBlocks, err = similarity.MeasureBlocks(res.Spectral, res.Classes); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -189,11 +190,11 @@ func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Den
 
 // Figure renders the raw similarity and W' side by side as one PNG, each panel 12 cm square.
 func (r *Figure2Result) Figure() ([]byte, error) {
-	raw, err := Heatmap(fmt.Sprintf("raw cosine (contrast %.2f)", r.RawBlocks.Contrast()), r.Raw)
+	raw, err := report.Heatmap(fmt.Sprintf("raw cosine (contrast %.2f)", r.RawBlocks.Contrast()), r.Raw)
 	if err != nil {
 		return nil, err
 	}
-	sp, err := Heatmap(fmt.Sprintf("spectral W′, Eq. 6 (contrast %.2f)", r.SpectralBlocks.Contrast()), r.Spectral)
+	sp, err := report.Heatmap(fmt.Sprintf("spectral W′, Eq. 6 (contrast %.2f)", r.SpectralBlocks.Contrast()), r.Spectral)
 	if err != nil {
 		return nil, err
 	}
@@ -201,12 +202,13 @@ func (r *Figure2Result) Figure() ([]byte, error) {
 }
 
 // Table returns each matrix's block structure: the mean similarity within and between
-// classes, their difference, and the difference in standard deviations (Blocks.Contrast).
+// classes, their difference, and the difference in standard deviations
+// (similarity.Blocks.Contrast).
 func (r *Figure2Result) Table() (header []string, rows [][]string) {
 	header = []string{"similarity", "mean within class", "mean between classes", "difference", "contrast (difference / std)"}
 	for _, m := range []struct {
 		name string
-		b    Blocks
+		b    similarity.Blocks
 	}{{"raw cosine", r.RawBlocks}, {"spectral W′ (Eq. 6)", r.SpectralBlocks}} {
 		rows = append(rows, []string{m.name, fmt.Sprintf("%.4g", m.b.Within), fmt.Sprintf("%.4g", m.b.Between),
 			fmt.Sprintf("%.4g", m.b.Within-m.b.Between), fmt.Sprintf("%.2f", m.b.Contrast())})

@@ -2,15 +2,13 @@ package repro
 
 import (
 	"fmt"
-	"image/color"
+	"math"
 	"slices"
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/fewshot"
+	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 )
 
 // Table7PaperRow is one row of the paper's Table 7 as printed.
@@ -266,88 +264,41 @@ func (r *Table7Result) Note() string {
 // number of shots, beside the paper's (a lighter bar of the same colour), and chance (1/N) as
 // a dashed line.
 func (r *Table7Result) Figure() (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Table 7 (scale %s): ours on %s, paper on mini-ImageNet", r.Config.Scale, r.Config.Dataset)
-	p.Y.Label.Text = "5-way accuracy (%)"
-	p.Y.Min, p.Y.Max = 0, 100
-	p.Legend.Top = true
-	names := make([]string, len(r.Config.Shots))
+	groups := make([]string, len(r.Config.Shots))
 	for g, k := range r.Config.Shots {
-		names[g] = fmt.Sprintf("%d-shot", k)
+		groups[g] = fmt.Sprintf("%d-shot", k)
 	}
-	methods := slices.DeleteFunc(slices.Clone(r.Config.Methods), func(m string) bool { return !slices.Contains(Table7Methods, m) })
-	const step = 0.13 // data units between neighbouring bars of a group
-	bars := 2 * len(methods)
-	for i, m := range methods {
-		col := plotutil.Color(i)
-		for s, paper := range []bool{false, true} {
-			offset := (float64(2*i+s) - float64(bars-1)/2) * step
-			var legend plot.Thumbnailer
-			for g, k := range r.Config.Shots {
-				var mean, pm float64
-				if paper {
-					v, e, ok := Table7PaperAccuracy(m, k)
-					if !ok {
-						continue
-					}
-					mean, pm = v, e
-				} else {
-					c := r.Cell(m, k)
-					if c == nil {
-						continue
-					}
-					mean, pm = 100*c.Mean, 100*c.HalfWidth
-				}
-				bar, err := plotter.NewBarChart(plotter.Values{mean}, vg.Points(18))
-				if err != nil {
-					return nil, fmt.Errorf("table 7 figure: %w", err)
-				}
-				bar.XMin, bar.Color, bar.LineStyle.Width = float64(g)+offset, col, vg.Points(0.5)
-				if paper {
-					bar.Color = lighter(col)
-				}
-				errs, err := plotter.NewYErrorBars(errorPoints{plotter.XYs{{X: float64(g) + offset, Y: mean}}, plotter.YErrors{{Low: pm, High: pm}}})
-				if err != nil {
-					return nil, fmt.Errorf("table 7 figure: %w", err)
-				}
-				p.Add(bar, errs)
-				legend = bar
-			}
-			if legend != nil {
-				name := table7MethodName(m) + ", ours"
-				if paper {
-					name = table7MethodName(m) + ", paper"
-				}
-				p.Legend.Add(name, legend)
-			}
+	var series []report.BarSeries
+	for _, m := range r.Config.Methods {
+		if !slices.Contains(Table7Methods, m) {
+			continue
 		}
+		ours := report.BarSeries{Name: table7MethodName(m) + ", ours"}
+		paper := report.BarSeries{Name: table7MethodName(m) + ", paper", Light: true}
+		for _, k := range r.Config.Shots {
+			mean, pm := math.NaN(), 0.0
+			if c := r.Cell(m, k); c != nil {
+				mean, pm = 100*c.Mean, 100*c.HalfWidth
+			}
+			ours.Values, ours.Errors = append(ours.Values, mean), append(ours.Errors, pm)
+			mean, pm, ok := Table7PaperAccuracy(m, k)
+			if !ok {
+				mean = math.NaN()
+			}
+			paper.Values, paper.Errors = append(paper.Values, mean), append(paper.Errors, pm)
+		}
+		series = append(series, ours, paper)
 	}
+	var levels []report.Level
 	if r.Config.Ways > 0 {
-		chance := 100 / float64(r.Config.Ways)
-		line, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: chance}, {X: float64(len(names)) - 0.5, Y: chance}})
-		if err != nil {
-			return nil, fmt.Errorf("table 7 figure: %w", err)
-		}
-		line.Color, line.Dashes = color.Gray{Y: 110}, []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(line)
-		p.Legend.Add(fmt.Sprintf("chance (1/%d)", r.Config.Ways), line)
+		levels = append(levels, report.Level{Name: fmt.Sprintf("chance (1/%d)", r.Config.Ways), Y: 100 / float64(r.Config.Ways)})
 	}
-	p.NominalX(names...)
-	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	title := fmt.Sprintf("Table 7 (scale %s): ours on %s, paper on mini-ImageNet", r.Config.Scale, r.Config.Dataset)
+	p, err := report.BarsWithErrors(title, "5-way accuracy (%)", groups, series, levels...)
+	if err != nil {
+		return nil, fmt.Errorf("table 7 figure: %w", err)
+	}
 	return p, nil
-}
-
-// errorPoints are points with vertical error bars.
-type errorPoints struct {
-	plotter.XYs
-	plotter.YErrors
-}
-
-// lighter mixes c halfway to white: the paper's bar beside ours.
-func lighter(c color.Color) color.Color {
-	r, g, b, _ := c.RGBA()
-	mix := func(v uint32) uint8 { return uint8((v>>8 + 255) / 2) }
-	return color.RGBA{mix(r), mix(g), mix(b), 255}
 }
 
 // Publish writes the result and its figure (see Result).

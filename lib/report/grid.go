@@ -31,7 +31,8 @@ type Tile struct {
 type Grid struct {
 	Rows [][]Tile
 	// Captions, nil or one per row, are drawn left of the rows in a column as wide as the
-	// longest; "" leaves a row uncaptioned. Text is ASCII in a 7×13 pixel font.
+	// longest; "" leaves a row uncaptioned. Text, here and in Header, is drawn in a 7×13 pixel
+	// ASCII font, where any other character shows as '?'.
 	Captions []string
 	// Header, nil or at most one per column, is drawn above the columns; a long heading runs
 	// on over the columns to its right up to the next heading, where it is cut, so "" after it
@@ -248,13 +249,23 @@ func zoomInto(dst *image.RGBA, p image.Point, src image.Image, zoom int) {
 
 // textWidth is the width of s in the text face, in unzoomed pixels.
 func textWidth(s string) int {
-	return font.MeasureString(textFace, s).Ceil()
+	return font.MeasureString(textFace, printable(s)).Ceil()
+}
+
+// printable replaces what the text face does not draw, anything but printable ASCII, by '?'.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // drawText writes s in black with its top-left corner at p, the font upscaled by zoom; text
 // running past width output pixels, or past the image, is cut off.
 func drawText(dst *image.RGBA, p image.Point, s string, zoom, width int) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(printable(s))
 	w := textWidth(s)
 	if w == 0 {
 		return

@@ -135,6 +135,25 @@ func TestGridText(t *testing.T) {
 	}
 }
 
+// TestGridNonASCII checks that text the font cannot draw renders as '?', one per character,
+// in captions and headings alike.
+func TestGridNonASCII(t *testing.T) {
+	img := solid2x2(color.RGBA{100, 100, 100, 255})
+	render := func(caption, heading string) *image.RGBA {
+		t.Helper()
+		g := Grid{Rows: [][]Tile{{{Image: img}}}, Captions: []string{caption}, Header: []string{heading}, TextZoom: 1}
+		out, err := g.Render()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got, want := render("café\tx", "é"), render("caf??x", "?")
+	if got.Bounds() != want.Bounds() || !bytes.Equal(got.Pix, want.Pix) {
+		t.Errorf("non-ASCII text renders unlike '?' in its place (%v and %v)", got.Bounds(), want.Bounds())
+	}
+}
+
 // TestGridHeaderCut checks that a long heading runs on over an unheaded column and is cut
 // where the next heading starts.
 func TestGridHeaderCut(t *testing.T) {

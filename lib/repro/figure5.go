@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"image"
-	"image/color"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
@@ -18,6 +16,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
+	"github.com/metric-transfer/mtlp/lib/similarity"
 )
 
 // Figure 5 of the paper shows, for one-shot observations (one labelled image per class), the
@@ -147,11 +146,11 @@ func RunFigure5(env Env, cfg Figure5Config) (*Figure5Result, error) {
 	}
 	res := &Figure5Result{Config: cfg, Features: f.Timed, Propagation: prop.Timed, Components: prop.Components,
 		Eta: prop.Eta, Pool: f.N, thumbs: map[int]image.Image{}}
-	norms, err := featureNorms(x)
+	norms, err := similarity.RowNorms(x)
 	if err != nil {
 		return nil, fmt.Errorf("figure 5, %s features: %w", cfg.Metric, err)
 	}
-	cosine := func(a, b int) float64 { return featureDot(x.Row(a), x.Row(b)) / (norms[a] * norms[b]) }
+	cosine := func(a, b int) float64 { return similarity.Dot(x.Row(a), x.Row(b)) / (norms[a] * norms[b]) }
 	exclude := map[int]bool{}
 	for _, i := range labelled {
 		exclude[i] = true
@@ -261,28 +260,6 @@ func (r *table1Run) figure5Propagate(f *FeaturesResult, labelled []int) (propaga
 	return propagate.Matrix{N: n, D: c, Data: logits}, meta, nil
 }
 
-// featureNorms returns the Euclidean norm of every row of x, in float64 so that cosines rank as
-// exactly as the features allow; a zero, NaN or infinite norm is an error.
-func featureNorms(x propagate.Matrix) ([]float64, error) {
-	norms := make([]float64, x.N)
-	for i := range norms {
-		norms[i] = math.Sqrt(featureDot(x.Row(i), x.Row(i)))
-		if !(norms[i] > 0) || math.IsInf(norms[i], 0) {
-			return nil, fmt.Errorf("feature row %d has norm %v; it must be finite and non-zero", i, norms[i])
-		}
-	}
-	return norms, nil
-}
-
-// featureDot is the inner product of two feature rows, accumulated in float64.
-func featureDot(a, b []float32) float64 {
-	var s float64
-	for i, v := range a {
-		s += float64(v) * float64(b[i])
-	}
-	return s
-}
-
 // figure5ClassName is class c's name, or its number where the dataset has none.
 func figure5ClassName(d *data.Dataset, c int32) string {
 	if int(c) < len(d.Classes) && d.Classes[c] != "" {
@@ -291,13 +268,6 @@ func figure5ClassName(d *data.Dataset, c int32) string {
 	return fmt.Sprintf("class %d", c)
 }
 
-// Frame colours of the figure: the labelled image, a retrieval of its class, one of another.
-var (
-	figure5Query = color.RGBA{30, 90, 220, 255}
-	figure5Right = color.RGBA{20, 160, 40, 255}
-	figure5Wrong = color.RGBA{220, 30, 30, 255}
-)
-
 // Figure renders one PNG: a row per class, captioned with its name, holding the labelled image
 // (blue frame), its top k by raw cosine, an empty cell, and its top k by spectral logit; each
 // retrieval framed green when of the labelled image's class and red otherwise.
@@ -305,48 +275,32 @@ func (r *Figure5Result) Figure() ([]byte, error) {
 	if len(r.Rows) == 0 {
 		return nil, fmt.Errorf("figure 5: the result has no rows; make it with RunFigure5")
 	}
-	k := r.Config.K
-	g := report.Grid{Zoom: r.Config.Zoom, Header: make([]string, 2*k+2)}
-	g.Header[0] = "1-shot"
-	g.Header[1] = fmt.Sprintf("raw cosine: top %d, %.0f%% right", k, 100*r.Cosine)
-	g.Header[k+2] = fmt.Sprintf("spectral logit (Eq. 6): top %d, %.0f%% right", k, 100*r.Spectral)
-	for _, row := range r.Rows {
-		tiles := []report.Tile{{Image: r.thumbs[row.Query], Frame: figure5Query}}
-		for i, rk := range []Figure5Ranking{row.Cosine, row.Spectral} {
-			if i == 1 {
-				tiles = append(tiles, report.Tile{})
-			}
-			for t, j := range rk.Rows {
-				frame := figure5Wrong
-				if rk.Classes[t] == row.Class {
-					frame = figure5Right
-				}
-				tiles = append(tiles, report.Tile{Image: r.thumbs[j], Frame: frame})
-			}
-		}
-		for _, t := range tiles {
-			if t.Frame != nil && t.Image == nil {
-				return nil, fmt.Errorf("figure 5: the result has no image for a row of class %s; make it with RunFigure5 (a result read from JSON has none)", row.Name)
-			}
-		}
-		g.Rows = append(g.Rows, tiles)
-		g.Captions = append(g.Captions, asciiName(row.Name))
+	if r.thumbs == nil {
+		return nil, fmt.Errorf("figure 5: the result has no images; make it with RunFigure5 (a result read from JSON has none)")
 	}
+	rows := make([]report.Retrieval, len(r.Rows))
+	for i, row := range r.Rows {
+		rows[i] = report.Retrieval{Caption: row.Name, Query: r.thumbs[row.Query]}
+		for _, rk := range []Figure5Ranking{row.Cosine, row.Spectral} {
+			retrieved := make([]report.Retrieved, len(rk.Rows))
+			for t, j := range rk.Rows {
+				retrieved[t] = report.Retrieved{Image: r.thumbs[j], Right: rk.Classes[t] == row.Class}
+			}
+			rows[i].Rankings = append(rows[i].Rankings, retrieved)
+		}
+	}
+	k := r.Config.K
+	g, err := report.RetrievalGrid([]string{"1-shot", fmt.Sprintf("raw cosine: top %d, %.0f%% right", k, 100*r.Cosine),
+		fmt.Sprintf("spectral logit (Eq. 6): top %d, %.0f%% right", k, 100*r.Spectral)}, rows)
+	if err != nil {
+		return nil, fmt.Errorf("figure 5: %w", err)
+	}
+	g.Zoom = r.Config.Zoom
 	png, err := g.PNG()
 	if err != nil {
 		return nil, fmt.Errorf("figure 5: %w", err)
 	}
 	return png, nil
-}
-
-// asciiName keeps the printable ASCII of a class name, which is all the figure's font draws.
-func asciiName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r > '~' {
-			return '?'
-		}
-		return r
-	}, s)
 }
 
 // Table returns precision@k of both rankings per class and over all classes, and the mean

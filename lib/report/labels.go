@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -17,6 +18,20 @@ type Series struct {
 	Labels []int
 	Values []float64
 	Dashed bool
+}
+
+// SortByLabels orders the series' points by their label count, as a line through them needs.
+func (s *Series) SortByLabels() {
+	idx := make([]int, len(s.Labels))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return s.Labels[a] - s.Labels[b] })
+	labels, values := make([]int, len(idx)), make([]float64, len(idx))
+	for i, j := range idx {
+		labels[i], values[i] = s.Labels[j], s.Values[j]
+	}
+	s.Labels, s.Values = labels, values
 }
 
 // VsLabelsPlot draws each series in % against the number of labels on a log axis, as the

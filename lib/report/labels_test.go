@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/plot/vg"
@@ -29,5 +30,16 @@ func TestVsLabelsPlot(t *testing.T) {
 		if _, err := VsLabelsPlot("t", "y", bad); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+func TestSeriesSortByLabels(t *testing.T) {
+	s := Series{Name: "ours", Labels: []int{4000, 50, 1000, 250}, Values: []float64{0.9, 0.3, 0.8, 0.5}}
+	s.SortByLabels()
+	if want := []int{50, 250, 1000, 4000}; !slices.Equal(s.Labels, want) {
+		t.Errorf("labels %v, want %v", s.Labels, want)
+	}
+	if want := []float64{0.3, 0.5, 0.8, 0.9}; !slices.Equal(s.Values, want) {
+		t.Errorf("values %v, want %v: each value must follow its label", s.Values, want)
 	}
 }

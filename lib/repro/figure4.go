@@ -60,7 +60,7 @@ func Figure4(ours []Figure4Ours) (*plot.Plot, error) {
 			}
 		}
 		if len(s.Labels) > 0 {
-			sortByLabels(&s)
+			s.SortByLabels()
 			series = append(series, s)
 		}
 	}
@@ -72,20 +72,6 @@ func Figure4(ours []Figure4Ours) (*plot.Plot, error) {
 		series = append(series, s)
 	}
 	return report.VsLabelsPlot("Figure 4: CIFAR-10 test accuracy against the state of the art", "test accuracy (%)", series)
-}
-
-// sortByLabels orders a series by its label counts.
-func sortByLabels(s *report.Series) {
-	idx := make([]int, len(s.Labels))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return s.Labels[a] - s.Labels[b] })
-	labels, values := make([]int, len(idx)), make([]float64, len(idx))
-	for i, j := range idx {
-		labels[i], values[i] = s.Labels[j], s.Values[j]
-	}
-	s.Labels, s.Values = labels, values
 }
 
 // Figure4Table lists every number of the figure: the paper's methods at the label counts they

@@ -46,13 +46,7 @@ func Table7PaperAccuracy(method string, shots int) (mean, pm float64, ok bool) {
 	if i < 0 {
 		return 0, 0, false
 	}
-	switch r := Table7Paper[i]; shots {
-	case 1:
-		return r.OneShot, r.OneShotPM, true
-	case 5:
-		return r.FiveShot, r.FiveShotPM, true
-	}
-	return 0, 0, false
+	return table7PaperValue(Table7Paper[i], shots)
 }
 
 // table7PaperValue is a row's number at 1 or 5 shots.

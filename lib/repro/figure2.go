@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/metric"
@@ -109,6 +108,13 @@ func RunFigure2(env Env, cfg Figure2Config) (*Figure2Result, error) {
 	return res, nil
 }
 
+// eigenStage is what the eigen stage keeps beside the eigenvectors.
+type eigenStage struct {
+	Timed
+	Values  []float64 `json:"values"`
+	Degrees []float64 `json:"degrees"`
+}
+
 // eigen returns the η smallest eigenpairs of the normalised Laplacian of the pool's kNN graph
 // in the metric f, built as propagate.Run builds it for the spectral method, and the graph's
 // degrees.
@@ -118,19 +124,18 @@ func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Den
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		start := time.Now()
-		xn, err := propagate.Normalize(propagate.Matrix{N: f.N, D: f.D, Data: f.Features})
+	e, dir, err := stage(r.run, key, "eigen.json", func(dir string) (*eigenStage, error) {
+		xn, err := propagate.Normalize(f.matrix())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		g, err := propagate.KNN(xn, sc.GraphK)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		w, err := propagate.Affinity(g, sc.GraphTemperature)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		eo := sc.Eigen
 		if p := tagged(r.Progress, "figure 2"); p != nil {
@@ -138,7 +143,7 @@ func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Den
 		}
 		values, vectors, err := propagate.SmallestEigen(w, min(sc.Eta, f.N), eo)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		n, eta := vectors.Dims()
 		flat := make([]float32, 0, n*eta)
@@ -147,45 +152,23 @@ func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Den
 				flat = append(flat, float32(vectors.At(i, j)))
 			}
 		}
-		if err := artifact.WriteFloat32s(filepath.Join(dir, "vectors.bin"), flat, n, eta); err != nil {
-			return err
-		}
-		if err := artifact.WriteJSON(filepath.Join(dir, "degrees.json"), w.Degree()); err != nil {
-			return err
-		}
-		if err := artifact.WriteJSON(filepath.Join(dir, "values.json"), values); err != nil {
-			return err
-		}
-		return artifact.WriteJSON(filepath.Join(dir, "timing.json"), Timed{Seconds: time.Since(start).Seconds()})
+		return &eigenStage{Values: values, Degrees: w.Degree()}, artifact.WriteFloat32s(filepath.Join(dir, "vectors.bin"), flat, n, eta)
 	})
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("figure 2, eigenvectors of the %s graph: %w", f.key, err)
-	}
-	if err := artifact.ReadJSON(filepath.Join(dir, "degrees.json"), &deg); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if err := artifact.ReadJSON(filepath.Join(dir, "values.json"), &values); err != nil {
-		return nil, nil, nil, nil, err
 	}
 	flat, n, eta, err := artifact.ReadFloat32s(filepath.Join(dir, "vectors.bin"))
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if eta != len(values) {
-		return nil, nil, nil, nil, fmt.Errorf("figure 2: cached stage %s has %d eigenvectors for %d eigenvalues; delete it to recompute", dir, eta, len(values))
+	if eta != len(e.Values) {
+		return nil, nil, nil, nil, fmt.Errorf("figure 2: cached stage %s has %d eigenvectors for %d eigenvalues", dir, eta, len(e.Values))
 	}
-	vectors = mat.NewDense(n, eta, nil)
-	for i := range n {
-		for j := range eta {
-			vectors.Set(i, j, float64(flat[i*eta+j]))
-		}
+	data := make([]float64, n*eta)
+	for i, v := range flat {
+		data[i] = float64(v)
 	}
-	timed = &Timed{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "timing.json"), timed); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	timed.Cached = cached
-	return values, vectors, deg, timed, nil
+	return e.Values, mat.NewDense(n, eta, data), e.Degrees, &e.Timed, nil
 }
 
 // Figure renders the raw similarity and W' side by side as one PNG, each panel 12 cm square.

@@ -236,3 +236,21 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, cc tr
 	cell.SSLRow = row
 	return cell, nil
 }
+
+// ssl applies the options to the settings of Table 3 or 4.
+func (o Options) ssl(cfg *SSLConfig) error {
+	if err := o.only("tables 3 and 4", "labels", "rows", "pool", "test", "classifier-steps", "seconds", "pretrain-seconds", "classifier-seconds", "metric"); err != nil {
+		return err
+	}
+	if err := o.transfer(&cfg.Table2Config, false); err != nil {
+		return err
+	}
+	if o.Rows != "" {
+		rows, err := PickSSLRows(cfg.Methods, o.Rows)
+		if err != nil {
+			return err
+		}
+		cfg.Methods = rows
+	}
+	return nil
+}

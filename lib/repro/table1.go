@@ -271,3 +271,12 @@ func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
 	_, f, err := r.poolMetric(r.pool, m, labels, pc)
 	return f, err
 }
+
+// table1 applies the options to Table 1's settings.
+func (o Options) table1(cfg *Table1Config) error {
+	if err := o.only("table 1", "metric"); err != nil {
+		return err
+	}
+	cfg.Released = o.released(cfg.Released)
+	return nil
+}

@@ -421,3 +421,11 @@ func (cfg Table2Config) metric(t *transferRun[Table2Pretrained]) func(string, in
 		return trainedRowMetric(t, m, labels, pc, cfg.KNN)
 	}
 }
+
+// table2 applies the options to Table 2's settings.
+func (o Options) table2(cfg *Table2Config) error {
+	if err := o.only("table 2", "labels", "rows", "pool", "test", "classifier-steps", "seconds", "pretrain-seconds", "classifier-seconds", "metric"); err != nil {
+		return err
+	}
+	return o.transfer(cfg, true)
+}

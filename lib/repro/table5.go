@@ -134,3 +134,14 @@ func RunTable5(env Env, cfg Table5Config, onCell func(*Table5Result)) (*Table5Re
 	}
 	return wrap(res), nil
 }
+
+// table5 applies the options to Table 5's settings.
+func (o Options) table5(cfg *Table5Config) error {
+	if err := o.only("table 5", "rows", "pool", "test", "classifier-steps", "seconds", "pretrain-seconds", "classifier-seconds", "metric", "percents"); err != nil {
+		return err
+	}
+	if len(o.Percents) > 0 {
+		cfg.Percents = o.Percents
+	}
+	return o.transfer(&cfg.Table2Config, true)
+}

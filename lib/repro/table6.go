@@ -270,3 +270,12 @@ func (cfg Table6Config) check() error {
 	}
 	return nil
 }
+
+// table6 applies the options to Table 6's settings.
+func (o Options) table6(cfg *Table6Config) error {
+	if err := o.only("table 6", "labels", "pool", "test", "classifier-steps"); err != nil {
+		return err
+	}
+	o.sizes(&cfg.Classifier.Steps, &cfg.Pool, &cfg.Test, &cfg.Labels)
+	return nil
+}

@@ -355,3 +355,20 @@ func classSubset(ds *data.Dataset, names []string, perClass int, seed int64) (*d
 	out.Labels, out.Classes = labels, slices.Clone(names)
 	return out, nil
 }
+
+// table7 applies the options to Table 7's settings.
+func (o Options) table7(cfg *Table7Config) error {
+	if err := o.only("table 7", "episodes", "finetune"); err != nil {
+		return err
+	}
+	if o.Episodes < 0 {
+		return fmt.Errorf("--episodes %d: want a positive count", o.Episodes)
+	}
+	if o.Episodes > 0 {
+		cfg.Episodes = o.Episodes
+	}
+	if o.Finetune != "" {
+		cfg.Finetune = o.Finetune
+	}
+	return nil
+}

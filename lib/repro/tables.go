@@ -32,8 +32,9 @@ type Table struct {
 	Run func(env Env, scale string, opts Options, onCell func(Result)) (Result, error)
 }
 
-// Tables are the paper's tables by number. A new table is a file with its configuration, its
-// Run function and its result, and one entry here.
+// Tables are the paper's tables by number. A new table is a file with its rows and the
+// paper's numbers, its configuration and ConfigFor, its Run function, its result and the
+// Options it takes (an Options method beside them), and one entry here.
 var Tables = map[int]Table{
 	1: {[]string{Smoke, Bench, Paper}, runWith(Table1ConfigFor, Options.table1, RunTable1)},
 	2: {[]string{Smoke, Bench, Paper}, runWith(Table2ConfigFor, Options.table2, RunTable2)},
@@ -137,23 +138,6 @@ func (o Options) released(released map[string]string) map[string]string {
 	return out
 }
 
-// table1 applies the options to Table 1's settings.
-func (o Options) table1(cfg *Table1Config) error {
-	if err := o.only("table 1", "metric"); err != nil {
-		return err
-	}
-	cfg.Released = o.released(cfg.Released)
-	return nil
-}
-
-// table2 applies the options to Table 2's settings.
-func (o Options) table2(cfg *Table2Config) error {
-	if err := o.only("table 2", "labels", "rows", "pool", "test", "classifier-steps", "seconds", "pretrain-seconds", "classifier-seconds", "metric"); err != nil {
-		return err
-	}
-	return o.transfer(cfg, true)
-}
-
 // transfer applies the options Tables 2 to 5 share to their Table 2 settings; rows says
 // whether Rows are Table 2's.
 func (o Options) transfer(cfg *Table2Config, rows bool) error {
@@ -191,61 +175,6 @@ func (o Options) sizes(classifierSteps, pool, test *int, labels *[]int) {
 	if len(o.Labels) > 0 {
 		*labels = o.Labels
 	}
-}
-
-// ssl applies the options to the settings of Table 3 or 4.
-func (o Options) ssl(cfg *SSLConfig) error {
-	if err := o.only("tables 3 and 4", "labels", "rows", "pool", "test", "classifier-steps", "seconds", "pretrain-seconds", "classifier-seconds", "metric"); err != nil {
-		return err
-	}
-	if err := o.transfer(&cfg.Table2Config, false); err != nil {
-		return err
-	}
-	if o.Rows != "" {
-		rows, err := PickSSLRows(cfg.Methods, o.Rows)
-		if err != nil {
-			return err
-		}
-		cfg.Methods = rows
-	}
-	return nil
-}
-
-// table5 applies the options to Table 5's settings.
-func (o Options) table5(cfg *Table5Config) error {
-	if err := o.only("table 5", "rows", "pool", "test", "classifier-steps", "seconds", "pretrain-seconds", "classifier-seconds", "metric", "percents"); err != nil {
-		return err
-	}
-	if len(o.Percents) > 0 {
-		cfg.Percents = o.Percents
-	}
-	return o.transfer(&cfg.Table2Config, true)
-}
-
-// table6 applies the options to Table 6's settings.
-func (o Options) table6(cfg *Table6Config) error {
-	if err := o.only("table 6", "labels", "pool", "test", "classifier-steps"); err != nil {
-		return err
-	}
-	o.sizes(&cfg.Classifier.Steps, &cfg.Pool, &cfg.Test, &cfg.Labels)
-	return nil
-}
-
-// table7 applies the options to Table 7's settings.
-func (o Options) table7(cfg *Table7Config) error {
-	if err := o.only("table 7", "episodes", "finetune"); err != nil {
-		return err
-	}
-	if o.Episodes < 0 {
-		return fmt.Errorf("--episodes %d: want a positive count", o.Episodes)
-	}
-	if o.Episodes > 0 {
-		cfg.Episodes = o.Episodes
-	}
-	if o.Finetune != "" {
-		cfg.Finetune = o.Finetune
-	}
-	return nil
 }
 
 // PickSSLRows keeps the rows of tables 3 and 4 that list names: comma-separated

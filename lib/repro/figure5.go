@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
@@ -228,28 +227,18 @@ func (r *table1Run) figure5Propagate(f *FeaturesResult, labelled []int) (propaga
 	if err != nil {
 		return propagate.Matrix{}, nil, err
 	}
-	numClasses := r.pool.ds.Dataset.NumClasses()
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		start := time.Now()
-		x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
-		p, err := propagate.Run(x, labelled, pick(r.pool.truth, labelled), numClasses, pcfg, tagged(r.Progress, "figure 5, one-shot spectral"))
+	numClasses := r.pool.ds.NumClasses()
+	meta, dir, err := stage(r.run, key, "propagation.json", func(dir string) (*figure5Propagation, error) {
+		p, err := propagate.Run(f.matrix(), labelled, pick(r.pool.truth, labelled), numClasses, pcfg, tagged(r.Progress, "figure 5, one-shot spectral"))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := artifact.WriteFloat32s(filepath.Join(dir, "logits.bin"), p.Logits.Data, p.Logits.N, p.Logits.D); err != nil {
-			return err
-		}
-		meta := figure5Propagation{Timed: Timed{Seconds: time.Since(start).Seconds()}, Components: p.Components, Eta: len(p.Eigenvalues)}
-		return artifact.WriteJSON(filepath.Join(dir, "propagation.json"), meta)
+		meta := &figure5Propagation{Components: p.Components, Eta: len(p.Eigenvalues)}
+		return meta, artifact.WriteFloat32s(filepath.Join(dir, "logits.bin"), p.Logits.Data, p.Logits.N, p.Logits.D)
 	})
 	if err != nil {
 		return propagate.Matrix{}, nil, fmt.Errorf("figure 5, one-shot spectral propagation in the %s metric: %w", f.key, err)
 	}
-	meta := &figure5Propagation{}
-	if err := artifact.ReadJSON(filepath.Join(dir, "propagation.json"), meta); err != nil {
-		return propagate.Matrix{}, nil, err
-	}
-	meta.Cached, r.seconds[key] = cached, meta.Seconds
 	logits, n, c, err := artifact.ReadFloat32s(filepath.Join(dir, "logits.bin"))
 	if err != nil {
 		return propagate.Matrix{}, nil, err
@@ -371,8 +360,7 @@ func (r *Figure5Result) Publish(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, base+".png")
-	if err := atomicfile.WriteFile(path, fig); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, base+".png"), fig); err != nil {
 		return "", fmt.Errorf("figure 5: %w", err)
 	}
 	return publishJSON(dir, base+".json", r)

@@ -120,7 +120,7 @@ type eigenStage struct {
 // degrees.
 func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Dense, deg []float64, timed *Timed, err error) {
 	sc := r.cfg.Spectral
-	key, err := artifact.Key("figure2-eigen", sc, f.key, r.pool.key)
+	key, err := artifact.Key("eigen", sc, f.key, r.pool.key)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

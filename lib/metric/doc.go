@@ -10,4 +10,8 @@
 //     a distribution over quantised ab bins out, soft-encoded targets and a three-layer head
 //     on the backbone;
 //   - bootstrapping: cross-entropy on the few labels alone.
+//
+// Each objective is one entry of the table in objective.go (its defaults, its trainer and its
+// features); Pretrain, DefaultPretrainConfig and LoadPretrained look the method up there, so a
+// new objective is one entry. Backbones come from nets.Networks by name.
 package metric

@@ -7,4 +7,7 @@
 // Convolutions are expressed as a gather of image patches times a matrix (see Conv2D), and the
 // gradient of the matrix product is registered anew (see dotgrad.go), because that is what
 // makes training usable on GoMLX's pure-Go backend.
+//
+// Networks is the one table of backbones by name (LookupNetwork, NetNames): package metric
+// embeds with them and package train classifies with them.
 package nets

@@ -135,7 +135,7 @@ func (s *Store) Has(key string) bool {
 	defer l.unlock()
 	// Checked again under the lock: a builder may have replaced the entry in the meantime.
 	if problems, err := checkEntry(s.Path(key)); err == nil && len(problems) > 0 {
-		if err := s.moveAside(key, problems); err != nil {
+		if err := s.moveAside(key, "is not what was built", problems); err != nil {
 			s.warn(err.Error())
 		}
 	}
@@ -168,7 +168,7 @@ func (s *Store) Build(key string, build func(dir string) error) (dir string, cac
 	case err == nil && len(problems) == 0:
 		return dir, true, nil // built by whoever held the lock before
 	case err == nil:
-		if err := s.moveAside(key, problems); err != nil {
+		if err := s.moveAside(key, "is not what was built", problems); err != nil {
 			return "", false, err
 		}
 	case err != errNoEntry:

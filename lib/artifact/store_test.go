@@ -268,3 +268,31 @@ func TestBuildSweepsItsKey(t *testing.T) {
 		t.Errorf("after building k, temporary folders %v; want only other's", l)
 	}
 }
+
+// TestDiscard: a discarded entry is moved aside with a warning, and the next Build computes it
+// anew.
+func TestDiscard(t *testing.T) {
+	dir := t.TempDir()
+	s, w := openQuiet(t, dir)
+	runs := 0
+	build := func(dir string) error {
+		runs++
+		return os.WriteFile(filepath.Join(dir, "out"), []byte("ok"), 0o644)
+	}
+	if _, _, err := s.Build("k", build); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Discard("k", "no result.json"); err != nil {
+		t.Fatal(err)
+	}
+	if s.Has("k") || !strings.Contains(w.all(), "no result.json") {
+		t.Fatalf("after Discard: entry there %v, warnings %q", s.Has("k"), w.all())
+	}
+	aside, _ := filepath.Glob(filepath.Join(dir, "corrupt", "k-*"))
+	if _, cached, err := s.Build("k", build); err != nil || cached || runs != 2 || len(aside) != 1 {
+		t.Errorf("rebuild: cached %v, %v, %d builds, %d entries aside; want a second build and one entry aside", cached, err, runs, len(aside))
+	}
+	if err := s.Discard("../k", "x"); err == nil {
+		t.Error("Discard of a bad key: no error")
+	}
+}

@@ -64,9 +64,25 @@ func (s *Store) sweep() {
 	}
 }
 
+// Discard moves entry key aside, as a failed check does (see moveAside), saying why, so that
+// the next Build computes it anew: for an entry that passes its check but is not what its
+// reader expects, such as one written in an earlier layout of its stage.
+func (s *Store) Discard(key, why string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	l, err := s.lock(key)
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	return s.moveAside(key, "is not what its reader expects", []string{why})
+}
+
 // moveAside moves a bad entry to <dir>/corrupt/<key>-<time>, where it stays for whoever wants
-// to see what went wrong, and says so through the hook. Its caller holds key's lock.
-func (s *Store) moveAside(key string, problems []string) error {
+// to see what went wrong, and says so through the hook: the entry "<bad>: <problems>". Its
+// caller holds key's lock.
+func (s *Store) moveAside(key, bad string, problems []string) error {
 	const shown = 4
 	what := strings.Join(problems[:min(len(problems), shown)], "; ")
 	if len(problems) > shown {
@@ -79,6 +95,6 @@ func (s *Store) moveAside(key string, problems []string) error {
 	if err := os.Rename(s.Path(key), aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("artifact %s is corrupt (%s) and cannot be moved aside: %w; remove %s by hand to recompute it", key, what, err, s.Path(key))
 	}
-	s.warn(fmt.Sprintf("artifact cache: entry %s is not what was built: %s; moved it to %s, and it will be computed anew", key, what, aside))
+	s.warn(fmt.Sprintf("artifact cache: entry %s %s: %s; moved it to %s, and it will be computed anew", key, bad, what, aside))
 	return nil
 }

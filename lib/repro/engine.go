@@ -1,7 +1,9 @@
 package repro
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -143,8 +145,8 @@ type timing interface {
 // and kept as dir/file unless the cache has it under key, then read back from there, with its
 // timing (if it has one) telling whether it came from the cache. It also returns dir.
 func stage[T any](r *run, key, file string, compute func(dir string) (*T, error)) (*T, string, error) {
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	v := new(T)
+	dir, err := r.build(key, func(dir string) error {
 		start := time.Now()
 		v, err := compute(dir)
 		if err != nil {
@@ -154,19 +156,39 @@ func stage[T any](r *run, key, file string, compute func(dir string) (*T, error)
 			t.timed().Seconds = time.Since(start).Seconds()
 		}
 		return artifact.WriteJSON(filepath.Join(dir, file), v)
+	}, func(dir string, cached bool) error {
+		if err := artifact.ReadJSON(filepath.Join(dir, file), v); err != nil {
+			return err
+		}
+		if t, ok := any(v).(timing); ok {
+			t.setCached(cached)
+			r.seconds[key] = t.seconds()
+		}
+		return nil
 	})
-	if err != nil {
-		return nil, "", err
+	return v, dir, err
+}
+
+// build is the store's Build of key that counts the stages computed, then reads the entry with
+// read. An entry that lacks a file read wants (one written in an earlier layout of its stage)
+// is discarded and computed anew.
+func (r *run) build(key string, build func(dir string) error, read func(dir string, cached bool) error) (string, error) {
+	for try := 0; ; try++ {
+		dir, cached, err := r.store.Build(key, func(dir string) error {
+			r.computed++
+			return build(dir)
+		})
+		if err != nil {
+			return "", err
+		}
+		err = read(dir, cached)
+		if !cached || try > 0 || !errors.Is(err, fs.ErrNotExist) {
+			return dir, err
+		}
+		if err := r.store.Discard(key, err.Error()); err != nil {
+			return "", err
+		}
 	}
-	v := new(T)
-	if err := artifact.ReadJSON(filepath.Join(dir, file), v); err != nil {
-		return nil, "", err
-	}
-	if t, ok := any(v).(timing); ok {
-		t.setCached(cached)
-		r.seconds[key] = t.seconds()
-	}
-	return v, dir, nil
 }
 
 // checkpoints returns where a training's checkpoints go: under CheckpointDir in a folder named

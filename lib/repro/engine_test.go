@@ -1,6 +1,8 @@
 package repro
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
@@ -68,5 +70,34 @@ func TestStagesShared(t *testing.T) {
 		if c2 := r2.Cell(Table2Row{c.Metric, c.Transfer}, 8); c2 != nil && c2.Weights != c.Weights {
 			t.Errorf("table 5's %s/%s cell has other weights than table 2's", c.Metric, c.Transfer)
 		}
+	}
+}
+
+// TestStageRecomputesAnEarlierLayout: an entry that passes the store's check but lacks the file
+// its stage reads (written in an earlier layout of the stage) is moved aside and computed anew;
+// a second call reads it from the cache.
+func TestStageRecomputesAnEarlierLayout(t *testing.T) {
+	r, err := testEnv(t, t.TempDir()).open("test", Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "quality-0123456789abcdef0123"
+	if _, _, err := r.store.Build(key, func(dir string) error {
+		return os.WriteFile(filepath.Join(dir, "old.json"), []byte("{}"), 0o644)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	compute := func(string) (*QualityResult, error) { return &QualityResult{K: 7}, nil }
+	for i, want := range []bool{false, true} {
+		v, _, err := stage(r, key, "result.json", compute)
+		if err != nil || v.K != 7 || v.Cached != want {
+			t.Fatalf("call %d: %+v, %v; want K 7 and cached %v", i, v, err, want)
+		}
+	}
+	if r.computed != 1 {
+		t.Errorf("%d stages computed, want 1", r.computed)
+	}
+	if aside, _ := filepath.Glob(filepath.Join(r.store.Dir, "corrupt", key+"-*")); len(aside) != 1 {
+		t.Errorf("%d entries moved aside, want 1", len(aside))
 	}
 }

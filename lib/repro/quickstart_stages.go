@@ -30,8 +30,8 @@ func (q *Quickstart) Features() (*FeaturesResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	var f *FeaturesResult
+	_, err = r.build(key, func(dir string) error {
 		start := time.Now()
 		scratch, err := r.store.Scratch(key)
 		if err != nil {
@@ -43,20 +43,19 @@ func (q *Quickstart) Features() (*FeaturesResult, error) {
 		if err != nil {
 			return err
 		}
-		f, d, err := model.Features(q.Train, q.Pool, r.Progress)
+		x, d, err := model.Features(q.Train, q.Pool, r.Progress)
 		if err != nil {
 			return err
 		}
-		return writeFeatures(dir, f, len(q.Pool), d, time.Since(start).Seconds())
+		return writeFeatures(dir, x, len(q.Pool), d, time.Since(start).Seconds())
+	}, func(dir string, cached bool) (err error) {
+		f, err = r.readFeatures(dir, key, cached)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("metric: %w", err)
 	}
-	f, err := readFeatures(dir, key, cached)
-	if err == nil {
-		r.seconds[key] = f.Seconds
-	}
-	return f, err
+	return f, nil
 }
 
 // Propagate propagates the labeled subset's labels over the pool with the given method, in the

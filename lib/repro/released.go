@@ -84,7 +84,7 @@ func (r *run) released(dir string, p *pool, test *split, knn int) (*FeaturesResu
 	if err != nil {
 		return nil, nil, fmt.Errorf("released metric %s: %w", dir, err)
 	}
-	f, err := readFeatures(out, key, info.Cached)
+	f, err := r.readFeatures(out, key, info.Cached)
 	return f, info, err
 }
 

@@ -116,27 +116,26 @@ func (r *run) embed(m *trainedMetric, ds *split, rows []int, set, tag string) (*
 	if err != nil {
 		return nil, err
 	}
-	dir, cached, err := r.store.Build(key, func(dir string) error {
-		r.computed++
+	var f *FeaturesResult
+	_, err = r.build(key, func(dir string) error {
 		start := time.Now()
 		p, err := metric.LoadPretrained(r.Backend, m.dir)
 		if err != nil {
 			return err
 		}
-		f, d, err := p.Features(ds.Dataset, rows, tagged(r.Progress, tag))
+		x, d, err := p.Features(ds.Dataset, rows, tagged(r.Progress, tag))
 		if err != nil {
 			return err
 		}
-		return writeFeatures(dir, f, len(f)/d, d, time.Since(start).Seconds())
+		return writeFeatures(dir, x, len(x)/d, d, time.Since(start).Seconds())
+	}, func(dir string, cached bool) (err error) {
+		f, err = r.readFeatures(dir, key, cached)
+		return err
 	})
 	if err != nil {
 		return nil, r.errorf(tag+", embedding "+ds.Name, err)
 	}
-	f, err := readFeatures(dir, key, cached)
-	if err == nil {
-		r.seconds[key] = f.Seconds
-	}
-	return f, err
+	return f, nil
 }
 
 // writeFeatures stores an n×d feature matrix and the seconds it took in a stage's directory.
@@ -147,8 +146,8 @@ func writeFeatures(dir string, f []float32, n, d int, seconds float64) error {
 	return artifact.WriteJSON(filepath.Join(dir, "timing.json"), Timed{Seconds: seconds})
 }
 
-// readFeatures reads what writeFeatures stored under the stage key.
-func readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
+// readFeatures reads what writeFeatures stored under the stage key, and records its seconds.
+func (r *run) readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
 	res := &FeaturesResult{key: key}
 	var err error
 	if res.Features, res.N, res.D, err = artifact.ReadFloat32s(filepath.Join(dir, "features.bin")); err != nil {
@@ -157,7 +156,7 @@ func readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
 	if err := artifact.ReadJSON(filepath.Join(dir, "timing.json"), &res.Timed); err != nil {
 		return nil, err
 	}
-	res.Cached = cached
+	res.Cached, r.seconds[key] = cached, res.Seconds
 	return res, nil
 }
 

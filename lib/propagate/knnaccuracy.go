@@ -96,13 +96,14 @@ func KNNTestAccuracy(train Matrix, trainLabels []int32, test Matrix, testLabels 
 	for i := range labelled {
 		labelled[i] = i
 	}
-	logits, err := Vote(xn, labelled, trainLabels, numClasses, k, temperature, nil)
+	// Only the test rows are scored: the train rows vote, and are never queries.
+	logits, err := voteRows(xn, train.N, labelled, trainLabels, numClasses, k, temperature, nil)
 	if err != nil {
 		return 0, err
 	}
 	correct := 0
 	for i, y := range testLabels {
-		if argmax(logits.Row(train.N+i)) == y {
+		if argmax(logits.Row(i)) == y {
 			correct++
 		}
 	}

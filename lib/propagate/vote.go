@@ -26,6 +26,12 @@ const voteRowBlock = 256
 // voter (a labelled row when it is the only label) get all zeros. Labels must already be
 // validated (see Run).
 func Vote(x Matrix, labelled []int, labels []int32, numClasses, k int, temperature float64, progress func(string, int, int)) (Matrix, error) {
+	return voteRows(x, 0, labelled, labels, numClasses, k, temperature, progress)
+}
+
+// voteRows is Vote for the rows from, from+1, …, x.N−1 of x alone: row r of the result is row
+// from+r of Vote's.
+func voteRows(x Matrix, from int, labelled []int, labels []int32, numClasses, k int, temperature float64, progress func(string, int, int)) (Matrix, error) {
 	if err := x.check("features"); err != nil {
 		return Matrix{}, err
 	}
@@ -49,9 +55,9 @@ func Vote(x Matrix, labelled []int, labels []int32, numClasses, k int, temperatu
 	for t, i := range labelled {
 		selfPos[i] = int32(t + 1)
 	}
-	out := NewMatrix(x.N, numClasses)
-	nBlocks := (x.N + voteRowBlock - 1) / voteRowBlock
-	rep := newReporter(progress, "vote", x.N, 200)
+	out := NewMatrix(x.N-from, numClasses)
+	nBlocks := (x.N - from + voteRowBlock - 1) / voteRowBlock
+	rep := newReporter(progress, "vote", x.N-from, 200)
 	var next, done atomic.Int64
 	parallelRange(workers(), func(_, _ int) {
 		buf := make([]float32, voteRowBlock*nl)
@@ -63,7 +69,7 @@ func Vote(x Matrix, labelled []int, labels []int32, numClasses, k int, temperatu
 			if b >= nBlocks {
 				return
 			}
-			r0 := b * voteRowBlock
+			r0 := from + b*voteRowBlock
 			r1 := min(r0+voteRowBlock, x.N)
 			sgemmNT(r1-r0, nl, x.D, x.Data[r0*x.D:], x.D, xl.Data, x.D, buf, nl)
 			for r := r0; r < r1; r++ {
@@ -76,7 +82,7 @@ func Vote(x Matrix, labelled []int, labels []int32, numClasses, k int, temperatu
 					}
 				}
 				withTies(&voters, top, sims, labelled, self)
-				voteRow(out.Row(r), z, voters, labels, selfPos, classCount, temperature)
+				voteRow(out.Row(r-from), z, voters, labels, selfPos, classCount, temperature)
 			}
 			rep.report(int(done.Add(int64(r1 - r0))))
 		}

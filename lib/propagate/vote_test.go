@@ -2,6 +2,7 @@ package propagate
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -110,6 +111,15 @@ func TestVoteMatchesEq5(t *testing.T) {
 			}
 			if ties > x.N/100 {
 				t.Errorf("%d rows differ at a near-tie; too many", ties)
+			}
+			// The rows from an offset on (past a block boundary) are Vote's rows, bit for bit.
+			from := x.N - 300
+			tail, err := voteRows(x, from, tc.labelled, tc.labels, tc.classes, tc.k, tc.temperature, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tail.N != x.N-from || !slices.Equal(tail.Data, got.Data[from*got.D:]) {
+				t.Errorf("voteRows from row %d: %d rows, not Vote's last %d", from, tail.N, x.N-from)
 			}
 		})
 	}

@@ -85,8 +85,9 @@ func DefaultInstanceConfig() InstanceConfig {
 
 // Model is a trained metric: a network whose L2-normalised embedding defines the similarity.
 type Model struct {
-	backend backends.Backend
-	ctx     *context.Context
+	backend   backends.Backend
+	ctx       *context.Context
+	predictor *fit.Predictor // built at the first Features call, kept for the next ones
 }
 
 // TrainInstance learns a metric by instance discrimination on the images subset of ds (all of
@@ -207,7 +208,8 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 	}
 	var atCycleEnd func(int) error
 	if cfg.AtCycleEnd != nil {
-		atCycleEnd = func(step int) error { return cfg.AtCycleEnd(step, &Model{backend: backend, ctx: ctx}) }
+		monitored := &Model{backend: backend, ctx: ctx} // one compiled network for every cycle
+		atCycleEnd = func(step int) error { return cfg.AtCycleEnd(step, monitored) }
 	}
 	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
 		Stage:        "instance discrimination",
@@ -244,7 +246,13 @@ func EstimateZ(v, bank, neg *graph.Node, temperature float64) *graph.Node {
 // Features returns the L2-normalised embeddings of the images idx of ds (all when nil) as a
 // row-major len(idx)×D matrix.
 func (m *Model) Features(ds *data.Dataset, idx []int, progress fit.Progress) ([]float32, int, error) {
-	return fit.Predict(m.backend, m.ctx, embedConv4, ds, idx, 256, progress, "features")
+	if m.predictor == nil {
+		var err error
+		if m.predictor, err = fit.NewPredictor(m.backend, m.ctx, embedConv4, 256); err != nil {
+			return nil, 0, fmt.Errorf("features: %w", err)
+		}
+	}
+	return m.predictor.Predict(ds, idx, progress, "features")
 }
 
 // embedConv4 is the metric of a Model: nets.Embed under the scope "metric".

@@ -100,9 +100,8 @@ func finishTraining(backend backends.Backend, ctx *context.Context, modelFn trai
 	cfg TrainConfig, stage string, dir *checkpoint.Dir) (*Pretrained, error) {
 	var atCycleEnd func(int) error
 	if cfg.AtCycleEnd != nil {
-		atCycleEnd = func(step int) error {
-			return cfg.AtCycleEnd(step, &Pretrained{Info: info, backend: backend, ctx: ctx})
-		}
+		monitored := &Pretrained{Info: info, backend: backend, ctx: ctx} // one compiled network for every cycle
+		atCycleEnd = func(step int) error { return cfg.AtCycleEnd(step, monitored) }
 	}
 	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
 		Stage:        stage,

@@ -141,6 +141,9 @@ type Pretrained struct {
 	Info    PretrainInfo
 	backend backends.Backend
 	ctx     *context.Context
+	// predictor is the compiled feature network, built at the first Features call and kept
+	// for the next ones (a monitor measures the network at every cycle's end).
+	predictor *fit.Predictor
 }
 
 // Pretrain trains a metric on ds by cfg.Method with cfg.Net. subset selects the images: for
@@ -245,11 +248,16 @@ func (p *Pretrained) Features(ds *data.Dataset, idx []int, progress fit.Progress
 		return nil, 0, fmt.Errorf("features: images of %s are %d×%d×%d, the network was trained on %d×%d×%d (%s)",
 			ds.Name, ds.H, ds.W, ds.C, p.Info.H, p.Info.W, p.Info.C, p.Info.Data)
 	}
-	fn, err := featureFn(p.Info)
-	if err != nil {
-		return nil, 0, err
+	if p.predictor == nil {
+		fn, err := featureFn(p.Info)
+		if err != nil {
+			return nil, 0, err
+		}
+		if p.predictor, err = fit.NewPredictor(p.backend, p.ctx, fn, 256); err != nil {
+			return nil, 0, fmt.Errorf("features: %w", err)
+		}
 	}
-	return fit.Predict(p.backend, p.ctx, fn, ds, idx, 256, progress, "features")
+	return p.predictor.Predict(ds, idx, progress, "features")
 }
 
 // Backbone returns copies of the values of the base network's variables, batch-norm statistics

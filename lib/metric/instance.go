@@ -211,23 +211,9 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		monitored := &Model{backend: backend, ctx: ctx} // one compiled network for every cycle
 		atCycleEnd = func(step int) error { return cfg.AtCycleEnd(step, monitored) }
 	}
-	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
-		Stage:        "instance discrimination",
-		Steps:        cfg.Steps,
-		LearningRate: cfg.LearningRate,
-		Optimizer:    cfg.Optimizer,
-		Restarts:     cfg.Restarts,
-		Seconds:      cfg.Seconds,
-		Pause:        cfg.Pause,
-		AtCycleEnd:   atCycleEnd,
-		Checkpoints:  dir,
-		Progress:     cfg.Progress,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := fit.PreciseBatchNorm(backend, ctx, embedConv4, ds, subset, cfg.BatchSize, fit.PreciseBatchNormBatches,
-		cfg.Progress, "instance discrimination: batch-norm statistics"); err != nil {
+	schedule := TrainConfig{Steps: cfg.Steps, BatchSize: cfg.BatchSize, LearningRate: cfg.LearningRate, Optimizer: cfg.Optimizer,
+		Restarts: cfg.Restarts, Seconds: cfg.Seconds, Pause: cfg.Pause, Progress: cfg.Progress}
+	if err := trainAndSettle(backend, ctx, modelFn, batches, embedConv4, ds, subset, schedule, "instance discrimination", dir, atCycleEnd); err != nil {
 		return nil, err
 	}
 	return &Model{backend: backend, ctx: ctx}, nil

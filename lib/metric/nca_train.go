@@ -93,8 +93,8 @@ func trainBank(backend backends.Backend, ds *data.Dataset, subset []int, cfg Pre
 	return finishTraining(backend, ctx, modelFn, batches, info, features, ds, subset, cfg.TrainConfig, stage, dir)
 }
 
-// finishTraining runs fit.Run with checkpoints in dir, and recomputes the batch-norm statistics
-// of the feature network on the training images (fit.PreciseBatchNorm, as TrainInstance does).
+// finishTraining trains a Pretrained's network (trainAndSettle), its monitor (cfg.AtCycleEnd)
+// measuring the network under way.
 func finishTraining(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, batches *fit.Batches,
 	info PretrainInfo, features func(*context.Context, *graph.Node) *graph.Node, ds *data.Dataset, subset []int,
 	cfg TrainConfig, stage string, dir *checkpoint.Dir) (*Pretrained, error) {
@@ -103,6 +103,19 @@ func finishTraining(backend backends.Backend, ctx *context.Context, modelFn trai
 		monitored := &Pretrained{Info: info, backend: backend, ctx: ctx} // one compiled network for every cycle
 		atCycleEnd = func(step int) error { return cfg.AtCycleEnd(step, monitored) }
 	}
+	if err := trainAndSettle(backend, ctx, modelFn, batches, features, ds, subset, cfg, stage, dir, atCycleEnd); err != nil {
+		return nil, err
+	}
+	info.Steps = int(optimizers.GetGlobalStep(ctx)) // fewer than cfg.Steps when Seconds ran out
+	return &Pretrained{Info: info, backend: backend, ctx: ctx}, nil
+}
+
+// trainAndSettle runs fit.Run by cfg's schedule with checkpoints in dir, calling atCycleEnd
+// (when not nil) at every cycle's end, then recomputes the batch-norm statistics of the feature
+// network on the training images (fit.PreciseBatchNorm): every pretraining's last steps.
+func trainAndSettle(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, batches *fit.Batches,
+	features func(*context.Context, *graph.Node) *graph.Node, ds *data.Dataset, subset []int,
+	cfg TrainConfig, stage string, dir *checkpoint.Dir, atCycleEnd func(int) error) error {
 	err := fit.Run(backend, ctx, modelFn, nil, batches, fit.RunConfig{
 		Stage:        stage,
 		Steps:        cfg.Steps,
@@ -116,12 +129,8 @@ func finishTraining(backend backends.Backend, ctx *context.Context, modelFn trai
 		Progress:     cfg.Progress,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := fit.PreciseBatchNorm(backend, ctx, features, ds, subset, cfg.BatchSize, fit.PreciseBatchNormBatches,
-		cfg.Progress, stage+": batch-norm statistics"); err != nil {
-		return nil, err
-	}
-	info.Steps = int(optimizers.GetGlobalStep(ctx)) // fewer than cfg.Steps when Seconds ran out
-	return &Pretrained{Info: info, backend: backend, ctx: ctx}, nil
+	return fit.PreciseBatchNorm(backend, ctx, features, ds, subset, cfg.BatchSize, fit.PreciseBatchNormBatches,
+		cfg.Progress, stage+": batch-norm statistics")
 }

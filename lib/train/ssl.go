@@ -3,7 +3,6 @@ package train
 import (
 	"cmp"
 	"fmt"
-	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -22,8 +21,36 @@ const (
 	MethodVATEM       = "vat-em"       // VAT with entropy minimisation (Miyato et al. 2018, §4.2)
 )
 
-// SSLMethods lists the methods FitSSL knows.
+// SSLMethods lists the methods FitSSL knows, in the order usage messages show them.
 var SSLMethods = []string{MethodPi, MethodMeanTeacher, MethodVAT, MethodVATEM}
+
+// sslMethod is what a semi-supervised method brings to FitSSL: a new method is an entry of
+// sslMethods and a name in SSLMethods.
+type sslMethod struct {
+	// learningRate is Adam's initial rate (initial_lr in hparams.py), consistency the cost's
+	// maximum weight (max_cons_multiplier) and entropyWeight the method's entropy penalty.
+	learningRate, consistency, entropyWeight float64
+	// cost is the consistency cost per unlabeled example, given the raw unlabeled images, the
+	// view x the student saw and the student's logits on it.
+	cost func(m *sslModel, ctx *context.Context, raw, x, student *graph.Node) *graph.Node
+}
+
+// sslMethods are the semi-supervised methods by name.
+var sslMethods = map[string]sslMethod{
+	MethodPi: {learningRate: 3e-4, consistency: 20, cost: func(m *sslModel, ctx *context.Context, raw, _, student *graph.Node) *graph.Node {
+		return m.piModel(ctx, raw, student)
+	}},
+	MethodMeanTeacher: {learningRate: 4e-4, consistency: 8, cost: func(m *sslModel, ctx *context.Context, raw, _, student *graph.Node) *graph.Node {
+		return m.meanTeacher(ctx, raw, student)
+	}},
+	MethodVAT:   {learningRate: 3e-3, consistency: 0.3, cost: vatCost},
+	MethodVATEM: {learningRate: 3e-3, consistency: 0.3, entropyWeight: 0.06, cost: vatCost},
+}
+
+// vatCost is VAT's consistency cost (sslModel.vat) as an sslMethod's cost.
+func vatCost(m *sslModel, ctx *context.Context, _, x, student *graph.Node) *graph.Node {
+	return m.vat(ctx, x, student)
+}
 
 // SSLConfig configures a semi-supervised baseline. The defaults (a zero field takes its
 // method's, see WithDefaults) are those of realistic-ssl-evaluation (Oliver et al. 2018;
@@ -92,13 +119,8 @@ func DefaultSSLConfig(method string) SSLConfig {
 	cfg := SSLConfig{Config: DefaultConfig(), Method: method}
 	cfg.BatchSize = 50
 	cfg.Stage = method
-	switch method {
-	case MethodPi:
-		cfg.LearningRate = 3e-4
-	case MethodMeanTeacher:
-		cfg.LearningRate = 4e-4
-	case MethodVAT, MethodVATEM:
-		cfg.LearningRate = 3e-3
+	if m, ok := sslMethods[method]; ok {
+		cfg.LearningRate = m.learningRate
 	}
 	return cfg
 }
@@ -106,7 +128,8 @@ func DefaultSSLConfig(method string) SSLConfig {
 // WithDefaults returns cfg with every zero setting of its method replaced by the method's
 // default (see SSLConfig), or an error naming a setting out of range or an unknown method.
 func (cfg SSLConfig) WithDefaults() (SSLConfig, error) {
-	if !slices.Contains(SSLMethods, cfg.Method) {
+	method, ok := sslMethods[cfg.Method]
+	if !ok {
 		return cfg, fmt.Errorf("unknown semi-supervised method %q, want one of %v", cfg.Method, SSLMethods)
 	}
 	switch {
@@ -117,7 +140,7 @@ func (cfg SSLConfig) WithDefaults() (SSLConfig, error) {
 		return cfg, fmt.Errorf("%s: EMA decay %g must be in [0, 1)", cfg.Method, cfg.EMADecay)
 	}
 	if cfg.Consistency == 0 {
-		cfg.Consistency = map[string]float64{MethodPi: 20, MethodMeanTeacher: 8, MethodVAT: 0.3, MethodVATEM: 0.3}[cfg.Method]
+		cfg.Consistency = method.consistency
 	}
 	if cfg.RampUp == 0 {
 		cfg.RampUp = max(1, cfg.Steps*2/5)
@@ -134,8 +157,8 @@ func (cfg SSLConfig) WithDefaults() (SSLConfig, error) {
 	if cfg.VATIterations == 0 {
 		cfg.VATIterations = 1
 	}
-	if cfg.EntropyWeight == 0 && cfg.Method == MethodVATEM {
-		cfg.EntropyWeight = 0.06
+	if cfg.EntropyWeight == 0 {
+		cfg.EntropyWeight = method.entropyWeight
 	}
 	if cfg.InputNoise == 0 {
 		cfg.InputNoise = 0.15
@@ -268,15 +291,7 @@ func (m *sslModel) modelFn(ctx *context.Context, _ any, inputs []*graph.Node) []
 	logits := m.net(student.In("classifier"), graph.Concatenate([]*graph.Node{labeled, x}, 0), m.numClasses)
 	labeledLogits, unlabeledLogits := halves(logits)
 
-	var cost *graph.Node
-	switch m.cfg.Method {
-	case MethodPi:
-		cost = m.piModel(ctx, raw, unlabeledLogits)
-	case MethodMeanTeacher:
-		cost = m.meanTeacher(ctx, raw, unlabeledLogits)
-	default:
-		cost = m.vat(ctx, x, unlabeledLogits)
-	}
+	cost := sslMethods[m.cfg.Method].cost(m, ctx, raw, x, unlabeledLogits)
 	// The global step before this step's increment: 0 on the first step, as the benchmark's.
 	step := optimizers.GetGlobalStepVar(ctx).ValueGraph(g)
 	weight := graph.MulScalar(rampUpGraph(step, m.cfg.RampUp), m.cfg.Consistency)

@@ -181,6 +181,14 @@ func TestSSLDefaults(t *testing.T) {
 			t.Errorf("%s: defaults %+v", tc.method, got)
 		}
 	}
+	if len(sslMethods) != len(SSLMethods) {
+		t.Errorf("%d methods defined, %d listed in SSLMethods", len(sslMethods), len(SSLMethods))
+	}
+	for _, m := range SSLMethods {
+		if sslMethods[m].cost == nil {
+			t.Errorf("SSLMethods lists %q, which has no cost", m)
+		}
+	}
 }
 
 // TestEpochOrder checks that each epoch of the unlabeled order is a permutation and that a

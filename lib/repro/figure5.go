@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/atomicfile"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
@@ -349,19 +347,8 @@ func (r *Figure5Result) Findings() string {
 	return s
 }
 
-// Publish writes the result with its provenance to dir/figure5-<scale>.json and the figure to
-// dir/figure5-<scale>.png, and returns the JSON's path.
-func (r *Figure5Result) Publish(dir string) (string, error) {
-	fig, err := r.Figure()
-	if err != nil {
-		return "", err
-	}
-	base := "figure5-" + r.Config.Table1.Scale
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, base+".png"), fig); err != nil {
-		return "", fmt.Errorf("figure 5: %w", err)
-	}
-	return publishJSON(dir, base+".json", r)
+// Publish writes the result with its provenance to dir/figure5-<scale><suffix>.json and the
+// figure to dir/figure5-<scale><suffix>.png, and returns the JSON's path.
+func (r *Figure5Result) Publish(dir, suffix string) (string, error) {
+	return publishPNGs(dir, "figure5-"+r.Config.Table1.Scale+suffix, r, map[string]func() ([]byte, error){"": r.Figure})
 }

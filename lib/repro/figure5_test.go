@@ -149,7 +149,7 @@ func TestFigure5Smoke(t *testing.T) {
 		t.Errorf("table %v %v", h, rows)
 	}
 	dir := t.TempDir()
-	path, err := res.Publish(dir)
+	path, err := res.Publish(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}

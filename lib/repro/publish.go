@@ -18,29 +18,42 @@ const (
 	figureHeight = 10 * vg.Centimeter
 )
 
-// publishJSON writes v as indented JSON to dir/name, creating dir, and returns the path. Every
-// table's Publish goes through it, so that published results share one place and one format.
-func publishJSON(dir, name string, v any) (string, error) {
+// plots are a result's figures by the suffix of their file name ("" for the main one).
+type plots = map[string]func() (*plot.Plot, error)
+
+// publish writes a table's result v, with its provenance, to dir/base.json and each of its
+// figures to dir/base<name>.png (15 × 10 cm), and returns the JSON's path: every table's
+// Publish.
+func publish(dir, base string, v any, figures plots) (string, error) {
+	pngs := map[string]func() ([]byte, error){}
+	for name, figure := range figures {
+		pngs[name] = func() ([]byte, error) {
+			p, err := figure()
+			if err != nil {
+				return nil, err
+			}
+			return report.PNG(p, figureWidth, figureHeight)
+		}
+	}
+	return publishPNGs(dir, base, v, pngs)
+}
+
+// publishPNGs is publish with figures rendered as PNGs already.
+func publishPNGs(dir, base string, v any, figures map[string]func() ([]byte, error)) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, name)
-	return path, artifact.WriteJSON(path, v)
-}
-
-// publish writes a table's result v, with its provenance, to dir/base.json and each of its
-// figures to dir/base<name>.png, and returns the JSON's path: every table's Publish.
-func publish(dir, base string, v any, figures map[string]func() (*plot.Plot, error)) (string, error) {
 	for name, figure := range figures {
-		fig, err := figure()
+		png, err := figure()
 		if err != nil {
 			return "", err
 		}
-		if _, err := publishPNG(dir, base+name+".png", fig); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, base+name+".png"), png); err != nil {
 			return "", err
 		}
 	}
-	return publishJSON(dir, base+".json", v)
+	path := filepath.Join(dir, base+".json")
+	return path, artifact.WriteJSON(path, v)
 }
 
 // ReadResult reads a result that its Publish wrote to path (a Table2Result, say), e.g. a
@@ -51,19 +64,6 @@ func ReadResult[R any](path string) (*R, error) {
 		return nil, fmt.Errorf("result %s: %w", path, err)
 	}
 	return r, nil
-}
-
-// publishPNG renders p as a PNG to dir/name, creating dir, and returns the path.
-func publishPNG(dir, name string, p *plot.Plot) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	png, err := report.PNG(p, figureWidth, figureHeight)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, name)
-	return path, atomicfile.WriteFile(path, png)
 }
 
 // oursAndPaper returns the series of a figure against the columns xs: for each row, ours as a

@@ -114,19 +114,12 @@ func (r *QuickstartResult) Figure3() (*plot.Plot, error) {
 	return report.AccumulatedAccuracyPlot(fmt.Sprintf("Figure 3: %s, %d labels (scale %s)", r.Config.Dataset, r.Config.Labels, r.Config.Scale), curves)
 }
 
-// Publish writes the result as JSON to dir/quickstart-<scale>.json, with its provenance, and
-// its Figure 3 as dir/quickstart-<scale>-figure3.png, and returns the JSON's path. The
-// per-image pseudo labels are left out and each accumulated-accuracy curve is kept at 101
-// points (every percent of the unlabeled pool), so the file stays small enough to commit.
-func (r *QuickstartResult) Publish(dir string) (string, error) {
-	fig, err := r.Figure3()
-	if err != nil {
-		return "", err
-	}
-	base := "quickstart-" + r.Config.Scale
-	if _, err := publishPNG(dir, base+"-figure3.png", fig); err != nil {
-		return "", fmt.Errorf("publishing Figure 3: %w", err)
-	}
+// Publish writes the result as JSON to dir/quickstart-<scale><suffix>.json, with its
+// provenance, and its Figure 3 as dir/quickstart-<scale><suffix>-figure3.png, and returns the
+// JSON's path. The per-image pseudo labels are left out and each accumulated-accuracy curve is
+// kept at 101 points (every percent of the unlabeled pool), so the file stays small enough to
+// commit.
+func (r *QuickstartResult) Publish(dir, suffix string) (string, error) {
 	out := *r
 	out.Propagation = map[string]*PropagationResult{}
 	for m, p := range r.Propagation {
@@ -134,7 +127,7 @@ func (r *QuickstartResult) Publish(dir string) (string, error) {
 		q.Labels, q.Confidence, q.Accumulated = nil, nil, Percentiles(p.Accumulated)
 		out.Propagation[m] = &q
 	}
-	return publishJSON(dir, base+".json", out)
+	return publish(dir, "quickstart-"+r.Config.Scale+suffix, out, plots{"-figure3": r.Figure3})
 }
 
 // Percentiles samples a curve over a sorted population at 0 %, 1 %, …, 100 % of its length

@@ -119,7 +119,7 @@ func TestQuickstartSmoke(t *testing.T) {
 	}
 
 	out := t.TempDir()
-	path, err := second.Publish(out)
+	path, err := second.Publish(out, "")
 	if err != nil {
 		t.Fatal(err)
 	}

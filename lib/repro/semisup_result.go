@@ -138,5 +138,5 @@ func (r *SSLResult) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *SSLResult) Publish(dir, suffix string) (string, error) {
-	return publish(dir, fmt.Sprintf("table%d-%s%s", r.Table, r.Config.Scale, suffix), r, map[string]func() (*plot.Plot, error){"": r.Figure})
+	return publish(dir, fmt.Sprintf("table%d-%s%s", r.Table, r.Config.Scale, suffix), r, plots{"": r.Figure})
 }

@@ -155,7 +155,7 @@ func (r *Table1Result) Figure(method propagate.Method) (*plot.Plot, error) {
 // Publish writes the result and its figures, one per propagation method, each
 // table1-<scale><suffix>-<method>.png (see Result).
 func (r *Table1Result) Publish(dir, suffix string) (string, error) {
-	figures := map[string]func() (*plot.Plot, error){}
+	figures := plots{}
 	for _, m := range Table1Propagations {
 		figures["-"+string(m)] = func() (*plot.Plot, error) { return r.Figure(m) }
 	}

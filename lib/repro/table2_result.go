@@ -214,5 +214,5 @@ func (r *Table2Result) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *Table2Result) Publish(dir, suffix string) (string, error) {
-	return publish(dir, "table2-"+r.Config.Scale+suffix, r, map[string]func() (*plot.Plot, error){"": r.Figure})
+	return publish(dir, "table2-"+r.Config.Scale+suffix, r, plots{"": r.Figure})
 }

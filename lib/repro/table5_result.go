@@ -134,5 +134,5 @@ func (r *Table5Result) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *Table5Result) Publish(dir, suffix string) (string, error) {
-	return publish(dir, "table5-"+r.Config.Scale+suffix, r, map[string]func() (*plot.Plot, error){"": r.Figure})
+	return publish(dir, "table5-"+r.Config.Scale+suffix, r, plots{"": r.Figure})
 }

@@ -175,5 +175,5 @@ func (r *Table6Result) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *Table6Result) Publish(dir, suffix string) (string, error) {
-	return publish(dir, "table6-"+r.Config.Scale+suffix, r, map[string]func() (*plot.Plot, error){"": r.Figure})
+	return publish(dir, "table6-"+r.Config.Scale+suffix, r, plots{"": r.Figure})
 }

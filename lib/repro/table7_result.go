@@ -297,5 +297,5 @@ func (r *Table7Result) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *Table7Result) Publish(dir, suffix string) (string, error) {
-	return publish(dir, "table7-"+r.Config.Scale+suffix, r, map[string]func() (*plot.Plot, error){"": r.Figure})
+	return publish(dir, "table7-"+r.Config.Scale+suffix, r, plots{"": r.Figure})
 }

@@ -65,7 +65,7 @@ func quickstart(args []string) error {
 	fmt.Println(res.Findings())
 	fmt.Println(res.Note())
 	if *publish != "" {
-		path, err := res.Publish(*publish)
+		path, err := res.Publish(*publish, "")
 		if err != nil {
 			return err
 		}

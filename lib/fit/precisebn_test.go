@@ -2,6 +2,7 @@ package fit
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,5 +163,49 @@ func TestPreciseBatchNormNonFinite(t *testing.T) {
 	err = PreciseBatchNorm(backend, ctx, scaled, ds, seq(0, 8), 4, 2, nil, "statistics")
 	if err == nil || !strings.Contains(err.Error(), "/bn/batch_normalization/mean") || !strings.Contains(err.Error(), "lower the learning rate") {
 		t.Fatalf("error %v, want one naming the mean and the learning rate", err)
+	}
+}
+
+// A Predictor kept across a change of the weights gives what a fresh Predict gives on the new
+// weights, and both give the pixel sums times the weight computed here.
+func TestPredictorSeesNewWeights(t *testing.T) {
+	backend := testBackend(t)
+	ds, err := data.Synthetic(10, 4, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.New()
+	w := ctx.VariableWithValue("w", float32(2))
+	scaledSum := func(ctx *context.Context, images *graph.Node) *graph.Node {
+		sum := graph.ReduceSum(graph.Reshape(images, images.Shape().Dimensions[0], -1), -1)
+		return graph.InsertAxes(graph.Mul(sum, ctx.GetVariable("w").ValueGraph(images.Graph())), -1)
+	}
+	p, err := NewPredictor(backend, ctx, scaledSum, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := []int{9, 0, 3, 3, 7} // two batches, the second padded
+	for _, weight := range []float32{2, -0.5} {
+		w.SetValue(tensors.FromValue(weight))
+		got, dim, err := p.Predict(ds, idx, nil, "kept")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, _, err := Predict(backend, ctx, scaledSum, ds, idx, 4, nil, "fresh")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dim != 1 || !slices.Equal(got, fresh) {
+			t.Fatalf("weight %g: kept predictor gives %v (dim %d), a fresh one %v", weight, got, dim, fresh)
+		}
+		for r, i := range idx {
+			var want float32
+			for _, v := range ds.Float32([]int{i}) {
+				want += v
+			}
+			if d := got[r] - weight*want; d > 1e-4 || d < -1e-4 {
+				t.Errorf("weight %g, image %d: %g, want %g", weight, i, got[r], weight*want)
+			}
+		}
 	}
 }

@@ -110,7 +110,7 @@ func TrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 // nil): trainBank for the residual backbones, trainInstance (TrainInstance's trainer, with
 // cfg's settings) for Conv-4.
 func pretrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
-	if cfg.Net != NetConv4 {
+	if cfg.Net != nets.NetConv4 {
 		return trainBank(backend, ds, subset, cfg, "instance discrimination", dir)
 	}
 	ic := DefaultInstanceConfig()

@@ -8,18 +8,6 @@ import (
 	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
-// Backbone names accepted by Pretrain: those of nets.Networks.
-const (
-	NetConv4    = nets.NetConv4
-	NetWRN28x2  = nets.NetWRN28x2
-	NetWRN28x10 = nets.NetWRN28x10
-	NetResNet18 = nets.NetResNet18
-	NetResNet50 = nets.NetResNet50
-)
-
-// NetNames lists the backbone names in the order usage messages show them.
-var NetNames = nets.NetNames
-
 // setNetParams sets the backbone's parameters on ctx, the Conv-4 width, and the ResNet stem:
 // stem if given, else nets.StemFor the longer side of the images.
 func setNetParams(ctx *context.Context, net nets.Network, channels int, stem string, imageSize int) error {

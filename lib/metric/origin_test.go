@@ -11,6 +11,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // TestPretrainForeignDirectory: a directory that holds another run's checkpoints (finished or
@@ -37,7 +38,7 @@ func TestPretrainForeignDirectory(t *testing.T) {
 		want []string
 	}{
 		{"method", func(c *PretrainConfig) { c.Method = MethodNCA }, gray, []string{`settings.Config.Method: "instance" → "nca"`}},
-		{"net", func(c *PretrainConfig) { c.Net = NetWRN28x2 }, gray, []string{`settings.Config.Net: "conv-4" → "wrn-28-2"`}},
+		{"net", func(c *PretrainConfig) { c.Net = nets.NetWRN28x2 }, gray, []string{`settings.Config.Net: "conv-4" → "wrn-28-2"`}},
 		{"data", func(*PretrainConfig) {}, other, []string{`settings.Data.Data: "synthetic" → "mnist/train"`}},
 		{"steps and rate", func(c *PretrainConfig) { c.Steps, c.LearningRate = 5, 0.1 }, gray, []string{
 			"settings.Config.LearningRate: 0.003 → 0.1", "settings.Config.Steps: 4 → 5"}},

@@ -20,7 +20,7 @@ const InfoFile = "pretrain.json"
 
 // TrainConfig is what every pretraining method shares.
 type TrainConfig struct {
-	Net          string // a name in NetNames.
+	Net          string // a name in nets.NetNames.
 	Steps        int    // optimisation steps (Adam with cosine decay, fit.Run).
 	BatchSize    int
 	LearningRate float64
@@ -71,7 +71,7 @@ type Featurer interface {
 // DefaultTrainConfig returns a CPU-sized budget on Conv-4 (scale Steps and Net up for real
 // runs), Adam at 3e-3 as for instance discrimination, crop-with-padding and flip.
 func DefaultTrainConfig() TrainConfig {
-	return TrainConfig{Net: NetConv4, Steps: 1000, BatchSize: 128, LearningRate: 3e-3,
+	return TrainConfig{Net: nets.NetConv4, Steps: 1000, BatchSize: 128, LearningRate: 3e-3,
 		Channels: nets.DefaultChannels, Augment: fit.Augment{Pad: 4, Flip: true}, Seed: 1}
 }
 

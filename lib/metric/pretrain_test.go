@@ -217,8 +217,8 @@ func TestPretrainResidualNets(t *testing.T) {
 		ds          *data.Dataset
 		dim         int
 	}{
-		{MethodInstance, NetWRN28x2, gray, 8},
-		{MethodColor, NetResNet18, rgb, 512},
+		{MethodInstance, nets.NetWRN28x2, gray, 8},
+		{MethodColor, nets.NetResNet18, rgb, 512},
 	} {
 		cfg := DefaultPretrainConfig(tc.method)
 		cfg.Net, cfg.Steps, cfg.BatchSize, cfg.EmbeddingDim, cfg.ColorHeadChannels = tc.net, 1, 4, 8, 4
@@ -254,7 +254,7 @@ func TestPretrainLearns(t *testing.T) {
 		return p
 	}
 	boot := train(MethodBootstrap)
-	net := nets.Networks[NetConv4]
+	net := nets.Networks[nets.NetConv4]
 	logits, _, err := fit.Predict(boot.backend, boot.ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
 		m := ctx.In("metric")
 		return layers.Dense(m.In("classifier"), net.Features(m.In("backbone"), x), true, 4)

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"github.com/metric-transfer/mtlp/lib/train"
 	"gonum.org/v1/plot"
@@ -31,7 +32,7 @@ var Figure4Paper = []Figure4Method{
 	{Name: "Ours (paper)", Source: "Table 2, instance + spectral", Labels: Table1PaperLabels,
 		Accuracy: Table2Paper[metric.MethodInstance][Spectral]},
 	{Name: "Mean Teacher", Source: "Table 3, WRN-28-2", Labels: Table1PaperLabels,
-		Accuracy: Table3Paper[train.MethodMeanTeacher][train.NetWRN28x2]},
+		Accuracy: Table3Paper[train.MethodMeanTeacher][nets.NetWRN28x2]},
 	{Name: "Π model", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodPi}]},
 	{Name: "VAT", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodVAT}]},
 	{Name: "VAT+EM", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodVATEM}]},

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -21,11 +22,11 @@ func TestSSLPaper(t *testing.T) {
 		want   float64
 		ok     bool
 	}{
-		{3, SSLRow{Method: "mean-teacher", Net: train.NetWRN28x2}, 50, 29.66, true},
-		{3, SSLRow{Method: OursMethod, PaperNet: train.NetWRN28x10, Channels: 48}, 50, 73.13, true},
-		{3, SSLRow{Method: OursMethod, Net: train.NetWRN28x10}, 8000, 91.01, true},
-		{3, SSLRow{Method: "vat", Net: train.NetWRN28x2}, 250, 0, false},
-		{3, SSLRow{Method: OursMethod, Net: train.NetWRN28x2}, 300, 0, false},
+		{3, SSLRow{Method: "mean-teacher", Net: nets.NetWRN28x2}, 50, 29.66, true},
+		{3, SSLRow{Method: OursMethod, PaperNet: nets.NetWRN28x10, Channels: 48}, 50, 73.13, true},
+		{3, SSLRow{Method: OursMethod, Net: nets.NetWRN28x10}, 8000, 91.01, true},
+		{3, SSLRow{Method: "vat", Net: nets.NetWRN28x2}, 250, 0, false},
+		{3, SSLRow{Method: OursMethod, Net: nets.NetWRN28x2}, 300, 0, false},
 		{4, SSLRow{Method: OursMethod}, 250, 71.26, true},
 		{4, SSLRow{Method: "vat-em", Ours: true}, 4000, 87.20, true},
 		{4, SSLRow{Method: "pi", Channels: 16}, 250, 47.07, true},

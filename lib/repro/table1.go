@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
 )
@@ -106,7 +107,7 @@ func Table1ConfigFor(scale string) (Table1Config, error) {
 	}
 	for _, m := range Table1Metrics {
 		pc := metric.DefaultPretrainConfig(m)
-		pc.Net = metric.NetConv4
+		pc.Net = nets.NetConv4
 		switch scale {
 		case Smoke:
 			pc.Channels, pc.Steps, pc.BatchSize = 4, 4, 32

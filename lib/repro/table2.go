@@ -9,6 +9,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -161,12 +162,12 @@ func Table2ConfigFor(scale string) (Table2Config, error) {
 		const epoch = 50000 / 128 // steps of 128
 		for _, m := range Table1Metrics {
 			pc := metric.DefaultPretrainConfig(m)
-			pc.Net, pc.BatchSize, pc.Optimizer, pc.LearningRate = metric.NetWRN28x2, 128, fit.OptimizerSGD, 0.03
+			pc.Net, pc.BatchSize, pc.Optimizer, pc.LearningRate = nets.NetWRN28x2, 128, fit.OptimizerSGD, 0.03
 			pc.Restarts, pc.Steps = 10*epoch, 1270*epoch
 			cfg.Metrics[m] = pc
 		}
 		c := &cfg.Classifier
-		c.Net, c.Optimizer, c.LearningRate, c.BatchSize, c.Steps = train.NetWRN28x2, fit.OptimizerSGD, 0.01, 128, 200000
+		c.Net, c.Optimizer, c.LearningRate, c.BatchSize, c.Steps = nets.NetWRN28x2, fit.OptimizerSGD, 0.01, 128, 200000
 		c.Augment = fit.Augment{Pad: 4, Flip: true}
 	default:
 		return cfg, unknownScale(scale, Smoke, Bench, Paper)

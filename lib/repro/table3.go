@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -16,12 +17,12 @@ import (
 // Table1PaperLabels order.
 var Table3Paper = map[string]map[string][]float64{
 	train.MethodMeanTeacher: {
-		train.NetWRN28x2:  {29.66, 36.62, 45.49, 57.19, 65.07, 79.26, 84.38, 87.55},
-		train.NetWRN28x10: {27.35, 38.83, 49.44, 59.45, 70.03, 82.62, 86.71, 89.38},
+		nets.NetWRN28x2:  {29.66, 36.62, 45.49, 57.19, 65.07, 79.26, 84.38, 87.55},
+		nets.NetWRN28x10: {27.35, 38.83, 49.44, 59.45, 70.03, 82.62, 86.71, 89.38},
 	},
 	OursMethod: {
-		train.NetWRN28x2:  {56.34, 63.53, 71.26, 74.77, 79.38, 82.34, 84.52, 87.48},
-		train.NetWRN28x10: {73.13, 75.87, 80.30, 81.76, 84.97, 86.82, 88.70, 91.01},
+		nets.NetWRN28x2:  {56.34, 63.53, 71.26, 74.77, 79.38, 82.34, 84.52, 87.48},
+		nets.NetWRN28x10: {73.13, 75.87, 80.30, 81.76, 84.97, 86.82, 88.70, 91.01},
 	},
 }
 
@@ -50,14 +51,14 @@ func Table3ConfigFor(scale string) (SSLConfig, error) {
 	if err != nil {
 		return cfg, err
 	}
-	narrow, wide := SSLRow{PaperNet: train.NetWRN28x2}, SSLRow{PaperNet: train.NetWRN28x10}
+	narrow, wide := SSLRow{PaperNet: nets.NetWRN28x2}, SSLRow{PaperNet: nets.NetWRN28x10}
 	switch scale {
 	case Smoke:
 		narrow.Channels, wide.Channels = 4, 12
 	case Bench:
 		narrow.Channels, wide.Channels = 16, 48
 	case Paper:
-		narrow.Net, wide.Net = train.NetWRN28x2, train.NetWRN28x10
+		narrow.Net, wide.Net = nets.NetWRN28x2, nets.NetWRN28x10
 	}
 	for _, net := range []SSLRow{narrow, wide} {
 		for _, m := range []string{train.MethodMeanTeacher, OursMethod} {

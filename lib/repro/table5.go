@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/train"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // Table 5 of the paper is its ImageNet protocol (§4.1): an instance-discrimination metric
@@ -84,9 +84,9 @@ func Table5ConfigFor(scale string) (Table5Config, error) {
 	case Paper:
 		cfg.Pool = 50000
 		pc := cfg.Metrics[metric.MethodInstance]
-		pc.Net = metric.NetResNet50
+		pc.Net = nets.NetResNet50
 		cfg.Metrics[metric.MethodInstance] = pc
-		cfg.Classifier.Net = train.NetResNet50
+		cfg.Classifier.Net = nets.NetResNet50
 	}
 	return cfg, nil
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/train"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // TestTable5LabelCounts checks the columns' label counts against hand-computed shares of the
@@ -62,7 +62,7 @@ func TestTable5Config(t *testing.T) {
 		}
 	}
 	cfg, _ := Table5ConfigFor(Paper)
-	if cfg.Metrics[metric.MethodInstance].Net != metric.NetResNet50 || cfg.Classifier.Net != train.NetResNet50 || cfg.Pool != 50000 {
+	if cfg.Metrics[metric.MethodInstance].Net != nets.NetResNet50 || cfg.Classifier.Net != nets.NetResNet50 || cfg.Pool != 50000 {
 		t.Errorf("paper scale: metric %s, classifier %s, pool %d; want ResNet-50 twice on 50,000 images",
 			cfg.Metrics[metric.MethodInstance].Net, cfg.Classifier.Net, cfg.Pool)
 	}

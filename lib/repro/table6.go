@@ -7,6 +7,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -108,7 +109,7 @@ func Table6ConfigFor(scale string) (Table6Config, error) {
 	methods := map[string]string{Table6Unsupervised: metric.MethodInstance, Table6Supervised: metric.MethodBootstrap}
 	for m, method := range methods {
 		pc := metric.DefaultPretrainConfig(method)
-		pc.Net = metric.NetConv4
+		pc.Net = nets.NetConv4
 		switch scale {
 		case Smoke:
 			pc.Channels, pc.Steps, pc.BatchSize, pc.EmbeddingDim = 4, 4, 32, 32

@@ -8,6 +8,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/fewshot"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -148,7 +149,7 @@ func Table7ConfigFor(scale string) (Table7Config, error) {
 	cfg.Net.Optimizer, cfg.Net.LearningRate, cfg.Net.BatchSize, cfg.Net.Augment, cfg.Net.Steps = fit.OptimizerSGD, 0.01, 128, fit.Augment{}, 0
 	for m, method := range map[string]string{Table7Supervised: metric.MethodNCA, Table7Unsupervised: metric.MethodInstance} {
 		pc := metric.DefaultPretrainConfig(method)
-		pc.Net = metric.NetConv4
+		pc.Net = nets.NetConv4
 		switch scale {
 		case Smoke:
 			pc.Channels, pc.Steps, pc.BatchSize, pc.EmbeddingDim = 4, 4, 32, 32

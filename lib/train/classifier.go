@@ -199,7 +199,7 @@ func newClassifierContext(backend backends.Backend, ds *data.Dataset, numClasses
 		if cfg.InitFrom == "" {
 			return nil, nil, fmt.Errorf("%s: Config.Init is set but Config.InitFrom is empty; name the initialisation there, so that the configuration's JSON (a cache key) tells a finetuned run from one from scratch", cfg.Stage)
 		}
-		if name, want := cmp.Or(cfg.Net, NetConv4), cmp.Or(cfg.Init.Net, NetConv4); name != want {
+		if name, want := cmp.Or(cfg.Net, nets.NetConv4), cmp.Or(cfg.Init.Net, nets.NetConv4); name != want {
 			return nil, nil, fmt.Errorf("%s: the classifier is a %s, the pretrained backbone a %s; set Config.Net to %q", cfg.Stage, name, want, want)
 		}
 		if err := cfg.Init.apply(backend, ctx, net, numClasses, ds); err != nil {
@@ -260,20 +260,10 @@ func (c *Classifier) Accuracy(ds *data.Dataset, progress fit.Progress) (float64,
 	return float64(correct) / float64(len(pred)), nil
 }
 
-// Classifier networks by Config.Net: those of nets.Networks. ResNet-50 is the paper's ImageNet
-// classifier (Table 5).
-const (
-	NetConv4    = nets.NetConv4
-	NetWRN28x2  = nets.NetWRN28x2
-	NetWRN28x10 = nets.NetWRN28x10
-	NetResNet18 = nets.NetResNet18
-	NetResNet50 = nets.NetResNet50
-)
-
 // network sets the parameters of the named classifier network (Conv-4 when empty) on ctx and
 // returns it.
 func network(ctx *context.Context, name string) (func(*context.Context, *graph.Node, int) *graph.Node, error) {
-	net, err := nets.LookupNetwork(cmp.Or(name, NetConv4))
+	net, err := nets.LookupNetwork(cmp.Or(name, nets.NetConv4))
 	if err != nil {
 		return nil, err
 	}

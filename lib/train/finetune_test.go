@@ -13,6 +13,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -39,7 +40,7 @@ func tinted(t *testing.T, n int, seed uint64) *data.Dataset {
 // backendFor returns the pure-Go backend, sequential for a WRN: its parallel executor can
 // deadlock on a WRN with 2 cores.
 func backendFor(t *testing.T, net string) backends.Backend {
-	if net == train.NetWRN28x2 {
+	if net == nets.NetWRN28x2 {
 		return backendtest.New(t, "go:ops_sequential")
 	}
 	return backendtest.New(t, "go")
@@ -114,10 +115,10 @@ func TestFitInitCopiesBackbone(t *testing.T) {
 		method, net string
 		ds          *data.Dataset
 	}{
-		{metric.MethodBootstrap, metric.NetConv4, gray},
-		{metric.MethodInstance, metric.NetConv4, gray},
-		{metric.MethodColor, metric.NetConv4, rgb},
-		{metric.MethodInstance, metric.NetWRN28x2, gray},
+		{metric.MethodBootstrap, nets.NetConv4, gray},
+		{metric.MethodInstance, nets.NetConv4, gray},
+		{metric.MethodColor, nets.NetConv4, rgb},
+		{metric.MethodInstance, nets.NetWRN28x2, gray},
 	} {
 		t.Run(tc.method+"/"+tc.net, func(t *testing.T) {
 			init := initOf(t, pretrain(t, tc.ds, tc.method, tc.net, 2, 4))
@@ -215,7 +216,7 @@ func TestFitInitErrors(t *testing.T) {
 		{"1-channel kernel without Lightness", func(in *train.Init, _ *train.Config) {
 			in.Backbone["block_1/conv/weights"] = tensors.FromFlatDataAndDimensions(make([]float32, 9*4), 3, 3, 1, 4)
 		}, "shapes that differ: block_1/conv/weights"},
-		{"other network", func(in *train.Init, _ *train.Config) { in.Net = train.NetWRN28x2 }, `set Config.Net to "wrn-28-2"`},
+		{"other network", func(in *train.Init, _ *train.Config) { in.Net = nets.NetWRN28x2 }, `set Config.Net to "wrn-28-2"`},
 		{"unnamed", func(_ *train.Init, cfg *train.Config) { cfg.InitFrom = "" }, "Config.InitFrom is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,7 +224,7 @@ func TestFitInitErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := &train.Init{Net: train.NetConv4, Backbone: b}
+			in := &train.Init{Net: nets.NetConv4, Backbone: b}
 			cfg := smallConfig(4)
 			cfg.Init, cfg.InitFrom = in, "test"
 			tc.edit(in, &cfg)
@@ -241,7 +242,7 @@ func TestFitInitResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	init := initOf(t, pretrain(t, ds, metric.MethodBootstrap, metric.NetConv4, 2, 4))
+	init := initOf(t, pretrain(t, ds, metric.MethodBootstrap, nets.NetConv4, 2, 4))
 	cfg := smallConfig(4)
 	cfg.Steps, cfg.LearningRate, cfg.Init, cfg.InitFrom, cfg.CheckpointDir = 3, 1e-2, init, "test", t.TempDir()
 	var runs [2]map[string]*tensors.Tensor

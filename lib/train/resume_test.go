@@ -7,6 +7,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // stopInStatistics is a progress function that stops a run (by a panic, which the pass turns
@@ -42,7 +43,7 @@ func TestFitResumeAfterTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	finetune := cfg
-	finetune.Init, finetune.InitFrom = &Init{Net: NetConv4, Backbone: backbone}, "the classifier trained first"
+	finetune.Init, finetune.InitFrom = &Init{Net: nets.NetConv4, Backbone: backbone}, "the classifier trained first"
 	ssl := tinySSLConfig(MethodMeanTeacher)
 	ssl.Steps, ssl.Channels, ssl.BatchSize = 3, 4, 4
 	unlabeled := make([]int, ds.N)

@@ -10,6 +10,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // namedLoad stands in for data.Load: synthetic images for any name of data.Names, named as
@@ -46,7 +47,7 @@ func TestEvaluateDefaultData(t *testing.T) {
 		{"synthetic", syntheticLoad(t), `--data is required for this checkpoint: its metric was trained on "synthetic"`, true},
 	} {
 		t.Run(tc.trainedOn, func(t *testing.T) {
-			po := pretrainOptions{Method: metric.MethodInstance, Net: metric.NetConv4, Data: tc.trainedOn, Split: "train",
+			po := pretrainOptions{Method: metric.MethodInstance, Net: nets.NetConv4, Data: tc.trainedOn, Split: "train",
 				Out: filepath.Join(t.TempDir(), "ckpt"), Steps: 1, Batch: 8, Channels: 4, LearningRate: 3e-3, Seed: 1}
 			cfg, err := po.config()
 			if err != nil {

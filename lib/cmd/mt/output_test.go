@@ -14,6 +14,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // commandRunners run mt propagate, features and evaluate on inputs that do not exist, writing
@@ -115,7 +116,7 @@ func pipeTo(t *testing.T) (*os.File, func() []byte) {
 func TestOutputsWritten(t *testing.T) {
 	dir := t.TempDir()
 	backend := backendtest.New(t, "go")
-	po := pretrainOptions{Method: metric.MethodInstance, Net: metric.NetConv4, Data: "synthetic", Split: "train",
+	po := pretrainOptions{Method: metric.MethodInstance, Net: nets.NetConv4, Data: "synthetic", Split: "train",
 		Out: filepath.Join(dir, "ckpt"), Steps: 2, Batch: 8, Channels: 4, LearningRate: 3e-3, Seed: 1}
 	cfg, err := po.config()
 	if err != nil {

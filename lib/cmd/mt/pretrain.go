@@ -55,7 +55,7 @@ func pretrainCommand(args []string) error {
 	var o pretrainOptions
 	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
 	fs.StringVar(&o.Method, "method", "", "pretraining objective: "+strings.Join(metric.Methods, ", ")+" (required)")
-	fs.StringVar(&o.Net, "net", d.Net, "backbone: "+strings.Join(metric.NetNames, ", "))
+	fs.StringVar(&o.Net, "net", d.Net, "backbone: "+strings.Join(nets.NetNames, ", "))
 	fs.StringVar(&o.Data, "data", "", "dataset: "+strings.Join(data.Names, ", ")+" (required)")
 	fs.StringVar(&o.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&o.Split, "split", "train", "split to train on: train or test")
@@ -108,8 +108,8 @@ func (o pretrainOptions) config() (metric.PretrainConfig, error) {
 	switch {
 	case !slices.Contains(metric.Methods, o.Method):
 		return metric.PretrainConfig{}, fmt.Errorf("--method %q: want one of %s", o.Method, strings.Join(metric.Methods, ", "))
-	case !slices.Contains(metric.NetNames, o.Net):
-		return metric.PretrainConfig{}, fmt.Errorf("--net %q: want one of %s", o.Net, strings.Join(metric.NetNames, ", "))
+	case !slices.Contains(nets.NetNames, o.Net):
+		return metric.PretrainConfig{}, fmt.Errorf("--net %q: want one of %s", o.Net, strings.Join(nets.NetNames, ", "))
 	case o.Epochs == 0 && o.Steps < 1:
 		return metric.PretrainConfig{}, fmt.Errorf("--steps %d: want at least 1", o.Steps)
 	case o.Batch < 1:

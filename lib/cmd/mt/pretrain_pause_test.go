@@ -13,6 +13,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/release"
 )
 
@@ -25,7 +26,7 @@ import (
 // history must hold one slice per call, each going on where the one before stopped.
 func TestPretrainContinuedAcrossMachines(t *testing.T) {
 	backend := backendtest.New(t, "go")
-	base := pretrainOptions{Method: metric.MethodInstance, Net: metric.NetConv4, Data: "synthetic", Split: "train",
+	base := pretrainOptions{Method: metric.MethodInstance, Net: nets.NetConv4, Data: "synthetic", Split: "train",
 		Epochs: 3, RestartEpochs: 1, Batch: 8, Channels: 4, LearningRate: 0.03, Optimizer: "sgd", Seed: 1,
 		Bank16: true, KNN: 5, KNNTemperature: 0.1, Command: "mt pretrain (test)"}
 	run := func(o pretrainOptions) (string, error) {
@@ -126,7 +127,7 @@ func TestKNNMemoryIsTrainSplit(t *testing.T) {
 		loaded = append(loaded, split)
 		return syntheticLoad(t)(dir, name, split)
 	}
-	o := pretrainOptions{Method: metric.MethodInstance, Net: metric.NetConv4, Data: "synthetic", Split: "test",
+	o := pretrainOptions{Method: metric.MethodInstance, Net: nets.NetConv4, Data: "synthetic", Split: "test",
 		Steps: 2, Batch: 8, Channels: 4, LearningRate: 0.03, Seed: 1, KNN: 5, KNNTemperature: 0.1, Out: t.TempDir()}
 	cfg, err := o.config()
 	if err != nil {

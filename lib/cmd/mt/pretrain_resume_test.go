@@ -11,13 +11,14 @@ import (
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // pretrainIn runs mt pretrain in process on the synthetic data with small settings, edited by
 // edit, into out.
 func pretrainIn(t *testing.T, out string, edit func(*pretrainOptions)) (string, error) {
 	t.Helper()
-	o := pretrainOptions{Method: metric.MethodInstance, Net: metric.NetConv4, Data: "synthetic", Split: "train",
+	o := pretrainOptions{Method: metric.MethodInstance, Net: nets.NetConv4, Data: "synthetic", Split: "train",
 		Out: out, Steps: 4, Batch: 8, Channels: 4, LearningRate: 3e-3, Seed: 1}
 	edit(&o)
 	cfg, err := o.config()

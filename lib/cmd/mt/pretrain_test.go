@@ -15,6 +15,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 )
 
 // syntheticLoad stands in for data.Load: 48 8×8 stripe images of 4 classes for any name.
@@ -31,7 +32,7 @@ func TestPretrainThenFeaturesThenPropagate(t *testing.T) {
 	dir := t.TempDir()
 	backend := backendtest.New(t, "go")
 	for _, method := range []string{metric.MethodNCA, metric.MethodInstance} {
-		o := pretrainOptions{Method: method, Net: metric.NetConv4, Data: "synthetic", Split: "train",
+		o := pretrainOptions{Method: method, Net: nets.NetConv4, Data: "synthetic", Split: "train",
 			Out: filepath.Join(dir, method), Steps: 3, Batch: 8, Channels: 8, LearningRate: 3e-3, Seed: 1}
 		if method == metric.MethodNCA {
 			o.Labels = 16

@@ -12,6 +12,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/release"
 	"github.com/metric-transfer/mtlp/lib/repro"
 )
@@ -24,7 +25,7 @@ import (
 func TestReleaseRoundTrip(t *testing.T) {
 	backend := backendtest.New(t, "go")
 	dir := t.TempDir()
-	o := pretrainOptions{Method: metric.MethodInstance, Net: metric.NetConv4, Data: "synthetic", Split: "train",
+	o := pretrainOptions{Method: metric.MethodInstance, Net: nets.NetConv4, Data: "synthetic", Split: "train",
 		Epochs: 2, RestartEpochs: 1, Batch: 8, Channels: 4, LearningRate: 0.03, Optimizer: "sgd", Seed: 1,
 		KNN: 5, KNNTemperature: 0.1, Command: "mt pretrain (test)", Out: filepath.Join(dir, "ckpt")}
 	cfg, err := o.config()

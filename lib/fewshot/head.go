@@ -176,7 +176,7 @@ func (h *Head) Predict(x propagate.Matrix, rows []int) ([]int32, error) {
 			return nil, fmt.Errorf("fewshot head: row %d outside [0, %d)", r, x.N)
 		}
 		h.logits(z, x.Row(r))
-		out[i] = int32(argmax64(z))
+		out[i] = int32(propagate.Argmax(z))
 	}
 	return out, nil
 }

@@ -41,7 +41,7 @@ func NearestNeighbour(x propagate.Matrix, support []int, labels []int32, ways in
 			// exp((cos − 1)/τ) is exp(cos/τ) scaled by a constant: the same vote without overflow.
 			score[labels[t]] += math.Exp((float64(dot(qr, x.Row(s))) - 1) / temperature)
 		}
-		pred[i] = int32(argmax64(score))
+		pred[i] = int32(propagate.Argmax(score))
 	}
 	return pred, nil
 }
@@ -53,15 +53,4 @@ func dot(a, b []float32) float32 {
 		s += v * b[i]
 	}
 	return s
-}
-
-// argmax64 returns the index of the largest value, the first one on ties.
-func argmax64(v []float64) int {
-	best := 0
-	for c := 1; c < len(v); c++ {
-		if v[c] > v[best] {
-			best = c
-		}
-	}
-	return best
 }

@@ -53,12 +53,12 @@ func ConfidenceScore(logits Matrix, sigma float64) []float64 {
 	out := make([]float64, logits.N)
 	for i := 0; i < logits.N; i++ {
 		row := logits.Row(i)
-		best := argmax(row)
+		best := Argmax(row)
 		z1 := float64(row[best])
 		second := math.Inf(-1)
 		var r float64
 		for c, v := range row {
-			if c == int(best) {
+			if c == best {
 				continue
 			}
 			r += math.Exp(sigma * (float64(v) - z1))

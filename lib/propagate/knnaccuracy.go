@@ -37,22 +37,11 @@ func KNNAccuracy(x Matrix, labels []int32, numClasses, k int, temperature float6
 		for t := 1; t < len(idx); t++ {
 			votes[labels[idx[t]]] += math.Exp((float64(sim[t]) - 1) / temperature)
 		}
-		if argmax64(votes) == int(labels[i]) {
+		if Argmax(votes) == int(labels[i]) {
 			correct++
 		}
 	}
 	return float64(correct) / float64(x.N), nil
-}
-
-// argmax64 returns the index of the largest value, the first one on ties.
-func argmax64(v []float64) int {
-	best := 0
-	for c := 1; c < len(v); c++ {
-		if v[c] > v[best] {
-			best = c
-		}
-	}
-	return best
 }
 
 // KNNTestAccuracy is Wu et al.'s (2018) evaluation of a metric: every test row is classified
@@ -103,7 +92,7 @@ func KNNTestAccuracy(train Matrix, trainLabels []int32, test Matrix, testLabels 
 	}
 	correct := 0
 	for i, y := range testLabels {
-		if argmax(logits.Row(i)) == y {
+		if int32(Argmax(logits.Row(i))) == y {
 			correct++
 		}
 	}

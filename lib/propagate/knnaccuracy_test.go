@@ -133,7 +133,7 @@ func bruteKNNTestAccuracy(train Matrix, trainLabels []int32, test Matrix, testLa
 		for _, j := range order[:min(k, train.N)] {
 			votes[trainLabels[j]] += math.Exp(cos[j]/temperature) / count[trainLabels[j]]
 		}
-		if argmax64(votes) == int(testLabels[i]) {
+		if Argmax(votes) == int(testLabels[i]) {
 			correct++
 		}
 	}

@@ -158,7 +158,7 @@ func Run(x Matrix, labelled []int, labels []int32, numClasses int, cfg Config, p
 	res.Score = ConfidenceScore(res.Logits, cfg.ConfidenceScale)
 	res.Labels = make([]int32, x.N)
 	for i := range res.Labels {
-		res.Labels[i] = argmax(res.Logits.Row(i))
+		res.Labels[i] = int32(Argmax(res.Logits.Row(i)))
 	}
 	for t, i := range labelled {
 		res.Labels[i] = labels[t]
@@ -255,13 +255,14 @@ func checkLabels(n int, labelled []int, labels []int32, numClasses int) error {
 	return nil
 }
 
-// argmax returns the index of the largest value, the first one on ties (Eq. 7).
-func argmax(v []float32) int32 {
+// Argmax returns the index of the largest value of v, the first one on ties; a NaN loses to
+// any number. It labels a row of logits (Eq. 7) and a row of votes.
+func Argmax[T float32 | float64](v []T) int {
 	best := 0
 	for c := 1; c < len(v); c++ {
-		if v[c] > v[best] || (math.IsNaN(float64(v[best])) && !math.IsNaN(float64(v[c]))) {
+		if v[c] > v[best] || (v[best] != v[best] && v[c] == v[c]) {
 			best = c
 		}
 	}
-	return int32(best)
+	return best
 }

@@ -3,9 +3,12 @@ package fit
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -14,6 +17,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers/batchnorm"
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/data"
@@ -203,5 +207,136 @@ func TestBudgetEndsTraining(t *testing.T) {
 	}
 	if c.Step != 3 || c.Phase != checkpoint.Trained {
 		t.Errorf("newest checkpoint: step %d, %s; want 3, %s", c.Step, c.Phase, checkpoint.Trained)
+	}
+}
+
+// TestStepsPerCall trains 2 or 3 steps per call and checks that every variable ends bit for bit
+// where one step per call leaves it, with Adam and SGD, the warm-restart schedule (cycles end at
+// steps 3 and 9, where the monitor must see the network of that step) and a checkpoint every 5
+// steps: uninterrupted, stopped after step 7 and resumed from step 5, and paused after every
+// call and resumed until done.
+func TestStepsPerCall(t *testing.T) {
+	backend := testBackend(t)
+	ds, err := data.Synthetic(24, 6, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const steps = 11
+	type state struct {
+		final  map[string][]byte
+		cycles map[int]map[string][]byte // the variables the monitor saw, by step
+	}
+	run := func(t *testing.T, optimizer string, perCall int, dir *checkpoint.Dir, pause time.Duration, onStep func(int) error) (state, error) {
+		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{Pad: 1, Flip: true})
+		s := state{cycles: map[int]map[string][]byte{}}
+		err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{
+			Stage: "steps per call", Steps: steps, LearningRate: 0.05, Optimizer: optimizer, Restarts: 3,
+			Checkpoints: dir, CheckpointSteps: 5, Pause: pause, OnStep: onStep, StepsPerCall: perCall,
+			AtCycleEnd: func(step int) error { s.cycles[step] = checkpointtest.Values(t, ctx); return nil },
+		})
+		if err == nil {
+			s.final = checkpointtest.Values(t, ctx)
+		}
+		return s, err
+	}
+	for _, optimizer := range Optimizers {
+		want, err := run(t, optimizer, 1, nil, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(t *testing.T, got state, cycles ...int) {
+			t.Helper()
+			checkpointtest.Same(t, want.final, got.final)
+			for _, step := range cycles {
+				if got.cycles[step] == nil {
+					t.Fatalf("the monitor did not run at step %d (it ran at %v)", step, slices.Sorted(maps.Keys(got.cycles)))
+				}
+				checkpointtest.Same(t, want.cycles[step], got.cycles[step])
+			}
+		}
+		for _, perCall := range []int{2, 3} {
+			t.Run(fmt.Sprintf("%s, %d per call", optimizer, perCall), func(t *testing.T) {
+				got, err := run(t, optimizer, perCall, nil, 0, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(t, got, 3, 9)
+			})
+		}
+		t.Run(optimizer+", stopped and resumed", func(t *testing.T) {
+			dir := openDir(t, t.TempDir())
+			if _, err := run(t, optimizer, 2, dir, 0, func(step int) error {
+				if step == 7 {
+					return errKilled
+				}
+				return nil
+			}); !errors.Is(err, errKilled) {
+				t.Fatalf("the stopped run returned %v, want %v", err, errKilled)
+			}
+			got, err := run(t, optimizer, 2, dir, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, got, 9)
+		})
+		t.Run(optimizer+", paused after every call", func(t *testing.T) {
+			dir := openDir(t, t.TempDir())
+			for call := 1; ; call++ {
+				got, err := run(t, optimizer, 2, dir, time.Nanosecond, nil)
+				var paused *PausedError
+				if errors.As(err, &paused) && call < steps {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(t, got)
+				break
+			}
+		})
+	}
+}
+
+// TestStepsExecLosses: a call of three steps returns each step's own loss, the ones three
+// calls of one step return.
+func TestStepsExecLosses(t *testing.T) {
+	backend := testBackend(t)
+	ds, err := data.Synthetic(24, 6, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	losses := func(perCall int) []float32 {
+		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
+		opt, err := NewOptimizer(OptimizerSGD)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx.SetParam(optimizers.ParamLearningRate, 0.5)
+		exec, err := newStepsExec(backend, ctx, modelFn, lossFn, opt, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec.inputs, exec.perStep = 1, 2
+		var out []float32
+		for call := 0; call < 3/perCall; call++ {
+			var args []any
+			for range perCall {
+				_, inputs, labels, err := batches.Yield()
+				if err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, inputs[0], labels[0])
+			}
+			res, err := exec.exec.Exec(args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, tensors.MustCopyFlatData[float32](res[0])...)
+		}
+		return out
+	}
+	want, got := losses(1), losses(3)
+	if !slices.Equal(want, got) || want[0] == want[2] {
+		t.Errorf("losses of 3 steps in one call %v, in three calls %v", got, want)
 	}
 }

@@ -65,9 +65,18 @@ type RunConfig struct {
 	// CheckpointSteps, if positive, also saves a checkpoint at every multiple of this many
 	// steps; so does $MT_CHECKPOINT_STEPS (EnvCheckpointSteps), for every run.
 	CheckpointSteps int
-	// OnStep, if not nil, is called after every step with the number of steps done; an error
-	// stops training and is returned (the checkpoints saved so far stay, as after a kill).
+	// OnStep, if not nil, is called after every step with the number of steps done (with
+	// StepsPerCall, after every call); an error stops training and is returned (the checkpoints
+	// saved so far stay, as after a kill).
 	OnStep func(step int) error
+	// StepsPerCall, if above 1, trains that many steps in each call to the compiled graph, one
+	// after the other with nothing in between on the host, for a device whose per-call overhead
+	// is a large part of a step (a GPU at small batches); the weights end bit for bit where one
+	// step per call leaves them. The hooks then act after each call: progress, OnStep, the
+	// budget, the pause and the periodic checkpoints see the last step of a call; a call never
+	// runs past a cycle's end (Restarts) or a CheckpointSteps multiple, so that those act at
+	// their step.
+	StepsPerCall int
 	// Progress receives (Stage, step, Steps) about every second.
 	Progress Progress
 }
@@ -124,17 +133,24 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 		return nil
 	}
 	start := time.Now()
-	loop, save, err := newLoop(backend, ctx, modelFn, lossFn, cfg, everySteps, start)
+	opt, err := NewOptimizer(cfg.Optimizer)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", cfg.Stage, err)
 	}
 	if done > 0 {
-		loop.Trainer.SetContext(ctx.Reuse())
 		if err := skip(ds, done); err != nil {
 			return fmt.Errorf("%s: moving the data on to step %d: %w", cfg.Stage, done, err)
 		}
 	}
-	if _, err := loop.RunSteps(ds, cfg.Steps-done); err != nil && !errors.Is(err, errBudgetSpent) {
+	save := saver(ctx, cfg)
+	hooks := stepHooks(cfg, everySteps, start, save)
+	modelFn = scheduled(ctx, modelFn, cfg)
+	if cfg.StepsPerCall > 1 {
+		err = runCalls(backend, ctx, modelFn, lossFn, opt, ds, cfg, everySteps, hooks, done)
+	} else {
+		err = runLoop(backend, ctx, modelFn, lossFn, opt, ds, cfg, hooks, done)
+	}
+	if err != nil && !errors.Is(err, errBudgetSpent) {
 		var diverged *DivergedError
 		if errors.As(err, &diverged) {
 			return diverged
@@ -152,13 +168,32 @@ func Run(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, 
 	return save(done, checkpoint.Trained)
 }
 
-// newLoop returns the training loop of Run, with its step hooks: the divergence check,
-// progress, OnStep, checkpoints, the time budget and the kill point; and the function that
-// saves a checkpoint (once per step and phase, nothing without a directory).
-func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, lossFn train.LossFn,
-	cfg RunConfig, everySteps []int, start time.Time) (*train.Loop, func(step int, phase checkpoint.Phase) error, error) {
+// runLoop trains from step done to cfg.Steps one step per call, with GoMLX's trainer and loop:
+// the divergence check, then the hooks, after every step.
+func runLoop(backend backends.Backend, ctx *context.Context, modelFn train.ModelFn, lossFn train.LossFn,
+	opt optimizers.Interface, ds train.Dataset, cfg RunConfig, hooks []stepHook, done int) error {
+	trainer := train.NewTrainer(backend, ctx, modelFn, lossFn, opt, nil, nil)
+	if done > 0 {
+		trainer.SetContext(ctx.Reuse())
+	}
+	loop := train.NewLoop(trainer)
+	// First of the step hooks, so that a diverged step is never saved.
+	loop.OnStep("divergence", -3, func(loop *train.Loop, metrics []*tensors.Tensor) error {
+		return checkLoss(cfg, stepsDone(loop), metrics)
+	})
+	for _, h := range hooks {
+		loop.OnStep(h.name, h.priority, func(loop *train.Loop, _ []*tensors.Tensor) error { return h.after(stepsDone(loop)) })
+	}
+	_, err := loop.RunSteps(ds, cfg.Steps-done)
+	return err
+}
+
+// scheduled returns modelFn with the learning-rate schedule of cfg set in its graph: the cosine
+// decay over Steps, or with Restarts the warm restarts; it sets the initial rate on ctx.
+func scheduled(ctx *context.Context, modelFn train.ModelFn, cfg RunConfig) train.ModelFn {
 	lr, steps := cfg.LearningRate, cfg.Steps
-	scheduled := func(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
+	ctx.SetParam(optimizers.ParamLearningRate, lr)
+	return func(ctx *context.Context, spec any, inputs []*graph.Node) []*graph.Node {
 		if cfg.Restarts > 0 {
 			restartSchedule(ctx, inputs[0].Graph(), cfg.Restarts, lr, lr/100)
 		} else {
@@ -167,18 +202,13 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 		}
 		return modelFn(ctx, spec, inputs)
 	}
-	ctx.SetParam(optimizers.ParamLearningRate, lr)
-	opt, err := NewOptimizer(cfg.Optimizer)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", cfg.Stage, err)
-	}
-	loop := train.NewLoop(train.NewTrainer(backend, ctx, scheduled, lossFn, opt, nil, nil))
-	// First of the step hooks, so that a diverged step is never saved.
-	loop.OnStep("divergence", -3, func(loop *train.Loop, metrics []*tensors.Tensor) error {
-		return checkLoss(cfg, stepsDone(loop), metrics)
-	})
+}
+
+// saver returns the function that saves a checkpoint of ctx's variables at a step and phase
+// in cfg.Checkpoints: once per step and phase, and nothing without a directory.
+func saver(ctx *context.Context, cfg RunConfig) func(step int, phase checkpoint.Phase) error {
 	savedStep, savedPhase := -1, checkpoint.Phase("")
-	save := func(step int, phase checkpoint.Phase) error {
+	return func(step int, phase checkpoint.Phase) error {
 		if cfg.Checkpoints == nil || (step == savedStep && phase == savedPhase) {
 			return nil
 		}
@@ -188,40 +218,31 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 		savedStep, savedPhase = step, phase
 		return nil
 	}
-	last := time.Time{}
-	loop.OnStep("progress", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
-		done := stepsDone(loop)
-		if cfg.Progress != nil && (time.Since(last) > time.Second || done >= steps) {
-			last = time.Now()
-			cfg.Progress(cfg.Stage, done, steps)
-		}
-		return nil
-	})
-	if cfg.OnStep != nil {
-		loop.OnStep("on-step", 0, func(loop *train.Loop, _ []*tensors.Tensor) error {
-			return cfg.OnStep(stepsDone(loop))
-		})
-	}
-	if cfg.Checkpoints != nil && len(everySteps) > 0 {
-		// Before the OnStep hook (priority 0), so a stop requested at step s keeps step s.
-		loop.OnStep("checkpoint-steps", -1, func(loop *train.Loop, _ []*tensors.Tensor) error {
-			done := stepsDone(loop)
-			if done >= steps {
-				return nil // Run saves the last step as Trained
-			}
-			for _, n := range everySteps {
-				if done%n == 0 {
-					return save(done, checkpoint.Training)
-				}
-			}
-			return nil
-		})
+}
+
+// stepHook is what Run does after a step, given the number of steps done; hooks run by
+// increasing priority.
+type stepHook struct {
+	name     string
+	priority train.Priority
+	after    func(done int) error
+}
+
+// stepHooks returns the hooks of a run that began at start, in their order: the monitor at a
+// cycle's end, the periodic checkpoints by steps, progress, OnStep, the time budget, the pause,
+// the periodic checkpoints by time and the kill point. save saves a checkpoint. Those that act
+// at given steps (cycle ends, CheckpointSteps) are the run's boundaries, which a call of
+// several steps never crosses (nextBoundary).
+func stepHooks(cfg RunConfig, everySteps []int, start time.Time, save func(int, checkpoint.Phase) error) []stepHook {
+	steps := cfg.Steps
+	var hooks []stepHook
+	add := func(name string, priority train.Priority, after func(done int) error) {
+		hooks = append(hooks, stepHook{name, priority, after})
 	}
 	if cfg.AtCycleEnd != nil && cfg.Restarts > 0 {
 		// Before the periodic checkpoints, so that the checkpoint of a cycle's end follows its
 		// measurement: a run killed in between measures again when resumed.
-		loop.OnStep("cycle-end", -2, func(loop *train.Loop, _ []*tensors.Tensor) error {
-			done := stepsDone(loop)
+		add("cycle-end", -2, func(done int) error {
 			if end, _ := CycleEnd(done, cfg.Restarts); !end {
 				return nil
 			}
@@ -234,23 +255,38 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 			return save(done, checkpoint.Training)
 		})
 	}
-	if cfg.Checkpoints != nil {
-		every := cfg.CheckpointEvery
-		if every == 0 {
-			every = time.Minute
-		}
-		train.PeriodicCallback(loop, every, false, "checkpoint", 100, func(loop *train.Loop, _ []*tensors.Tensor) error {
-			return save(stepsDone(loop), checkpoint.Training)
+	if cfg.Checkpoints != nil && len(everySteps) > 0 {
+		// Before the OnStep hook (priority 0), so a stop requested at step s keeps step s.
+		add("checkpoint-steps", -1, func(done int) error {
+			if done >= steps {
+				return nil // Run saves the last step as Trained
+			}
+			for _, n := range everySteps {
+				if done%n == 0 {
+					return save(done, checkpoint.Training)
+				}
+			}
+			return nil
 		})
 	}
+	last := time.Time{}
+	add("progress", 0, func(done int) error {
+		if cfg.Progress != nil && (time.Since(last) > time.Second || done >= steps) {
+			last = time.Now()
+			cfg.Progress(cfg.Stage, done, steps)
+		}
+		return nil
+	})
+	if cfg.OnStep != nil {
+		add("on-step", 0, cfg.OnStep)
+	}
 	if cfg.Seconds > 0 {
-		loop.OnStep("time-budget", 1, budget(cfg, start))
+		add("time-budget", 1, budget(cfg, start))
 	}
 	if cfg.Pause > 0 {
 		// After the time budget, so that a run whose budget and pause run out at the same step
 		// ends as trained.
-		loop.OnStep("pause", 2, func(loop *train.Loop, _ []*tensors.Tensor) error {
-			done := stepsDone(loop)
+		add("pause", 2, func(done int) error {
 			if time.Since(start) < cfg.Pause || done >= steps {
 				return nil
 			}
@@ -260,12 +296,47 @@ func newLoop(backend backends.Backend, ctx *context.Context, modelFn train.Model
 			return errPaused
 		})
 	}
+	if cfg.Checkpoints != nil {
+		every := cfg.CheckpointEvery
+		if every == 0 {
+			every = time.Minute
+		}
+		lastSave := time.Now()
+		add("checkpoint", 100, func(done int) error {
+			if time.Since(lastSave) < every {
+				return nil
+			}
+			lastSave = time.Now()
+			return save(done, checkpoint.Training)
+		})
+	}
 	// Last, after whatever the step saved.
-	loop.OnStep("kill point", 1000, func(*train.Loop, []*tensors.Tensor) error {
+	add("kill point", 1000, func(int) error {
 		killpoint.Hit("fit: step")
 		return nil
 	})
-	return loop, save, nil
+	return hooks
+}
+
+// nextBoundary returns the first step after done at which a hook of stepHooks acts by step
+// count: a cycle's end (with Restarts, where the monitor measures and the time budget may end
+// the run), a multiple of everySteps, or the end of the run.
+func nextBoundary(cfg RunConfig, everySteps []int, done int) int {
+	next := cfg.Steps
+	if cfg.Restarts > 0 {
+		// Cycles end at Restarts·(2^k − 1) steps.
+		end := cfg.Restarts
+		for end <= done {
+			end = 2*end + cfg.Restarts
+		}
+		next = min(next, end)
+	}
+	if cfg.Checkpoints != nil {
+		for _, n := range everySteps {
+			next = min(next, (done/n+1)*n)
+		}
+	}
+	return next
 }
 
 // checkpointSteps returns the step periods at which Run saves: cfg.CheckpointSteps and
@@ -331,11 +402,10 @@ var errBudgetSpent = errors.New("time budget spent")
 // the budget is spent, and with Restarts also at a cycle's end when the next cycle would not fit
 // at the step rate measured since the first step (which includes compilation, so it is left
 // out).
-func budget(cfg RunConfig, start time.Time) func(*train.Loop, []*tensors.Tensor) error {
+func budget(cfg RunConfig, start time.Time) func(done int) error {
 	var first time.Time
 	firstStep := 0
-	return func(loop *train.Loop, _ []*tensors.Tensor) error {
-		done := stepsDone(loop)
+	return func(done int) error {
 		now := time.Now()
 		if first.IsZero() {
 			first, firstStep = now, done

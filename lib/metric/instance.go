@@ -53,10 +53,11 @@ type InstanceConfig struct {
 	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig.Checkpoints); it may
 	// hold only the checkpoints of a run with the same settings and images.
 	CheckpointDir string `json:"-"`
-	// Pause and AtCycleEnd are PretrainConfig's.
-	Pause      time.Duration                  `json:"-"`
-	AtCycleEnd func(step int, m *Model) error `json:"-"`
-	Progress   fit.Progress                   `json:"-"`
+	// Pause, StepsPerCall and AtCycleEnd are PretrainConfig's.
+	Pause        time.Duration                  `json:"-"`
+	StepsPerCall int                            `json:"-"`
+	AtCycleEnd   func(step int, m *Model) error `json:"-"`
+	Progress     fit.Progress                   `json:"-"`
 }
 
 // DefaultInstanceConfig returns the settings of Wu et al. 2018 and the authors' CIFAR-10 code
@@ -122,6 +123,7 @@ func pretrainInstance(backend backends.Backend, ds *data.Dataset, subset []int, 
 	ic.Augment, ic.Seed, ic.Progress = cfg.Augment, cfg.Seed, cfg.Progress
 	ic.Optimizer, ic.Restarts, ic.Seconds = cfg.Optimizer, cfg.Restarts, cfg.Seconds
 	ic.Bank16, ic.Pause, ic.Precision, ic.DeviceAugment = cfg.Bank16, cfg.Pause, cfg.Precision, cfg.DeviceAugment
+	ic.StepsPerCall = cfg.StepsPerCall
 	info := infoOf(cfg, ds)
 	if cfg.AtCycleEnd != nil {
 		ic.AtCycleEnd = func(step int, m *Model) error {
@@ -212,7 +214,7 @@ func trainInstance(backend backends.Backend, ds *data.Dataset, subset []int, cfg
 		atCycleEnd = func(step int) error { return cfg.AtCycleEnd(step, monitored) }
 	}
 	schedule := TrainConfig{Steps: cfg.Steps, BatchSize: cfg.BatchSize, LearningRate: cfg.LearningRate, Optimizer: cfg.Optimizer,
-		Restarts: cfg.Restarts, Seconds: cfg.Seconds, Pause: cfg.Pause, Progress: cfg.Progress}
+		Restarts: cfg.Restarts, Seconds: cfg.Seconds, Pause: cfg.Pause, StepsPerCall: cfg.StepsPerCall, Progress: cfg.Progress}
 	if err := trainAndSettle(backend, ctx, modelFn, batches, embedConv4, ds, subset, schedule, "instance discrimination", dir, atCycleEnd); err != nil {
 		return nil, err
 	}

@@ -124,6 +124,7 @@ func trainAndSettle(backend backends.Backend, ctx *context.Context, modelFn trai
 		Restarts:     cfg.Restarts,
 		Seconds:      cfg.Seconds,
 		Pause:        cfg.Pause,
+		StepsPerCall: cfg.StepsPerCall,
 		AtCycleEnd:   atCycleEnd,
 		Checkpoints:  dir,
 		Progress:     cfg.Progress,

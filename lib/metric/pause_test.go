@@ -19,7 +19,7 @@ import (
 // the monitor must see every cycle's end once with features of the pool, and the 16-bit bank
 // must be saved as int16. Instance discrimination on Conv-4 and NCA take the two trainers that
 // hold a bank (trainInstance, trainBank); each also draws its views in the graph, whose random
-// state the checkpoints must carry.
+// state the checkpoints must carry. A run of two steps per call must end there too.
 func TestPretrainPauses(t *testing.T) {
 	gray := stripes(t, 32)
 	for _, tc := range []struct {
@@ -62,7 +62,18 @@ func TestPretrainPauses(t *testing.T) {
 				t.Errorf("the uninterrupted run measured at steps %v, want %v (the cycles' ends)", seen, want)
 			}
 			want := checkpointtest.Final(t, ref)
-			seen = nil
+			// Two steps per call to the compiled graph: the same network, measured at the same
+			// steps.
+			seen, cfg.StepsPerCall = nil, 2
+			multi := t.TempDir()
+			if _, err := run(multi, 0); err != nil {
+				t.Fatal(err)
+			}
+			if want := []int{1, 3}; !slices.Equal(seen, want) {
+				t.Errorf("with 2 steps per call, measured at steps %v, want %v", seen, want)
+			}
+			checkpointtest.Same(t, want, checkpointtest.Final(t, multi))
+			seen, cfg.StepsPerCall = nil, 0
 			dir := t.TempDir()
 			pauses := 0
 			for {

@@ -54,6 +54,10 @@ type TrainConfig struct {
 	// same call again goes on, exactly. It changes no result, so it is not part of the run's
 	// origin.
 	Pause time.Duration `json:"-"`
+	// StepsPerCall is fit.RunConfig.StepsPerCall: steps per call to the compiled graph, a
+	// speed setting for a GPU that changes no result, so it is not part of the run's origin
+	// either.
+	StepsPerCall int `json:"-"`
 	// AtCycleEnd, if not nil, is called at the end of every cycle of the warm-restart schedule
 	// (Restarts) with the steps done and the network as it is then (batch-norm statistics: the
 	// training's moving averages), before that step's checkpoint (fit.RunConfig.AtCycleEnd): a

@@ -40,6 +40,7 @@ type pretrainOptions struct {
 	DeviceAugment bool
 	Precision     string
 	Pause         time.Duration
+	StepsPerCall  int
 	// KNN, if positive, measures the metric by KNN-NN accuracy (temperature KNNTemperature) on
 	// the test split at every cycle's end and once finished, into release.HistoryFile.
 	KNN                int
@@ -73,6 +74,7 @@ func pretrainCommand(args []string) error {
 	fs.BoolVar(&o.Bank16, "bank16", false, "instance, nca: keep the memory bank in 16-bit fixed point (half the memory and checkpoint; entries within 2^-16 of float32's)")
 	fs.BoolVar(&o.DeviceAugment, "device-augment", false, "instance, nca: draw and render the augmented views in the training graph, on the device, instead of on the host")
 	fs.StringVar(&o.Precision, "precision", "float32", "the convolutions' products in training: float32, or bfloat16 (mixed precision: float32 weights, batch norm and loss)")
+	fs.IntVar(&o.StepsPerCall, "steps-per-call", 1, "train this many steps in each call to the compiled graph (a GPU's per-call overhead is then paid once for them); the weights end where one step per call leaves them")
 	fs.DurationVar(&o.Pause, "pause-after", 0, "after this much wall time (e.g. 9m), save a checkpoint and stop, unfinished; the same command goes on from there, exactly (0: never)")
 	fs.IntVar(&o.KNN, "knn", 0, "measure the metric by weighted k-NN accuracy on the test split (the train split as memory) at the end of every warm-restart cycle and once finished, into "+release.HistoryFile+" in --out (the authors: 200; 0: never)")
 	fs.Float64Var(&o.KNNTemperature, "knn-temperature", 0.1, "--knn vote weight exp(cos/temperature) (the authors' code: 0.1)")
@@ -136,13 +138,15 @@ func (o pretrainOptions) config() (metric.PretrainConfig, error) {
 		return metric.PretrainConfig{}, fmt.Errorf("--precision: %w", nets.CheckPrecision(o.Precision))
 	case o.Pause < 0:
 		return metric.PretrainConfig{}, fmt.Errorf("--pause-after %v: want a positive duration, or 0 for none", o.Pause)
+	case o.StepsPerCall < 0:
+		return metric.PretrainConfig{}, fmt.Errorf("--steps-per-call %d: want a positive count", o.StepsPerCall)
 	case o.KNN < 0 || (o.KNN > 0 && !(o.KNNTemperature > 0)):
 		return metric.PretrainConfig{}, fmt.Errorf("--knn %d and --knn-temperature %v: want k ≥ 0 and a positive temperature", o.KNN, o.KNNTemperature)
 	}
 	cfg := metric.DefaultPretrainConfig(o.Method)
 	cfg.Net, cfg.Steps, cfg.BatchSize, cfg.LearningRate = o.Net, o.Steps, o.Batch, o.LearningRate
 	cfg.Channels, cfg.Seed, cfg.CheckpointDir, cfg.Optimizer = o.Channels, o.Seed, o.Out, o.Optimizer
-	cfg.Bank16, cfg.Pause, cfg.DeviceAugment = o.Bank16, o.Pause, o.DeviceAugment
+	cfg.Bank16, cfg.Pause, cfg.DeviceAugment, cfg.StepsPerCall = o.Bank16, o.Pause, o.DeviceAugment, o.StepsPerCall
 	if o.Precision != string(nets.Float32) {
 		cfg.Precision = o.Precision // float32 is the default, left out of the run's origin
 	}

@@ -59,6 +59,22 @@ func TestPretrainContinuedAcrossMachines(t *testing.T) {
 	if !slices.Equal(steps, []int{6, 18, 18}) || !want.KNN.Points[2].Final {
 		t.Fatalf("kNN points at steps %v, want 6 and 18 (cycles' ends), then 18 (final)", steps)
 	}
+	// Four steps per call to the compiled graph: the same network and curve.
+	multi := base
+	multi.Out, multi.StepsPerCall = filepath.Join(dir, "multi"), 4
+	if _, err := run(multi); err != nil {
+		t.Fatal(err)
+	}
+	checkpointtest.Same(t, checkpointtest.Final(t, ref.Out), checkpointtest.Final(t, multi.Out))
+	got, err := release.ReadHistory(multi.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(got.KNN.Points, want.KNN.Points, func(g, w release.Point) bool {
+		return g.Step == w.Step && g.Final == w.Final && g.Accuracy == w.Accuracy
+	}) {
+		t.Fatalf("with 4 steps per call, kNN curve %+v, want %+v", got.KNN.Points, want.KNN.Points)
+	}
 
 	export := ""
 	var log string
@@ -90,7 +106,7 @@ func TestPretrainContinuedAcrossMachines(t *testing.T) {
 	}
 	last := filepath.Join(dir, "machine-18")
 	checkpointtest.Same(t, checkpointtest.Final(t, ref.Out), checkpointtest.Final(t, last))
-	got, err := release.ReadHistory(last)
+	got, err = release.ReadHistory(last)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,6 +118,7 @@ func TestPretrainOptionErrors(t *testing.T) {
 		{func(o *pretrainOptions) { o.RestartEpochs = -2 }, "--restart-epochs -2"},
 		{func(o *pretrainOptions) { o.Method, o.Bank16 = "bootstrap", true }, "--bank16"},
 		{func(o *pretrainOptions) { o.Pause = -time.Second }, "--pause-after"},
+		{func(o *pretrainOptions) { o.StepsPerCall = -1 }, "--steps-per-call"},
 		{func(o *pretrainOptions) { o.KNN = -1 }, "--knn -1"},
 		{func(o *pretrainOptions) { o.Precision = "float16" }, "--precision"},
 		{func(o *pretrainOptions) { o.Method, o.DeviceAugment = "color", true }, "--device-augment"},

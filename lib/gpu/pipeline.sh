@@ -10,7 +10,8 @@
 #
 # Settings (environment): VARIANTS (float32-host float32-device bfloat16-host bfloat16-device; a
 # third part bank32 keeps the memory bank in float32 instead of 16-bit fixed point, e.g.
-# float32-host-bank32),
+# float32-host-bank32; a fourth part xN trains N steps per call to the compiled graph,
+# --steps-per-call N, e.g. bfloat16-device-bank16-x4),
 # EPOCHS (10: one cosine cycle, then the kNN measure), VARIANT_SECONDS (150: each variant pauses
 # after this long, unmeasured), BATCH (128), CIFAR (1; 0 with ARGS="--data fashion-mnist …" for
 # a dry run), ARGS (more mt pretrain flags), MT_BACKEND (e.g. "go" for a dry run on a CPU).
@@ -31,10 +32,11 @@ fi
 
 EPOCHS=${EPOCHS:-10}
 for v in ${VARIANTS:-float32-host float32-device bfloat16-host bfloat16-device}; do
-	IFS=- read -r precision where bank <<<"$v"
+	IFS=- read -r precision where bank calls <<<"$v"
 	flags=(--precision "$precision")
 	[ "$where" = device ] && flags+=(--device-augment)
 	[ "${bank:-bank16}" = bank16 ] && flags+=(--bank16)
+	[ -n "${calls:-}" ] && flags+=(--steps-per-call "${calls#x}")
 	dir=/tmp/mt-pipeline/$v
 	rm -rf "$dir"
 	log "RUN $v: mt pretrain ${flags[*]} --epochs $EPOCHS"

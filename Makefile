@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-metric-pack metric-install gpu-table2 bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-metric-pack metric-install run-install gpu-table2 bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -136,6 +136,13 @@ metric-install: ## put what lib/gpu/metric.sh left in FROM (its OUT, fetched) in
 		rm -rf figures/metrics/$(METRIC)/resume && mkdir -p figures/metrics/$(METRIC) && cp -r "$(FROM)/resume" figures/metrics/$(METRIC)/resume && \
 		chmod -R u+w figures/metrics/$(METRIC) && echo "installed the checkpoint figures/metrics/$(METRIC)/resume:" && ls -l figures/metrics/$(METRIC)/resume; \
 	else echo "$(FROM) holds neither release/$(METRIC)/metric.json nor resume/ckpt-000001.json" >&2; exit 1; fi
+
+run-install: ## put the state that lib/gpu/repro.sh with RUN_NAME left in FROM (its OUT, fetched) in place of figures/runs/$(RUN_NAME)/state, and its published tables and log beside it, for the next slice to go on from
+	@test -n "$(FROM)" -a -n "$(RUN_NAME)" || { echo "give FROM=<the folder lib/gpu/repro.sh wrote its results to> and RUN_NAME=<the run>" >&2; exit 1; }
+	@test -f "$(FROM)/state/command" || { echo "$(FROM) holds no state/command: not a slice of lib/gpu/repro.sh with RUN_NAME" >&2; exit 1; }
+	rm -rf figures/runs/$(RUN_NAME)/state && mkdir -p figures/runs/$(RUN_NAME) && cp -r "$(FROM)/state" figures/runs/$(RUN_NAME)/state && chmod -R u+w figures/runs/$(RUN_NAME)
+	cp "$(FROM)"/table*-paper*.json "$(FROM)"/table*-paper*.png "$(FROM)"/run.log figures/runs/$(RUN_NAME)/ 2>/dev/null || true
+	@echo "installed figures/runs/$(RUN_NAME)/state ($$(du -sh figures/runs/$(RUN_NAME)/state | cut -f1)); commit it, and the next slice goes on from it"
 
 gpu-resume-pack: ## pack the kill-and-resume tests for a GPU machine without Go: a cgo test binary of lib/cmd/mt, the CIFAR-10 JPEG zip (both xz-compressed) and Fashion-MNIST's test split in build/gpu-run; run lib/gpu/resume.sh there
 	mkdir -p build/gpu-run/fashion-mnist && rm -f build/gpu-run/mt.test build/gpu-run/mt.test.xz

@@ -296,3 +296,55 @@ func TestDiscard(t *testing.T) {
 		t.Error("Discard of a bad key: no error")
 	}
 }
+
+// TestExportImport: Export carries the entries that pass their check and are small enough,
+// Import puts them into another store as entries Build then reads from the cache, keeps the
+// entries a store has already, and refuses a damaged copy by name.
+func TestExportImport(t *testing.T) {
+	src, _ := openQuiet(t, t.TempDir())
+	write := func(key string, size int) {
+		if _, _, err := src.Build(key, func(dir string) error {
+			if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "sub", "data"), []byte(strings.Repeat(key[:1], size)), 0o644)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("small-1", 100)
+	write("big-1", 5000)
+	// A half-built entry of a killed process is not carried.
+	if err := os.MkdirAll(filepath.Join(src.Dir, "other-1"+tmpInfix+"1-2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "state")
+	keys, err := src.Export(out, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(keys) != "[small-1]" {
+		t.Fatalf("exported %v, want [small-1] (big-1 is over the limit)", keys)
+	}
+	dst, _ := openQuiet(t, t.TempDir())
+	if keys, err := dst.Import(out); err != nil || fmt.Sprint(keys) != "[small-1]" {
+		t.Fatalf("imported %v (%v), want [small-1]", keys, err)
+	}
+	dir, cached, err := dst.Build("small-1", func(string) error { return errors.New("computed again") })
+	if err != nil || !cached {
+		t.Fatalf("Build after the import: cached %v, %v", cached, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "sub", "data")); err != nil || string(b) != strings.Repeat("s", 100) {
+		t.Fatalf("imported data %q (%v)", b, err)
+	}
+	if keys, err := dst.Import(out); err != nil || len(keys) != 0 {
+		t.Fatalf("a second import brought %v (%v), want nothing: the store has the entry", keys, err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "small-1", "sub", "data"), []byte(strings.Repeat("x", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := openQuiet(t, t.TempDir())
+	if _, err := fresh.Import(out); err == nil || !strings.Contains(err.Error(), "small-1") || !strings.Contains(err.Error(), "sub/data") {
+		t.Fatalf("importing a damaged copy: %v, want an error naming small-1 and sub/data", err)
+	}
+}

@@ -19,6 +19,15 @@
 # metric's checkpoint as ckpt-pretrain.tar.part-* (15 MB pieces, so that each comes back from a
 # machine that returns files of at most 16 MiB; `cat` them and untar into --checkpoint-dir to
 # resume or reuse it).
+#
+# A run longer than one GPU slice (the headline cells at 200K iterations, say) is continued
+# across slices with RUN_NAME: it goes on from the state committed in figures/runs/$RUN_NAME/state
+# (none: from the start), its trainings pause when SLICE_SECONDS (570) are nearly spent (mt repro
+# --pause-after), and the state to commit in its place comes back in $OUT/state (mt repro
+# --export: the small cache entries, the checkpoints of the trainings under way in parts of at
+# most 15 MiB); `make run-install FROM=<files_at> RUN_NAME=…` puts it there. STEPS_PER_CALL
+# (1) is mt repro --steps-per-call. The run's settings are the command's: keep them from slice to
+# slice (they are recorded in figures/runs/$RUN_NAME/state/command).
 set -u -o pipefail
 TABLE=${TABLE:-2}
 OUT=${OUT:-build/gpu-table$TABLE}
@@ -39,13 +48,30 @@ if ls "$RUN"/ckpt-pretrain.tar.part-* >/dev/null 2>&1; then
 fi
 ROWS=${ROWS:-}
 [ "$TABLE" = 2 ] && ROWS=${ROWS:-instance/spectral}
-log "RUN mt repro --table $TABLE --scale paper"
+slice=()
+if [ -n "${RUN_NAME:-}" ]; then
+	STATE=figures/runs/$RUN_NAME/state
+	rm -rf "$OUT/state"
+	# What the slice has left, less a minute and a half for loading, for the stages between
+	# trainings, which a pause does not interrupt, and for the export.
+	pause=$((${SLICE_SECONDS:-570} - SECONDS - 90))
+	[ "$pause" -gt 30 ] || { log "FATAL: SLICE_SECONDS=${SLICE_SECONDS:-570} leaves no time to train"; exit 1; }
+	slice=(--pause-after "${pause}s" --export "$OUT/state")
+	[ -d "$STATE" ] && slice+=(--resume-from "$STATE") && log "going on from $STATE"
+	KEEP_CKPT=0
+fi
+log "RUN mt repro --table $TABLE --scale paper ${slice[*]}"
 ${MT_TIMEOUT:+timeout "$MT_TIMEOUT"} env "${XLA_ENV[@]}" MT_COMMIT="${MT_COMMIT:-unknown}" "$RUN/mt" repro --table "$TABLE" --scale paper \
 	${ROWS:+--rows "$ROWS"} --labels "${LABELS:-250,4000}" \
 	--seconds "${RUN_SECONDS:-540}" --pretrain-seconds "${PRETRAIN_SECONDS:-280}" \
 	--data-dir "$RUN/data" --cache-dir /tmp/mt-cache --checkpoint-dir "$CKPT" \
+	--steps-per-call "${STEPS_PER_CALL:-1}" "${slice[@]}" \
 	--publish "$OUT" --suffix "$SUFFIX" ${ARGS:-}
 log "mt exited: $?"
+if [ -d "$OUT/state" ]; then
+	echo "TABLE=$TABLE ROWS=$ROWS LABELS=${LABELS:-250,4000} RUN_SECONDS=${RUN_SECONDS:-540} PRETRAIN_SECONDS=${PRETRAIN_SECONDS:-280} ARGS=${ARGS:-}" >"$OUT/state/command"
+	log "state: $(du -sb "$OUT/state" | cut -f1) bytes in $(find "$OUT/state" -type f | wc -l) files"
+fi
 # The metric's checkpoint (the newest one, with the directory's origin.json and, once trained,
 # pretrain.json), in pieces; KEEP_CKPT=0 skips it. Checkpoints are numbered in the order they
 # were written, so the newest sorts last.

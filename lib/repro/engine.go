@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/atomicfile"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
@@ -33,6 +35,38 @@ type Env struct {
 	Progress fit.Progress
 	// Command is how to reproduce the run, recorded in the provenance.
 	Command string
+	// Pause, if positive, stops the run's trainings after that much wall time, for a run
+	// longer than the machine it runs on has: the training under way, or the next one to
+	// start, saves a checkpoint after its step under way and stops (fit.RunConfig.Pause); the
+	// stages in between are not interrupted. The run then returns a *PausedError; the same call
+	// again, on the same cache and checkpoint directories (or on what ExportState carried of
+	// them, imported into new ones with ImportState), goes on where it stopped, exactly.
+	Pause time.Duration
+	// StepsPerCall is every training's fit.RunConfig.StepsPerCall, a speed setting for a GPU.
+	StepsPerCall int
+}
+
+// PausedError is returned by a run that Env.Pause stopped, unfinished.
+type PausedError struct {
+	What     string           // the run, "table 2" say
+	Seconds  float64          // its wall time
+	Training *fit.PausedError // the training's pause
+}
+
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("%s: paused after %.0f s in %s at step %d of %d, its checkpoint saved; run the same call again, on the same cache and checkpoint directories, to go on",
+		e.What, e.Seconds, e.Training.Stage, e.Training.Step, e.Training.Steps)
+}
+
+// trainingPause is the fit.RunConfig.Pause of a training that a stage starts: the wall time
+// left before Env.Pause, and 0 without a pause. Once the pause has come it is a nanosecond:
+// the training still runs one call of steps (fit.Run always does), so every call of the run
+// goes on.
+func (r *run) trainingPause() time.Duration {
+	if r.Pause <= 0 {
+		return 0
+	}
+	return max(r.Pause-time.Since(r.start), time.Nanosecond)
 }
 
 // NewEnv returns the environment of the default backend (NewBackend), the default data and
@@ -176,7 +210,11 @@ func (r *run) build(key string, build func(dir string) error, read func(dir stri
 	for try := 0; ; try++ {
 		dir, cached, err := r.store.Build(key, func(dir string) error {
 			r.computed++
-			return build(dir)
+			err := build(dir)
+			if training := (*fit.PausedError)(nil); errors.As(err, &training) {
+				return &PausedError{What: r.what, Seconds: time.Since(r.start).Seconds(), Training: training}
+			}
+			return err
 		})
 		if err != nil {
 			return "", err
@@ -192,9 +230,16 @@ func (r *run) build(key string, build func(dir string) error, read func(dir stri
 }
 
 // checkpoints returns where a training's checkpoints go: under CheckpointDir in a folder named
-// name when it is set (kept), else in the stage's scratch space (removed with it).
+// name when it is set (kept, with name.key beside it naming the stage's cache entry, key, for
+// ExportState), else in the stage's scratch space (removed with it).
 func (r *run) checkpoints(key, name string) (string, error) {
 	if r.CheckpointDir != "" {
+		if err := os.MkdirAll(r.CheckpointDir, 0o755); err != nil {
+			return "", err
+		}
+		if err := atomicfile.WriteFile(filepath.Join(r.CheckpointDir, name+stageKeySuffix), []byte(key)); err != nil {
+			return "", err
+		}
 		return filepath.Join(r.CheckpointDir, name), nil
 	}
 	scratch, err := r.store.Scratch(key)

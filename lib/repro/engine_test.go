@@ -1,9 +1,11 @@
 package repro
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
 )
@@ -99,5 +101,76 @@ func TestStageRecomputesAnEarlierLayout(t *testing.T) {
 	}
 	if aside, _ := filepath.Glob(filepath.Join(r.store.Dir, "corrupt", key+"-*")); len(aside) != 1 {
 		t.Errorf("%d entries moved aside, want 1", len(aside))
+	}
+}
+
+// TestRunPauses runs Table 2 with a pause that has always come (Env.Pause of 1 ns: every
+// training runs one call of 2 steps, then pauses the run), each call on a new machine: new
+// cache and checkpoint directories, into which the state that the call before exported is
+// imported (entries of at most 4 KiB, so the metric's network and the pool's features stay
+// behind; the metric's final checkpoint goes instead). It checks that every cell ends as in an
+// uninterrupted run: the same test accuracy, steps and classifier weights (their digest).
+func TestRunPauses(t *testing.T) {
+	dataDir := t.TempDir()
+	writeColourFolder(t, dataDir, 4, 30)
+	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	cfg, err := Table2ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN, cfg.Spectral.Eta = 0, 0, []int{8}, 0, 20
+	cfg.Rows = []Table2Row{{NoMetric, Scratch}, {metric.MethodInstance, Spectral}}
+	pc := cfg.Metrics[metric.MethodInstance]
+	pc.Steps, pc.BatchSize = 3, 16
+	cfg.Metrics[metric.MethodInstance] = pc
+	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 3, 16
+	want, err := RunTable2(testEnv(t, dataDir), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *Table2Result
+	state := ""
+	for call := 1; got == nil; call++ {
+		if call > 20 {
+			t.Fatalf("still paused after %d calls", call-1)
+		}
+		env := testEnv(t, dataDir)
+		env.CheckpointDir, env.Pause, env.StepsPerCall = t.TempDir(), time.Nanosecond, 2
+		if state != "" {
+			if _, err := ImportState(env, state); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := RunTable2(env, cfg, nil)
+		var paused *PausedError
+		if !errors.As(err, &paused) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = res
+			// Call 1 trains 2 of the scratch classifier's 3 steps; call 2 its last, then 2 of
+			// the metric's; call 3 the metric's last, the features, the propagation and 2 of
+			// the spectral row's classifier's steps; call 4 rebuilds the metric's entry from
+			// its final checkpoint, without training, and the features, and trains the last
+			// step.
+			if call != 4 || res.Computed != 3 {
+				t.Errorf("finished at call %d computing %d stages, want call 4 computing the metric's entry, the features and the last classifier", call, res.Computed)
+			}
+			break
+		}
+		state = filepath.Join(t.TempDir(), "state")
+		if _, err := ExportState(env, state, 4<<10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got.Cells) != len(want.Cells) {
+		t.Fatalf("%d cells, want %d", len(got.Cells), len(want.Cells))
+	}
+	for i, w := range want.Cells {
+		g := got.Cells[i]
+		if g.Accuracy != w.Accuracy || g.Steps != w.Steps || g.Weights != w.Weights || g.PseudoAccuracy != w.PseudoAccuracy {
+			t.Errorf("cell %s/%s: accuracy %v, %d steps, weights %s, pseudo labels %v; uninterrupted %v, %d, %s, %v",
+				g.Metric, g.Transfer, g.Accuracy, g.Steps, g.Weights, g.PseudoAccuracy, w.Accuracy, w.Steps, w.Weights, w.PseudoAccuracy)
+		}
 	}
 }

@@ -216,6 +216,8 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, cc tr
 		if sc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
 			return nil, err
 		}
+		sc.Pause = r.trainingPause()
+		sc.StepsPerCall = r.StepsPerCall
 		sc.Stage, sc.Progress = "classifier ("+tag+")", tagged(r.Progress, tag)
 		examples, pseudo := r.given(labels, prop, row.Ours)
 		c, err := train.FitSSL(r.Backend, r.pool.ds.Dataset, examples, r.pool.rows, r.pool.ds.NumClasses(), sc)

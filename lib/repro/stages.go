@@ -56,6 +56,8 @@ func (r *run) pretrain(ds *split, subset []int, set string, pc metric.PretrainCo
 		if pc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
 			return nil, err
 		}
+		pc.Pause = r.trainingPause()
+		pc.StepsPerCall = r.StepsPerCall
 		meter := &rateMeter{}
 		pc.Progress = meter.wrap(tagged(r.Progress, tag))
 		p, err := metric.Pretrain(r.Backend, ds.Dataset, subset, pc)
@@ -282,6 +284,8 @@ func (r *run) classify(cc train.Config, p *pool, labels int, prop *PropagationRe
 		if cc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
 			return nil, err
 		}
+		cc.Pause = r.trainingPause()
+		cc.StepsPerCall = r.StepsPerCall
 		cc.Stage, cc.Progress = "classifier ("+tag+")", tagged(r.Progress, tag)
 		var examples []train.Example
 		for _, i := range p.labeled[labels] {

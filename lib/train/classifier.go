@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -41,8 +42,14 @@ type Config struct {
 	Seed      uint64
 	// CheckpointDir, if set, makes the run resumable (see fit.RunConfig.Checkpoints); it
 	// holds one run, and refuses one with other settings or examples (checkpoint.Open).
-	CheckpointDir string       `json:"-"`
-	Progress      fit.Progress `json:"-"`
+	CheckpointDir string `json:"-"`
+	// Pause and StepsPerCall are fit.RunConfig's: after Pause of wall time the training saves a
+	// checkpoint in CheckpointDir (which Pause needs) and Fit returns a *fit.PausedError, the
+	// same call again going on exactly; StepsPerCall trains that many steps per call to the
+	// compiled graph. Neither changes the result, so neither is part of the run's origin.
+	Pause        time.Duration `json:"-"`
+	StepsPerCall int           `json:"-"`
+	Progress     fit.Progress  `json:"-"`
 	// Stage names the run in progress reports.
 	Stage string
 	// Init, if set, starts the classifier's base network from pretrained weights (finetuning,
@@ -127,6 +134,8 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 		LearningRate: cfg.LearningRate,
 		Optimizer:    cfg.Optimizer,
 		Seconds:      cfg.Seconds,
+		Pause:        cfg.Pause,
+		StepsPerCall: cfg.StepsPerCall,
 		Checkpoints:  dir,
 		Progress:     cfg.Progress,
 	})

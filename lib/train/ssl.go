@@ -260,6 +260,8 @@ func newSSLRun(backend backends.Backend, ds *data.Dataset, labeled []Example, un
 			LearningRate: cfg.LearningRate,
 			Optimizer:    cfg.Optimizer,
 			Seconds:      cfg.Seconds,
+			Pause:        cfg.Pause,
+			StepsPerCall: cfg.StepsPerCall,
 			Progress:     cfg.Progress,
 		},
 	}, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -20,7 +21,7 @@ func reproCommand(args []string) error {
 	fs := flag.NewFlagSet("repro", flag.ContinueOnError)
 	o := repro.NoOptions
 	var table int
-	var scale, labels, percents, publish, suffix string
+	var scale, labels, percents, publish, suffix, export, resumeFrom string
 	env := repro.Env{}
 	fs.IntVar(&table, "table", 0, "the paper's table to reproduce: 1 to 7 (required)")
 	fs.StringVar(&scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or paper (tables 2 to 5 on a GPU; table 1 on the CPU, in the released metric) (default $"+repro.EnvScale+", else smoke)")
@@ -41,6 +42,10 @@ func reproCommand(args []string) error {
 	fs.Float64Var(&o.PretrainSeconds, "pretrain-seconds", 0, "tables 2 to 5: time budget of each metric pretraining (ends at a restart cycle's end with the paper scale's schedule)")
 	fs.Float64Var(&o.ClassifierSeconds, "classifier-seconds", 0, "tables 2 to 5: time budget of each classifier (its steps sized from the pretraining's rate)")
 	fs.StringVar(&o.Metric, "metric", "", "tables 1 to 5: the instance-discrimination metric: a released metric's folder (e.g. figures/metrics/"+repro.CIFAR10Release+") or name, whose features replace its pretraining; "+repro.TrainHere+" to pretrain it here (default: the scale's, the release at bench scale when the repository holds it)")
+	fs.DurationVar(&env.Pause, "pause-after", 0, "after this much wall time (e.g. 8m), the training under way saves a checkpoint and the run stops, unfinished; the same command goes on from there, exactly (0: never)")
+	fs.IntVar(&env.StepsPerCall, "steps-per-call", 1, "train this many steps in each call to the compiled graph (a GPU's per-call overhead is then paid once for them); no result changes")
+	fs.StringVar(&export, "export", "", "when the run ends (finished or paused), write its state to this new folder: the cache entries of at most 8 MiB and the checkpoints of the trainings under way (needs --checkpoint-dir), for --resume-from on another machine")
+	fs.StringVar(&resumeFrom, "resume-from", "", "first put the state that --export wrote in this folder into --cache-dir and --checkpoint-dir")
 	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); done || err != nil {
 		return err
 	}
@@ -53,6 +58,19 @@ func reproCommand(args []string) error {
 	}
 	if err := checkPublish("publish", publish); err != nil {
 		return err
+	}
+	switch {
+	case env.Pause < 0:
+		return fmt.Errorf("--pause-after %v: want a positive duration, or 0 for none", env.Pause)
+	case env.StepsPerCall < 1:
+		return fmt.Errorf("--steps-per-call %d: want at least 1", env.StepsPerCall)
+	case (export != "" || resumeFrom != "") && env.CheckpointDir == "":
+		return fmt.Errorf("--export and --resume-from carry the checkpoints of --checkpoint-dir; give one")
+	}
+	if export != "" {
+		if _, err := os.Stat(export); err == nil {
+			return fmt.Errorf("--export %s exists already; give a new folder", export)
+		}
 	}
 	var err error
 	if labels != "" {
@@ -72,6 +90,13 @@ func reproCommand(args []string) error {
 		return err
 	}
 	env.Progress, env.Command = progressLine(), "mt repro "+strings.Join(args, " ")
+	if resumeFrom != "" {
+		st, err := repro.ImportState(env, resumeFrom)
+		if err != nil {
+			return fmt.Errorf("--resume-from: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "resume: imported %d cache entries and %d checkpoints from %s\n", len(st.Entries), len(st.Checkpoints), resumeFrom)
+	}
 	write := func(res repro.Result) error {
 		if publish == "" {
 			return nil
@@ -88,6 +113,16 @@ func reproCommand(args []string) error {
 			publishErr = err
 		}
 	})
+	var paused *repro.PausedError
+	if errors.As(err, &paused) || err == nil {
+		if err := exportState(env, export); err != nil {
+			return err
+		}
+	}
+	if paused != nil {
+		fmt.Fprintf(os.Stderr, "\n%v\n", paused)
+		return publishErr
+	}
 	if err != nil {
 		return err
 	}
@@ -118,4 +153,17 @@ func resolveMetric(v string) (string, error) {
 	}
 	return "", fmt.Errorf("--metric %s: neither a released metric's folder (with %s) nor the name of one under %s (or $%s); give %s to pretrain it here",
 		v, release.InfoFile, release.MetricsDir, release.EnvMetricsDir, repro.TrainHere)
+}
+
+// exportState writes the run's state to dir (repro.ExportState), when given.
+func exportState(env repro.Env, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	st, err := repro.ExportState(env, dir, 0)
+	if err != nil {
+		return fmt.Errorf("--export: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "exported %d cache entries and %d checkpoints to %s\n", len(st.Entries), len(st.Checkpoints), dir)
+	return nil
 }

@@ -8,6 +8,7 @@
 //	mt release --checkpoint DIR --out figures/metrics/NAME
 //	mt repro --table N [--scale smoke|bench|paper] [--publish DIR]
 //	mt help [COMMAND]
+//	mt version
 //
 // An output path of - is standard output; an output that is a symbolic link is written
 // through only with --follow-symlinks. Outputs and publishing folders are checked before the
@@ -25,8 +26,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/metric-transfer/mtlp/lib/commit"
 )
 
 func main() {
@@ -55,6 +60,9 @@ func run(args []string, stderr io.Writer) int {
 	switch name {
 	case "-h", "-help", "--help", "help":
 		return help(rest, stderr)
+	case "version", "--version":
+		fmt.Println(version())
+		return 0
 	}
 	cmd, ok := commands[name]
 	if !ok {
@@ -101,6 +109,7 @@ commands:
   evaluate     a pretrained metric's weighted kNN accuracy on a test split (Wu et al. 2018)
   release      a finished metric as a release folder: its network, float16 features of a dataset's splits, its kNN curve
   repro        one of the paper's tables (--table 1 to 7) at a scale, beside the paper's numbers; writes figures/
+  version      the commit mt was built from, and the Go and GoMLX versions
 
 Run "mt help COMMAND" or "mt COMMAND -h" for the flags of a command.`)
 }
@@ -132,4 +141,30 @@ func printTable(header []string, rows [][]string) error {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	return tw.Flush()
+}
+
+// version names the build: the commit it was built from (vcs.revision, with "-dirty" for a
+// modified tree; else $MT_COMMIT or the repository around the working directory, as
+// commit.Current), the Go version and platform, and GoMLX's version.
+func version() string {
+	rev, gomlx := "", "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision" && len(s.Value) >= 12:
+				rev = s.Value[:12] + rev
+			case s.Key == "vcs.modified" && s.Value == "true":
+				rev += "-dirty"
+			}
+		}
+		for _, d := range info.Deps {
+			if d.Path == "github.com/gomlx/gomlx" {
+				gomlx = d.Version
+			}
+		}
+	}
+	if rev == "" || strings.HasPrefix(rev, "-") {
+		rev = commit.Current()
+	}
+	return fmt.Sprintf("mt %s (%s %s/%s, GoMLX %s)", rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, gomlx)
 }

@@ -24,6 +24,7 @@ func TestRun(t *testing.T) {
 		{[]string{"help", "foo"}, 2, `mt help: unknown command "foo"`},
 		{[]string{"help", "propagate", "foo"}, 2, `mt help: unexpected argument "foo"`},
 		{[]string{"foo"}, 2, `mt: unknown command "foo"`},
+		{[]string{"version"}, 0, ""},
 		{[]string{"quickstart", "-scale", "none", "foo"}, 1, `quickstart: unexpected argument "foo"`},
 		{[]string{"propagate", "foo"}, 1, `propagate: unexpected argument "foo"`},
 		{[]string{"pretrain", "foo"}, 1, `pretrain: unexpected argument "foo"`},

@@ -111,19 +111,9 @@ func TestStageRecomputesAnEarlierLayout(t *testing.T) {
 // behind; the metric's final checkpoint goes instead). It checks that every cell ends as in an
 // uninterrupted run: the same test accuracy, steps and classifier weights (their digest).
 func TestRunPauses(t *testing.T) {
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
-	cfg, err := Table2ConfigFor(Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN, cfg.Spectral.Eta = 0, 0, []int{8}, 0, 20
+	dataDir, cfg := smallTable2(t, 3)
+	cfg.Labels, cfg.KNN = []int{8}, 0
 	cfg.Rows = []Table2Row{{NoMetric, Scratch}, {metric.MethodInstance, Spectral}}
-	pc := cfg.Metrics[metric.MethodInstance]
-	pc.Steps, pc.BatchSize = 3, 16
-	cfg.Metrics[metric.MethodInstance] = pc
-	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 3, 16
 	want, err := RunTable2(testEnv(t, dataDir), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -13,21 +13,9 @@ import (
 // with a test accuracy, the propagation rows carry their pseudo labels' accuracy, a second run
 // computes nothing, and the result publishes.
 func TestTable2Smoke(t *testing.T) {
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
-	cfg, err := Table2ConfigFor(Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dataDir, cfg := smallTable2(t, 2)
 	env := testEnv(t, dataDir)
-	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8, 12}, 5
-	cfg.Spectral.Eta = 20
-	for m, pc := range cfg.Metrics {
-		pc.Steps, pc.BatchSize = 2, 16
-		cfg.Metrics[m] = pc
-	}
-	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 16
+	cfg.Labels, cfg.KNN = []int{8, 12}, 5
 	var partials int
 	first, err := RunTable2(env, cfg, func(*Table2Result) { partials++ })
 	if err != nil {
@@ -168,4 +156,25 @@ func TestReadTable2Result(t *testing.T) {
 			t.Errorf("legacyTransfer(%s, %s) = %s, want %s", legacy.metric, legacy.propagation, got, legacy.want)
 		}
 	}
+}
+
+// smallTable2 writes generated RGB images (4 classes, 30 training and 10 test images each) to a
+// new data folder and returns it with Table 2's smoke settings for them: the whole pool and
+// test split, η 20, and every metric and classifier trained for steps steps of 16.
+func smallTable2(t *testing.T, steps int) (string, Table2Config) {
+	t.Helper()
+	dataDir := t.TempDir()
+	writeColourFolder(t, dataDir, 4, 30)
+	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	cfg, err := Table2ConfigFor(Smoke)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Pool, cfg.Test, cfg.Spectral.Eta = 0, 0, 20
+	for m, pc := range cfg.Metrics {
+		pc.Steps, pc.BatchSize = steps, 16
+		cfg.Metrics[m] = pc
+	}
+	cfg.Classifier.Steps, cfg.Classifier.BatchSize = steps, 16
+	return dataDir, cfg
 }

@@ -33,10 +33,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -88,6 +90,9 @@ type Result struct {
 	LossLast       float64 `json:"loss_last"`
 	BackendDetails string  `json:"backend_details"`
 	BudgetSeconds  float64 `json:"budget_seconds,omitempty"` // -seconds, when it set the steps
+	// Parallel is the number of models trained at once (-parallel), each for Steps steps;
+	// ImagesPerS is their sum.
+	Parallel int `json:"parallel,omitempty"`
 	// Instance discrimination only.
 	Bank        []int   `json:"bank,omitempty"` // rows, embedding dimension
 	Negatives   int     `json:"negatives,omitempty"`
@@ -115,6 +120,7 @@ func main() {
 		cpuProfile = flag.String("cpuprofile", "", "if set, write a Go CPU profile of the whole run to this file (go tool pprof reads it); on the pure-Go backend it shows which ops take the time")
 		conv       = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
 		precision  = flag.String("precision", string(nets.Float32), `the convolutions' products: "float32", or "bfloat16" (mixed precision: bfloat16 products, float32 weights, batch norm and loss)`)
+		parallel   = flag.Int("parallel", 1, "train this many models at once, each its own copy in its own goroutine on one backend (several cells of a table sharing a GPU); images/s is then their sum")
 	)
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -130,7 +136,7 @@ func main() {
 	if *task == taskGEMM {
 		res, err = runGEMM(*gemm, *steps, *budget)
 	} else {
-		res, err = run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn, *precision)
+		res, err = run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn, *precision, *parallel)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
@@ -178,42 +184,158 @@ func runGEMM(gemm string, steps int, budget float64) (res Result, err error) {
 
 // run builds the train step and times it. GoMLX reports graph errors by panicking; they are
 // returned as errors.
-func run(task, net, image string, batch, steps int, budget float64, warmup int, conv, bn, precision string) (res Result, err error) {
+func run(task, net, image string, batch, steps int, budget float64, warmup int, conv, bn, precision string, parallel int) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s %s, batch %d: %v", task, net, batch, r)
 		}
 	}()
-	if batch < 1 || steps < 1 || warmup < 1 || budget < 0 {
-		return res, fmt.Errorf("-batch, -steps and -warmup must be ≥ 1 and -seconds ≥ 0, got %d, %d, %d, %g", batch, steps, warmup, budget)
+	if batch < 1 || steps < 1 || warmup < 1 || budget < 0 || parallel < 1 {
+		return res, fmt.Errorf("-batch, -steps, -warmup and -parallel must be ≥ 1 and -seconds ≥ 0, got %d, %d, %d, %d, %g", batch, steps, warmup, parallel, budget)
 	}
 	if task != taskClassify && task != taskInstance {
 		return res, fmt.Errorf("-task %q: want %s or %s", task, taskClassify, taskInstance)
 	}
-	ctx := context.New()
-	model, err := newBackbone(ctx, net)
-	if err != nil {
-		return res, err
-	}
-	if res.Image, err = parseImage(image, model.image); err != nil {
-		return res, err
-	}
-	// The step's graph, kept to count its matrix products once it is built.
-	var stepGraph *graph.Graph
-	classify := func(ctx *context.Context, x *graph.Node) *graph.Node {
-		stepGraph = x.Graph()
-		return model.classify(ctx, x)
-	}
-	embed := func(ctx *context.Context, x *graph.Node) *graph.Node {
-		stepGraph = x.Graph()
-		return model.embed(ctx, x)
-	}
-
 	backend, err := repro.NewBackend()
 	if err != nil {
 		return res, err
 	}
 	defer backend.Finalize()
+	var copies []*benchModel
+	for range parallel {
+		m, err := newBenchModel(backend, task, net, image, batch, conv, bn, precision)
+		if err != nil {
+			return res, err
+		}
+		copies = append(copies, m)
+	}
+	m := copies[0]
+	res.Image, res.Conv, res.BatchNorm, res.Precision = m.image, m.conv, m.bn, precision
+	res.Bank, res.Negatives, res.Temperature = m.bank, m.negatives, m.temperature
+
+	start := time.Now()
+	for i, c := range copies {
+		if loss := c.step(); i == 0 {
+			res.LossFirst = loss
+		}
+		for i := 1; i < warmup; i++ {
+			c.step()
+		}
+	}
+	res.WarmupSeconds = time.Since(start).Seconds()
+	if m.stepGraph == nil {
+		return res, fmt.Errorf("%s %s: the step built no graph", task, net)
+	}
+	flops, convs, err := matmulFLOPs(m.stepGraph)
+	if err != nil {
+		return res, fmt.Errorf("%s %s: %w", task, net, err)
+	}
+	res.MatmulGFLOPPerImage, res.NativeConvs = flops/float64(batch)/1e9, convs
+	if budget > 0 {
+		start = time.Now()
+		steps, _ = timeBoxed(budget, func() error { res.LossLast = m.step(); return nil })
+		res.BudgetSeconds, res.Seconds = budget, time.Since(start).Seconds()
+	}
+	if parallel > 1 || budget == 0 {
+		// Timed afresh with every copy (with -seconds, as many steps as the first copy fit).
+		if res.Seconds, err = trainAll(copies, steps, &res.LossLast); err != nil {
+			return res, err
+		}
+	}
+
+	for v := range m.ctx.IterVariables() {
+		if v.Trainable {
+			res.Params += v.Shape().Size()
+		}
+	}
+	res.Task, res.Net, res.Batch, res.Steps, res.Warmup = task, net, batch, steps, warmup
+	if parallel > 1 {
+		res.Parallel = parallel
+	}
+	res.ImagesPerS = float64(parallel*steps*batch) / res.Seconds
+	res.Backend = backend.Name()
+	res.Device = backend.DeviceDescription(backends.DeviceNum(0))
+	res.BackendDetails = backend.Description()
+	return res, nil
+}
+
+// trainAll trains steps steps of every copy at once, each in its own goroutine, and returns
+// the wall time; lossLast receives the first copy's last loss.
+func trainAll(copies []*benchModel, steps int, lossLast *float64) (float64, error) {
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, len(copies))
+	for i, c := range copies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					errs[i] = fmt.Errorf("copy %d: %v", i, r)
+				}
+			}()
+			for s := 0; s < steps; s++ {
+				// Only the last step syncs; the loss of earlier ones is never read back, so the
+				// device can queue the steps as PyTorch does.
+				loss := c.trainStep(s == steps-1)
+				if i == 0 && s == steps-1 {
+					*lossLast = loss
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start).Seconds(), errors.Join(errs...)
+}
+
+// benchModel is one model that run trains: its context, its train step and its inputs.
+type benchModel struct {
+	ctx             *context.Context
+	trainer         *train.Trainer
+	inputs, targets []*tensors.Tensor
+	stepGraph       *graph.Graph // the step's graph, to count its matrix products
+	image           []int
+	conv, bn        string
+	bank            []int
+	negatives       int
+	temperature     float64
+}
+
+// step trains one step and returns its loss, waiting for it.
+func (m *benchModel) step() float64 { return m.trainStep(true) }
+
+// trainStep trains one step; with wait it reads the loss back, which waits for the step.
+func (m *benchModel) trainStep(wait bool) float64 {
+	metrics, err := m.trainer.TrainStep(nil, m.inputs, m.targets)
+	if err != nil {
+		panic(err)
+	}
+	if !wait {
+		return 0
+	}
+	return float64(tensors.ToScalar[float32](metrics[0]))
+}
+
+// newBenchModel builds a model of net for task on backend, with one fixed batch of random
+// images (and labels, or memory-bank rows) to train on.
+func newBenchModel(backend backends.Backend, task, net, image string, batch int, conv, bn, precision string) (*benchModel, error) {
+	m := &benchModel{ctx: context.New()}
+	ctx := m.ctx
+	model, err := newBackbone(ctx, net)
+	if err != nil {
+		return nil, err
+	}
+	if m.image, err = parseImage(image, model.image); err != nil {
+		return nil, err
+	}
+	classify := func(ctx *context.Context, x *graph.Node) *graph.Node {
+		m.stepGraph = x.Graph()
+		return model.classify(ctx, x)
+	}
+	embed := func(ctx *context.Context, x *graph.Node) *graph.Node {
+		m.stepGraph = x.Graph()
+		return model.embed(ctx, x)
+	}
 	switch conv {
 	case "auto":
 		// Patches are an order of magnitude faster on the pure-Go backend (see nets.Conv2D);
@@ -224,109 +346,55 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 		}
 	case string(nets.ConvNative), string(nets.ConvPatches):
 	default:
-		return res, fmt.Errorf("-conv %q: want auto, native or patches", conv)
+		return nil, fmt.Errorf("-conv %q: want auto, native or patches", conv)
 	}
 	ctx.SetParam(nets.ParamConvImpl, conv)
 	if err := nets.CheckPrecision(precision); err != nil {
-		return res, fmt.Errorf("-precision: %w", err)
+		return nil, fmt.Errorf("-precision: %w", err)
 	}
 	ctx.SetParam(nets.ParamPrecision, precision)
-	res.Precision = precision
 	switch {
 	case net == "conv-4" && (bn == "auto" || bn == string(nets.BatchNormGraph)):
 		bn = string(nets.BatchNormGraph) // fixed in nets.Conv4
 	case net == "conv-4":
-		return res, fmt.Errorf("-bn %q: Conv-4 has only the graph batch norm", bn)
+		return nil, fmt.Errorf("-bn %q: Conv-4 has only the graph batch norm", bn)
 	case bn == "auto":
 		bn = string(nets.BatchNormGraph)
 		if backend.Name() == "xla" {
 			bn = string(nets.BatchNormBackend) // XLA's fused op, as cuDNN's in PyTorch.
 		}
 	case bn != string(nets.BatchNormGraph) && bn != string(nets.BatchNormBackend):
-		return res, fmt.Errorf("-bn %q: want auto, backend or graph", bn)
+		return nil, fmt.Errorf("-bn %q: want auto, backend or graph", bn)
 	}
 	ctx.SetParam(nets.ParamBatchNormImpl, bn)
 
 	rng := rand.New(rand.NewPCG(1, 2))
-	h, w, c := res.Image[0], res.Image[1], res.Image[2]
+	h, w, c := m.image[0], m.image[1], m.image[2]
 	pixels := make([]float32, batch*h*w*c)
 	for i := range pixels {
 		pixels[i] = rng.Float32()
 	}
 	images := tensors.FromFlatDataAndDimensions(pixels, batch, h, w, c)
 	optimizer := momentumSGD{lr: learningRate, momentum: momentum, weightDecay: weightDecay}
-	var trainer *train.Trainer
-	var inputs, targets []*tensors.Tensor
 	if task == taskInstance {
 		if batch > bankSize {
-			return res, fmt.Errorf("-batch %d: instance discrimination needs at most %d, the memory bank's rows", batch, bankSize)
+			return nil, fmt.Errorf("-batch %d: instance discrimination needs at most %d, the memory bank's rows", batch, bankSize)
 		}
-		trainer, inputs, targets = instanceTrainer(backend, ctx, embed, images, optimizer, rng)
-		res.Bank, res.Negatives, res.Temperature = []int{bankSize, nets.DefaultEmbeddingDim}, nceNegatives, nceTemperature
+		m.trainer, m.inputs, m.targets = instanceTrainer(backend, ctx, embed, images, optimizer, rng)
+		m.bank, m.negatives, m.temperature = []int{bankSize, nets.DefaultEmbeddingDim}, nceNegatives, nceTemperature
 	} else {
 		labels := make([]int32, batch)
 		for i := range labels {
 			labels[i] = int32(rng.IntN(numClasses))
 		}
-		inputs = []*tensors.Tensor{images}
-		targets = []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, batch, 1)}
-		trainer = train.NewTrainer(backend, ctx,
+		m.inputs = []*tensors.Tensor{images}
+		m.targets = []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, batch, 1)}
+		m.trainer = train.NewTrainer(backend, ctx,
 			func(ctx *context.Context, _ any, in []*graph.Node) []*graph.Node {
 				return []*graph.Node{classify(ctx, in[0])}
 			},
 			losses.SparseCategoricalCrossEntropyLogits, optimizer, nil, nil)
 	}
-	step := func() float64 {
-		metrics, err := trainer.TrainStep(nil, inputs, targets)
-		if err != nil {
-			panic(err)
-		}
-		// Reading the loss back waits for the step: the timings cover finished work only.
-		return float64(tensors.ToScalar[float32](metrics[0]))
-	}
-
-	start := time.Now()
-	res.LossFirst = step()
-	for i := 1; i < warmup; i++ {
-		step()
-	}
-	res.WarmupSeconds = time.Since(start).Seconds()
-	if stepGraph == nil {
-		return res, fmt.Errorf("%s %s: the step built no graph", task, net)
-	}
-	flops, convs, err := matmulFLOPs(stepGraph)
-	if err != nil {
-		return res, fmt.Errorf("%s %s: %w", task, net, err)
-	}
-	res.MatmulGFLOPPerImage, res.NativeConvs = flops/float64(batch)/1e9, convs
-	start = time.Now()
-	if budget > 0 {
-		steps, _ = timeBoxed(budget, func() error { res.LossLast = step(); return nil })
-		res.BudgetSeconds = budget
-	} else {
-		for i := 0; i < steps; i++ {
-			// Only the last step syncs; the loss of earlier ones is never read back, so the
-			// device can queue the steps as PyTorch does.
-			metrics, err := trainer.TrainStep(nil, inputs, targets)
-			if err != nil {
-				return res, err
-			}
-			if i == steps-1 {
-				res.LossLast = float64(tensors.ToScalar[float32](metrics[0]))
-			}
-		}
-	}
-	res.Seconds = time.Since(start).Seconds()
-
-	for v := range ctx.IterVariables() {
-		if v.Trainable {
-			res.Params += v.Shape().Size()
-		}
-	}
-	res.Task, res.Net, res.Batch, res.Steps, res.Warmup, res.Conv, res.BatchNorm = task, net, batch, steps, warmup, conv, bn
-	res.ImagesPerS = float64(steps*batch) / res.Seconds
-	res.Backend = backend.Name()
-	res.Device = backend.DeviceDescription(backends.DeviceNum(0))
-	res.BackendDetails = backend.Description()
-	return res, nil
+	m.conv, m.bn = conv, bn
+	return m, nil
 }

@@ -56,7 +56,11 @@ func voteRows(x Matrix, from int, labelled []int, labels []int32, numClasses, k 
 		selfPos[i] = int32(t + 1)
 	}
 	out := NewMatrix(x.N-from, numClasses)
-	nBlocks := (x.N - from + voteRowBlock - 1) / voteRowBlock
+	// Blocks of voteRowBlock rows counted from row 0, as Vote's, so that every row is scored
+	// by the same product as there (a BLAS may round by the block's shape); the first block's
+	// rows before from are scored and dropped.
+	first := from / voteRowBlock
+	nBlocks := (x.N+voteRowBlock-1)/voteRowBlock - first
 	rep := newReporter(progress, "vote", x.N-from, 200)
 	var next, done atomic.Int64
 	parallelRange(workers(), func(_, _ int) {
@@ -69,10 +73,10 @@ func voteRows(x Matrix, from int, labelled []int, labels []int32, numClasses, k 
 			if b >= nBlocks {
 				return
 			}
-			r0 := from + b*voteRowBlock
+			r0 := (first + b) * voteRowBlock
 			r1 := min(r0+voteRowBlock, x.N)
 			sgemmNT(r1-r0, nl, x.D, x.Data[r0*x.D:], x.D, xl.Data, x.D, buf, nl)
-			for r := r0; r < r1; r++ {
+			for r := max(r0, from); r < r1; r++ {
 				top.reset()
 				self := int(selfPos[r]) - 1
 				sims := buf[(r-r0)*nl : (r-r0+1)*nl]
@@ -84,7 +88,7 @@ func voteRows(x Matrix, from int, labelled []int, labels []int32, numClasses, k 
 				withTies(&voters, top, sims, labelled, self)
 				voteRow(out.Row(r-from), z, voters, labels, selfPos, classCount, temperature)
 			}
-			rep.report(int(done.Add(int64(r1 - r0))))
+			rep.report(int(done.Add(int64(r1 - max(r0, from)))))
 		}
 	})
 	return out, nil

@@ -26,9 +26,7 @@ func testEnv(t *testing.T, dataDir string) Env {
 // Table 5 after Table 2 trains only its finetuning classifier (its scratch and spectral cells
 // are Table 2's).
 func TestStagesShared(t *testing.T) {
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	dataDir := colourData(t, 30)
 	env := testEnv(t, dataDir)
 	t1, err := Table1ConfigFor(Smoke)
 	if err != nil {

@@ -54,9 +54,7 @@ func fakeRelease(t *testing.T, dataDir, dir string, d int) {
 // accuracy measured on the pool as Table 2 measures its own; a release of other images is
 // refused.
 func TestReleasedMetric(t *testing.T) {
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	dataDir := colourData(t, 30)
 	rel := filepath.Join(t.TempDir(), "instance-fake")
 	fakeRelease(t, dataDir, rel, 8)
 
@@ -137,9 +135,7 @@ func TestTable1PaperScale(t *testing.T) {
 	}
 	metrics := t.TempDir()
 	t.Setenv(release.EnvMetricsDir, metrics)
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	dataDir := colourData(t, 30)
 	fakeRelease(t, dataDir, filepath.Join(metrics, CIFAR10Release), 8)
 	cfg, err := Table1ConfigFor(Paper)
 	if err != nil {

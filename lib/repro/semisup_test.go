@@ -100,9 +100,7 @@ func TestSSLErrors(t *testing.T) {
 // configured, our cells shared with Table 2's stages, a second run from the cache, and a
 // result that publishes and reads back.
 func TestSSLSmoke(t *testing.T) {
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	dataDir := colourData(t, 30)
 	env := testEnv(t, dataDir)
 	prepare := func(cfg SSLConfig) SSLConfig {
 		cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8}, 5
@@ -185,9 +183,7 @@ func TestSSLSmoke(t *testing.T) {
 // TestTable3Checkpoints checks that the networks of one row keep their checkpoints apart: with
 // a shared folder, the wide classifier would resume from the narrow one's last step.
 func TestTable3Checkpoints(t *testing.T) {
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	dataDir := colourData(t, 30)
 	cfg, err := Table3ConfigFor(Smoke)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,16 @@ func writeColourFolder(t *testing.T, dir string, classes, perClass int) {
 	writeColourSplit(t, dir, "train", classes, perClass, 7)
 }
 
+// colourData returns a new data folder with writeColourFolder's images of 4 classes, perClass
+// of each for training and 10 for testing.
+func colourData(t *testing.T, perClass int) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeColourFolder(t, dir, 4, perClass)
+	writeColourSplit(t, dir, "test", 4, 10, 8)
+	return dir
+}
+
 // writeColourSplit writes one split (train or test) of writeColourFolder's images, seeded.
 func writeColourSplit(t *testing.T, dir, split string, classes, perClass int, seed uint64) {
 	t.Helper()

@@ -163,9 +163,7 @@ func TestReadTable2Result(t *testing.T) {
 // test split, η 20, and every metric and classifier trained for steps steps of 16.
 func smallTable2(t *testing.T, steps int) (string, Table2Config) {
 	t.Helper()
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	dataDir := colourData(t, 30)
 	cfg, err := Table2ConfigFor(Smoke)
 	if err != nil {
 		t.Fatal(err)

@@ -81,9 +81,7 @@ func TestTable5Config(t *testing.T) {
 // per row and share at the shares' label counts, the chunks as configured, the gains over
 // Scratch as computed by hand from the cells, and a publishable result that reads back.
 func TestTable5Smoke(t *testing.T) {
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 40)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	dataDir := colourData(t, 40)
 	cfg, err := Table5ConfigFor(Smoke)
 	if err != nil {
 		t.Fatal(err)

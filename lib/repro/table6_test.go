@@ -197,9 +197,7 @@ func TestTable6Paper(t *testing.T) {
 // 5 → 5 stand-in's path, on generated images): the metrics train on the source classes alone
 // and the target's classes are the others; an unknown class is an error naming it.
 func TestTable6ClassSplit(t *testing.T) {
-	dataDir := t.TempDir()
-	writeColourFolder(t, dataDir, 4, 30)
-	writeColourSplit(t, dataDir, "test", 4, 10, 8)
+	dataDir := colourData(t, 30)
 	cfg, err := Table6ConfigFor(Smoke)
 	if err != nil {
 		t.Fatal(err)

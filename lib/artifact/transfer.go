@@ -80,9 +80,6 @@ func (s *Store) Import(src string) ([]string, error) {
 // importEntry copies the entry key from dir into the store unless the store has it, and
 // reports whether it did.
 func (s *Store) importEntry(key, dir string) (bool, error) {
-	if problems, err := checkEntry(dir); err != nil || len(problems) > 0 {
-		return false, errors.Join(err, fmt.Errorf("the copy fails its check: %v; export it again", problems))
-	}
 	l, err := s.lock(key)
 	if err != nil {
 		return false, err
@@ -98,6 +95,7 @@ func (s *Store) importEntry(key, dir string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// Checked once, as copied into the store: a damaged export fails here.
 	tmp, err := os.MkdirTemp(s.Dir, fmt.Sprintf("%s%s%d-", key, tmpInfix, os.Getpid()))
 	if err != nil {
 		return false, err
@@ -107,7 +105,7 @@ func (s *Store) importEntry(key, dir string) (bool, error) {
 		return false, err
 	}
 	if problems, err := checkEntry(tmp); err != nil || len(problems) > 0 {
-		return false, errors.Join(err, fmt.Errorf("the copy in the store fails its check: %v", problems))
+		return false, errors.Join(err, fmt.Errorf("the exported copy fails its check: %v; export it again", problems))
 	}
 	if _, err := os.Stat(s.Path(key)); err == nil {
 		if err := s.moveAside(key, "is not what was built", []string{"replaced by an imported copy"}); err != nil {

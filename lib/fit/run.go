@@ -464,7 +464,10 @@ func runCalls(backend backends.Backend, ctx *context.Context, modelFn train.Mode
 			} else if len(inputs)+len(labels) != exec.perStep {
 				return fmt.Errorf("the dataset yields %d inputs and %d labels, where it yielded %d tensors before", len(inputs), len(labels), exec.perStep)
 			}
-			for _, t := range append(inputs, labels...) {
+			for _, t := range inputs {
+				args = append(args, t)
+			}
+			for _, t := range labels {
 				args = append(args, t)
 			}
 		}

@@ -218,7 +218,7 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 		if loss := c.step(); i == 0 {
 			res.LossFirst = loss
 		}
-		for i := 1; i < warmup; i++ {
+		for range warmup - 1 {
 			c.step()
 		}
 	}

@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // classOrder returns, for each class, the indices of its examples in the order of one seeded
@@ -61,4 +62,46 @@ func SampleSubset(labels []int32, numClasses, n int, seed int64) ([]int, error) 
 		return all, nil
 	}
 	return SampleLabeled(labels, numClasses, n, seed)
+}
+
+// ClassSubset returns the images of d of the named classes (all when names is nil), their
+// labels renumbered in the order of names, and with perClass > 0 that many of each, drawn
+// with seed as SampleLabeled draws (0 keeps all, in order).
+func (d *Dataset) ClassSubset(names []string, perClass int, seed int64) (*Dataset, error) {
+	if names == nil {
+		names = d.Classes
+	}
+	label := make(map[int32]int32, len(names))
+	for i, n := range names {
+		j := slices.Index(d.Classes, n)
+		if j < 0 {
+			return nil, fmt.Errorf("%s has no class %q (its classes: %q)", d.Name, n, d.Classes)
+		}
+		label[int32(j)] = int32(i)
+	}
+	var idx []int
+	var labels []int32
+	for i, l := range d.Labels {
+		if k, ok := label[l]; ok {
+			idx, labels = append(idx, i), append(labels, k)
+		}
+	}
+	if perClass > 0 {
+		keep, err := SampleLabeled(labels, len(names), perClass*len(names), seed)
+		if err != nil {
+			return nil, fmt.Errorf("%d images of each of %d classes of %s: %w", perClass, len(names), d.Name, err)
+		}
+		kept := make([]int, len(keep))
+		keptLabels := make([]int32, len(keep))
+		for i, k := range keep {
+			kept[i], keptLabels[i] = idx[k], labels[k]
+		}
+		idx, labels = kept, keptLabels
+	}
+	out, err := d.Subset(idx)
+	if err != nil {
+		return nil, err
+	}
+	out.Labels, out.Classes = labels, slices.Clone(names)
+	return out, nil
 }

@@ -2,60 +2,29 @@ package repro
 
 import (
 	"fmt"
-	"path/filepath"
-	"time"
-
-	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
 // The quickstart's stages: one per notebook cell.
 
 // Features pretrains the metric by instance discrimination on the pool (Eq. 2) and embeds the
-// pool, or reads the pool's features from the released metric of Config.Released. Cached by
-// the metric's configuration (or the release) and the pool.
+// pool, or reads the pool's features from the released metric of Config.Released: the
+// pretraining and embedding stages of the tables, keyed alike.
 func (q *Quickstart) Features() (*FeaturesResult, error) {
-	r := q.r
 	if dir := q.Config.Released; dir != "" {
-		f, _, err := r.released(dir, q.pool, nil, 0)
+		f, _, err := q.r.released(dir, q.pool, nil, 0)
 		if err != nil {
 			return nil, fmt.Errorf("metric: %w", err)
 		}
 		return f, nil
 	}
-	mc := q.Config.Metric
-	mc.Progress, mc.CheckpointDir = nil, ""
-	key, err := artifact.Key("features", mc, q.pool.key)
+	net, f, err := q.r.poolMetric(q.pool, "metric", 0, q.Config.Metric)
 	if err != nil {
 		return nil, err
 	}
-	var f *FeaturesResult
-	_, err = r.build(key, func(dir string) error {
-		start := time.Now()
-		scratch, err := r.store.Scratch(key)
-		if err != nil {
-			return err
-		}
-		mc.CheckpointDir = filepath.Join(scratch, "checkpoints")
-		mc.Progress = r.Progress
-		model, err := metric.TrainInstance(r.Backend, q.Train, q.Pool, mc)
-		if err != nil {
-			return err
-		}
-		x, d, err := model.Features(q.Train, q.Pool, r.Progress)
-		if err != nil {
-			return err
-		}
-		return writeFeatures(dir, x, len(q.Pool), d, time.Since(start).Seconds())
-	}, func(dir string, cached bool) (err error) {
-		f, err = r.readFeatures(dir, key, cached)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("metric: %w", err)
-	}
-	return f, nil
+	both := *f // timed as the two stages together
+	both.Seconds, both.Cached = net.Seconds+f.Seconds, net.Cached && f.Cached
+	return &both, nil
 }
 
 // Propagate propagates the labeled subset's labels over the pool with the given method, in the

@@ -24,14 +24,12 @@ const (
 // ReleasedMetric is what a released metric gives a table: its features of the pool, cached as a
 // stage, and what it is.
 type ReleasedMetric struct {
-	Timed
-	Name string `json:"name"`
-	// Epochs, Steps and ImagesPerSecond are the release's training, on the machine that ran it.
-	Epochs          float64 `json:"epochs"`
-	Steps           int     `json:"steps"`
-	ImagesPerSecond float64 `json:"images_per_second"`
-	Net             string  `json:"net"`
-	Device          string  `json:"device"`
+	// Trained is the release's training, on the machine that ran it (Trained.N unset), and
+	// Timed this stage's reading of it.
+	Trained
+	Name   string `json:"name"`
+	Net    string `json:"net"`
+	Device string `json:"device"`
 	// KNNAccuracy is Wu et al.'s weighted kNN test accuracy with the pool as the memory
 	// (k = knn, temperature 0.1), as Table 2 measures its own metrics; 0 when not asked.
 	KNNAccuracy float64 `json:"knn_accuracy"`
@@ -64,8 +62,8 @@ func (r *run) released(dir string, p *pool, test *split, knn int) (*FeaturesResu
 		if err != nil {
 			return nil, err
 		}
-		info := &ReleasedMetric{Name: rel.Info.Name, Epochs: rel.Info.Epochs, Steps: rel.Info.Metric.Steps, ImagesPerSecond: rel.Info.ImagesPerSecond,
-			Net: rel.Info.Metric.Net, Device: releaseDevice(rel.Info)}
+		info := &ReleasedMetric{Trained: Trained{Epochs: rel.Info.Epochs, Steps: rel.Info.Metric.Steps, ImagesPerSecond: rel.Info.ImagesPerSecond},
+			Name: rel.Info.Name, Net: rel.Info.Metric.Net, Device: releaseDevice(rel.Info)}
 		if testKey != "" {
 			if err := rel.Match("test", test.Dataset); err != nil {
 				return nil, err

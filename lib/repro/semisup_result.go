@@ -47,11 +47,7 @@ func SSLMethodName(row SSLRow) string {
 
 // netName is how a table names a row's classifier network.
 func (r *SSLResult) netName(row SSLRow) string {
-	net := cmp.Or(row.Net, r.Config.Classifier.Net, "conv-4")
-	if net == "conv-4" {
-		net = fmt.Sprintf("conv-4 (%d channels)", cmp.Or(row.Channels, r.Config.Classifier.Channels))
-	}
-	return net
+	return netName(cmp.Or(row.Net, r.Config.Classifier.Net), cmp.Or(row.Channels, r.Config.Classifier.Channels))
 }
 
 // paper returns the paper's accuracy (%) of a row at a label count, and false where the paper
@@ -88,15 +84,10 @@ func (r *SSLResult) BesidePaper() (header []string, rows [][]string) {
 	header = []string{"method", "network", "labels", "paper accuracy % †", "ours accuracy %", "Δ points",
 		"pseudo-label accuracy %", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
-		paper, delta, pseudo := "—", "—", "—"
-		if p, ok := r.paper(c.SSLRow, c.Labels); ok {
-			paper, delta = fmt.Sprintf("%.2f", p), fmt.Sprintf("%+.2f", 100*c.Accuracy-p)
-		}
-		if c.PseudoAccuracy > 0 {
-			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
-		}
-		rows = append(rows, []string{SSLMethodName(c.SSLRow), r.netName(c.SSLRow), fmt.Sprint(c.Labels), paper,
-			fmt.Sprintf("%.2f", 100*c.Accuracy), delta, pseudo, fmt.Sprint(c.Steps), fmt.Sprintf("%.1f", c.Seconds)})
+		p, ok := r.paper(c.SSLRow, c.Labels)
+		paper, delta := vsPaper(p, ok, c.Accuracy)
+		rows = append(rows, append([]string{SSLMethodName(c.SSLRow), r.netName(c.SSLRow), fmt.Sprint(c.Labels), paper,
+			pct(c.Accuracy), delta, pctIf(c.PseudoAccuracy, c.PseudoAccuracy > 0)}, trainedCols(c.Classified)...))
 	}
 	return header, rows
 }

@@ -83,12 +83,10 @@ func (r *Table1Result) BesidePaper() (header []string, rows [][]string) {
 	header = []string{"metric pretraining", "propagation", "labels", "paper mAP % †", "ours mAP %", "Δ points",
 		"ours accuracy %", "propagation s"}
 	for _, c := range r.Cells {
-		paper, delta := "—", "—"
-		if p, ok := Table1PaperMAP(c.Metric, c.Propagation, c.Labels); ok {
-			paper, delta = fmt.Sprintf("%.2f", p), fmt.Sprintf("%+.2f", 100*c.MAP-p)
-		}
+		p, ok := Table1PaperMAP(c.Metric, c.Propagation, c.Labels)
+		paper, delta := vsPaper(p, ok, c.MAP)
 		rows = append(rows, []string{r.metricName(c.Metric), table1MethodName(c.Propagation), fmt.Sprint(c.Labels),
-			paper, fmt.Sprintf("%.2f", 100*c.MAP), delta, fmt.Sprintf("%.2f", 100*c.Accuracy), fmt.Sprintf("%.1f", c.Seconds)})
+			paper, pct(c.MAP), delta, pct(c.Accuracy), fmt.Sprintf("%.1f", c.Seconds)})
 	}
 	return header, rows
 }

@@ -273,9 +273,8 @@ func trainedRowMetric(t *transferRun[Table2Pretrained], name string, trainedOn i
 	if err != nil {
 		return nil, err
 	}
-	e := &Table2Pretrained{Timed: net.Timed, Metric: name, Labels: trainedOn, N: f.N, D: f.D, Steps: net.Steps, Epochs: net.Epochs,
-		ImagesPerSecond: net.ImagesPerSecond}
-	e.Seconds += f.Seconds
+	e := &Table2Pretrained{Trained: net.Trained, Metric: name, Labels: trainedOn, D: f.D}
+	e.N, e.Seconds = f.N, e.Seconds+f.Seconds
 	e.Cached = net.Cached && f.Cached
 	if knn > 0 {
 		y, err := t.embed(net, t.test, nil, "", name+", test")
@@ -410,8 +409,8 @@ func (cfg Table2Config) metric(t *transferRun[Table2Pretrained]) func(string, in
 			if err != nil {
 				return nil, t.errorf("metric "+m, err)
 			}
-			e := &Table2Pretrained{Timed: info.Timed, Metric: fmt.Sprintf("%s (released %s)", m, info.Name), N: f.N, D: f.D,
-				Steps: info.Steps, Epochs: info.Epochs, ImagesPerSecond: info.ImagesPerSecond, KNNAccuracy: info.KNNAccuracy}
+			e := &Table2Pretrained{Trained: info.Trained, Metric: fmt.Sprintf("%s (released %s)", m, info.Name), D: f.D, KNNAccuracy: info.KNNAccuracy}
+			e.N = f.N
 			return &rowMetric[Table2Pretrained]{features: f, entry: e}, nil
 		}
 		pc := cfg.Metrics[m]

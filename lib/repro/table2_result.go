@@ -42,20 +42,15 @@ func Table2PaperAccuracy(row Table2Row, labels int) (float64, bool) {
 	return paperAt(Table2Paper, row.Metric, row.Transfer, labels)
 }
 
-// Table2Pretrained is one metric pretraining of Table 2: its budget as run, its image rate and
+// Table2Pretrained is one metric pretraining of Table 2: its training as run (Trained: its
+// budget, image rate and time, the embedding's included, and N the pool images embedded) and
 // its quality by kNN on the test split.
 type Table2Pretrained struct {
-	Timed
+	Trained
 	Metric string `json:"metric"`
 	// Labels is the label count bootstrapping trained on; 0 for a metric trained without labels.
 	Labels int `json:"labels"`
-	N      int `json:"n"`
 	D      int `json:"d"`
-	// Steps and Epochs are what ran (fewer than configured when a time budget ended it).
-	Steps  int     `json:"steps"`
-	Epochs float64 `json:"epochs"`
-	// ImagesPerSecond is the training's steady rate, compilation left out.
-	ImagesPerSecond float64 `json:"images_per_second"`
 	// KNNAccuracy is Wu et al.'s weighted kNN test accuracy of the metric (Table2Config.KNN).
 	KNNAccuracy float64 `json:"knn_accuracy"`
 }
@@ -141,16 +136,10 @@ func (r *Table2Result) BesidePaper() (header []string, rows [][]string) {
 	header = []string{"metric pretraining", "propagation", "labels", "paper accuracy % †", "ours accuracy %", "Δ points",
 		"pseudo-label accuracy %", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
-		row := Table2Row{c.Metric, c.Transfer}
-		paper, delta, pseudo := "—", "—", "—"
-		if p, ok := Table2PaperAccuracy(row, c.Labels); ok {
-			paper, delta = fmt.Sprintf("%.2f", p), fmt.Sprintf("%+.2f", 100*c.Accuracy-p)
-		}
-		if c.Transfer.propagates() {
-			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
-		}
-		rows = append(rows, []string{Table2MetricName(c.Metric), table2MethodName(c.Transfer), fmt.Sprint(c.Labels),
-			paper, fmt.Sprintf("%.2f", 100*c.Accuracy), delta, pseudo, fmt.Sprint(c.Steps), fmt.Sprintf("%.1f", c.Seconds)})
+		p, ok := Table2PaperAccuracy(Table2Row{c.Metric, c.Transfer}, c.Labels)
+		paper, delta := vsPaper(p, ok, c.Accuracy)
+		rows = append(rows, append([]string{Table2MetricName(c.Metric), table2MethodName(c.Transfer), fmt.Sprint(c.Labels),
+			paper, pct(c.Accuracy), delta, pctIf(c.PseudoAccuracy, c.Transfer.propagates())}, trainedCols(c.Classified)...))
 	}
 	return header, rows
 }
@@ -178,18 +167,10 @@ func (r *Table2Result) settings() string {
 	if len(metrics) == 0 {
 		metrics = []string{"none (classifiers from scratch)"}
 	}
-	pool := "the whole training split"
-	if c.Pool > 0 {
-		pool = fmt.Sprintf("%d training images", c.Pool)
-	}
 	cl := c.Classifier
-	net := cl.Net
-	if net == "" {
-		net = fmt.Sprintf("conv-4 (%d channels)", cl.Channels)
-	}
 	return fmt.Sprintf("%s (JPEG copy), pool of %s; metrics: %s. Classifiers: %s (finetuning rows: the metric's network), up to %d steps of %d, %s, examples with α < %g dropped; "+
 		"spectral η = %d; seed %d.",
-		c.Dataset, pool, strings.Join(metrics, "; "), net, cl.Steps, cl.BatchSize, optimizerName(cl.Optimizer), cl.MinWeight,
+		c.Dataset, poolName(c.Pool), strings.Join(metrics, "; "), netName(cl.Net, cl.Channels), cl.Steps, cl.BatchSize, optimizerName(cl.Optimizer), cl.MinWeight,
 		c.Spectral.Eta, c.Seed)
 }
 

@@ -59,16 +59,13 @@ func (r *Table5Result) BesidePaper() (header []string, rows [][]string) {
 		"pseudo-label accuracy %", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
 		row := Table2Row{c.Metric, c.Transfer}
-		pct, _ := r.percentOf(c.Labels)
-		paper, pseudo := "—", "—"
-		if p, ok := Table5PaperAccuracy(row, pct); ok {
+		share, _ := r.percentOf(c.Labels)
+		paper := "—"
+		if p, ok := Table5PaperAccuracy(row, share); ok {
 			paper = fmt.Sprintf("%.1f", p)
 		}
-		if c.Transfer.propagates() {
-			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
-		}
-		rows = append(rows, []string{Table5RowName(row), fmt.Sprint(pct), fmt.Sprint(c.Labels), paper,
-			fmt.Sprintf("%.2f", 100*c.Accuracy), pseudo, fmt.Sprint(c.Steps), fmt.Sprintf("%.1f", c.Seconds)})
+		rows = append(rows, append([]string{Table5RowName(row), fmt.Sprint(share), fmt.Sprint(c.Labels), paper,
+			pct(c.Accuracy), pctIf(c.PseudoAccuracy, c.Transfer.propagates())}, trainedCols(c.Classified)...))
 	}
 	return header, rows
 }

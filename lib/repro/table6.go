@@ -154,7 +154,7 @@ func RunTable6(env Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Re
 		base, classes, _ := strings.Cut(name, ":")
 		ds, err := data.Load(r.DataDir, base, part)
 		if err == nil && classes != "" {
-			if ds, err = classSubset(ds, strings.Split(classes, ","), 0, cfg.Seed); err == nil {
+			if ds, err = ds.ClassSubset(strings.Split(classes, ","), 0, cfg.Seed); err == nil {
 				ds.Name += "[" + classes + "]"
 			}
 		}
@@ -199,8 +199,7 @@ func RunTable6(env Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Re
 		if err != nil {
 			return nil, err
 		}
-		e := &Table6Pretrained{Timed: net.Timed, Metric: m, Method: pc.Method, Source: source.Name, N: net.N, Steps: net.Steps,
-			Epochs: net.Epochs, ImagesPerSecond: net.ImagesPerSecond, Target: target.Name}
+		e := &Table6Pretrained{Trained: net.Trained, Metric: m, Method: pc.Method, Source: source.Name, Target: target.Name}
 		f, err := t.embed(net, target, t.pool.rows, t.pool.key, tag+", target")
 		if err != nil {
 			return nil, err

@@ -33,17 +33,12 @@ func Table6PaperAccuracy(row Table6Row, labels int) (float64, bool) {
 // Table6Pretrained is one metric of Table 6: its pretraining on the source (Timed: the
 // training and the source kNN check) and its embedding of the target pool.
 type Table6Pretrained struct {
-	Timed
+	Trained
 	// Metric is Table6Unsupervised or Table6Supervised; Method the pretraining that ran.
 	Metric string `json:"metric"`
 	Method string `json:"method"`
-	// Source names the source split and N the images the metric trained on.
+	// Source names the source split the metric trained on (Trained.N of its images).
 	Source string `json:"source"`
-	N      int    `json:"n"`
-	// Steps and Epochs are what ran; ImagesPerSecond the training's steady rate.
-	Steps           int     `json:"steps"`
-	Epochs          float64 `json:"epochs"`
-	ImagesPerSecond float64 `json:"images_per_second"`
 	// SourceKNNAccuracy is the metric's weighted kNN test accuracy on the source (the paper's
 	// counterpart: 42 % top-1 of its supervised network on ImageNet32's validation set).
 	SourceKNNAccuracy float64 `json:"source_knn_accuracy"`
@@ -105,12 +100,10 @@ func (r *Table6Result) BesidePaper() (header []string, rows [][]string) {
 		"pseudo-label accuracy %", "examples", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
 		row := Table6Row{c.Metric, c.Transfer}
-		paper, paperGain, gain, pseudo := "—", "—", "—", "—"
-		if p, ok := Table6PaperAccuracy(row, c.Labels); ok {
-			paper = fmt.Sprintf("%.2f", p)
-		}
+		p, ok := Table6PaperAccuracy(row, c.Labels)
+		paper, _ := vsPaper(p, ok, c.Accuracy)
+		paperGain, gain := "—", "—"
 		if c.Transfer != Finetune {
-			pseudo = fmt.Sprintf("%.2f", 100*c.PseudoAccuracy)
 			ft := Table6Row{c.Metric, Finetune}
 			if p, ok := Table6PaperAccuracy(row, c.Labels); ok {
 				q, _ := Table6PaperAccuracy(ft, c.Labels)
@@ -120,9 +113,8 @@ func (r *Table6Result) BesidePaper() (header []string, rows [][]string) {
 				gain = fmt.Sprintf("%+.2f", 100*(c.Accuracy-f.Accuracy))
 			}
 		}
-		rows = append(rows, []string{Table6MetricName(c.Metric), table6TransferName(c.Transfer), fmt.Sprint(c.Labels),
-			paper, fmt.Sprintf("%.2f", 100*c.Accuracy), paperGain, gain, pseudo, fmt.Sprint(c.Examples), fmt.Sprint(c.Steps),
-			fmt.Sprintf("%.1f", c.Seconds)})
+		rows = append(rows, append([]string{Table6MetricName(c.Metric), table6TransferName(c.Transfer), fmt.Sprint(c.Labels),
+			paper, pct(c.Accuracy), paperGain, gain, pctIf(c.PseudoAccuracy, c.Transfer != Finetune), fmt.Sprint(c.Examples)}, trainedCols(c.Classified)...))
 	}
 	return header, rows
 }
@@ -134,30 +126,18 @@ func (r *Table6Result) Note() string {
 	var metrics []string
 	for _, p := range r.Pretrained {
 		pc := c.Metrics[p.Metric]
-		rate := "" // unmeasured when the training was too short for two progress reports
-		if p.ImagesPerSecond > 0 {
-			rate = fmt.Sprintf(", %.0f images/s", p.ImagesPerSecond)
-		}
 		m := fmt.Sprintf("%s (%s) on %d %s images: %s with %d channels, %d steps of %d (%.1f epochs%s)",
-			Table6MetricName(p.Metric), p.Method, p.N, c.Source, pc.Net, pc.Channels, p.Steps, pc.BatchSize, p.Epochs, rate)
+			Table6MetricName(p.Metric), p.Method, p.N, c.Source, pc.Net, pc.Channels, p.Steps, pc.BatchSize, p.Epochs, rateOf(p.ImagesPerSecond))
 		if c.KNN > 0 {
 			m += fmt.Sprintf("; %d-NN test accuracy %.2f %% on the source, %.2f %% on the target", c.KNN, 100*p.SourceKNNAccuracy, 100*p.TargetKNNAccuracy)
 		}
 		metrics = append(metrics, m)
 	}
-	pool := "the whole training split"
-	if c.Pool > 0 {
-		pool = fmt.Sprintf("%d training images", c.Pool)
-	}
 	cl := c.Classifier
-	net := cl.Net
-	if net == "" {
-		net = fmt.Sprintf("conv-4 (%d channels)", cl.Channels)
-	}
 	return fmt.Sprintf("Stand-in: %s → %s for the paper's ImageNet32 → CIFAR-10 (no ImageNet32 here). Target pool of %s; metrics pretrained once on the source: %s. "+
 		"Classifiers on the target: %s for the spectral rows (labels + pseudo labels weighted by confidence, α < %g dropped), the metric's network for finetuning (labels only); up to %d steps of %d, %s; "+
 		"spectral η = %d; seed %d. † the paper's Table 6: ImageNet32 → CIFAR-10, WRN-28-2 throughout, a different domain pair, for the trend only. %s",
-		c.Source, c.Target, pool, strings.Join(metrics, "; "), net, cl.MinWeight, cl.Steps, cl.BatchSize, optimizerName(cl.Optimizer),
+		c.Source, c.Target, poolName(c.Pool), strings.Join(metrics, "; "), netName(cl.Net, cl.Channels), cl.MinWeight, cl.Steps, cl.BatchSize, optimizerName(cl.Optimizer),
 		c.Spectral.Eta, c.Seed, r.Provenance)
 }
 

@@ -289,11 +289,11 @@ func (r *table7Run) openData() error {
 			}
 		}
 	}
-	train, err := classSubset(trainAll, cfg.TrainClasses, cfg.TrainPerClass, cfg.Seed)
+	train, err := trainAll.ClassSubset(cfg.TrainClasses, cfg.TrainPerClass, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("table 7, training classes: %w", err)
 	}
-	test, err := classSubset(testAll, cfg.TestClasses, cfg.TestPerClass, cfg.Seed)
+	test, err := testAll.ClassSubset(cfg.TestClasses, cfg.TestPerClass, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("table 7, test classes: %w", err)
 	}
@@ -318,43 +318,6 @@ func (r *table7Run) openData() error {
 func (r *table7Run) episodes(shots int) fewshot.EpisodeConfig {
 	c := r.cfg
 	return fewshot.EpisodeConfig{Ways: c.Ways, Shots: shots, Queries: c.Queries, Episodes: c.Episodes, Seed: c.Seed}
-}
-
-// classSubset returns the images of ds of the named classes (all when names is nil), labels
-// renumbered in the order of names, at most perClass of each (class-balanced, seeded; 0 keeps
-// all).
-func classSubset(ds *data.Dataset, names []string, perClass int, seed int64) (*data.Dataset, error) {
-	if names == nil {
-		names = ds.Classes
-	}
-	label := make(map[int32]int32, len(names))
-	for i, n := range names {
-		j := slices.Index(ds.Classes, n)
-		if j < 0 {
-			return nil, fmt.Errorf("%s has no class %q (its classes: %q)", ds.Name, n, ds.Classes)
-		}
-		label[int32(j)] = int32(i)
-	}
-	var idx []int
-	var labels []int32
-	for i, l := range ds.Labels {
-		if k, ok := label[l]; ok {
-			idx, labels = append(idx, i), append(labels, k)
-		}
-	}
-	if perClass > 0 {
-		keep, err := data.SampleSubset(labels, len(names), perClass*len(names), seed)
-		if err != nil {
-			return nil, fmt.Errorf("%d images of each of %d classes of %s: %w", perClass, len(names), ds.Name, err)
-		}
-		idx, labels = pick(idx, keep), pick(labels, keep)
-	}
-	out, err := ds.Subset(idx)
-	if err != nil {
-		return nil, err
-	}
-	out.Labels, out.Classes = labels, slices.Clone(names)
-	return out, nil
 }
 
 // table7 applies the options to Table 7's settings.

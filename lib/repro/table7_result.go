@@ -73,19 +73,14 @@ func table7MethodName(m string) string {
 // Table7Pretrained is one metric of Table 7: its pretraining on the labeled split of the
 // training classes (Timed) and its embedding of the test classes.
 type Table7Pretrained struct {
-	Timed
+	Trained
 	// Metric is Table7Supervised or Table7Unsupervised; Method the pretraining that ran.
 	Metric string `json:"metric"`
 	Method string `json:"method"`
-	// Train names the training classes' images, Classes their number and N the labeled images
-	// the metric trained on.
+	// Train names the training classes' images and Classes their number (Trained.N: the
+	// labeled images the metric trained on).
 	Train   string `json:"train"`
 	Classes int    `json:"classes"`
-	N       int    `json:"n"`
-	// Steps and Epochs are what ran; ImagesPerSecond the training's steady rate.
-	Steps           int     `json:"steps"`
-	Epochs          float64 `json:"epochs"`
-	ImagesPerSecond float64 `json:"images_per_second"`
 	// Test names the test classes' images, TestN their number and D the features' width.
 	Test  string `json:"test"`
 	TestN int    `json:"test_n"`
@@ -214,12 +209,8 @@ func (r *Table7Result) Note() string {
 	var metrics []string
 	for _, p := range r.Pretrained {
 		pc := c.Metrics[p.Metric]
-		rate := ""
-		if p.ImagesPerSecond > 0 {
-			rate = fmt.Sprintf(", %.0f images/s", p.ImagesPerSecond)
-		}
 		m := fmt.Sprintf("%s (%s) on %d labeled images of %d training classes: %s with %d channels, %d steps of %d (%.1f epochs%s)",
-			p.Metric, p.Method, p.N, p.Classes, pc.Net, pc.Channels, p.Steps, pc.BatchSize, p.Epochs, rate)
+			p.Metric, p.Method, p.N, p.Classes, pc.Net, pc.Channels, p.Steps, pc.BatchSize, p.Epochs, rateOf(p.ImagesPerSecond))
 		if c.KNN > 0 {
 			m += fmt.Sprintf("; %d-NN accuracy %.1f %% on the test classes' unlabeled split", c.KNN, 100*p.KNNAccuracy)
 		}

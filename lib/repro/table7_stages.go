@@ -25,9 +25,8 @@ func (r *table7Run) metric(m string) (*table7Metric, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &table7Metric{net: net, features: f, info: Table7Pretrained{Timed: net.Timed, Metric: m, Method: pc.Method,
-		Train: r.train.Name, Classes: r.train.NumClasses(), N: net.N, Steps: net.Steps, Epochs: net.Epochs,
-		ImagesPerSecond: net.ImagesPerSecond, Test: r.test.Name, TestN: f.N, D: f.D, EmbedSeconds: f.Seconds}}
+	res := &table7Metric{net: net, features: f, info: Table7Pretrained{Trained: net.Trained, Metric: m, Method: pc.Method,
+		Train: r.train.Name, Classes: r.train.NumClasses(), Test: r.test.Name, TestN: f.N, D: f.D, EmbedSeconds: f.Seconds}}
 	res.info.Cached = net.Cached && f.Cached
 	if r.cfg.KNN > 0 {
 		// The test classes' unlabeled split classified by their labeled split: how well the

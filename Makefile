@@ -27,7 +27,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 .PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-metric-pack metric-install run-install gpu-table2 bench-propagate bench-train bench-metric
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: ## install Jupyter, OpenBLAS and Chromium (apt), build bin/gonb, bin/goimports, bin/gopls, install the gonb kernel spec, link datasets; idempotent
 	@missing=$$(for p in $(APT_PACKAGES); do \

@@ -125,12 +125,14 @@ type progressState struct {
 	elapsed     time.Duration
 	eta         time.Duration // < 0: unknown
 	finished    bool
+	// idle is a Progress finished without any report: everything came from the cache.
+	idle bool
 }
 
 func (p *Progress) state(t time.Time) progressState {
 	s := progressState{
 		title: p.title, msg: p.msg, done: p.done, total: p.total,
-		elapsed: t.Sub(p.start), eta: -1, finished: p.finished,
+		elapsed: t.Sub(p.start), eta: -1, finished: p.finished, idle: p.finished && !p.started,
 	}
 	if p.total > 0 && p.done > p.stageDone0 && p.done < p.total {
 		perStep := t.Sub(p.stageStart) / time.Duration(p.done-p.stageDone0)
@@ -164,8 +166,12 @@ func (s progressState) timing() string {
 	return out
 }
 
+// counts is "3/10", "3" without a total, or what an idle Progress did.
 func (s progressState) counts() string {
-	if s.total > 0 {
+	switch {
+	case s.idle:
+		return "nothing to compute (cached)"
+	case s.total > 0:
 		return fmt.Sprintf("%d/%d", s.done, s.total)
 	}
 	return fmt.Sprintf("%d", s.done)
@@ -180,7 +186,7 @@ func (s progressState) text() string {
 	if s.msg != "" {
 		b.WriteString(s.msg + " ")
 	}
-	if f := s.fraction(); f >= 0 {
+	if f := s.fraction(); f >= 0 && !s.idle {
 		n := int(f * width)
 		fmt.Fprintf(&b, "[%s%s] %5.1f%% ", strings.Repeat("#", n), strings.Repeat(".", width-n), 100*f)
 	}
@@ -197,7 +203,7 @@ func (s progressState) html() string {
 	if s.msg != "" {
 		fmt.Fprintf(&b, "%s ", html.EscapeString(s.msg))
 	}
-	if f := s.fraction(); f >= 0 {
+	if f := s.fraction(); f >= 0 && !s.idle {
 		fmt.Fprintf(&b, `<span style="display:inline-block;width:16em;height:0.9em;vertical-align:middle;border:1px solid #888;background:#eee">`+
 			`<span style="display:block;height:100%%;width:%.1f%%;background:#4a8"></span></span> %.1f%% `, 100*f, 100*f)
 	}

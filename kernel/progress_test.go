@@ -120,3 +120,19 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressIdle checks a Progress finished without any report (every stage cached): it
+// says so, with no bar and no count of 0.
+func TestProgressIdle(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	var out strings.Builder
+	p := newTerminalProgress("table 2", clock, &out)
+	clock.advance(2 * time.Millisecond)
+	p.Done()
+	if got, want := strings.TrimSpace(out.String()), "table 2: nothing to compute (cached), done in 2ms"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if h := p.state(clock.now()).html(); strings.Contains(h, "100.0%") || !strings.Contains(h, "nothing to compute") {
+		t.Errorf("html %q: want no bar and the cached note", h)
+	}
+}

@@ -59,7 +59,7 @@ func (t Table) HTML() string {
 	}
 	b.WriteString("</tbody></table>")
 	if t.Note != "" {
-		fmt.Fprintf(&b, `<p style="font-size:smaller;color:#666">%s</p>`, html.EscapeString(t.Note))
+		fmt.Fprintf(&b, `<p style="font-size:smaller;color:#666">%s</p>`, noteHTML(t.Note))
 	}
 	return b.String()
 }
@@ -120,4 +120,21 @@ func cell(row []string, i int) string {
 		return row[i]
 	}
 	return ""
+}
+
+// noteHTML is a note as HTML: escaped, with its `code spans` (commands, flags) set as code.
+func noteHTML(note string) string {
+	parts := strings.Split(note, "`")
+	var b strings.Builder
+	for i, p := range parts {
+		switch {
+		case i%2 == 1 && i < len(parts)-1:
+			b.WriteString("<code>" + html.EscapeString(p) + "</code>")
+		case i%2 == 1: // an unpaired backtick stays as written
+			b.WriteString("`" + html.EscapeString(p))
+		default:
+			b.WriteString(html.EscapeString(p))
+		}
+	}
+	return b.String()
 }

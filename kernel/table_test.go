@@ -66,3 +66,16 @@ func TestTableHTML(t *testing.T) {
 		t.Errorf("HTML() did not escape the title:\n%s", got)
 	}
 }
+
+func TestNoteHTML(t *testing.T) {
+	for _, tc := range []struct{ note, want string }{
+		{"plain <b>", "plain &lt;b&gt;"},
+		{"run `mt repro --table 2` again", "run <code>mt repro --table 2</code> again"},
+		{"`a` and `b<c`", "<code>a</code> and <code>b&lt;c</code>"},
+		{"one ` alone", "one ` alone"},
+	} {
+		if got := noteHTML(tc.note); got != tc.want {
+			t.Errorf("noteHTML(%q) = %q, want %q", tc.note, got, tc.want)
+		}
+	}
+}

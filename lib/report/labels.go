@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -34,6 +35,10 @@ func (s *Series) SortByLabels() {
 	s.Labels, s.Values = labels, values
 }
 
+// ErrNoSeries is the error of a plot given nothing to draw (a table whose cells of that figure
+// are not computed yet, say).
+var ErrNoSeries = errors.New("no series to draw")
+
 // VsLabelsPlot draws each series in % against the number of labels on a log axis, as the
 // paper's tables grow the labels (50, 100, 250, … 8000). Series sharing a Name prefix are not
 // grouped: colours cycle in order, and a dashed series takes the colour of the solid series
@@ -41,7 +46,7 @@ func (s *Series) SortByLabels() {
 // length mismatch, a non-positive label count, or a value outside [0, 1].
 func VsLabelsPlot(title, yLabel string, series []Series) (*plot.Plot, error) {
 	if len(series) == 0 {
-		return nil, fmt.Errorf("report: plot %q has no series", title)
+		return nil, fmt.Errorf("report: plot %q: %w", title, ErrNoSeries)
 	}
 	p := plot.New()
 	p.Title.Text = title

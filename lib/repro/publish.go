@@ -1,6 +1,7 @@
 package repro
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,12 +25,16 @@ type plots = map[string]func() (*plot.Plot, error)
 
 // publish writes a table's result v, with its provenance, to dir/base.json and each of its
 // figures to dir/base<name>.png (15 × 10 cm), and returns the JSON's path: every table's
-// Publish.
+// Publish. A figure with nothing to draw yet (report.ErrNoSeries: a result published after
+// each cell, before any of that figure's) is left out.
 func publish(dir, base string, v any, figures plots) (string, error) {
 	pngs := map[string]func() ([]byte, error){}
 	for name, figure := range figures {
 		pngs[name] = func() ([]byte, error) {
 			p, err := figure()
+			if errors.Is(err, report.ErrNoSeries) {
+				return nil, nil
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -48,6 +53,9 @@ func publishPNGs(dir, base string, v any, figures map[string]func() ([]byte, err
 		png, err := figure()
 		if err != nil {
 			return "", err
+		}
+		if png == nil {
+			continue
 		}
 		if err := atomicfile.WriteFile(filepath.Join(dir, base+name+".png"), png); err != nil {
 			return "", err

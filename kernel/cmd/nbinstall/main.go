@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,13 +28,15 @@ func main() {
 	name := flag.String("name", "gonb", "kernel name, as notebooks and nbconvert refer to it")
 	dataDir := flag.String("data-dir", "", "Jupyter data directory (default $JUPYTER_DATA_DIR, else ~/.local/share/jupyter)")
 	flag.Parse()
-	if err := run(*gonb, *path, *name, *dataDir); err != nil {
+	if err := run(*gonb, *path, *name, *dataDir, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "nbinstall:", err)
 		os.Exit(1)
 	}
 }
 
-func run(gonb, pathList, name, dataDir string) error {
+// run writes the kernel spec, and tells stderr when it replaces one that ran another GoNB
+// binary (another clone's: the spec is per user, so the last clone set up wins).
+func run(gonb, pathList, name, dataDir string, stderr io.Writer) error {
 	if dataDir == "" {
 		var err error
 		if dataDir, err = defaultDataDir(); err != nil {
@@ -45,6 +48,11 @@ func run(gonb, pathList, name, dataDir string) error {
 		return err
 	}
 	file := filepath.Join(dataDir, "kernels", name, "kernel.json")
+	var old spec
+	if raw, err := os.ReadFile(file); err == nil && json.Unmarshal(raw, &old) == nil && len(old.Argv) > 0 && old.Argv[0] != sp.Argv[0] {
+		fmt.Fprintf(stderr, "nbinstall: the kernel spec %q, shared by every clone of this user, ran %s; it now runs %s, so notebooks opened from any clone use this one's kernel (run make setup in the other clone to point it back)\n",
+			name, old.Argv[0], sp.Argv[0])
+	}
 	changed, err := writeIfChanged(file, sp)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,7 @@ func TestRun(t *testing.T) {
 				}
 			}
 			data := filepath.Join(dir, "jupyter")
-			err := run(filepath.Join(bin, "gonb"), bin, "gonb", data)
+			err := run(filepath.Join(bin, "gonb"), bin, "gonb", data, io.Discard)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("run error = %v, want one containing %q", err, tc.wantErr)
@@ -66,5 +67,38 @@ func TestRun(t *testing.T) {
 				t.Error("second write touched the file")
 			}
 		})
+	}
+}
+
+// TestRunOtherClone checks that setting up a second clone says that it takes the user's
+// kernel spec over from the first, and that setting up the same clone again says nothing.
+func TestRunOtherClone(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "jupyter")
+	clone := func(name string) string {
+		bin := filepath.Join(dir, name, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, tool := range []string{"gonb", "go", "goimports", "gopls"} {
+			if err := os.WriteFile(filepath.Join(bin, tool), []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return bin
+	}
+	a, b := clone("a"), clone("b")
+	for _, step := range []struct {
+		bin, want string
+	}{
+		{a, ""}, {a, ""}, {b, "ran " + filepath.Join(a, "gonb") + "; it now runs " + filepath.Join(b, "gonb")},
+	} {
+		var stderr strings.Builder
+		if err := run(filepath.Join(step.bin, "gonb"), step.bin, "gonb", data, &stderr); err != nil {
+			t.Fatal(err)
+		}
+		if got := stderr.String(); (step.want == "") != (got == "") || !strings.Contains(got, step.want) {
+			t.Errorf("setting up %s: stderr %q, want %q", step.bin, got, step.want)
+		}
 	}
 }

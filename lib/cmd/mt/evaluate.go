@@ -53,7 +53,7 @@ func evaluateCommand(args []string) error {
 	fs.StringVar(&o.JSON, "json", "", "also write the result with its provenance to this JSON file; - for standard output (the summary line then goes to standard error)")
 	o.addFlags(fs)
 	fs.StringVar(&o.Command, "command", "", "the command recorded in the provenance as the one that reproduces the result (default: this mt evaluate call)")
-	if done, err := parseFlags(fs, args, "mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json] [flags]"); done || err != nil {
+	if err := parseFlags(fs, args, "mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json] [flags]"); err != nil {
 		return err
 	}
 	if o.Checkpoint == "" {
@@ -98,7 +98,7 @@ func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, com
 		}
 		fmt.Fprintf(log, "%s split: %d images\n", split, splits[s].N)
 	}
-	acc, err := knnTestAccuracy(p, splits[0], splits[1], o.K, o.Temperature, progressETA(log))
+	acc, err := knnTestAccuracy(p, splits[0], splits[1], o.K, o.Temperature, progressTo(log, isTerminal(log), time.Now))
 	fmt.Fprintln(log)
 	if err != nil {
 		return nil, err

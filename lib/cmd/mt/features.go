@@ -33,7 +33,7 @@ func featuresCommand(args []string) error {
 	fs.StringVar(&o.Split, "split", "train", "split: train or test")
 	fs.StringVar(&o.Out, "out", "", "output: N×D float32 NumPy array (.npy) of L2-normalised features, row i for image i; - for standard output when it is not a terminal (required)")
 	o.addFlags(fs)
-	if done, err := parseFlags(fs, args, "mt features --checkpoint DIR --data NAME --out X.npy [flags]"); done || err != nil {
+	if err := parseFlags(fs, args, "mt features --checkpoint DIR --data NAME --out X.npy [flags]"); err != nil {
 		return err
 	}
 	if err := o.check(); err != nil {
@@ -76,7 +76,7 @@ func runFeatures(o featuresOptions, backend backends.Backend, load loadFunc, log
 		return fmt.Errorf("--data %s: %w", o.Data, err)
 	}
 	fmt.Fprintf(log, "network: %s with %s on %s; data: %s, %d images\n", p.Info.Method, p.Info.Net, p.Info.Data, ds.Name, ds.N)
-	f, d, err := p.Features(ds, nil, progressETA(log))
+	f, d, err := p.Features(ds, nil, progressTo(log, isTerminal(log), time.Now))
 	if err != nil {
 		return err
 	}

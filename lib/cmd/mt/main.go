@@ -35,7 +35,7 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // commands are mt's commands by name; each parses its own flags.
@@ -49,9 +49,11 @@ var commands = map[string]func(args []string) error{
 	"repro":      reproCommand,
 }
 
-// run runs the command that args name and returns the exit status: 0 for success, 1 for a
-// failed command, 2 for a command line that names no command. Errors go to stderr.
-func run(args []string, stderr io.Writer) int {
+// run runs the command that args name and returns the exit status, as Go's flag package and
+// Unix tools do: 0 for success (help included, written to stdout), 1 for a failed command, 2
+// for a command line that is wrong (no command, an unknown one, a bad flag or a stray
+// argument), its error printed once to stderr.
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
@@ -59,9 +61,9 @@ func run(args []string, stderr io.Writer) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "-h", "-help", "--help", "help":
-		return help(rest, stderr)
+		return help(rest, stdout, stderr)
 	case "version", "--version":
-		fmt.Println(version())
+		fmt.Fprintln(stdout, version())
 		return 0
 	}
 	cmd, ok := commands[name]
@@ -69,18 +71,33 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mt: unknown command %q; run mt help for the list\n", name)
 		return 2
 	}
-	if err := cmd(rest); err != nil {
-		fmt.Fprintln(stderr, "mt:", err)
-		return 1
+	return exit(cmd(rest), stdout, stderr)
+}
+
+// exit reports a command's error and returns its exit status: help asked for goes to stdout
+// (0), a usage error to stderr with where to find the flags (2), any other error to stderr (1).
+func exit(err error, stdout, stderr io.Writer) int {
+	var h *helpText
+	var u *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &h):
+		fmt.Fprint(stdout, h.text)
+		return 0
+	case errors.As(err, &u):
+		fmt.Fprintf(stderr, "mt %s: %v\nRun \"mt help %s\" for the flags.\n", u.command, u.err, u.command)
+		return 2
 	}
-	return 0
+	fmt.Fprintln(stderr, "mt:", err)
+	return 1
 }
 
 // help prints the list of commands, or with one argument that command's flags.
-func help(args []string, stderr io.Writer) int {
+func help(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(args) == 0:
-		usage(stderr)
+		usage(stdout)
 		return 0
 	case len(args) > 1:
 		fmt.Fprintf(stderr, "mt help: unexpected argument %q; usage: mt help [COMMAND]\n", args[1])
@@ -91,11 +108,7 @@ func help(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mt help: unknown command %q; run mt help for the list\n", args[0])
 		return 2
 	}
-	if err := cmd([]string{"-h"}); err != nil {
-		fmt.Fprintln(stderr, "mt:", err)
-		return 1
-	}
-	return 0
+	return exit(cmd([]string{"-h"}), stdout, stderr)
 }
 
 func usage(w io.Writer) {
@@ -114,23 +127,59 @@ commands:
 Run "mt help COMMAND" or "mt COMMAND -h" for the flags of a command.`)
 }
 
+// helpText is what parseFlags returns when the help was asked for: the command's usage and
+// flags, which run prints to stdout.
+type helpText struct{ text string }
+
+func (h *helpText) Error() string { return "help requested" }
+
+// usageError is a command line that a command cannot run: a bad flag or a stray argument.
+type usageError struct {
+	command string
+	err     error
+}
+
+func (u *usageError) Error() string { return u.command + ": " + u.err.Error() }
+func (u *usageError) Unwrap() error { return u.err }
+
 // parseFlags parses a subcommand's args into fs, with usage as the first line of its help. It
-// returns done = true when the help was asked for, and an error for a bad flag or a stray
-// argument (every input is a flag).
-func parseFlags(fs *flag.FlagSet, args []string, usage string) (done bool, err error) {
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: "+usage)
-		fs.PrintDefaults()
+// returns a *helpText when the help was asked for, and a *usageError for a bad flag or a stray
+// argument (every input is a flag); the caller returns either as its error.
+func parseFlags(fs *flag.FlagSet, args []string, usage string) error {
+	fs.SetOutput(io.Discard) // run prints the error once, and the help to stdout
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		var b strings.Builder
+		fmt.Fprintln(&b, "usage: "+usage)
+		printDefaults(&b, fs)
+		return &helpText{b.String()}
+	case err != nil:
+		return &usageError{fs.Name(), err}
+	case fs.NArg() > 0:
+		return &usageError{fs.Name(), fmt.Errorf("unexpected argument %q; all inputs are flags", fs.Arg(0))}
 	}
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return true, nil
-	} else if err != nil {
-		return false, err
-	}
-	if fs.NArg() > 0 {
-		return false, fmt.Errorf("%s: unexpected argument %q; all inputs are flags", fs.Name(), fs.Arg(0))
-	}
-	return false, nil
+	return nil
+}
+
+// printDefaults is flag.PrintDefaults, with a flag's default left out where its usage already
+// says it (a default that depends on the machine, such as a folder under the home directory).
+func printDefaults(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, text := flag.UnquoteUsage(f)
+		line := "  -" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		text = strings.ReplaceAll(text, "\n", "\n    \t")
+		if def := f.DefValue; def != "" && def != "0" && def != "false" && !strings.Contains(text, "(default") {
+			if name == "string" {
+				def = fmt.Sprintf("%q", def)
+			}
+			text += " (default " + def + ")"
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, text)
+	})
 }
 
 // printTable writes a table to stdout in aligned columns.

@@ -80,7 +80,7 @@ func pretrainCommand(args []string) error {
 	fs.Float64Var(&o.KNNTemperature, "knn-temperature", 0.1, "--knn vote weight exp(cos/temperature) (the authors' code: 0.1)")
 	fs.StringVar(&o.ResumeFrom, "resume-from", "", "when --out holds no checkpoint yet, start from the checkpoint exported (--export) into this folder")
 	fs.StringVar(&o.Export, "export", "", "when the call ends (finished or paused), export the newest checkpoint to this new folder, its data in parts of at most 15 MiB, with "+release.HistoryFile+" and "+metric.InfoFile)
-	if done, err := parseFlags(fs, args, "mt pretrain --method M --data NAME --out DIR [flags]"); done || err != nil {
+	if err := parseFlags(fs, args, "mt pretrain --method M --data NAME --out DIR [flags]"); err != nil {
 		return err
 	}
 	fs.Visit(func(f *flag.Flag) { o.StepsSet = o.StepsSet || f.Name == "steps" })
@@ -230,7 +230,7 @@ func runPretrain(o pretrainOptions, cfg metric.PretrainConfig, backend backends.
 		}
 		return record()
 	}
-	cfg.Progress = progressETA(log)
+	cfg.Progress = progressTo(log, isTerminal(log), time.Now)
 	p, err := metric.Pretrain(backend, ds, subset, cfg)
 	fmt.Fprintln(log) // ends the progress line
 	var foreign *checkpoint.OriginError
@@ -319,25 +319,4 @@ func newKNNMonitor(o pretrainOptions, hist *release.History, load loadFunc, trai
 		hist.KNN = c
 	}
 	return &knnMonitor{train: train, test: test, curve: c, epochSteps: epoch, log: log, save: save}, nil
-}
-
-// progressETA returns a progress callback that redraws one line per stage on w with the time
-// left, extrapolated from the stage's pace so far.
-func progressETA(w io.Writer) func(stage string, done, total int) {
-	last := ""
-	var began time.Time
-	return func(stage string, done, total int) {
-		if stage != last {
-			if last != "" {
-				fmt.Fprintln(w)
-			}
-			last, began = stage, time.Now()
-		}
-		eta := "?"
-		if done > 0 && total >= done {
-			left := time.Duration(float64(time.Since(began)) / float64(done) * float64(total-done))
-			eta = left.Round(time.Second).String()
-		}
-		fmt.Fprintf(w, "\r%-40s %7d / %-7d ETA %-10s", stage, done, total, eta)
-	}
 }

@@ -39,7 +39,7 @@ func propagateCommand(args []string) error {
 	fs.IntVar(&o.Classes, "classes", 0, "number of classes (default: largest label + 1)")
 	o.addFlags(fs)
 	fs.IntVar(&o.Chunks, "chunks", 1, "spectral: split the unlabelled rows into this many chunks, each propagated with all the labels (the paper uses 10 for ImageNet)")
-	if done, err := parseFlags(fs, args, "mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv [flags]"); done || err != nil {
+	if err := parseFlags(fs, args, "mt propagate --features X.npy --labels L.csv --method nn|spectral --out P.csv [flags]"); err != nil {
 		return err
 	}
 	return runPropagate(o, os.Stderr)
@@ -78,7 +78,7 @@ func runPropagate(o propagateOptions, log io.Writer) error {
 		return fmt.Errorf("%s: %w", o.Labels, err)
 	}
 	fmt.Fprintf(log, "labels: %s, %d labelled rows in %d classes\n", o.Labels, lab.Len(), classes)
-	res, err := propagate.Run(x, lab.Index, lab.Class, classes, cfg, progressTo(log))
+	res, err := propagate.Run(x, lab.Index, lab.Class, classes, cfg, progressTo(log, isTerminal(log), time.Now))
 	if err != nil {
 		return fmt.Errorf("propagating %s: %w", o.Features, err)
 	}
@@ -132,16 +132,4 @@ func (o propagateOptions) config() (propagate.Config, error) {
 	cfg := propagate.DefaultConfig(m)
 	cfg.GraphK, cfg.Eta, cfg.VoteK, cfg.ConfidenceScale, cfg.Chunks = o.K, o.Eta, o.VoteK, o.Sigma, o.Chunks
 	return cfg, nil
-}
-
-// progressTo returns a progress callback that redraws one line per stage on w.
-func progressTo(w io.Writer) func(stage string, done, total int) {
-	last := ""
-	return func(stage string, done, total int) {
-		if stage != last && last != "" {
-			fmt.Fprintln(w)
-		}
-		last = stage
-		fmt.Fprintf(w, "\r%-8s %7d / %-7d", stage, done, total)
-	}
 }

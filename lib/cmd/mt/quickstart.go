@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ func quickstart(args []string) error {
 	cacheDir := fs.String("cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	publish := fs.String("publish", "", "if set, write the result JSON with provenance into this directory (e.g. figures); created if missing")
 	metricFlag := fs.String("metric", "", "a released metric's folder (e.g. figures/metrics/"+repro.FashionMNISTRelease+") or name, whose features replace the pretraining; train to pretrain here (default: the scale's, the release at small scale when the repository holds it)")
-	if done, err := parseFlags(fs, args, "mt quickstart [-scale small|smoke] [-metric DIR|train] [-data-dir DIR] [-cache-dir DIR] [-publish DIR]"); done || err != nil {
+	if err := parseFlags(fs, args, "mt quickstart [-scale small|smoke] [-metric DIR|train] [-data-dir DIR] [-cache-dir DIR] [-publish DIR]"); err != nil {
 		return err
 	}
 	cfg, err := repro.QuickstartConfigFor(*scale)
@@ -74,20 +75,48 @@ func quickstart(args []string) error {
 	return nil
 }
 
-// progressLine returns a progress callback that redraws one line on stderr: the stage, its
-// count, the time since the stage began and, while it runs, the time left at its rate so far.
+// progressLine returns a progress callback on stderr: the stage, its count, the time since
+// the stage began and, while it runs, the time left at its rate so far. On a terminal it
+// redraws one line; into a log or a pipe it writes a line when a stage ends and at most one a
+// logInterval while it runs, without carriage returns.
 func progressLine() func(stage string, done, total int) {
+	return progressTo(os.Stderr, isTerminal(os.Stderr), time.Now)
+}
+
+// isTerminal says whether w is a terminal (a character device), where progress redraws a line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// logInterval is how often a progress line goes to a log for a stage under way.
+const logInterval = 30 * time.Second
+
+// progressTo is progressLine writing to w, redrawing when terminal, with the clock now.
+func progressTo(w io.Writer, terminal bool, now func() time.Time) func(stage string, done, total int) {
 	last := ""
-	var start time.Time
+	var start, shown time.Time
 	return func(stage string, done, total int) {
+		t := now()
 		if stage != last {
-			if last != "" {
-				fmt.Fprintln(os.Stderr)
+			if last != "" && terminal {
+				fmt.Fprintln(w)
 			}
-			start = time.Now()
+			start, shown = t, time.Time{}
 		}
 		last = stage
-		fmt.Fprintf(os.Stderr, "\r%-40s %6d / %-6d %s", stage, done, total, timing(time.Since(start), done, total))
+		line := fmt.Sprintf("%-40s %6d / %-6d %s", stage, done, total, timing(t.Sub(start), done, total))
+		switch {
+		case terminal:
+			fmt.Fprint(w, "\r"+line)
+		case done >= total || shown.IsZero() || t.Sub(shown) >= logInterval:
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			shown = t
+		}
 	}
 }
 

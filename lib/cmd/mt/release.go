@@ -34,7 +34,7 @@ func releaseCommand(args []string) error {
 	fs.StringVar(&o.Data, "data", "", "dataset whose train and test splits are released: "+strings.Join(data.Names, ", ")+" (default: the one the metric was trained on)")
 	fs.StringVar(&o.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&o.Command, "command", "", "the command recorded in the provenance (default: this mt release call)")
-	if done, err := parseFlags(fs, args, "mt release --checkpoint DIR --out figures/metrics/NAME [flags]"); done || err != nil {
+	if err := parseFlags(fs, args, "mt release --checkpoint DIR --out figures/metrics/NAME [flags]"); err != nil {
 		return err
 	}
 	if o.Command == "" {
@@ -97,7 +97,7 @@ func runRelease(o releaseOptions, backend backends.Backend, load loadFunc, log i
 		if err != nil {
 			return nil, fmt.Errorf("--data %s (%s split): %w", o.Data, name, err)
 		}
-		x, d, err := p.Features(ds, nil, progressETA(log))
+		x, d, err := p.Features(ds, nil, progressTo(log, isTerminal(log), time.Now))
 		fmt.Fprintln(log)
 		if err != nil {
 			return nil, err

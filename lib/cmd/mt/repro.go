@@ -46,7 +46,7 @@ func reproCommand(args []string) error {
 	fs.IntVar(&env.StepsPerCall, "steps-per-call", 1, "train this many steps in each call to the compiled graph (a GPU's per-call overhead is then paid once for them); no result changes")
 	fs.StringVar(&export, "export", "", "when the run ends (finished or paused), write its state to this new folder: the cache entries of at most 8 MiB and the checkpoints of the trainings under way (needs --checkpoint-dir), for --resume-from on another machine")
 	fs.StringVar(&resumeFrom, "resume-from", "", "first put the state that --export wrote in this folder into --cache-dir and --checkpoint-dir")
-	if done, err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); done || err != nil {
+	if err := parseFlags(fs, args, "mt repro --table N [--scale smoke|bench|paper] [flags]"); err != nil {
 		return err
 	}
 	t, ok := repro.Tables[table]

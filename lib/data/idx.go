@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // idxArray is one IDX file: unsigned-byte elements with their dimensions.
@@ -115,4 +116,34 @@ func fromIDX(name string, img, lab *idxArray, classes []string, imagesPath, labe
 		return nil, fmt.Errorf("%s: %w", labelsPath, err)
 	}
 	return d, nil
+}
+
+// WriteIDX writes a grayscale dataset (C = 1, labels below 256) into dir as MNIST's files of a
+// split are named, dir/<prefix>-images-idx3-ubyte (N×H×W) and dir/<prefix>-labels-idx1-ubyte
+// (N), in IDX format, uncompressed: what Load reads for prefix "train" or "t10k".
+func WriteIDX(dir, prefix string, d *Dataset) error {
+	imagesPath, labelsPath := filepath.Join(dir, prefix+"-images-idx3-ubyte"), filepath.Join(dir, prefix+"-labels-idx1-ubyte")
+	if d.C != 1 {
+		return fmt.Errorf("IDX %s: %s has %d channels, IDX holds grayscale images", imagesPath, d.Name, d.C)
+	}
+	labels := make([]byte, d.N)
+	for i, l := range d.Labels {
+		if l < 0 || l > 255 {
+			return fmt.Errorf("IDX %s: label %d of image %d does not fit a byte", labelsPath, l, i)
+		}
+		labels[i] = byte(l)
+	}
+	write := func(path string, dims []uint32, payload []byte) error {
+		var buf bytes.Buffer
+		buf.Write([]byte{0, 0, 8, byte(len(dims))})
+		for _, n := range dims {
+			_ = binary.Write(&buf, binary.BigEndian, n)
+		}
+		buf.Write(payload)
+		return os.WriteFile(path, buf.Bytes(), 0o644)
+	}
+	if err := write(imagesPath, []uint32{uint32(d.N), uint32(d.H), uint32(d.W)}, d.Images); err != nil {
+		return err
+	}
+	return write(labelsPath, []uint32{uint32(d.N)}, labels)
 }

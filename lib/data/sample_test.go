@@ -1,6 +1,7 @@
 package data
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -60,5 +61,25 @@ func TestClassSubset(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWriteIDX checks that ReadIDX reads back what WriteIDX wrote, and that it refuses colour.
+func TestWriteIDX(t *testing.T) {
+	dir := t.TempDir()
+	d := Blocks(30, 1)
+	if err := WriteIDX(dir, "train", d); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadIDX("blocks", filepath.Join(dir, "train-images-idx3-ubyte"), filepath.Join(dir, "train-labels-idx1-ubyte"), d.Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.N != d.N || back.H != 28 || back.W != 28 || back.C != 1 || !slices.Equal(back.Images, d.Images) || !slices.Equal(back.Labels, d.Labels) {
+		t.Errorf("read back %d images of %d×%d×%d, want the %d written", back.N, back.H, back.W, back.C, d.N)
+	}
+	rgb := &Dataset{Name: "rgb", N: 1, H: 1, W: 1, C: 3, Images: make([]uint8, 3), Labels: []int32{0}}
+	if err := WriteIDX(dir, "rgb", rgb); err == nil || !strings.Contains(err.Error(), "grayscale") {
+		t.Errorf("colour images: %v, want an error", err)
 	}
 }

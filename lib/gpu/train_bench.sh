@@ -12,7 +12,7 @@
 # CIFAR stem. Per net and framework: one warm-up step (for GoMLX it includes compiling the
 # graph), then as many timed steps as fit in TRAIN_BENCH_SECONDS by the mean step time, at least
 # one. The pure-Go backend runs as mt and the notebooks run it, with parallel op execution and no
-# cap on its goroutines (repro.DefaultCPUBackend, go:parallelism=-1; TRAIN_BENCH_GOMLX_BACKEND):
+# cap on its goroutines (pipeline.DefaultCPUBackend, go:parallelism=-1; TRAIN_BENCH_GOMLX_BACKEND):
 # the capped default deadlocked WRN-28-2 on 2 CPUs, and one op at a time (go:ops_sequential)
 # leaves a core idle during the single-threaded element-wise ops (Conv-4 58 against 76 img/s,
 # WRN-28-2 4.0 against 5.6, on 2 CPUs).

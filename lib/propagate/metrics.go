@@ -97,3 +97,17 @@ func AveragePrecision[F Score](pred, truth []int32, confidence []F) float64 {
 	}
 	return sum / float64(correct)
 }
+
+// Percentiles samples a curve over a sorted population at 0 %, 1 %, …, 100 % of its length
+// (the value at p % is that of the first max(1, ⌈p·n/100⌉) elements).
+func Percentiles(curve []float64) []float64 {
+	if len(curve) == 0 {
+		return nil
+	}
+	out := make([]float64, 101)
+	for p := range out {
+		k := max(1, (p*len(curve)+99)/100)
+		out[p] = curve[k-1]
+	}
+	return out
+}

@@ -125,3 +125,23 @@ func TestRankingMetricsPanicOnLengths(t *testing.T) {
 		})
 	}
 }
+
+func TestPercentiles(t *testing.T) {
+	curve := []float64{1, 0.5, 2.0 / 3, 0.75}
+	got := Percentiles(curve)
+	if len(got) != 101 {
+		t.Fatalf("%d points, want 101", len(got))
+	}
+	// p % takes the first max(1, ⌈4p/100⌉) elements.
+	for _, tc := range []struct {
+		p    int
+		want float64
+	}{{0, 1}, {1, 1}, {25, 1}, {26, 0.5}, {50, 0.5}, {51, 2.0 / 3}, {75, 2.0 / 3}, {76, 0.75}, {100, 0.75}} {
+		if math.Abs(got[tc.p]-tc.want) > 1e-12 {
+			t.Errorf("Percentiles[%d] = %v, want %v", tc.p, got[tc.p], tc.want)
+		}
+	}
+	if Percentiles(nil) != nil {
+		t.Error("Percentiles(nil) should be nil")
+	}
+}

@@ -358,3 +358,14 @@ func (r *Released) Rows(split string, idx []int) (propagate.Matrix, error) {
 	}
 	return out, nil
 }
+
+// TrainingDevice is the device of the release's training slices, the first one's when they
+// differ, else the provenance's.
+func (i Info) TrainingDevice() string {
+	for _, s := range i.Slices {
+		if s.Device != "" {
+			return s.Device
+		}
+	}
+	return i.Provenance.Device
+}

@@ -8,17 +8,18 @@ import (
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // testEnv is a test's environment: the default backend, the data in dataDir, a fresh stage
 // cache and the command "test".
-func testEnv(t *testing.T, dataDir string) Env {
+func testEnv(t *testing.T, dataDir string) pipeline.Env {
 	t.Helper()
-	b, err := NewBackend()
+	b, err := pipeline.NewBackend()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Env{Backend: b, DataDir: dataDir, CacheDir: t.TempDir(), Command: "test"}
+	return pipeline.Env{Backend: b, DataDir: dataDir, CacheDir: t.TempDir(), Command: "test"}
 }
 
 // TestStagesShared: a stage has one key whichever table asks for it. Table 2 after Table 1 on
@@ -28,7 +29,7 @@ func testEnv(t *testing.T, dataDir string) Env {
 func TestStagesShared(t *testing.T) {
 	dataDir := colourData(t, 30)
 	env := testEnv(t, dataDir)
-	t1, err := Table1ConfigFor(Smoke)
+	t1, err := Table1ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestStagesShared(t *testing.T) {
 	if _, err := RunTable1(env, t1, nil); err != nil {
 		t.Fatal(err)
 	}
-	t2, err := Table2ConfigFor(Smoke)
+	t2, err := Table2ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestStagesShared(t *testing.T) {
 	if r2.Computed != 2 {
 		t.Errorf("table 2 after table 1 computed %d stages, want 2 (its classifiers alone)", r2.Computed)
 	}
-	t5, err := Table5ConfigFor(Smoke)
+	t5, err := Table5ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,41 +74,12 @@ func TestStagesShared(t *testing.T) {
 	}
 }
 
-// TestStageRecomputesAnEarlierLayout: an entry that passes the store's check but lacks the file
-// its stage reads (written in an earlier layout of the stage) is moved aside and computed anew;
-// a second call reads it from the cache.
-func TestStageRecomputesAnEarlierLayout(t *testing.T) {
-	r, err := testEnv(t, t.TempDir()).open("test", Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const key = "quality-0123456789abcdef0123"
-	if _, _, err := r.store.Build(key, func(dir string) error {
-		return os.WriteFile(filepath.Join(dir, "old.json"), []byte("{}"), 0o644)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	compute := func(string) (*QualityResult, error) { return &QualityResult{K: 7}, nil }
-	for i, want := range []bool{false, true} {
-		v, _, err := stage(r, key, "result.json", compute)
-		if err != nil || v.K != 7 || v.Cached != want {
-			t.Fatalf("call %d: %+v, %v; want K 7 and cached %v", i, v, err, want)
-		}
-	}
-	if r.computed != 1 {
-		t.Errorf("%d stages computed, want 1", r.computed)
-	}
-	if aside, _ := filepath.Glob(filepath.Join(r.store.Dir, "corrupt", key+"-*")); len(aside) != 1 {
-		t.Errorf("%d entries moved aside, want 1", len(aside))
-	}
-}
-
 // TestRunPauses runs Table 2 with a pause that has always come (Env.Pause of 1 ns: every
 // training runs one call of 2 steps, then pauses the run), each call on a new machine: new
 // cache and checkpoint directories, into which the state that the call before exported is
 // imported (entries of at most 4 KiB, so the metric's network and the pool's features stay
 // behind; the metric's final checkpoint goes instead). It checks that every cell ends as in an
-// uninterrupted run: the same test accuracy, steps and classifier weights (their digest).
+// uninterrupted Run: the same test accuracy, steps and classifier weights (their digest).
 func TestRunPauses(t *testing.T) {
 	dataDir, cfg := smallTable2(t, 3)
 	cfg.Labels, cfg.KNN = []int{8}, 0
@@ -125,12 +97,12 @@ func TestRunPauses(t *testing.T) {
 		env := testEnv(t, dataDir)
 		env.CheckpointDir, env.Pause, env.StepsPerCall = t.TempDir(), time.Nanosecond, 2
 		if state != "" {
-			if _, err := ImportState(env, state); err != nil {
+			if _, err := pipeline.ImportState(env, state); err != nil {
 				t.Fatal(err)
 			}
 		}
 		res, err := RunTable2(env, cfg, nil)
-		var paused *PausedError
+		var paused *pipeline.PausedError
 		if !errors.As(err, &paused) {
 			if err != nil {
 				t.Fatal(err)
@@ -147,7 +119,7 @@ func TestRunPauses(t *testing.T) {
 			break
 		}
 		state = filepath.Join(t.TempDir(), "state")
-		if _, err := ExportState(env, state, 4<<10); err != nil {
+		if _, err := pipeline.ExportState(env, state, 4<<10); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,5 +132,43 @@ func TestRunPauses(t *testing.T) {
 			t.Errorf("cell %s/%s: accuracy %v, %d steps, weights %s, pseudo labels %v; uninterrupted %v, %d, %s, %v",
 				g.Metric, g.Transfer, g.Accuracy, g.Steps, g.Weights, g.PseudoAccuracy, w.Accuracy, w.Steps, w.Weights, w.PseudoAccuracy)
 		}
+	}
+}
+
+// published publishes res into a new folder and reads it back as R, checking that the JSON is
+// base.json there, beside each of pngs; it returns what it read and the folder.
+func published[R any](t *testing.T, res interface {
+	Publish(dir, suffix string) (string, error)
+}, suffix, base string, pngs ...string) (*R, string) {
+	t.Helper()
+	dir := t.TempDir()
+	path, err := res.Publish(dir, suffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != filepath.Join(dir, base+".json") {
+		t.Errorf("published %s, want %s.json", path, base)
+	}
+	for _, png := range pngs {
+		if _, err := os.Stat(filepath.Join(dir, png)); err != nil {
+			t.Error(err)
+		}
+	}
+	back, err := pipeline.ReadResult[R](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back, dir
+}
+
+// cachedRerun checks that second, a rerun of first on the same cache, computed no stage and
+// rests on the same compute seconds.
+func cachedRerun(t *testing.T, first, second interface{ Run() *pipeline.RunInfo }) {
+	t.Helper()
+	if n := second.Run().Computed; n != 0 {
+		t.Errorf("the rerun computed %d stages, want 0 (all cached)", n)
+	}
+	if a, b := first.Run().Provenance.Seconds, second.Run().Provenance.Seconds; a != b {
+		t.Errorf("compute seconds differ between a run and its cached rerun: %v vs %v", a, b)
 	}
 }

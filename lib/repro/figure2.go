@@ -7,6 +7,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"github.com/metric-transfer/mtlp/lib/similarity"
@@ -52,16 +53,16 @@ type Figure2Result struct {
 	RawBlocks      similarity.Blocks `json:"raw_blocks"`
 	SpectralBlocks similarity.Blocks `json:"spectral_blocks"`
 	// Eigen is the timing of the pool's eigendecomposition, Eta the eigenpairs it kept.
-	Eigen Timed  `json:"eigen"`
-	Eta   int    `json:"eta"`
-	Pool  int    `json:"pool"`
-	Scale string `json:"scale"`
+	Eigen pipeline.Timed `json:"eigen"`
+	Eta   int            `json:"eta"`
+	Pool  int            `json:"pool"`
+	Scale string         `json:"scale"`
 }
 
 // RunFigure2 reads (or computes) the metric's pool features through Table 1's cached stage,
 // eigendecomposes the whole pool's graph with Table 1's spectral settings (a cached stage),
 // and builds both similarity matrices over a class-sorted sample.
-func RunFigure2(env Env, cfg Figure2Config) (*Figure2Result, error) {
+func RunFigure2(env pipeline.Env, cfg Figure2Config) (*Figure2Result, error) {
 	if !slices.Contains(Table1Metrics, cfg.Metric) {
 		return nil, fmt.Errorf("figure 2: metric %q is not one of Table 1's %v", cfg.Metric, Table1Metrics)
 	}
@@ -87,11 +88,11 @@ func RunFigure2(env Env, cfg Figure2Config) (*Figure2Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := similarity.ClassSortedSample(r.pool.truth, r.pool.ds.Dataset.NumClasses(), cfg.Sample, cfg.Seed)
+	rows, err := similarity.ClassSortedSample(r.pool.Truth, r.pool.Split.Dataset.NumClasses(), cfg.Sample, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("figure 2: sample of %d: %w", cfg.Sample, err)
 	}
-	res := &Figure2Result{Metric: cfg.Metric, Rows: rows, Classes: pick(r.pool.truth, rows), Eigen: *eigen,
+	res := &Figure2Result{Metric: cfg.Metric, Rows: rows, Classes: pipeline.Pick(r.pool.Truth, rows), Eigen: *eigen,
 		Eta: len(values), Pool: f.N, Scale: cfg.Table1.Scale}
 	if res.Raw, err = similarity.Cosine(propagate.Matrix{N: f.N, D: f.D, Data: f.Features}, rows); err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func RunFigure2(env Env, cfg Figure2Config) (*Figure2Result, error) {
 
 // eigenStage is what the eigen stage keeps beside the eigenvectors.
 type eigenStage struct {
-	Timed
+	pipeline.Timed
 	Values  []float64 `json:"values"`
 	Degrees []float64 `json:"degrees"`
 }
@@ -118,14 +119,14 @@ type eigenStage struct {
 // eigen returns the η smallest eigenpairs of the normalised Laplacian of the pool's kNN graph
 // in the metric f, built as propagate.Run builds it for the spectral method, and the graph's
 // degrees.
-func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Dense, deg []float64, timed *Timed, err error) {
+func (r *table1Run) eigen(f *pipeline.FeaturesResult) (values []float64, vectors *mat.Dense, deg []float64, timed *pipeline.Timed, err error) {
 	sc := r.cfg.Spectral
-	key, err := artifact.Key("eigen", sc, f.key, r.pool.key)
+	key, err := artifact.Key("eigen", sc, f.Key, r.pool.Key)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	e, dir, err := stage(r.run, key, "eigen.json", func(dir string) (*eigenStage, error) {
-		xn, err := propagate.Normalize(f.matrix())
+	e, dir, err := pipeline.Stage(r.Run, key, "eigen.json", func(dir string) (*eigenStage, error) {
+		xn, err := propagate.Normalize(f.Matrix())
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +139,7 @@ func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Den
 			return nil, err
 		}
 		eo := sc.Eigen
-		if p := tagged(r.Progress, "figure 2"); p != nil {
+		if p := pipeline.Tagged(r.Progress, "figure 2"); p != nil {
 			eo.Progress = func(done, total int) { p("eigen", done, total) }
 		}
 		values, vectors, err := propagate.SmallestEigen(w, min(sc.Eta, f.N), eo)
@@ -155,7 +156,7 @@ func (r *table1Run) eigen(f *FeaturesResult) (values []float64, vectors *mat.Den
 		return &eigenStage{Values: values, Degrees: w.Degree()}, artifact.WriteFloat32s(filepath.Join(dir, "vectors.bin"), flat, n, eta)
 	})
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("figure 2, eigenvectors of the %s graph: %w", f.key, err)
+		return nil, nil, nil, nil, fmt.Errorf("figure 2, eigenvectors of the %s graph: %w", f.Key, err)
 	}
 	flat, n, eta, err := artifact.ReadFloat32s(filepath.Join(dir, "vectors.bin"))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"testing"
 
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestFigure2Smoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 4, 30)
-	cfg, err := Figure2ConfigFor(Smoke)
+	cfg, err := Figure2ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}

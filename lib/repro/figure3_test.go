@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
 // figure3Result is a Table 1 result with hand-made curves: every cell at 10 labels falls from
 // 1 to 0.5, except instance + spectral, which is flat at 0.8; there is no cell at 20 labels.
 func figure3Result() *Table1Result {
-	res := &Table1Result{Config: Table1Config{Scale: Smoke, Labels: []int{10}}}
+	res := &Table1Result{Config: Table1Config{Scale: pipeline.Smoke, Labels: []int{10}}}
 	for _, m := range Table1Metrics {
 		for _, method := range Table1Propagations {
 			curve := make([]float64, 101)

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // TestFigure4 draws the published paper-scale run beside the paper's methods and checks the
 // table of the figure's numbers cell by cell against the JSON and the paper's tables.
 func TestFigure4(t *testing.T) {
-	r, err := ReadResult[Table2Result](filepath.Join("..", "..", "figures", "table2-paper-xla-h100.json"))
+	r, err := pipeline.ReadResult[Table2Result](filepath.Join("..", "..", "figures", "table2-paper-xla-h100.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

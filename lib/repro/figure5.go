@@ -11,6 +11,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"github.com/metric-transfer/mtlp/lib/similarity"
@@ -77,7 +78,7 @@ type Figure5Row struct {
 
 // Figure5Result is Figure 5 as this run computed it.
 type Figure5Result struct {
-	RunInfo
+	pipeline.RunInfo
 	Config Figure5Config `json:"config"`
 	Rows   []Figure5Row  `json:"rows"`
 	// Cosine and Spectral are the precision@k over all classes; CosinePairs and SpectralPairs
@@ -88,18 +89,18 @@ type Figure5Result struct {
 	SpectralPairs float64 `json:"spectral_pair_cosine"`
 	// Features and Propagation time the two stages; Components is the number of connected
 	// components of the spectral kNN graph, Eta the eigenpairs it used.
-	Features    Timed `json:"features"`
-	Propagation Timed `json:"propagation"`
-	Components  int   `json:"components"`
-	Eta         int   `json:"eta"`
-	Pool        int   `json:"pool"`
+	Features    pipeline.Timed `json:"features"`
+	Propagation pipeline.Timed `json:"propagation"`
+	Components  int            `json:"components"`
+	Eta         int            `json:"eta"`
+	Pool        int            `json:"pool"`
 	// thumbs are the images of every row shown, by pool row.
 	thumbs map[int]image.Image
 }
 
 // figure5Propagation is what the cached spectral stage stores besides its logits.
 type figure5Propagation struct {
-	Timed
+	pipeline.Timed
 	Components int `json:"components"`
 	Eta        int `json:"eta"`
 }
@@ -109,7 +110,7 @@ type figure5Propagation struct {
 // with Table 1's spectral settings (propagate.Run, a cached stage), and ranks the unlabeled
 // pool rows, the labelled ones excluded, for each class by cosine similarity to its labelled
 // image and by its spectral logit. progress, which may be nil, receives every stage's progress.
-func RunFigure5(env Env, cfg Figure5Config) (*Figure5Result, error) {
+func RunFigure5(env pipeline.Env, cfg Figure5Config) (*Figure5Result, error) {
 	if cfg.Metric == metric.MethodBootstrap || !slices.Contains(Table1Metrics, cfg.Metric) {
 		return nil, fmt.Errorf("figure 5: metric %q; want %q or %q (bootstrapping trains on Table 1's label sets, not the one-shot labels)",
 			cfg.Metric, metric.MethodInstance, metric.MethodColor)
@@ -124,12 +125,12 @@ func RunFigure5(env Env, cfg Figure5Config) (*Figure5Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	numClasses := r.pool.ds.Dataset.NumClasses()
-	labelled, err := data.SampleLabeled(r.pool.truth, numClasses, numClasses, cfg.Seed)
+	numClasses := r.pool.Split.Dataset.NumClasses()
+	labelled, err := data.SampleLabeled(r.pool.Truth, numClasses, numClasses, cfg.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("figure 5: one label per class from a pool of %d: %w", len(r.pool.rows), err)
+		return nil, fmt.Errorf("figure 5: one label per class from a pool of %d: %w", len(r.pool.Rows), err)
 	}
-	if unlabelled := len(r.pool.rows) - len(labelled); cfg.K > unlabelled {
+	if unlabelled := len(r.pool.Rows) - len(labelled); cfg.K > unlabelled {
 		return nil, fmt.Errorf("figure 5: K = %d retrievals per class but the pool has %d unlabeled images; lower K or grow Table1.Pool", cfg.K, unlabelled)
 	}
 	f, err := r.features(cfg.Metric, 0)
@@ -153,11 +154,11 @@ func RunFigure5(env Env, cfg Figure5Config) (*Figure5Result, error) {
 		exclude[i] = true
 	}
 	byClass := slices.Clone(labelled)
-	slices.SortFunc(byClass, func(a, b int) int { return cmp.Compare(r.pool.truth[a], r.pool.truth[b]) })
+	slices.SortFunc(byClass, func(a, b int) int { return cmp.Compare(r.pool.Truth[a], r.pool.Truth[b]) })
 	var right, pairs [2]float64
 	for _, q := range byClass {
-		c := r.pool.truth[q]
-		row := Figure5Row{Class: c, Name: figure5ClassName(r.pool.ds.Dataset, c), Query: q, QueryImage: r.pool.rows[q]}
+		c := r.pool.Truth[q]
+		row := Figure5Row{Class: c, Name: figure5ClassName(r.pool.Split.Dataset, c), Query: q, QueryImage: r.pool.Rows[q]}
 		cos := make([]float64, f.N)
 		for i := range cos {
 			cos[i] = cosine(q, i)
@@ -177,12 +178,12 @@ func RunFigure5(env Env, cfg Figure5Config) (*Figure5Result, error) {
 	res.CosinePairs, res.SpectralPairs = pairs[0]/n, pairs[1]/n
 	for _, row := range res.Rows {
 		for _, i := range slices.Concat([]int{row.Query}, row.Cosine.Rows, row.Spectral.Rows) {
-			if res.thumbs[i], err = report.PixelImage(r.pool.ds.Dataset.Image(r.pool.rows[i]), r.pool.ds.Dataset.H, r.pool.ds.Dataset.W, r.pool.ds.Dataset.C); err != nil {
-				return nil, fmt.Errorf("figure 5, image %d of %s: %w", r.pool.rows[i], r.pool.ds.Dataset.Name, err)
+			if res.thumbs[i], err = report.PixelImage(r.pool.Split.Dataset.Image(r.pool.Rows[i]), r.pool.Split.Dataset.H, r.pool.Split.Dataset.W, r.pool.Split.Dataset.C); err != nil {
+				return nil, fmt.Errorf("figure 5, image %d of %s: %w", r.pool.Rows[i], r.pool.Split.Dataset.Name, err)
 			}
 		}
 	}
-	res.RunInfo = r.info()
+	res.RunInfo = r.Info()
 	return res, nil
 }
 
@@ -197,7 +198,7 @@ func (r *table1Run) figure5Rank(scores []float64, exclude map[int]bool, c int32,
 	}
 	slices.SortStableFunc(rows, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
 	rows = rows[:k]
-	out := Figure5Ranking{Rows: rows, Images: pick(r.pool.rows, rows), Classes: pick(r.pool.truth, rows), Scores: pick(scores, rows)}
+	out := Figure5Ranking{Rows: rows, Images: pipeline.Pick(r.pool.Rows, rows), Classes: pipeline.Pick(r.pool.Truth, rows), Scores: pipeline.Pick(scores, rows)}
 	for _, y := range out.Classes {
 		if y == c {
 			out.Precision++
@@ -218,16 +219,16 @@ func (r *table1Run) figure5Rank(scores []float64, exclude map[int]bool, c int32,
 
 // figure5Propagate spreads the one-shot labels over the pool by the spectral method with Table
 // 1's settings and returns the N×C logits (a cached stage).
-func (r *table1Run) figure5Propagate(f *FeaturesResult, labelled []int) (propagate.Matrix, *figure5Propagation, error) {
+func (r *table1Run) figure5Propagate(f *pipeline.FeaturesResult, labelled []int) (propagate.Matrix, *figure5Propagation, error) {
 	pcfg := r.cfg.Spectral
 	pcfg.Method = propagate.Spectral
-	key, err := artifact.Key("figure5-propagate", pcfg, f.key, r.pool.key, fmt.Sprintf("labelled=%v", labelled))
+	key, err := artifact.Key("figure5-propagate", pcfg, f.Key, r.pool.Key, fmt.Sprintf("labelled=%v", labelled))
 	if err != nil {
 		return propagate.Matrix{}, nil, err
 	}
-	numClasses := r.pool.ds.NumClasses()
-	meta, dir, err := stage(r.run, key, "propagation.json", func(dir string) (*figure5Propagation, error) {
-		p, err := propagate.Run(f.matrix(), labelled, pick(r.pool.truth, labelled), numClasses, pcfg, tagged(r.Progress, "figure 5, one-shot spectral"))
+	numClasses := r.pool.Split.NumClasses()
+	meta, dir, err := pipeline.Stage(r.Run, key, "propagation.json", func(dir string) (*figure5Propagation, error) {
+		p, err := propagate.Run(f.Matrix(), labelled, pipeline.Pick(r.pool.Truth, labelled), numClasses, pcfg, pipeline.Tagged(r.Progress, "figure 5, one-shot spectral"))
 		if err != nil {
 			return nil, err
 		}
@@ -235,7 +236,7 @@ func (r *table1Run) figure5Propagate(f *FeaturesResult, labelled []int) (propaga
 		return meta, artifact.WriteFloat32s(filepath.Join(dir, "logits.bin"), p.Logits.Data, p.Logits.N, p.Logits.D)
 	})
 	if err != nil {
-		return propagate.Matrix{}, nil, fmt.Errorf("figure 5, one-shot spectral propagation in the %s metric: %w", f.key, err)
+		return propagate.Matrix{}, nil, fmt.Errorf("figure 5, one-shot spectral propagation in the %s metric: %w", f.Key, err)
 	}
 	logits, n, c, err := artifact.ReadFloat32s(filepath.Join(dir, "logits.bin"))
 	if err != nil {
@@ -315,7 +316,7 @@ func (r *Figure5Result) Note() string {
 }
 
 // figure5Stage says whether a stage was read from the cache or computed, and in how long.
-func figure5Stage(t Timed) string {
+func figure5Stage(t pipeline.Timed) string {
 	if t.Cached {
 		return fmt.Sprintf("cached, computed in %.0f s", t.Seconds)
 	}
@@ -350,5 +351,5 @@ func (r *Figure5Result) Findings() string {
 // Publish writes the result with its provenance to dir/figure5-<scale><suffix>.json and the
 // figure to dir/figure5-<scale><suffix>.png, and returns the JSON's path.
 func (r *Figure5Result) Publish(dir, suffix string) (string, error) {
-	return publishPNGs(dir, "figure5-"+r.Config.Table1.Scale+suffix, r, map[string]func() ([]byte, error){"": r.Figure})
+	return pipeline.PublishPNGs(dir, "figure5-"+r.Config.Table1.Scale+suffix, r, map[string]func() ([]byte, error){"": r.Figure})
 }

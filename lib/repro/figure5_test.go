@@ -2,11 +2,8 @@ package repro
 
 import (
 	"bytes"
-	"encoding/json"
 	"image/png"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
@@ -21,7 +19,7 @@ import (
 // the whole 120-image pool, a two-step metric, η = 20.
 func figure5SmokeConfig(t *testing.T, dataDir string) Figure5Config {
 	t.Helper()
-	cfg, err := Figure5ConfigFor(Smoke)
+	cfg, err := Figure5ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +67,7 @@ func TestFigure5Smoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
-	p, err := propagate.Run(x, labelled, pick(truth, labelled), classes, cfg.Table1.Spectral, nil)
+	p, err := propagate.Run(x, labelled, pipeline.Pick(truth, labelled), classes, cfg.Table1.Spectral, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,24 +146,9 @@ func TestFigure5Smoke(t *testing.T) {
 	if h, rows := res.Table(); len(rows) != classes+1 || len(rows[0]) != len(h) {
 		t.Errorf("table %v %v", h, rows)
 	}
-	dir := t.TempDir()
-	path, err := res.Publish(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if path != filepath.Join(dir, "figure5-smoke.json") {
-		t.Errorf("published %s", path)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Figure5Result
-	if err := json.Unmarshal(raw, &back); err != nil || len(back.Rows) != classes || back.Provenance.Scale != Smoke {
-		t.Errorf("published JSON reads back as %d rows, scale %q, error %v", len(back.Rows), back.Provenance.Scale, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "figure5-smoke.png")); err != nil {
-		t.Error(err)
+	back, _ := published[Figure5Result](t, res, "", "figure5-smoke", "figure5-smoke.png")
+	if len(back.Rows) != classes || back.Provenance.Scale != pipeline.Smoke {
+		t.Errorf("published JSON reads back as %d rows, scale %q", len(back.Rows), back.Provenance.Scale)
 	}
 	if _, err := back.Figure(); err == nil {
 		t.Error("a result read from JSON has no images, but Figure gave no error")

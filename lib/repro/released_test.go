@@ -10,6 +10,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
 )
@@ -58,7 +59,7 @@ func TestReleasedMetric(t *testing.T) {
 	rel := filepath.Join(t.TempDir(), "instance-fake")
 	fakeRelease(t, dataDir, rel, 8)
 
-	t1, err := Table1ConfigFor(Smoke)
+	t1, err := Table1ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestReleasedMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := opened.Rows("train", r.pool.rows)
+	want, err := opened.Rows("train", r.pool.Rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestReleasedMetric(t *testing.T) {
 		t.Errorf("the released metric ran stages %v", stages)
 	}
 
-	t2, err := Table2ConfigFor(Smoke)
+	t2, err := Table2ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,14 +131,14 @@ func TestReleasedMetric(t *testing.T) {
 // release's features, naming the release in its rows and note.
 func TestTable1PaperScale(t *testing.T) {
 	t.Setenv(release.EnvMetricsDir, t.TempDir())
-	if _, err := Table1ConfigFor(Paper); err == nil || !strings.Contains(err.Error(), "lib/gpu/metric.sh") {
+	if _, err := Table1ConfigFor(pipeline.Paper); err == nil || !strings.Contains(err.Error(), "lib/gpu/metric.sh") {
 		t.Errorf("without the release: %v, want an error saying how it is made", err)
 	}
 	metrics := t.TempDir()
 	t.Setenv(release.EnvMetricsDir, metrics)
 	dataDir := colourData(t, 30)
 	fakeRelease(t, dataDir, filepath.Join(metrics, CIFAR10Release), 8)
-	cfg, err := Table1ConfigFor(Paper)
+	cfg, err := Table1ConfigFor(pipeline.Paper)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"time"
 
-	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -68,7 +67,7 @@ type sslRun struct {
 // table (3 or 4): the instance-discrimination metric and its spectral propagation once per
 // label count when a row needs them, our classifier through Table 2's cell, and each baseline
 // through train.FitSSL. onCell, if not nil, receives the result after every cell.
-func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
+func runSSL(table int, env pipeline.Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
 	what := fmt.Sprintf("table %d", table)
 	if len(cfg.Methods) == 0 {
 		return nil, fmt.Errorf("%s: SSLConfig.Methods is empty", what)
@@ -110,8 +109,8 @@ func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLRes
 		rate = m.entry.ImagesPerSecond
 	}
 	cells := len(cfg.Methods) * len(cfg.Labels)
-	return res, grid(cfg.Labels, cfg.Methods, func(row SSLRow, n int) (*SSLCell, error) {
-		share := budgetShare(cfg.Seconds, time.Since(t.start).Seconds(), cells-len(res.Cells), 0)
+	return res, pipeline.Grid(cfg.Labels, cfg.Methods, func(row SSLRow, n int) (*SSLCell, error) {
+		share := budgetShare(cfg.Seconds, t.Elapsed().Seconds(), cells-len(res.Cells), 0)
 		cc := r.classifier(row)
 		if row.Method == OursMethod {
 			c, err := t.cell(oursRow, n, bounded(cc, share, rate), fmt.Sprintf("ours, %d labels", n))
@@ -120,7 +119,7 @@ func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLRes
 			}
 			return &SSLCell{Classified: c.Classified, SSLRow: row, Labels: n, PseudoAccuracy: c.PseudoAccuracy, PropagationSeconds: c.PropagationSeconds}, nil
 		}
-		var prop *PropagationResult
+		var prop *pipeline.PropagationResult
 		if row.Ours {
 			m, err := t.metricAt(oursRow.Metric, n, false)
 			if err != nil {
@@ -128,7 +127,7 @@ func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLRes
 			}
 			pc := cfg.Spectral
 			pc.Method = propagate.Spectral
-			if prop, err = t.propagate(m.features, t.pool, n, pc, fmt.Sprintf("%d labels, %s", n, pc.Method)); err != nil {
+			if prop, err = t.Propagate(m.features, t.pool, n, pc, fmt.Sprintf("%d labels, %s", n, pc.Method)); err != nil {
 				return nil, err
 			}
 		}
@@ -137,8 +136,8 @@ func runSSL(table int, env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLRes
 		// sizing it; the budget still stops it if this is generous.
 		return r.baseline(row, n, prop, bounded(cc, share, rate/3))
 	}, func(c SSLCell) {
-		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.info(), t.pretrained()
-		notify(onCell, res)
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.pretrained()
+		pipeline.Notify(onCell, res)
 	})
 }
 
@@ -153,23 +152,23 @@ func (r *sslRun) classifier(row SSLRow) train.Config {
 // given returns a baseline's labeled examples: the labels, and with withOurs the
 // PseudoShare·pool most confident pseudo labels of the unlabeled pool as labels of weight 1;
 // also the accuracy of those pseudo labels (0 without them).
-func (r *sslRun) given(labels int, prop *PropagationResult, withOurs bool) ([]train.Example, float64) {
+func (r *sslRun) given(labels int, prop *pipeline.PropagationResult, withOurs bool) ([]train.Example, float64) {
 	p := r.pool
-	labeled := p.labeled[labels]
+	labeled := p.Labeled[labels]
 	var examples []train.Example
 	for _, i := range labeled {
-		examples = append(examples, train.Example{Index: p.rows[i], Label: p.truth[i], Weight: 1})
+		examples = append(examples, train.Example{Index: p.Rows[i], Label: p.Truth[i], Weight: 1})
 	}
 	if !withOurs {
 		return examples, 0
 	}
-	unlabeled := unlabeledRows(len(p.rows), labeled)
+	unlabeled := pipeline.UnlabeledRows(len(p.Rows), labeled)
 	slices.SortStableFunc(unlabeled, func(a, b int) int { return cmp.Compare(prop.Confidence[b], prop.Confidence[a]) })
-	k := min(len(unlabeled), int(r.cfg.PseudoShare*float64(len(p.rows))))
+	k := min(len(unlabeled), int(r.cfg.PseudoShare*float64(len(p.Rows))))
 	right := 0
 	for _, i := range unlabeled[:k] {
-		examples = append(examples, train.Example{Index: p.rows[i], Label: prop.Labels[i], Weight: 1})
-		if prop.Labels[i] == p.truth[i] {
+		examples = append(examples, train.Example{Index: p.Rows[i], Label: prop.Labels[i], Weight: 1})
+		if prop.Labels[i] == p.Truth[i] {
 			right++
 		}
 	}
@@ -178,65 +177,26 @@ func (r *sslRun) given(labels int, prop *PropagationResult, withOurs bool) ([]tr
 
 // baseline is a semi-supervised baseline's cell: train.FitSSL with the classifier settings cc
 // on the labels (and, for a "+ Ours" row, the most confident pseudo labels) with the whole pool
-// as its unlabeled data, measured on the test split.
-func (r *sslRun) baseline(row SSLRow, labels int, prop *PropagationResult, cc train.Config) (*SSLCell, error) {
+// as its unlabeled data, measured on the test split (pipeline.Run.Baseline).
+func (r *sslRun) baseline(row SSLRow, labels int, prop *pipeline.PropagationResult, cc train.Config) (*SSLCell, error) {
 	sc := r.cfg.SSL
 	sc.Config = cc
 	sc.Method = row.Method
 	// A baseline's step sees as many images as ours: half of them labeled, half unlabeled
 	// (SSLConfig.BatchSize is the size of each half, as the benchmark's 50 + 50).
 	sc.BatchSize = max(1, sc.BatchSize/2)
-	sc.Progress, sc.CheckpointDir, sc.Stage = nil, "", ""
 	tag := fmt.Sprintf("%s, %d labels", row.Method, labels)
+	input := r.pool.Key
 	if row.Ours {
 		tag += " + ours"
+		input = fmt.Sprintf("%s/share=%g", prop.Key, r.cfg.PseudoShare)
 	}
-	input := r.pool.key
-	if row.Ours {
-		input = fmt.Sprintf("%s/share=%g", prop.key, r.cfg.PseudoShare)
-	}
-	// The key holds the settings as resolved (network, width and the method's defaults), not
-	// the row, so that one training serves every table that asks for it, and a changed default
-	// is a new key.
-	resolved, err := sc.WithDefaults()
+	examples, pseudo := r.given(labels, prop, row.Ours)
+	c, err := r.Baseline(sc, r.pool, examples, input, labels, r.test, tag)
 	if err != nil {
 		return nil, err
 	}
-	key, err := artifact.Key("baseline", resolved, input, fmt.Sprintf("labels=%d", labels), r.test.key)
-	if err != nil {
-		return nil, err
-	}
-	resolved.Seconds = 0
-	name, err := artifact.Key("ssl-"+row.Method, resolved, input, fmt.Sprintf("labels=%d", labels))
-	if err != nil {
-		return nil, err
-	}
-	cell, _, err := stage(r.run, key, "cell.json", func(string) (*SSLCell, error) {
-		var err error
-		if sc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
-			return nil, err
-		}
-		sc.Pause = r.trainingPause()
-		sc.StepsPerCall = r.StepsPerCall
-		sc.Stage, sc.Progress = "classifier ("+tag+")", tagged(r.Progress, tag)
-		examples, pseudo := r.given(labels, prop, row.Ours)
-		c, err := train.FitSSL(r.Backend, r.pool.ds.Dataset, examples, r.pool.rows, r.pool.ds.NumClasses(), sc)
-		if err != nil {
-			return nil, err
-		}
-		cell := &SSLCell{SSLRow: row, Labels: labels, PseudoAccuracy: pseudo}
-		cell.Examples, cell.Steps = len(examples), c.Steps
-		if cell.Accuracy, err = c.Accuracy(r.test.Dataset, sc.Progress); err != nil {
-			return nil, err
-		}
-		cell.Weights, err = c.Digest()
-		return cell, err
-	})
-	if err != nil {
-		return nil, r.errorf(tag, err)
-	}
-	cell.SSLRow = row
-	return cell, nil
+	return &SSLCell{Classified: *c, SSLRow: row, Labels: labels, PseudoAccuracy: pseudo}, nil
 }
 
 // ssl applies the options to the settings of Table 3 or 4.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"github.com/metric-transfer/mtlp/lib/train"
 	"gonum.org/v1/plot"
@@ -14,7 +15,7 @@ type SSLCell struct {
 	// Classified is the classifier. Its Examples are, for our method, the labels and the pseudo
 	// labels kept (α ≥ MinWeight), for a baseline the labels and, with "+ Ours", the pseudo
 	// labels given as labels.
-	Classified
+	pipeline.Classified
 	SSLRow
 	Labels int `json:"labels"`
 	// PseudoAccuracy is the accuracy of the pseudo labels the cell used: all of the unlabeled
@@ -27,7 +28,7 @@ type SSLCell struct {
 type SSLResult struct {
 	// Table is the paper's table: 3 or 4.
 	Table int `json:"table"`
-	RunInfo
+	pipeline.RunInfo
 	Config     SSLConfig          `json:"config"`
 	Pretrained []Table2Pretrained `json:"pretrained"`
 	Cells      []SSLCell          `json:"cells"`
@@ -129,5 +130,5 @@ func (r *SSLResult) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *SSLResult) Publish(dir, suffix string) (string, error) {
-	return publish(dir, fmt.Sprintf("table%d-%s%s", r.Table, r.Config.Scale, suffix), r, plots{"": r.Figure})
+	return pipeline.Publish(dir, fmt.Sprintf("table%d-%s%s", r.Table, r.Config.Scale, suffix), r, pipeline.Plots{"": r.Figure})
 }

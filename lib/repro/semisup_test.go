@@ -3,13 +3,13 @@ package repro
 import (
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -43,13 +43,13 @@ func TestSSLPaper(t *testing.T) {
 // TestSSLGiven checks the labels a "+ Ours" baseline gets against a hand-made propagation: the
 // labels, then the most confident share of the unlabeled pool with its pseudo labels.
 func TestSSLGiven(t *testing.T) {
-	r := &sslRun{transferRun: &transferRun[Table2Pretrained]{pool: &pool{
-		rows:    []int{10, 11, 12, 13, 14, 15, 16, 17, 18, 19},
-		truth:   []int32{0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
-		labeled: map[int][]int{2: {0, 1}},
+	r := &sslRun{transferRun: &transferRun[Table2Pretrained]{pool: &pipeline.Pool{
+		Rows:    []int{10, 11, 12, 13, 14, 15, 16, 17, 18, 19},
+		Truth:   []int32{0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
+		Labeled: map[int][]int{2: {0, 1}},
 	}}}
 	r.cfg.PseudoShare = 0.3 // 3 of 10
-	prop := &PropagationResult{
+	prop := &pipeline.PropagationResult{
 		Labels:     []int32{0, 1, 1, 1, 0, 0, 0, 1, 1, 1},
 		Confidence: []float32{1, 1, 0.9, 0.2, 0.8, 0.95, 0.1, 0.3, 0.5, 0.7},
 	}
@@ -68,7 +68,7 @@ func TestSSLGiven(t *testing.T) {
 
 // TestSSLErrors checks that bad configurations fail with a message naming the problem.
 func TestSSLErrors(t *testing.T) {
-	base, err := Table4ConfigFor(Smoke)
+	base, err := Table4ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestSSLSmoke(t *testing.T) {
 		cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 8
 		return cfg
 	}
-	t4, err := Table4ConfigFor(Smoke)
+	t4, err := Table4ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,10 +146,10 @@ func TestSSLSmoke(t *testing.T) {
 	}
 	again, err := RunTable4(env, t4, nil)
 	if err != nil || again.Computed != 0 {
-		t.Fatalf("second run: %v, %d stages computed; want all from the cache", err, again.Computed)
+		t.Fatalf("second Run: %v, %d stages computed; want all from the cache", err, again.Computed)
 	}
 
-	t3, err := Table3ConfigFor(Smoke)
+	t3, err := Table3ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,13 +170,9 @@ func TestSSLSmoke(t *testing.T) {
 	if !strings.Contains(res3.Note(), "Table 3") || strings.Contains(res3.Note(), "+ Ours") {
 		t.Errorf("table 3 note: %s", res3.Note())
 	}
-	path, err := res3.Publish(t.TempDir(), "-x")
-	if err != nil || filepath.Base(path) != "table3-smoke-x.json" {
-		t.Fatalf("publish: %s, %v", path, err)
-	}
-	back, err := ReadResult[SSLResult](path)
-	if err != nil || back.Table != 3 || len(back.Cells) != 4 || back.Cells[3] != res3.Cells[3] {
-		t.Errorf("read back: %v, %+v", err, back)
+	back, _ := published[SSLResult](t, res3, "-x", "table3-smoke-x")
+	if back.Table != 3 || len(back.Cells) != 4 || back.Cells[3] != res3.Cells[3] {
+		t.Errorf("read back: %+v", back)
 	}
 }
 
@@ -184,7 +180,7 @@ func TestSSLSmoke(t *testing.T) {
 // a shared folder, the wide classifier would resume from the narrow one's last step.
 func TestTable3Checkpoints(t *testing.T) {
 	dataDir := colourData(t, 30)
-	cfg, err := Table3ConfigFor(Smoke)
+	cfg, err := Table3ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +202,7 @@ func TestTable3Checkpoints(t *testing.T) {
 	kinds := map[string]int{}
 	for _, e := range entries {
 		if !e.IsDir() {
-			continue // name.key beside each folder, for ExportState
+			continue // name.key beside each folder, for pipeline.ExportState
 		}
 		kind, _, _ := strings.Cut(e.Name(), "-")
 		if strings.HasPrefix(e.Name(), "pretrain-instance-") || strings.HasPrefix(e.Name(), "ssl-mean-teacher-") {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
 )
@@ -109,10 +110,10 @@ func Table1ConfigFor(scale string) (Table1Config, error) {
 		pc := metric.DefaultPretrainConfig(m)
 		pc.Net = nets.NetConv4
 		switch scale {
-		case Smoke:
+		case pipeline.Smoke:
 			pc.Channels, pc.Steps, pc.BatchSize = 4, 4, 32
 			pc.EmbeddingDim, pc.ColorHeadChannels = 32, 16
-		case Bench:
+		case pipeline.Bench:
 			pc.Channels, pc.Steps, pc.BatchSize = 16, 600, 128
 			if m == metric.MethodBootstrap {
 				pc.Steps = 150 // eight networks, one per label count
@@ -121,15 +122,15 @@ func Table1ConfigFor(scale string) (Table1Config, error) {
 		cfg.Metrics[m] = pc
 	}
 	switch scale {
-	case Smoke:
+	case pipeline.Smoke:
 		cfg.Pool, cfg.Labels = 1000, []int{50, 100}
 		cfg.Spectral.Eta = 40
-	case Bench:
+	case pipeline.Bench:
 		cfg.Pool, cfg.Labels = 20000, slices.Clone(Table1PaperLabels)
 		if dir := release.Find(CIFAR10Release); dir != "" {
 			cfg.Released = map[string]string{metric.MethodInstance: dir}
 		}
-	case Paper:
+	case pipeline.Paper:
 		dir := release.Find(CIFAR10Release)
 		if dir == "" {
 			return cfg, fmt.Errorf("table 1 at the paper's scale propagates in the released metric %s/%s, which is not there (nor in $%s): "+
@@ -139,7 +140,7 @@ func Table1ConfigFor(scale string) (Table1Config, error) {
 		cfg.Pool, cfg.Labels, cfg.Rows = 0, slices.Clone(Table1PaperLabels), []string{metric.MethodInstance}
 		cfg.Released = map[string]string{metric.MethodInstance: dir}
 	default:
-		return cfg, unknownScale(scale, Smoke, Bench, Paper)
+		return cfg, pipeline.UnknownScale(scale, pipeline.Smoke, pipeline.Bench, pipeline.Paper)
 	}
 	return cfg, nil
 }
@@ -160,9 +161,9 @@ func (c Table1Config) metrics() []string {
 
 // table1Run is one call of RunTable1 (or of Figures 2 and 5, which use its stages).
 type table1Run struct {
-	*run
+	*pipeline.Run
 	cfg  Table1Config
-	pool *pool
+	pool *pipeline.Pool
 	// released names the release each released metric's features came from.
 	released map[string]string
 }
@@ -172,7 +173,7 @@ type table1Run struct {
 // for each metric, label count and propagation method, a stage propagates the seeded,
 // class-balanced labels (propagate.Run) and measures the pseudo labels' accuracy and mAP on
 // the rest of the pool. onCell, if not nil, receives the table so far after every cell.
-func RunTable1(env Env, cfg Table1Config, onCell func(*Table1Result)) (*Table1Result, error) {
+func RunTable1(env pipeline.Env, cfg Table1Config, onCell func(*Table1Result)) (*Table1Result, error) {
 	r, err := openTable1(env, "table 1", cfg)
 	if err != nil {
 		return nil, err
@@ -183,7 +184,7 @@ func RunTable1(env Env, cfg Table1Config, onCell func(*Table1Result)) (*Table1Re
 		if m == metric.MethodBootstrap {
 			pretrainings = cfg.Labels
 		}
-		features := map[int]*FeaturesResult{}
+		features := map[int]*pipeline.FeaturesResult{}
 		for _, n := range pretrainings {
 			f, err := r.features(m, n)
 			if err != nil {
@@ -203,13 +204,13 @@ func RunTable1(env Env, cfg Table1Config, onCell func(*Table1Result)) (*Table1Re
 					pc = cfg.Spectral
 				}
 				pc.Method = method
-				s, err := r.propagate(f, r.pool, n, pc, fmt.Sprintf("%s, %d labels, %s", m, n, method))
+				s, err := r.Propagate(f, r.pool, n, pc, fmt.Sprintf("%s, %d labels, %s", m, n, method))
 				if err != nil {
 					return nil, err
 				}
 				res.Cells = append(res.Cells, Table1Cell{Timed: s.Timed, Metric: m, Propagation: method, Labels: n, Accuracy: s.Accuracy,
-					MAP: s.MAP, Accumulated: Percentiles(s.Accumulated)})
-				res.RunInfo = r.info()
+					MAP: s.MAP, Accumulated: propagate.Percentiles(s.Accumulated)})
+				res.RunInfo = r.Info()
 				if onCell != nil {
 					onCell(res)
 				}
@@ -221,7 +222,7 @@ func RunTable1(env Env, cfg Table1Config, onCell func(*Table1Result)) (*Table1Re
 
 // openTable1 checks the configuration, loads the training split and draws the pool and every
 // label subset, for what (Table 1 or a figure on its stages).
-func openTable1(env Env, what string, cfg Table1Config) (*table1Run, error) {
+func openTable1(env pipeline.Env, what string, cfg Table1Config) (*table1Run, error) {
 	if len(cfg.Labels) == 0 {
 		return nil, fmt.Errorf("%s: no label counts in Table1Config.Labels", what)
 	}
@@ -235,19 +236,19 @@ func openTable1(env Env, what string, cfg Table1Config) (*table1Run, error) {
 			return nil, fmt.Errorf("%s: Table1Config.Metrics has no %q pretraining; start from Table1ConfigFor", what, m)
 		}
 	}
-	run, err := env.open(what, cfg.Scale)
+	run, err := env.Open(what, cfg.Scale)
 	if err != nil {
 		return nil, err
 	}
-	r := &table1Run{run: run, cfg: cfg, released: map[string]string{}}
-	train, err := r.load(cfg.Dataset, "train", 0, cfg.Seed)
+	r := &table1Run{Run: run, cfg: cfg, released: map[string]string{}}
+	train, err := r.Load(cfg.Dataset, "train", 0, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
 	if train.C != 3 {
 		return nil, fmt.Errorf("%s: %s has %d channel(s); colorization needs RGB images (cifar10 is RGB)", what, train.Name, train.C)
 	}
-	if r.pool, err = drawPool(train, cfg.Pool, cfg.Seed, cfg.Labels); err != nil {
+	if r.pool, err = pipeline.DrawPool(train, cfg.Pool, cfg.Seed, cfg.Labels); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return r, nil
@@ -255,11 +256,11 @@ func openTable1(env Env, what string, cfg Table1Config) (*table1Run, error) {
 
 // features returns the pool's features in metric m: a released metric's, or pretrained here
 // on the pool (bootstrapping: on the labels of a column, labels of them).
-func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
+func (r *table1Run) features(m string, labels int) (*pipeline.FeaturesResult, error) {
 	if dir := r.cfg.Released[m]; dir != "" && m != metric.MethodBootstrap {
-		f, info, err := r.run.released(dir, r.pool, nil, 0)
+		f, info, err := r.Run.Released(dir, r.pool, nil, 0)
 		if err != nil {
-			return nil, r.errorf("metric "+m, err)
+			return nil, r.Errorf("metric "+m, err)
 		}
 		r.released[m] = info.Name
 		return f, nil
@@ -269,7 +270,7 @@ func (r *table1Run) features(m string, labels int) (*FeaturesResult, error) {
 	if m != metric.MethodBootstrap {
 		labels = 0
 	}
-	_, f, err := r.poolMetric(r.pool, m, labels, pc)
+	_, f, err := r.PoolMetric(r.pool, m, labels, pc)
 	return f, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
@@ -11,7 +12,7 @@ import (
 
 // Table1Pretrained is one metric pretraining of Table 1 and its embedding of the pool.
 type Table1Pretrained struct {
-	Timed
+	pipeline.Timed
 	Metric string `json:"metric"`
 	// Labels is the label count bootstrapping trained on; 0 for a metric trained without labels.
 	Labels int `json:"labels"`
@@ -25,7 +26,7 @@ type Table1Pretrained struct {
 // Table1Cell is one cell of Table 1: the pseudo labels of a metric, a propagation method and
 // a label count, measured on the unlabeled part of the pool. Timed is the propagation's.
 type Table1Cell struct {
-	Timed
+	pipeline.Timed
 	Metric      string           `json:"metric"`
 	Propagation propagate.Method `json:"propagation"`
 	Labels      int              `json:"labels"`
@@ -40,7 +41,7 @@ type Table1Cell struct {
 
 // Table1Result is Table 1 as this run computed it.
 type Table1Result struct {
-	RunInfo
+	pipeline.RunInfo
 	Config     Table1Config       `json:"config"`
 	Pretrained []Table1Pretrained `json:"pretrained"`
 	Cells      []Table1Cell       `json:"cells"`
@@ -153,9 +154,9 @@ func (r *Table1Result) Figure(method propagate.Method) (*plot.Plot, error) {
 // Publish writes the result and its figures, one per propagation method, each
 // table1-<scale><suffix>-<method>.png (see Result).
 func (r *Table1Result) Publish(dir, suffix string) (string, error) {
-	figures := plots{}
+	figures := pipeline.Plots{}
 	for _, m := range Table1Propagations {
 		figures["-"+string(m)] = func() (*plot.Plot, error) { return r.Figure(m) }
 	}
-	return publish(dir, "table1-"+r.Config.Scale+suffix, r, figures)
+	return pipeline.Publish(dir, "table1-"+r.Config.Scale+suffix, r, figures)
 }

@@ -1,17 +1,16 @@
 package repro
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
@@ -71,7 +70,7 @@ func writeColourSplit(t *testing.T, dir, split string, classes, perClass int, se
 func TestTable1Smoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 4, 30)
-	cfg, err := Table1ConfigFor(Smoke)
+	cfg, err := Table1ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,41 +120,15 @@ func TestTable1Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Computed != 0 {
-		t.Errorf("second run computed %d stages, want 0 (all cached)", second.Computed)
-	}
+	cachedRerun(t, first, second)
 	for i, c := range second.Cells {
 		if !c.Cached || c.MAP != first.Cells[i].MAP {
 			t.Errorf("second run, cell %d: cached %v, mAP %v (first %v)", i, c.Cached, c.MAP, first.Cells[i].MAP)
 		}
 	}
-	if second.Provenance.Seconds != first.Provenance.Seconds {
-		t.Errorf("compute seconds differ between a run and its cached rerun: %v vs %v", first.Provenance.Seconds, second.Provenance.Seconds)
-	}
-
-	out := t.TempDir()
-	path, err := second.Publish(out, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(path) != "table1-smoke.json" {
-		t.Errorf("published to %s, want table1-smoke.json", path)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pub Table1Result
-	if err := json.Unmarshal(raw, &pub); err != nil {
-		t.Fatal(err)
-	}
-	if pub.Provenance.Scale != Smoke || pub.Provenance.Command != "test" || len(pub.Cells) != len(first.Cells) {
+	pub, _ := published[Table1Result](t, second, "", "table1-smoke", "table1-smoke-nn.png", "table1-smoke-spectral.png")
+	if pub.Provenance.Scale != pipeline.Smoke || pub.Provenance.Command != "test" || len(pub.Cells) != len(first.Cells) {
 		t.Errorf("published result incomplete: provenance %+v, %d cells", pub.Provenance, len(pub.Cells))
-	}
-	for _, m := range Table1Propagations {
-		if _, err := os.Stat(filepath.Join(out, "table1-smoke-"+string(m)+".png")); err != nil {
-			t.Error(err)
-		}
 	}
 
 	// A run publishes after every cell: after the first, one method's figure has nothing to
@@ -171,23 +144,6 @@ func TestTable1Smoke(t *testing.T) {
 		if drawn := m == partial.Cells[0].Propagation; drawn != (err == nil) {
 			t.Errorf("after the first cell (%s), the %s figure: %v", partial.Cells[0].Propagation, m, err)
 		}
-	}
-}
-
-// TestScorePropagationByHand checks the mAP of Table 1 on pseudo labels small enough to rank
-// by hand.
-func TestScorePropagationByHand(t *testing.T) {
-	// Rows 0 and 5 are labelled (ignored); the unlabelled rows 1–4 ranked by score are
-	// 4 (right), 2 (wrong), 1 (right), 3 (right): accumulated accuracy 1, 1/2, 2/3, 3/4.
-	truth := []int32{0, 1, 0, 1, 0, 1}
-	r := &propagate.Result{
-		Labels: []int32{0, 1, 1, 1, 0, 1},
-		Score:  []float64{math.Inf(1), 0.7, 0.8, 0.6, 0.9, math.Inf(1)},
-	}
-	got := scorePropagation(propagate.NearestNeighbour, r, truth, []int{0, 5})
-	wantMAP := (1 + 0.5 + 2.0/3 + 0.75) / 4
-	if math.Abs(got.MAP-wantMAP) > 1e-12 || got.Accuracy != 0.75 || len(got.Accumulated) != 4 {
-		t.Errorf("mAP %v accuracy %v curve %v; want %v, 0.75 and 4 points", got.MAP, got.Accuracy, got.Accumulated, wantMAP)
 	}
 }
 
@@ -209,12 +165,12 @@ func TestTable1Paper(t *testing.T) {
 	if _, rows := r.BesidePaper(); rows[0][3] != "22.03" || rows[0][4] != "25.00" || rows[0][5] != "+2.97" {
 		t.Errorf("BesidePaper row %v; want paper 22.03, ours 25.00, Δ +2.97", rows[0])
 	}
-	for _, s := range []string{Smoke, Bench} {
+	for _, s := range []string{pipeline.Smoke, pipeline.Bench} {
 		if _, err := Table1ConfigFor(s); err != nil {
 			t.Error(err)
 		}
 	}
-	if _, err := Table1ConfigFor(Small); err == nil {
+	if _, err := Table1ConfigFor(pipeline.Small); err == nil {
 		t.Error("Table 1 has no small scale, want an error")
 	}
 }

@@ -3,13 +3,14 @@ package repro
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -143,13 +144,13 @@ func Table2ConfigFor(scale string) (Table2Config, error) {
 		KNN:        200,
 	}
 	switch scale {
-	case Smoke, Bench:
+	case pipeline.Smoke, pipeline.Bench:
 		t1, err := Table1ConfigFor(scale)
 		if err != nil {
 			return cfg, err
 		}
 		cfg.Pool, cfg.Metrics, cfg.Spectral, cfg.Released = t1.Pool, t1.Metrics, t1.Spectral, t1.Released
-		if scale == Smoke {
+		if scale == pipeline.Smoke {
 			cfg.Test, cfg.Labels = 200, []int{50, 100}
 			cfg.Classifier.Channels, cfg.Classifier.Steps, cfg.Classifier.BatchSize = 4, 4, 32
 			cfg.KNN = 20
@@ -157,7 +158,7 @@ func Table2ConfigFor(scale string) (Table2Config, error) {
 			cfg.Labels = []int{250, 4000}
 			cfg.Classifier.Channels, cfg.Classifier.Steps, cfg.Classifier.BatchSize = 32, 300, 64
 		}
-	case Paper:
+	case pipeline.Paper:
 		cfg.Labels = slices.Clone(Table1PaperLabels)
 		const epoch = 50000 / 128 // steps of 128
 		for _, m := range Table1Metrics {
@@ -170,7 +171,7 @@ func Table2ConfigFor(scale string) (Table2Config, error) {
 		c.Net, c.Optimizer, c.LearningRate, c.BatchSize, c.Steps = nets.NetWRN28x2, fit.OptimizerSGD, 0.01, 128, 200000
 		c.Augment = fit.Augment{Pad: 4, Flip: true}
 	default:
-		return cfg, unknownScale(scale, Smoke, Bench, Paper)
+		return cfg, pipeline.UnknownScale(scale, pipeline.Smoke, pipeline.Bench, pipeline.Paper)
 	}
 	return cfg, nil
 }
@@ -179,9 +180,9 @@ func Table2ConfigFor(scale string) (Table2Config, error) {
 // metric carried over by finetuning its network or by propagating the labels in it: Tables 2, 5
 // and 6, and our rows of Tables 3 and 4.
 type transferRun[P listed] struct {
-	*run
-	pool         *pool
-	test         *split
+	*pipeline.Run
+	pool         *pipeline.Pool
+	test         *pipeline.Split
 	nn, spectral propagate.Config
 	// metric returns a row's metric at a label count: its network (nil for a released metric,
 	// which finetuning rows, asking with net set, never get) and its features of the pool, with
@@ -195,8 +196,8 @@ type transferRun[P listed] struct {
 // rowMetric is a metric as the cells of a transfer table use it, with its entry (of type P) in
 // the table's list of metrics.
 type rowMetric[P listed] struct {
-	net      *trainedMetric // nil for a released metric
-	features *FeaturesResult
+	net      *pipeline.TrainedMetric // nil for a released metric
+	features *pipeline.FeaturesResult
 	entry    *P
 }
 
@@ -235,8 +236,8 @@ func (t *transferRun[P]) pretrained() []P {
 // cell computes the cell of a row at a label count, its classifier trained with cc.
 func (t *transferRun[P]) cell(row Table2Row, labels int, cc train.Config, tag string) (*Table2Cell, error) {
 	cell := &Table2Cell{Metric: row.Metric, Transfer: row.Transfer, Labels: labels}
-	var prop *PropagationResult
-	var init *trainedMetric
+	var prop *pipeline.PropagationResult
+	var init *pipeline.TrainedMetric
 	if row.Transfer != Scratch {
 		m, err := t.metricAt(row.Metric, labels, row.Transfer == Finetune)
 		if err != nil {
@@ -244,7 +245,7 @@ func (t *transferRun[P]) cell(row Table2Row, labels int, cc train.Config, tag st
 		}
 		if row.Transfer == Finetune {
 			if init = m.net; init == nil {
-				return nil, fmt.Errorf("%s, %s: finetuning needs the metric's network, and a released metric has only features", t.what, tag)
+				return nil, t.Errorf(tag, errors.New("finetuning needs the metric's network, and a released metric has only features"))
 			}
 		} else {
 			pc := t.nn
@@ -252,13 +253,13 @@ func (t *transferRun[P]) cell(row Table2Row, labels int, cc train.Config, tag st
 				pc = t.spectral
 			}
 			pc.Method = propagate.Method(row.Transfer)
-			if prop, err = t.propagate(m.features, t.pool, labels, pc, tag); err != nil {
+			if prop, err = t.Propagate(m.features, t.pool, labels, pc, tag); err != nil {
 				return nil, err
 			}
 			cell.PseudoAccuracy, cell.PseudoMAP, cell.PropagationSeconds = prop.Accuracy, prop.MAP, prop.Seconds
 		}
 	}
-	c, err := t.classify(cc, t.pool, labels, prop, init, t.test, tag)
+	c, err := t.Classify(cc, t.pool, labels, prop, init, t.test, tag)
 	if err != nil {
 		return nil, err
 	}
@@ -266,10 +267,10 @@ func (t *transferRun[P]) cell(row Table2Row, labels int, cc train.Config, tag st
 	return cell, nil
 }
 
-// trainedRowMetric is poolMetric's metric with its entry in Table 2's list of metrics and,
+// trainedRowMetric is PoolMetric's metric with its entry in Table 2's list of metrics and,
 // with knn > 0, its weighted kNN accuracy on the test split.
 func trainedRowMetric(t *transferRun[Table2Pretrained], name string, trainedOn int, pc metric.PretrainConfig, knn int) (*rowMetric[Table2Pretrained], error) {
-	net, f, err := t.poolMetric(t.pool, name, trainedOn, pc)
+	net, f, err := t.PoolMetric(t.pool, name, trainedOn, pc)
 	if err != nil {
 		return nil, err
 	}
@@ -277,12 +278,12 @@ func trainedRowMetric(t *transferRun[Table2Pretrained], name string, trainedOn i
 	e.N, e.Seconds = f.N, e.Seconds+f.Seconds
 	e.Cached = net.Cached && f.Cached
 	if knn > 0 {
-		y, err := t.embed(net, t.test, nil, "", name+", test")
+		y, err := t.Embed(net, t.test, nil, "", name+", test")
 		if err != nil {
 			return nil, err
 		}
-		if e.KNNAccuracy, err = t.knn(f.matrix(), t.pool.truth, y.matrix(), t.test.Labels, t.pool.ds.NumClasses(), knn, 0.1, f.key, t.pool.key, y.key, t.test.key); err != nil {
-			return nil, t.errorf("metric "+name, err)
+		if e.KNNAccuracy, err = t.KNN(f.Matrix(), t.pool.Truth, y.Matrix(), t.test.Labels, t.pool.Split.NumClasses(), knn, 0.1, f.Key, t.pool.Key, y.Key, t.test.Key); err != nil {
+			return nil, t.Errorf("metric "+name, err)
 		}
 	}
 	return &rowMetric[Table2Pretrained]{net: net, features: f, entry: e}, nil
@@ -301,31 +302,31 @@ func budgetShare(seconds, elapsed float64, left, props int) float64 {
 }
 
 // bounded returns cc with its time budget capped at share (0: none) and its steps sized from
-// the rate of images per second (classifierSteps).
+// the rate of images per second (pipeline.ClassifierSteps).
 func bounded(cc train.Config, share, rate float64) train.Config {
 	if share > 0 && (cc.Seconds == 0 || share < cc.Seconds) {
 		cc.Seconds = share
 	}
-	cc.Steps = classifierSteps(cc, rate)
+	cc.Steps = pipeline.ClassifierSteps(cc, rate)
 	return cc
 }
 
 // openTransfer starts a transfer table's run on a pool of pool images of the training split of
 // dataset and a test sample of test images, both drawn with seed, with the label counts labels.
-func openTransfer(e Env, what, scale, dataset string, pool, test int, seed int64, labels []int, nn, spectral propagate.Config) (*transferRun[Table2Pretrained], error) {
-	r, err := e.open(what, scale)
+func openTransfer(e pipeline.Env, what, scale, dataset string, pool, test int, seed int64, labels []int, nn, spectral propagate.Config) (*transferRun[Table2Pretrained], error) {
+	r, err := e.Open(what, scale)
 	if err != nil {
 		return nil, err
 	}
-	t := &transferRun[Table2Pretrained]{run: r, nn: nn, spectral: spectral, metrics: map[string]*rowMetric[Table2Pretrained]{}}
-	train, err := r.load(dataset, "train", 0, seed)
+	t := &transferRun[Table2Pretrained]{Run: r, nn: nn, spectral: spectral, metrics: map[string]*rowMetric[Table2Pretrained]{}}
+	train, err := r.Load(dataset, "train", 0, seed)
 	if err != nil {
 		return nil, err
 	}
-	if t.test, err = r.load(dataset, "test", test, seed); err != nil {
+	if t.test, err = r.Load(dataset, "test", test, seed); err != nil {
 		return nil, fmt.Errorf("%s: test split: %w", what, err)
 	}
-	if t.pool, err = drawPool(train, pool, seed, labels); err != nil {
+	if t.pool, err = pipeline.DrawPool(train, pool, seed, labels); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return t, nil
@@ -341,7 +342,7 @@ func openTransfer(e Env, what, scale, dataset string, pool, test int, seed int64
 // the smaller of Classifier.Steps and what fits the budget at the image rate that the
 // pretraining of the first metric in cfg.Rows measured, less a quarter for compilation and
 // the final passes; the budget still stops it if the estimate was too generous.
-func RunTable2(env Env, cfg Table2Config, onCell func(*Table2Result)) (*Table2Result, error) {
+func RunTable2(env pipeline.Env, cfg Table2Config, onCell func(*Table2Result)) (*Table2Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -361,12 +362,12 @@ func RunTable2(env Env, cfg Table2Config, onCell func(*Table2Result)) (*Table2Re
 			rate = m.entry.ImagesPerSecond
 		}
 	}
-	return res, grid(cfg.Labels, cfg.Rows, func(row Table2Row, n int) (*Table2Cell, error) {
-		share := cfg.share(len(res.Cells), time.Since(t.start).Seconds())
+	return res, pipeline.Grid(cfg.Labels, cfg.Rows, func(row Table2Row, n int) (*Table2Cell, error) {
+		share := cfg.share(len(res.Cells), t.Elapsed().Seconds())
 		return t.cell(row, n, bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Transfer))
 	}, func(c Table2Cell) {
-		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.info(), t.pretrained()
-		notify(onCell, res)
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.pretrained()
+		pipeline.Notify(onCell, res)
 	})
 }
 
@@ -405,9 +406,9 @@ func (cfg Table2Config) check() error {
 func (cfg Table2Config) metric(t *transferRun[Table2Pretrained]) func(string, int, bool) (*rowMetric[Table2Pretrained], error) {
 	return func(m string, labels int, net bool) (*rowMetric[Table2Pretrained], error) {
 		if dir := cfg.Released[m]; dir != "" && !net {
-			f, info, err := t.released(dir, t.pool, t.test, cfg.KNN)
+			f, info, err := t.Released(dir, t.pool, t.test, cfg.KNN)
 			if err != nil {
-				return nil, t.errorf("metric "+m, err)
+				return nil, t.Errorf("metric "+m, err)
 			}
 			e := &Table2Pretrained{Trained: info.Trained, Metric: fmt.Sprintf("%s (released %s)", m, info.Name), D: f.D, KNNAccuracy: info.KNNAccuracy}
 			e.N = f.N

@@ -8,6 +8,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
@@ -46,7 +47,7 @@ func Table2PaperAccuracy(row Table2Row, labels int) (float64, bool) {
 // budget, image rate and time, the embedding's included, and N the pool images embedded) and
 // its quality by kNN on the test split.
 type Table2Pretrained struct {
-	Trained
+	pipeline.Trained
 	Metric string `json:"metric"`
 	// Labels is the label count bootstrapping trained on; 0 for a metric trained without labels.
 	Labels int `json:"labels"`
@@ -57,7 +58,7 @@ type Table2Pretrained struct {
 
 // Table2Cell is one cell of Table 2: its classifier (Timed is its training and evaluation).
 type Table2Cell struct {
-	Classified
+	pipeline.Classified
 	Metric   string   `json:"metric"`
 	Transfer Transfer `json:"transfer"`
 	Labels   int      `json:"labels"`
@@ -70,7 +71,7 @@ type Table2Cell struct {
 
 // Table2Result is Table 2 as this run computed it.
 type Table2Result struct {
-	RunInfo
+	pipeline.RunInfo
 	Config     Table2Config       `json:"config"`
 	Pretrained []Table2Pretrained `json:"pretrained"`
 	Cells      []Table2Cell       `json:"cells"`
@@ -195,5 +196,5 @@ func (r *Table2Result) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *Table2Result) Publish(dir, suffix string) (string, error) {
-	return publish(dir, "table2-"+r.Config.Scale+suffix, r, plots{"": r.Figure})
+	return pipeline.Publish(dir, "table2-"+r.Config.Scale+suffix, r, pipeline.Plots{"": r.Figure})
 }

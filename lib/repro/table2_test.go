@@ -2,10 +2,10 @@ package repro
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -55,19 +55,8 @@ func TestTable2Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Computed != 0 {
-		t.Errorf("second run computed %d stages, want 0 (all cached)", second.Computed)
-	}
-	dir := t.TempDir()
-	path, err := second.Publish(dir, "-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{path, filepath.Join(dir, "table2-smoke-test.png")} {
-		if _, err := os.Stat(f); err != nil {
-			t.Error(err)
-		}
-	}
+	cachedRerun(t, first, second)
+	published[Table2Result](t, second, "-test", "table2-smoke-test", "table2-smoke-test.png")
 	if header, rows := second.BesidePaper(); len(rows) != cells || len(rows[0]) != len(header) {
 		t.Errorf("BesidePaper: %d rows of %d columns, want %d of %d", len(rows), len(rows[0]), cells, len(header))
 	}
@@ -89,8 +78,8 @@ func TestClassifierSteps(t *testing.T) {
 		{200000, 0.01, 1280, 1},   // at least one step
 	} {
 		cc := train.Config{Steps: c.steps, Seconds: c.seconds, BatchSize: 128}
-		if got := classifierSteps(cc, c.rate); got != c.want {
-			t.Errorf("classifierSteps(steps %d, %g s, %g images/s) = %d, want %d", c.steps, c.seconds, c.rate, got, c.want)
+		if got := pipeline.ClassifierSteps(cc, c.rate); got != c.want {
+			t.Errorf("pipeline.ClassifierSteps(steps %d, %g s, %g images/s) = %d, want %d", c.steps, c.seconds, c.rate, got, c.want)
 		}
 	}
 }
@@ -128,18 +117,18 @@ func TestClassifierShare(t *testing.T) {
 
 // TestReadTable2Result reads the published paper-scale run back: its cells and notes survive.
 func TestReadTable2Result(t *testing.T) {
-	r, err := ReadResult[Table2Result](filepath.Join("..", "..", "figures", "table2-paper-xla-h100.json"))
+	r, err := pipeline.ReadResult[Table2Result](filepath.Join("..", "..", "figures", "table2-paper-xla-h100.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Config.Scale != Paper || len(r.Cells) != 2 || r.Cells[1].Labels != 4000 || r.Provenance.Backend != "xla" {
+	if r.Config.Scale != pipeline.Paper || len(r.Cells) != 2 || r.Cells[1].Labels != 4000 || r.Provenance.Backend != "xla" {
 		t.Errorf("read back %d cells at scale %q from backend %q", len(r.Cells), r.Config.Scale, r.Provenance.Backend)
 	}
 	if _, rows := r.BesidePaper(); rows[1][3] != "84.52" {
 		t.Errorf("the 4000-label row shows the paper's %s, want 84.52", rows[1][3])
 	}
 	// Written when rows named a propagation method: "none" without a metric is Scratch.
-	scratch, err := ReadResult[Table2Result](filepath.Join("..", "..", "figures", "table2-paper-xla-h100-scratch.json"))
+	scratch, err := pipeline.ReadResult[Table2Result](filepath.Join("..", "..", "figures", "table2-paper-xla-h100-scratch.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +153,7 @@ func TestReadTable2Result(t *testing.T) {
 func smallTable2(t *testing.T, steps int) (string, Table2Config) {
 	t.Helper()
 	dataDir := colourData(t, 30)
-	cfg, err := Table2ConfigFor(Smoke)
+	cfg, err := Table2ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -53,11 +54,11 @@ func Table3ConfigFor(scale string) (SSLConfig, error) {
 	}
 	narrow, wide := SSLRow{PaperNet: nets.NetWRN28x2}, SSLRow{PaperNet: nets.NetWRN28x10}
 	switch scale {
-	case Smoke:
+	case pipeline.Smoke:
 		narrow.Channels, wide.Channels = 4, 12
-	case Bench:
+	case pipeline.Bench:
 		narrow.Channels, wide.Channels = 16, 48
-	case Paper:
+	case pipeline.Paper:
 		narrow.Net, wide.Net = nets.NetWRN28x2, nets.NetWRN28x10
 	}
 	for _, net := range []SSLRow{narrow, wide} {
@@ -94,6 +95,6 @@ func sslConfigFor(scale string) (SSLConfig, error) {
 const pixelStdCIFAR10 = 0.25
 
 // RunTable3 computes (or reads from the cache) every cell of Table 3; see runSSL.
-func RunTable3(env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
+func RunTable3(env pipeline.Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
 	return runSSL(3, env, cfg, onCell)
 }

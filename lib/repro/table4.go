@@ -3,6 +3,7 @@ package repro
 import (
 	"slices"
 
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
@@ -57,13 +58,13 @@ func Table4ConfigFor(scale string) (SSLConfig, error) {
 		return cfg, err
 	}
 	cfg.Methods = slices.Clone(Table4Rows)
-	if scale != Smoke {
+	if scale != pipeline.Smoke {
 		cfg.Labels = slices.Clone(Table4PaperLabels)
 	}
 	return cfg, nil
 }
 
 // RunTable4 computes (or reads from the cache) every cell of Table 4; see runSSL.
-func RunTable4(env Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
+func RunTable4(env pipeline.Env, cfg SSLConfig, onCell func(*SSLResult)) (*SSLResult, error) {
 	return runSSL(4, env, cfg, onCell)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // Table 5 of the paper is its ImageNet protocol (§4.1): an instance-discrimination metric
@@ -77,11 +78,11 @@ func Table5ConfigFor(scale string) (Table5Config, error) {
 	cfg.Metrics = map[string]metric.PretrainConfig{metric.MethodInstance: t2.Metrics[metric.MethodInstance]}
 	cfg.Spectral.Chunks = 10
 	switch scale {
-	case Smoke:
+	case pipeline.Smoke:
 		cfg.Pool = 1000
-	case Bench:
+	case pipeline.Bench:
 		// Table 2's bench pool.
-	case Paper:
+	case pipeline.Paper:
 		cfg.Pool = 50000
 		pc := cfg.Metrics[metric.MethodInstance]
 		pc.Net = nets.NetResNet50
@@ -113,7 +114,7 @@ func (c Table5Config) labelCounts() ([]int, error) {
 // the same stages as RunTable2 (so the two tables share cached stages where their settings
 // agree), with the spectral propagation in cfg.Spectral.Chunks chunks. onCell, if not nil,
 // receives the table so far after every cell.
-func RunTable5(env Env, cfg Table5Config, onCell func(*Table5Result)) (*Table5Result, error) {
+func RunTable5(env pipeline.Env, cfg Table5Config, onCell func(*Table5Result)) (*Table5Result, error) {
 	labels, err := cfg.labelCounts()
 	if err != nil {
 		return nil, err

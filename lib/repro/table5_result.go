@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
 )
@@ -13,7 +14,7 @@ import (
 // Table5Result is Table 5 as this run computed it: Table 2's pretraining and cells, at the
 // label counts that Config.Percents gave (Config.Labels, in the same order).
 type Table5Result struct {
-	RunInfo
+	pipeline.RunInfo
 	Config     Table5Config       `json:"config"`
 	Pretrained []Table2Pretrained `json:"pretrained"`
 	Cells      []Table2Cell       `json:"cells"`
@@ -131,5 +132,5 @@ func (r *Table5Result) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *Table5Result) Publish(dir, suffix string) (string, error) {
-	return publish(dir, "table5-"+r.Config.Scale+suffix, r, plots{"": r.Figure})
+	return pipeline.Publish(dir, "table5-"+r.Config.Scale+suffix, r, pipeline.Plots{"": r.Figure})
 }

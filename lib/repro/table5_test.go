@@ -2,13 +2,13 @@ package repro
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // TestTable5LabelCounts checks the columns' label counts against hand-computed shares of the
@@ -49,7 +49,7 @@ func TestTable5LabelCounts(t *testing.T) {
 // TestTable5Config checks each scale's settings: the paper's rows and shares, 10 chunks, and
 // ResNet-50 for both networks at the paper scale.
 func TestTable5Config(t *testing.T) {
-	for _, scale := range []string{Smoke, Bench, Paper} {
+	for _, scale := range []string{pipeline.Smoke, pipeline.Bench, pipeline.Paper} {
 		cfg, err := Table5ConfigFor(scale)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +61,7 @@ func TestTable5Config(t *testing.T) {
 			t.Errorf("%s: metrics %v, want instance discrimination alone", scale, cfg.Metrics)
 		}
 	}
-	cfg, _ := Table5ConfigFor(Paper)
+	cfg, _ := Table5ConfigFor(pipeline.Paper)
 	if cfg.Metrics[metric.MethodInstance].Net != nets.NetResNet50 || cfg.Classifier.Net != nets.NetResNet50 || cfg.Pool != 50000 {
 		t.Errorf("paper scale: metric %s, classifier %s, pool %d; want ResNet-50 twice on 50,000 images",
 			cfg.Metrics[metric.MethodInstance].Net, cfg.Classifier.Net, cfg.Pool)
@@ -82,7 +82,7 @@ func TestTable5Config(t *testing.T) {
 // Scratch as computed by hand from the cells, and a publishable result that reads back.
 func TestTable5Smoke(t *testing.T) {
 	dataDir := colourData(t, 40)
-	cfg, err := Table5ConfigFor(Smoke)
+	cfg, err := Table5ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,18 +132,7 @@ func TestTable5Smoke(t *testing.T) {
 	if !strings.Contains(res.Note(), "Stand-in") || !strings.Contains(res.Note(), "3 chunks") {
 		t.Errorf("note lacks the stand-in or the chunks: %s", res.Note())
 	}
-	dir := t.TempDir()
-	path, err := res.Publish(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(path) != "table5-smoke.json" {
-		t.Errorf("published %s", path)
-	}
-	back, err := ReadResult[Table5Result](path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, _ := published[Table5Result](t, res, "", "table5-smoke", "table5-smoke.png")
 	if back.Cell(Table5Rows[2], 10).Accuracy != res.Cell(Table5Rows[2], 10).Accuracy || !slices.Equal(back.Config.Percents, cfg.Percents) {
 		t.Error("the published result reads back different")
 	}

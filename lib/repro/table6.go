@@ -8,6 +8,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -111,9 +112,9 @@ func Table6ConfigFor(scale string) (Table6Config, error) {
 		pc := metric.DefaultPretrainConfig(method)
 		pc.Net = nets.NetConv4
 		switch scale {
-		case Smoke:
+		case pipeline.Smoke:
 			pc.Channels, pc.Steps, pc.BatchSize, pc.EmbeddingDim = 4, 4, 32, 32
-		case Bench:
+		case pipeline.Bench:
 			pc.Channels, pc.Steps, pc.BatchSize = 32, 600, 128
 			if m == Table6Supervised {
 				pc.Steps = 400 // five epochs of 10,000 digits: supervised training converges fast
@@ -123,15 +124,15 @@ func Table6ConfigFor(scale string) (Table6Config, error) {
 	}
 	c := &cfg.Classifier
 	switch scale {
-	case Smoke:
+	case pipeline.Smoke:
 		cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 600, 400, 200, []int{20, 40}, 20
 		c.Channels, c.Steps, c.BatchSize = 4, 4, 32
 		cfg.Spectral.Eta = 40
-	case Bench:
+	case pipeline.Bench:
 		cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 10000, 10000, 0, []int{50, 250, 1000}, 200
 		c.Channels, c.Steps, c.BatchSize = 32, 300, 64
 	default:
-		return cfg, unknownScale(scale, Smoke, Bench)
+		return cfg, pipeline.UnknownScale(scale, pipeline.Smoke, pipeline.Bench)
 	}
 	return cfg, nil
 }
@@ -142,15 +143,15 @@ func Table6ConfigFor(scale string) (Table6Config, error) {
 // confidence-weighted pseudo labels (Eq. 10); a finetuning row trains a classifier from the
 // metric's network on the labels alone. Both are measured on the target's test split. onCell,
 // if not nil, receives the table so far after every cell.
-func RunTable6(env Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Result, error) {
+func RunTable6(env pipeline.Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	r, err := env.open("table 6", cfg.Scale)
+	r, err := env.Open("table 6", cfg.Scale)
 	if err != nil {
 		return nil, err
 	}
-	load := func(name, part string, n int) (*split, error) {
+	load := func(name, part string, n int) (*pipeline.Split, error) {
 		base, classes, _ := strings.Cut(name, ":")
 		ds, err := data.Load(r.DataDir, base, part)
 		if err == nil && classes != "" {
@@ -161,7 +162,7 @@ func RunTable6(env Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Re
 		if err != nil {
 			return nil, fmt.Errorf("table 6: %w", err)
 		}
-		return sample(ds, n, cfg.Seed)
+		return pipeline.Sample(ds, n, cfg.Seed)
 	}
 	source, err := load(cfg.Source, "train", 0)
 	if err != nil {
@@ -175,32 +176,32 @@ func RunTable6(env Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Re
 		return nil, fmt.Errorf("table 6: source %s has %d×%d×%d images, target %s %d×%d×%d; the metric's network needs one shape (pick a source and target of the same size)",
 			source.Name, source.H, source.W, source.C, target.Name, target.H, target.W, target.C)
 	}
-	t := &transferRun[Table6Pretrained]{run: r, spectral: cfg.Spectral, metrics: map[string]*rowMetric[Table6Pretrained]{}}
+	t := &transferRun[Table6Pretrained]{Run: r, spectral: cfg.Spectral, metrics: map[string]*rowMetric[Table6Pretrained]{}}
 	if t.test, err = load(cfg.Target, "test", cfg.Test); err != nil {
 		return nil, err
 	}
-	var sourceTest *split
+	var sourceTest *pipeline.Split
 	if cfg.KNN > 0 {
 		if sourceTest, err = load(cfg.Source, "test", cfg.Test); err != nil {
 			return nil, err
 		}
 	}
-	sourcePool, err := drawPool(source, cfg.SourcePool, cfg.Seed, nil)
+	sourcePool, err := pipeline.DrawPool(source, cfg.SourcePool, cfg.Seed, nil)
 	if err != nil {
 		return nil, fmt.Errorf("table 6: source %w", err)
 	}
-	if t.pool, err = drawPool(target, cfg.Pool, cfg.Seed, cfg.Labels); err != nil {
+	if t.pool, err = pipeline.DrawPool(target, cfg.Pool, cfg.Seed, cfg.Labels); err != nil {
 		return nil, fmt.Errorf("table 6: target %w", err)
 	}
 	t.metric = func(m string, _ int, _ bool) (*rowMetric[Table6Pretrained], error) {
 		pc := cfg.Metrics[m]
 		tag := fmt.Sprintf("%s (%s on %s)", m, pc.Method, cfg.Source)
-		net, err := t.pretrain(source, sourcePool.rows, sourcePool.key, pc, tag)
+		net, err := t.Pretrain(source, sourcePool.Rows, sourcePool.Key, pc, tag)
 		if err != nil {
 			return nil, err
 		}
 		e := &Table6Pretrained{Trained: net.Trained, Metric: m, Method: pc.Method, Source: source.Name, Target: target.Name}
-		f, err := t.embed(net, target, t.pool.rows, t.pool.key, tag+", target")
+		f, err := t.Embed(net, target, t.pool.Rows, t.pool.Key, tag+", target")
 		if err != nil {
 			return nil, err
 		}
@@ -221,28 +222,28 @@ func RunTable6(env Env, cfg Table6Config, onCell func(*Table6Result)) (*Table6Re
 			return nil, err
 		}
 	}
-	return res, grid(cfg.Labels, cfg.Rows, func(row Table6Row, n int) (*Table6Cell, error) {
+	return res, pipeline.Grid(cfg.Labels, cfg.Rows, func(row Table6Row, n int) (*Table6Cell, error) {
 		return t.cell(row, n, cfg.Classifier, fmt.Sprintf("%s, %d labels, %s", row.Metric, n, table6TransferName(row.Transfer)))
 	}, func(c Table6Cell) {
-		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.info(), t.pretrained()
-		notify(onCell, res)
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.pretrained()
+		pipeline.Notify(onCell, res)
 	})
 }
 
 // knnOf is the weighted kNN test accuracy (Wu et al.'s monitor, temperature 0.1) of the metric
 // net with the pool p as the labelled memory and test as the queries.
-func (t *transferRun[P]) knnOf(net *trainedMetric, p *pool, test *split, k int, tag string) (float64, error) {
-	x, err := t.embed(net, p.ds, p.rows, p.key, tag)
+func (t *transferRun[P]) knnOf(net *pipeline.TrainedMetric, p *pipeline.Pool, test *pipeline.Split, k int, tag string) (float64, error) {
+	x, err := t.Embed(net, p.Split, p.Rows, p.Key, tag)
 	if err != nil {
 		return 0, err
 	}
-	y, err := t.embed(net, test, nil, "", tag+" test")
+	y, err := t.Embed(net, test, nil, "", tag+" test")
 	if err != nil {
 		return 0, err
 	}
-	acc, err := t.knn(x.matrix(), p.truth, y.matrix(), test.Labels, p.ds.NumClasses(), k, 0.1, x.key, p.key, y.key, test.key)
+	acc, err := t.KNN(x.Matrix(), p.Truth, y.Matrix(), test.Labels, p.Split.NumClasses(), k, 0.1, x.Key, p.Key, y.Key, test.Key)
 	if err != nil {
-		return 0, t.errorf(tag, err)
+		return 0, t.Errorf(tag, err)
 	}
 	return acc, nil
 }

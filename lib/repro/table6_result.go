@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
@@ -33,7 +34,7 @@ func Table6PaperAccuracy(row Table6Row, labels int) (float64, bool) {
 // Table6Pretrained is one metric of Table 6: its pretraining on the source (Timed: the
 // training and the source kNN check) and its embedding of the target pool.
 type Table6Pretrained struct {
-	Trained
+	pipeline.Trained
 	// Metric is Table6Unsupervised or Table6Supervised; Method the pretraining that ran.
 	Metric string `json:"metric"`
 	Method string `json:"method"`
@@ -59,7 +60,7 @@ type Table6Cell = Table2Cell
 
 // Table6Result is Table 6 as this run computed it.
 type Table6Result struct {
-	RunInfo
+	pipeline.RunInfo
 	Config     Table6Config       `json:"config"`
 	Pretrained []Table6Pretrained `json:"pretrained"`
 	Cells      []Table6Cell       `json:"cells"`
@@ -155,5 +156,5 @@ func (r *Table6Result) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *Table6Result) Publish(dir, suffix string) (string, error) {
-	return publish(dir, "table6-"+r.Config.Scale+suffix, r, plots{"": r.Figure})
+	return pipeline.Publish(dir, "table6-"+r.Config.Scale+suffix, r, pipeline.Plots{"": r.Figure})
 }

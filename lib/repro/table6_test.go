@@ -5,9 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
-// writeTransferIDX writes generated 28×28 IDX splits (writeBlocksIDX) for the source "mnist"
+// writeTransferIDX writes generated 28×28 IDX splits (data.Blocks) for the source "mnist"
 // and the target "fashion-mnist" under dataDir, with different seeds, so that data.Load reads
 // them by their usual names.
 func writeTransferIDX(t *testing.T, dataDir string, train, test int) {
@@ -17,8 +20,12 @@ func writeTransferIDX(t *testing.T, dataDir string, train, test int) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		writeBlocksIDX(t, dir, "train", train, uint64(10+i))
-		writeBlocksIDX(t, dir, "t10k", test, uint64(20+i))
+		if err := data.WriteIDX(dir, "train", data.Blocks(train, uint64(10+i))); err != nil {
+			t.Fatal(err)
+		}
+		if err := data.WriteIDX(dir, "t10k", data.Blocks(test, uint64(20+i))); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -29,7 +36,7 @@ func writeTransferIDX(t *testing.T, dataDir string, train, test int) {
 func TestTable6Smoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeTransferIDX(t, dataDir, 300, 100)
-	cfg, err := Table6ConfigFor(Smoke)
+	cfg, err := Table6ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,29 +97,14 @@ func TestTable6Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Computed != 0 {
-		t.Errorf("second run computed %d stages, want 0 (all cached)", second.Computed)
-	}
+	cachedRerun(t, first, second)
 	for i, c := range second.Cells {
 		if !c.Cached || c.Accuracy != first.Cells[i].Accuracy {
 			t.Errorf("second run, cell %s/%s at %d labels: cached %v, accuracy %g (first %g)", c.Metric, c.Transfer, c.Labels, c.Cached, c.Accuracy, first.Cells[i].Accuracy)
 		}
 	}
-	dir := t.TempDir()
-	path, err := second.Publish(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{filepath.Join(dir, "table6-smoke.json"), filepath.Join(dir, "table6-smoke.png")} {
-		if _, err := os.Stat(f); err != nil {
-			t.Error(err)
-		}
-	}
-	back, err := ReadResult[Table6Result](path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(back.Cells) != cells || back.Config.Source != "mnist" || back.Provenance.Scale != Smoke {
+	back, _ := published[Table6Result](t, second, "", "table6-smoke", "table6-smoke.png")
+	if len(back.Cells) != cells || back.Config.Source != "mnist" || back.Provenance.Scale != pipeline.Smoke {
 		t.Errorf("read back %d cells, source %q, scale %q", len(back.Cells), back.Config.Source, back.Provenance.Scale)
 	}
 	header, rows := second.BesidePaper()
@@ -150,7 +142,7 @@ func TestTable6Errors(t *testing.T) {
 		{"too many labels", "target 200 labels from a pool of 30", func(c *Table6Config) { c.Labels = []int{200} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := Table6ConfigFor(Smoke)
+			cfg, err := Table6ConfigFor(pipeline.Smoke)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +153,7 @@ func TestTable6Errors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Table6ConfigFor(Paper); err == nil {
+	if _, err := Table6ConfigFor(pipeline.Paper); err == nil {
 		t.Error("Table6ConfigFor(paper): no error; Table 6 defines smoke and bench only (no ImageNet32)")
 	}
 }
@@ -198,7 +190,7 @@ func TestTable6Paper(t *testing.T) {
 // and the target's classes are the others; an unknown class is an error naming it.
 func TestTable6ClassSplit(t *testing.T) {
 	dataDir := colourData(t, 30)
-	cfg, err := Table6ConfigFor(Smoke)
+	cfg, err := Table6ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}

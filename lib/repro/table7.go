@@ -9,6 +9,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
@@ -151,37 +152,37 @@ func Table7ConfigFor(scale string) (Table7Config, error) {
 		pc := metric.DefaultPretrainConfig(method)
 		pc.Net = nets.NetConv4
 		switch scale {
-		case Smoke:
+		case pipeline.Smoke:
 			pc.Channels, pc.Steps, pc.BatchSize, pc.EmbeddingDim = 4, 4, 32, 32
-		case Bench:
+		case pipeline.Bench:
 			pc.Channels, pc.Steps, pc.BatchSize = 16, 400, 128
-		case Paper:
+		case pipeline.Paper:
 			// 64 classes × 240 labeled images: 120 steps of 128 per epoch.
 			pc.Channels, pc.Steps, pc.BatchSize = 64, 100*120, 128
 		}
 		cfg.Metrics[m] = pc
 	}
 	switch scale {
-	case Smoke:
+	case pipeline.Smoke:
 		cfg.TrainPerClass, cfg.TestPerClass, cfg.Queries, cfg.Episodes, cfg.KNN = 60, 40, 5, 10, 10
 		cfg.Spectral.Eta = 40
 		cfg.Net.BatchSize, cfg.NetEpochs = 32, 1
-	case Bench:
+	case pipeline.Bench:
 		cfg.TestPerClass, cfg.Episodes = 600, 100
-	case Paper:
+	case pipeline.Paper:
 		cfg.Dataset, cfg.ImageSize, cfg.TrainClasses, cfg.TestClasses = "mini-imagenet", data.MiniImageNetSize, nil, nil
 		cfg.Episodes, cfg.Finetune = 300, Table7Net
 	default:
-		return cfg, unknownScale(scale, Smoke, Bench, Paper)
+		return cfg, pipeline.UnknownScale(scale, pipeline.Smoke, pipeline.Bench, pipeline.Paper)
 	}
 	return cfg, nil
 }
 
 // table7Run is one call of RunTable7.
 type table7Run struct {
-	*run
+	*pipeline.Run
 	cfg         Table7Config
-	train, test *split // the training classes' images and the test classes'
+	train, test *pipeline.Split // the training classes' images and the test classes'
 	trainSplit  *fewshot.Split
 	split       *fewshot.Split // the test classes'
 }
@@ -189,9 +190,9 @@ type table7Run struct {
 // table7Metric is a metric pretrained on the training classes and its embedding of the test
 // classes.
 type table7Metric struct {
-	info     Table7Pretrained
-	net      *trainedMetric
-	features *FeaturesResult
+	Info     Table7Pretrained
+	net      *pipeline.TrainedMetric
+	features *pipeline.FeaturesResult
 }
 
 // RunTable7 computes (or reads from the cache) every cell of cfg.Methods × cfg.Shots: each
@@ -200,15 +201,15 @@ type table7Metric struct {
 // among the support set and ours propagates the support labels over the unlabeled pool and
 // finetunes on support and weighted pseudo labels (Eq. 10). onCell, if not nil, receives the
 // table so far after every cell.
-func RunTable7(env Env, cfg Table7Config, onCell func(*Table7Result)) (*Table7Result, error) {
+func RunTable7(env pipeline.Env, cfg Table7Config, onCell func(*Table7Result)) (*Table7Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	run, err := env.open("table 7", cfg.Scale)
+	run, err := env.Open("table 7", cfg.Scale)
 	if err != nil {
 		return nil, err
 	}
-	r := &table7Run{run: run, cfg: cfg}
+	r := &table7Run{Run: run, cfg: cfg}
 	if err := r.openData(); err != nil {
 		return nil, err
 	}
@@ -223,13 +224,13 @@ func RunTable7(env Env, cfg Table7Config, onCell func(*Table7Result)) (*Table7Re
 			return nil, err
 		}
 		metrics[m] = tm
-		res.Pretrained = append(res.Pretrained, tm.info)
+		res.Pretrained = append(res.Pretrained, tm.Info)
 	}
-	return res, grid(cfg.Shots, cfg.Methods, func(method string, shots int) (*Table7Cell, error) {
+	return res, pipeline.Grid(cfg.Shots, cfg.Methods, func(method string, shots int) (*Table7Cell, error) {
 		return r.cell(method, shots, metrics[table7MetricOf[method]])
 	}, func(c Table7Cell) {
-		res.Cells, res.RunInfo = append(res.Cells, c), r.info()
-		notify(onCell, res)
+		res.Cells, res.RunInfo = append(res.Cells, c), r.Info()
+		pipeline.Notify(onCell, res)
 	})
 }
 
@@ -298,8 +299,8 @@ func (r *table7Run) openData() error {
 		return fmt.Errorf("table 7, test classes: %w", err)
 	}
 	shape := fmt.Sprintf("%dx%dx%d", train.H, train.W, train.C)
-	r.train = &split{train, fmt.Sprintf("train=%s/%d/%s/classes=%q/per=%d/labeled=%g/seed=%d", train.Name, train.N, shape, train.Classes, cfg.TrainPerClass, cfg.LabeledFraction, cfg.Seed)}
-	r.test = &split{test, fmt.Sprintf("test=%s/%d/%s/classes=%q/per=%d/labeled=%g/seed=%d", test.Name, test.N, shape, test.Classes, cfg.TestPerClass, cfg.LabeledFraction, cfg.Seed)}
+	r.train = &pipeline.Split{Dataset: train, Key: fmt.Sprintf("train=%s/%d/%s/classes=%q/per=%d/labeled=%g/seed=%d", train.Name, train.N, shape, train.Classes, cfg.TrainPerClass, cfg.LabeledFraction, cfg.Seed)}
+	r.test = &pipeline.Split{Dataset: test, Key: fmt.Sprintf("test=%s/%d/%s/classes=%q/per=%d/labeled=%g/seed=%d", test.Name, test.N, shape, test.Classes, cfg.TestPerClass, cfg.LabeledFraction, cfg.Seed)}
 	if r.trainSplit, err = fewshot.NewSplit(r.train.Labels, r.train.NumClasses(), cfg.LabeledFraction, cfg.Seed); err != nil {
 		return fmt.Errorf("table 7, training classes: %w", err)
 	}

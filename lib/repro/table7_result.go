@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/fewshot"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
 )
@@ -73,7 +74,7 @@ func table7MethodName(m string) string {
 // Table7Pretrained is one metric of Table 7: its pretraining on the labeled split of the
 // training classes (Timed) and its embedding of the test classes.
 type Table7Pretrained struct {
-	Trained
+	pipeline.Trained
 	// Metric is Table7Supervised or Table7Unsupervised; Method the pretraining that ran.
 	Metric string `json:"metric"`
 	Method string `json:"method"`
@@ -101,12 +102,17 @@ type Table7Cell struct {
 	Cached bool `json:"cached"`
 }
 
-func (c *Table7Cell) setCached(v bool) { c.Cached = v }
-func (c *Table7Cell) seconds() float64 { return c.Seconds }
+// SetCached and StageSeconds make a cell a pipeline.Timing: its fewshot.Result keeps its seconds.
+func (c *Table7Cell) SetCached(v bool) { c.Cached = v }
+
+// StageSeconds is the cell's compute time (see SetCached).
+func (c *Table7Cell) StageSeconds() float64 { return c.Seconds }
+
+var _ pipeline.Timing = (*Table7Cell)(nil)
 
 // Table7Result is Table 7 as this run computed it.
 type Table7Result struct {
-	RunInfo
+	pipeline.RunInfo
 	Config     Table7Config       `json:"config"`
 	Pretrained []Table7Pretrained `json:"pretrained"`
 	Cells      []Table7Cell       `json:"cells"`
@@ -288,5 +294,5 @@ func (r *Table7Result) Figure() (*plot.Plot, error) {
 
 // Publish writes the result and its figure (see Result).
 func (r *Table7Result) Publish(dir, suffix string) (string, error) {
-	return publish(dir, "table7-"+r.Config.Scale+suffix, r, plots{"": r.Figure})
+	return pipeline.Publish(dir, "table7-"+r.Config.Scale+suffix, r, pipeline.Plots{"": r.Figure})
 }

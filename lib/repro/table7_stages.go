@@ -6,33 +6,38 @@ import (
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/fewshot"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
 // The stages of Table 7: the metrics, their embeddings of the data, and the cells.
 
+// table7KNNTemperature is the temperature of the metrics' kNN check (Table7Config.KNN), Wu et
+// al.'s τ = 0.07.
+const table7KNNTemperature = 0.07
+
 // metric pretrains metric m on the labeled split of the training classes, then embeds every
 // image of the test classes with it.
 func (r *table7Run) metric(m string) (*table7Metric, error) {
 	pc := r.cfg.Metrics[m]
 	tag := fmt.Sprintf("%s metric (%s)", m, pc.Method)
-	net, err := r.pretrain(r.train, r.trainSplit.LabeledRows(), "labeled", pc, tag)
+	net, err := r.Pretrain(r.train, r.trainSplit.LabeledRows(), "labeled", pc, tag)
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.embed(net, r.test, nil, "", tag+", test classes")
+	f, err := r.Embed(net, r.test, nil, "", tag+", test classes")
 	if err != nil {
 		return nil, err
 	}
-	res := &table7Metric{net: net, features: f, info: Table7Pretrained{Trained: net.Trained, Metric: m, Method: pc.Method,
+	res := &table7Metric{net: net, features: f, Info: Table7Pretrained{Trained: net.Trained, Metric: m, Method: pc.Method,
 		Train: r.train.Name, Classes: r.train.NumClasses(), Test: r.test.Name, TestN: f.N, D: f.D, EmbedSeconds: f.Seconds}}
-	res.info.Cached = net.Cached && f.Cached
+	res.Info.Cached = net.Cached && f.Cached
 	if r.cfg.KNN > 0 {
 		// The test classes' unlabeled split classified by their labeled split: how well the
 		// metric separates classes it never saw, given every label.
 		lab, unl := r.split.LabeledRows(), r.split.Pool()
-		x := f.matrix()
+		x := f.Matrix()
 		sub := func(rows []int) propagate.Matrix {
 			m := propagate.NewMatrix(len(rows), x.D)
 			for i, row := range rows {
@@ -40,9 +45,9 @@ func (r *table7Run) metric(m string) (*table7Metric, error) {
 			}
 			return m
 		}
-		if res.info.KNNAccuracy, err = r.knn(sub(lab), pick(r.test.Labels, lab), sub(unl), pick(r.test.Labels, unl), r.test.NumClasses(),
-			r.cfg.KNN, qualityTemperature, f.key, r.test.key); err != nil {
-			return nil, r.errorf(tag, err)
+		if res.Info.KNNAccuracy, err = r.KNN(sub(lab), pipeline.Pick(r.test.Labels, lab), sub(unl), pipeline.Pick(r.test.Labels, unl), r.test.NumClasses(),
+			r.cfg.KNN, table7KNNTemperature, f.Key, r.test.Key); err != nil {
+			return nil, r.Errorf(tag, err)
 		}
 	}
 	return res, nil
@@ -73,18 +78,18 @@ func (r *table7Run) cell(method string, shots int, m *table7Metric) (*Table7Cell
 			key.Head = &cfg.Head
 		} else {
 			net := cfg.Net
-			net.Progress, net.CheckpointDir, net.Init, net.InitFrom = nil, "", nil, m.net.key
+			net.Progress, net.CheckpointDir, net.Init, net.InitFrom = nil, "", nil, m.net.Key
 			key.Net, key.NetEpochs = &net, cfg.NetEpochs
 		}
 	}
 	tag := fmt.Sprintf("%s, %d-shot", table7MethodName(method), shots)
-	k, err := artifact.Key("episodes", key, m.features.key, r.test.key)
+	k, err := artifact.Key("episodes", key, m.features.Key, r.test.Key)
 	if err != nil {
 		return nil, err
 	}
-	cell, _, err := stage(r.run, k, "cell.json", func(string) (*Table7Cell, error) {
+	cell, _, err := pipeline.Stage(r.Run, k, "cell.json", func(string) (*Table7Cell, error) {
 		x := propagate.Matrix{N: m.features.N, D: m.features.D, Data: m.features.Features}
-		progress := fewshot.Progress(tagged(r.Progress, tag))
+		progress := fewshot.Progress(pipeline.Tagged(r.Progress, tag))
 		var res *fewshot.Result
 		var err error
 		if method == Table7SNCA {
@@ -102,7 +107,7 @@ func (r *table7Run) cell(method string, shots int, m *table7Metric) (*Table7Cell
 		return &Table7Cell{Method: method, Shots: shots, Result: *res}, nil
 	})
 	if err != nil {
-		return nil, r.errorf(tag, err)
+		return nil, r.Errorf(tag, err)
 	}
 	return cell, nil
 }
@@ -114,7 +119,7 @@ func (r *table7Run) finetuner(m *table7Metric, tag string) (func(propagate.Matri
 	if cfg.Finetune == Table7Head {
 		return func(xn propagate.Matrix) fewshot.Finetuner { return fewshot.HeadFinetuner(xn, cfg.Head) }, nil
 	}
-	p, err := metric.LoadPretrained(r.Backend, m.net.dir)
+	p, err := metric.LoadPretrained(r.Backend, m.net.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +128,7 @@ func (r *table7Run) finetuner(m *table7Metric, tag string) (func(propagate.Matri
 		return nil, err
 	}
 	cc := cfg.Net
-	cc.Net, cc.Channels, cc.InitFrom, cc.CheckpointDir = p.Info.Net, p.Info.Channels, m.net.key, ""
+	cc.Net, cc.Channels, cc.InitFrom, cc.CheckpointDir = p.Info.Net, p.Info.Channels, m.net.Key, ""
 	cc.Init = &train.Init{Net: p.Info.Net, Backbone: b}
 	finetune := func(ep *fewshot.Episode, examples []fewshot.Example) ([]int32, error) {
 		ex := make([]train.Example, len(examples))
@@ -134,7 +139,7 @@ func (r *table7Run) finetuner(m *table7Metric, tag string) (func(propagate.Matri
 		c.Steps = cfg.NetEpochs * ((len(ex) + c.BatchSize - 1) / c.BatchSize)
 		c.BatchSize = min(c.BatchSize, len(ex))
 		c.Stage = fmt.Sprintf("episode %d network", ep.Index)
-		c.Progress = tagged(r.Progress, tag)
+		c.Progress = pipeline.Tagged(r.Progress, tag)
 		cl, err := train.Fit(r.Backend, r.test.Dataset, ex, len(ep.Classes), c)
 		if err != nil {
 			return nil, err

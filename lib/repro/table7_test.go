@@ -2,11 +2,11 @@ package repro
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // table7SmokeConfig is Table 7's smoke configuration on writeColourFolder's 8 classes of
@@ -14,7 +14,7 @@ import (
 // 4-way episodes.
 func table7SmokeConfig(t *testing.T, dataDir string) Table7Config {
 	t.Helper()
-	cfg, err := Table7ConfigFor(Smoke)
+	cfg, err := Table7ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,27 +78,14 @@ func TestTable7Smoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Computed != 0 {
-		t.Errorf("second run computed %d stages, want 0", second.Computed)
-	}
+	cachedRerun(t, first, second)
 	for i, c := range second.Cells {
 		if !c.Cached || !slices.Equal(c.Accuracy, first.Cells[i].Accuracy) {
 			t.Errorf("second run, %s %d-shot: cached %v, accuracies %v (first %v)", c.Method, c.Shots, c.Cached, c.Accuracy, first.Cells[i].Accuracy)
 		}
 	}
-	dir := t.TempDir()
-	path, err := second.Publish(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "table7-smoke.png")); err != nil {
-		t.Error(err)
-	}
-	back, err := ReadResult[Table7Result](path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(back.Cells) != cells || back.Cells[0].Mean != second.Cells[0].Mean || back.Provenance.Scale != Smoke {
+	back, _ := published[Table7Result](t, second, "", "table7-smoke", "table7-smoke.png")
+	if len(back.Cells) != cells || back.Cells[0].Mean != second.Cells[0].Mean || back.Provenance.Scale != pipeline.Smoke {
 		t.Errorf("read back %d cells, first mean %g (want %g), scale %q", len(back.Cells), back.Cells[0].Mean, second.Cells[0].Mean, back.Provenance.Scale)
 	}
 	header, rows := back.BesidePaper()

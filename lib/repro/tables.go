@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // Result is what every table's result does: it knows the run that computed it, shows itself
 // beside the paper's numbers with a note, and publishes itself with its figures.
 type Result interface {
-	Run() *RunInfo
+	Run() *pipeline.RunInfo
 	BesidePaper() (header []string, rows [][]string)
 	Note() string
 	// Publish writes the result as JSON with its provenance, and its figures, to dir under
@@ -29,27 +30,27 @@ type Table struct {
 	// Run computes (or reads from the cache) the table at scale in env, with opts applied to
 	// the scale's settings, and calls onCell, if not nil, with the result so far after every
 	// cell.
-	Run func(env Env, scale string, opts Options, onCell func(Result)) (Result, error)
+	Run func(env pipeline.Env, scale string, opts Options, onCell func(Result)) (Result, error)
 }
 
 // Tables are the paper's tables by number. A new table is a file with its rows and the
 // paper's numbers, its configuration and ConfigFor, its Run function, its result and the
 // Options it takes (an Options method beside them), and one entry here.
 var Tables = map[int]Table{
-	1: {[]string{Smoke, Bench, Paper}, runWith(Table1ConfigFor, Options.table1, RunTable1)},
-	2: {[]string{Smoke, Bench, Paper}, runWith(Table2ConfigFor, Options.table2, RunTable2)},
-	3: {[]string{Smoke, Bench, Paper}, runWith(Table3ConfigFor, Options.ssl, RunTable3)},
-	4: {[]string{Smoke, Bench, Paper}, runWith(Table4ConfigFor, Options.ssl, RunTable4)},
-	5: {[]string{Smoke, Bench, Paper}, runWith(Table5ConfigFor, Options.table5, RunTable5)},
-	6: {[]string{Smoke, Bench}, runWith(Table6ConfigFor, Options.table6, RunTable6)},
-	7: {[]string{Smoke, Bench, Paper}, runWith(Table7ConfigFor, Options.table7, RunTable7)},
+	1: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table1ConfigFor, Options.table1, RunTable1)},
+	2: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table2ConfigFor, Options.table2, RunTable2)},
+	3: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table3ConfigFor, Options.ssl, RunTable3)},
+	4: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table4ConfigFor, Options.ssl, RunTable4)},
+	5: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table5ConfigFor, Options.table5, RunTable5)},
+	6: {[]string{pipeline.Smoke, pipeline.Bench}, runWith(Table6ConfigFor, Options.table6, RunTable6)},
+	7: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table7ConfigFor, Options.table7, RunTable7)},
 }
 
 // runWith is a Table's Run from a table's configuration at a scale, the options' application
 // to it, and its Run function.
 func runWith[C any, R Result](configFor func(string) (C, error), apply func(Options, *C) error,
-	run func(Env, C, func(R)) (R, error)) func(Env, string, Options, func(Result)) (Result, error) {
-	return func(env Env, scale string, opts Options, onCell func(Result)) (Result, error) {
+	run func(pipeline.Env, C, func(R)) (R, error)) func(pipeline.Env, string, Options, func(Result)) (Result, error) {
+	return func(env pipeline.Env, scale string, opts Options, onCell func(Result)) (Result, error) {
 		cfg, err := configFor(scale)
 		if err != nil {
 			return nil, err

@@ -6,15 +6,16 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // TestPickSSLRows checks --rows of tables 3 and 4 against Table 3's paper rows.
 func TestPickSSLRows(t *testing.T) {
-	cfg, err := Table3ConfigFor(Paper)
+	cfg, err := Table3ConfigFor(pipeline.Paper)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t4, err := Table4ConfigFor(Paper)
+	t4, err := Table4ConfigFor(pipeline.Paper)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,12 +103,12 @@ func TestOptionsRefused(t *testing.T) {
 		{7, Options{Pool: 0, Test: -1}, "--pool: table 7"},
 		{6, Options{Pool: -1, Test: -1, Metric: "x"}, "--metric: table 6"},
 	} {
-		_, err := Tables[tc.table].Run(Env{}, Smoke, tc.o, nil)
+		_, err := Tables[tc.table].Run(pipeline.Env{}, pipeline.Smoke, tc.o, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("table %d with %+v: %v, want an error containing %q", tc.table, tc.o, err, tc.want)
 		}
 	}
-	cfg, err := Table2ConfigFor(Smoke)
+	cfg, err := Table2ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func FuzzParseTable2Rows(f *testing.F) {
 }
 
 func FuzzPickSSLRows(f *testing.F) {
-	cfg, err := Table3ConfigFor(Paper)
+	cfg, err := Table3ConfigFor(pipeline.Paper)
 	if err != nil {
 		f.Fatal(err)
 	}

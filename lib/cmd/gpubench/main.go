@@ -22,7 +22,7 @@
 //
 //	{"task":…, "net":…, "batch":…, "images_per_s":…, "backend":…, "device":…, "steps":…, …}
 //
-// GOMLX_BACKEND unset or "go" runs the pure-Go backend as mt does (repro.DefaultCPUBackend: no cap
+// GOMLX_BACKEND unset or "go" runs the pure-Go backend as mt does (pipeline.DefaultCPUBackend: no cap
 // on its goroutines, with which GoMLX v0.26.0 deadlocked WRN-28-2 on 2 CPUs).
 //
 // The binary links the pure-Go backend ("go") and, when built with cgo (the default where a C
@@ -49,7 +49,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/losses"
 	"github.com/metric-transfer/mtlp/lib/nets"
-	"github.com/metric-transfer/mtlp/lib/repro"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // The optimiser of the WRN papers (Zagoruyko & Komodakis; Oliver et al. 2018), the same in
@@ -164,7 +164,7 @@ func runGEMM(gemm string, steps int, budget float64) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	backend, err := repro.NewBackend()
+	backend, err := pipeline.NewBackend()
 	if err != nil {
 		return res, err
 	}
@@ -196,7 +196,7 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 	if task != taskClassify && task != taskInstance {
 		return res, fmt.Errorf("-task %q: want %s or %s", task, taskClassify, taskInstance)
 	}
-	backend, err := repro.NewBackend()
+	backend, err := pipeline.NewBackend()
 	if err != nil {
 		return res, err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/metric"
-	"github.com/metric-transfer/mtlp/lib/repro"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 // evaluateOptions are the flags of "mt evaluate".
@@ -36,9 +36,9 @@ type Evaluation struct {
 	Accuracy    float64             `json:"accuracy"`
 	// PretrainSeconds is the pretraining's wall time (from the checkpoint), EvaluateSeconds
 	// this evaluation's.
-	PretrainSeconds float64          `json:"pretrain_seconds"`
-	EvaluateSeconds float64          `json:"evaluate_seconds"`
-	Provenance      repro.Provenance `json:"provenance"`
+	PretrainSeconds float64             `json:"pretrain_seconds"`
+	EvaluateSeconds float64             `json:"evaluate_seconds"`
+	Provenance      pipeline.Provenance `json:"provenance"`
 }
 
 // evaluateCommand parses the flags of "mt evaluate" and runs it, with progress on stderr.
@@ -59,7 +59,7 @@ func evaluateCommand(args []string) error {
 	if o.Checkpoint == "" {
 		return fmt.Errorf("evaluate: --checkpoint is required")
 	}
-	backend, err := repro.NewBackend()
+	backend, err := pipeline.NewBackend()
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func runEvaluate(o evaluateOptions, backend backends.Backend, load loadFunc, com
 	}
 	e := &Evaluation{Metric: p.Info, Data: o.Data, TrainImages: splits[0].N, TestImages: splits[1].N, K: o.K,
 		Temperature: o.Temperature, Accuracy: acc, PretrainSeconds: p.Info.Seconds, EvaluateSeconds: time.Since(start).Seconds()}
-	e.Provenance = repro.NewProvenance(backend.Name(), "bench", e.PretrainSeconds+e.EvaluateSeconds, command)
+	e.Provenance = pipeline.NewProvenance(backend.Name(), "bench", e.PretrainSeconds+e.EvaluateSeconds, command)
 	fmt.Fprintf(out, "%s metric (%s, %d steps of %d): %d-NN accuracy on the %s test split %.2f %% (%d train images as memory)\n",
 		p.Info.Method, p.Info.Net, p.Info.Steps, p.Info.BatchSize, o.K, o.Data, 100*acc, splits[0].N)
 	if jsonOut != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/featio"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
-	"github.com/metric-transfer/mtlp/lib/repro"
 )
 
 // featuresOptions are the flags of "mt features".
@@ -39,7 +39,7 @@ func featuresCommand(args []string) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	backend, err := repro.NewBackend()
+	backend, err := pipeline.NewBackend()
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,9 @@ import (
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
-	"github.com/metric-transfer/mtlp/lib/repro"
 )
 
 // knnMonitor measures a metric by weighted kNN on a dataset's test split, with its train split
@@ -62,7 +62,7 @@ func knnTestAccuracy(f metric.Featurer, train, test *data.Dataset, k int, temper
 
 // newSlice starts the record of this call in h: its provenance and the step it begins at.
 func newSlice(backend, command string, from int) release.Slice {
-	p := repro.NewProvenance(backend, "", 0, command)
+	p := pipeline.NewProvenance(backend, "", 0, command)
 	return release.Slice{Commit: p.Commit, Backend: p.Backend, Device: p.Device, Date: p.Date, Command: command,
 		FromStep: from, ToStep: from, Outcome: "running"}
 }

@@ -40,7 +40,7 @@ func main() {
 
 // commands are mt's commands by name; each parses its own flags.
 var commands = map[string]func(args []string) error{
-	"quickstart": quickstart,
+	"quickstart": quickstartCommand,
 	"propagate":  propagateCommand,
 	"pretrain":   pretrainCommand,
 	"features":   featuresCommand,

@@ -16,8 +16,8 @@ import (
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/release"
-	"github.com/metric-transfer/mtlp/lib/repro"
 )
 
 // loadFunc reads a dataset split; data.Load, or a stand-in in tests.
@@ -89,7 +89,7 @@ func pretrainCommand(args []string) error {
 	if err != nil {
 		return err
 	}
-	backend, err := repro.NewBackend()
+	backend, err := pipeline.NewBackend()
 	if err != nil {
 		return err
 	}

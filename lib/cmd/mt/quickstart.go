@@ -9,21 +9,23 @@ import (
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
+	"github.com/metric-transfer/mtlp/lib/quickstart"
 	"github.com/metric-transfer/mtlp/lib/repro"
 )
 
-// quickstart runs repro.Quickstart and prints its table.
-func quickstart(args []string) error {
+// quickstartCommand runs the quickstart (quickstart.Stages) and prints its table.
+func quickstartCommand(args []string) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	scale := fs.String("scale", repro.ScaleFromEnv(repro.Small), "smoke or small (default $"+repro.EnvScale+", else small)")
+	scale := fs.String("scale", pipeline.ScaleFromEnv(pipeline.Small), "smoke or small (default $"+pipeline.EnvScale+", else small)")
 	dataDir := fs.String("data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	cacheDir := fs.String("cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	publish := fs.String("publish", "", "if set, write the result JSON with provenance into this directory (e.g. figures); created if missing")
-	metricFlag := fs.String("metric", "", "a released metric's folder (e.g. figures/metrics/"+repro.FashionMNISTRelease+") or name, whose features replace the pretraining; train to pretrain here (default: the scale's, the release at small scale when the repository holds it)")
+	metricFlag := fs.String("metric", "", "a released metric's folder (e.g. figures/metrics/"+quickstart.FashionMNISTRelease+") or name, whose features replace the pretraining; train to pretrain here (default: the scale's, the release at small scale when the repository holds it)")
 	if err := parseFlags(fs, args, "mt quickstart [-scale small|smoke] [-metric DIR|train] [-data-dir DIR] [-cache-dir DIR] [-publish DIR]"); err != nil {
 		return err
 	}
-	cfg, err := repro.QuickstartConfigFor(*scale)
+	cfg, err := quickstart.ConfigFor(*scale)
 	if err != nil {
 		return err
 	}
@@ -38,12 +40,12 @@ func quickstart(args []string) error {
 			cfg.Released = ""
 		}
 	}
-	env, err := repro.NewEnv("go run ./lib/cmd/mt quickstart "+strings.Join(args, " "), progressLine())
+	env, err := pipeline.NewEnv("go run ./lib/cmd/mt quickstart "+strings.Join(args, " "), progressLine())
 	if err != nil {
 		return err
 	}
 	env.DataDir, env.CacheDir = *dataDir, *cacheDir
-	q, err := repro.NewQuickstart(env, cfg)
+	q, err := quickstart.New(env, cfg)
 	if err != nil {
 		return err
 	}

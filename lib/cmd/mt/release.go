@@ -13,9 +13,9 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
-	"github.com/metric-transfer/mtlp/lib/repro"
 	"github.com/x448/float16"
 )
 
@@ -40,7 +40,7 @@ func releaseCommand(args []string) error {
 	if o.Command == "" {
 		o.Command = strings.Join(append([]string{"mt", "release"}, args...), " ")
 	}
-	backend, err := repro.NewBackend()
+	backend, err := pipeline.NewBackend()
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func runRelease(o releaseOptions, backend backends.Backend, load loadFunc, log i
 	if info.KNNReleased, err = propagate.KNNTestAccuracy(train, splits[0].Labels, test, splits[1].Labels, classes, k, temperature); err != nil {
 		return nil, err
 	}
-	prov := repro.NewProvenance(backend.Name(), "", 0, o.Command)
+	prov := pipeline.NewProvenance(backend.Name(), "", 0, o.Command)
 	info.Provenance = release.Provenance{Commit: prov.Commit, Backend: prov.Backend, Device: prov.Device, Date: prov.Date, Command: o.Command}
 	if err := release.Write(o.Out, info, p, splits...); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/release"
 	"github.com/metric-transfer/mtlp/lib/repro"
 )
@@ -22,9 +23,9 @@ func reproCommand(args []string) error {
 	o := repro.NoOptions
 	var table int
 	var scale, labels, percents, publish, suffix, export, resumeFrom string
-	env := repro.Env{}
+	env := pipeline.Env{}
 	fs.IntVar(&table, "table", 0, "the paper's table to reproduce: 1 to 7 (required)")
-	fs.StringVar(&scale, "scale", repro.ScaleFromEnv(repro.Smoke), "smoke, bench or paper (tables 2 to 5 on a GPU; table 1 on the CPU, in the released metric) (default $"+repro.EnvScale+", else smoke)")
+	fs.StringVar(&scale, "scale", pipeline.ScaleFromEnv(pipeline.Smoke), "smoke, bench or paper (tables 2 to 5 on a GPU; table 1 on the CPU, in the released metric) (default $"+pipeline.EnvScale+", else smoke)")
 	fs.StringVar(&env.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&env.CacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	fs.StringVar(&env.CheckpointDir, "checkpoint-dir", "", "keep training checkpoints here, one folder per network, so a killed run resumes")
@@ -86,12 +87,12 @@ func reproCommand(args []string) error {
 	if o.Metric, err = resolveMetric(o.Metric); err != nil {
 		return err
 	}
-	if env.Backend, err = repro.NewBackend(); err != nil {
+	if env.Backend, err = pipeline.NewBackend(); err != nil {
 		return err
 	}
 	env.Progress, env.Command = progressLine(), "mt repro "+strings.Join(args, " ")
 	if resumeFrom != "" {
-		st, err := repro.ImportState(env, resumeFrom)
+		st, err := pipeline.ImportState(env, resumeFrom)
 		if err != nil {
 			return fmt.Errorf("--resume-from: %w", err)
 		}
@@ -113,7 +114,7 @@ func reproCommand(args []string) error {
 			publishErr = err
 		}
 	})
-	var paused *repro.PausedError
+	var paused *pipeline.PausedError
 	if errors.As(err, &paused) || err == nil {
 		if err := exportState(env, export); err != nil {
 			return err
@@ -155,12 +156,12 @@ func resolveMetric(v string) (string, error) {
 		v, release.InfoFile, release.MetricsDir, release.EnvMetricsDir, repro.TrainHere)
 }
 
-// exportState writes the run's state to dir (repro.ExportState), when given.
-func exportState(env repro.Env, dir string) error {
+// exportState writes the run's state to dir (pipeline.ExportState), when given.
+func exportState(env pipeline.Env, dir string) error {
 	if dir == "" {
 		return nil
 	}
-	st, err := repro.ExportState(env, dir, 0)
+	st, err := pipeline.ExportState(env, dir, 0)
 	if err != nil {
 		return fmt.Errorf("--export: %w", err)
 	}

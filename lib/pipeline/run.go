@@ -1,4 +1,4 @@
-package repro
+package pipeline
 
 import (
 	"cmp"
@@ -61,11 +61,11 @@ func (e *PausedError) Error() string {
 		e.What, e.Seconds, e.Training.Stage, e.Training.Step, e.Training.Steps)
 }
 
-// trainingPause is the fit.RunConfig.Pause of a training that a stage starts: the wall time
+// TrainingPause is the fit.RunConfig.Pause of a training that a stage starts: the wall time
 // left before Env.Pause, and 0 without a pause. Once the pause has come it is a nanosecond:
 // the training still runs one call of steps (fit.Run always does), so every call of the run
 // goes on.
-func (r *run) trainingPause() time.Duration {
+func (r *Run) TrainingPause() time.Duration {
 	if r.Pause <= 0 {
 		return 0
 	}
@@ -99,9 +99,9 @@ type RunInfo struct {
 // reads it alike.
 func (i *RunInfo) Run() *RunInfo { return i }
 
-// run is one call of a table's Run function: its environment, its store, its clock, the
+// Run is one run of a table (one call of its Run function): its environment, its store, its clock, the
 // stages it computed and the compute seconds of every stage it used (by key).
-type run struct {
+type Run struct {
 	Env
 	what     string // "table 2": prefixes errors
 	scale    string
@@ -111,8 +111,8 @@ type run struct {
 	seconds  map[string]float64
 }
 
-// open starts a run of what (a table's name, for errors) at scale.
-func (e Env) open(what, scale string) (*run, error) {
+// Open starts a run of what (a table's name, for errors) at scale.
+func (e Env) Open(what, scale string) (*Run, error) {
 	if e.Backend == nil {
 		return nil, fmt.Errorf("%s: Env.Backend is nil; start from NewEnv", what)
 	}
@@ -120,11 +120,14 @@ func (e Env) open(what, scale string) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return &run{Env: e, what: what, scale: scale, store: store, start: time.Now(), seconds: map[string]float64{}}, nil
+	return &Run{Env: e, what: what, scale: scale, store: store, start: time.Now(), seconds: map[string]float64{}}, nil
 }
 
-// info returns the run's information so far.
-func (r *run) info() RunInfo {
+// Elapsed is the run's wall time so far.
+func (r *Run) Elapsed() time.Duration { return time.Since(r.start) }
+
+// Info returns the run's information so far.
+func (r *Run) Info() RunInfo {
 	total := 0.0 // summed in key order, so that a rerun from the cache gives the same sum
 	for _, key := range slices.Sorted(maps.Keys(r.seconds)) {
 		total += r.seconds[key]
@@ -133,12 +136,12 @@ func (r *run) info() RunInfo {
 		Wall: time.Since(r.start).Seconds()}
 }
 
-// errorf is an error of the run: "<what>: <tag>: <err>".
-func (r *run) errorf(tag string, err error) error { return fmt.Errorf("%s, %s: %w", r.what, tag, err) }
+// Errorf is an error of the run: "<what>: <tag>: <err>".
+func (r *Run) Errorf(tag string, err error) error { return fmt.Errorf("%s, %s: %w", r.what, tag, err) }
 
-// grid is every table's loop: cell(row, col) for every column (a label count, say) and row, in
+// Grid is every table's loop: cell(row, col) for every column (a label count, say) and row, in
 // that order, each passed to done, which records it in the result so far.
-func grid[R, C any](cols []int, rows []R, cell func(row R, col int) (*C, error), done func(C)) error {
+func Grid[R, C any](cols []int, rows []R, cell func(row R, col int) (*C, error), done func(C)) error {
 	for _, col := range cols {
 		for _, row := range rows {
 			c, err := cell(row, col)
@@ -151,8 +154,8 @@ func grid[R, C any](cols []int, rows []R, cell func(row R, col int) (*C, error),
 	return nil
 }
 
-// notify passes the result so far to onCell, if there is one: a long run publishes as it goes.
-func notify[R any](onCell func(R), res R) {
+// Notify passes the result so far to onCell, if there is one: a long run publishes as it goes.
+func Notify[R any](onCell func(R), res R) {
 	if onCell != nil {
 		onCell(res)
 	}
@@ -165,23 +168,26 @@ type Timed struct {
 	Cached  bool    `json:"cached"`
 }
 
-// timed returns the stage's timing, so that stage can fill it in.
-func (t *Timed) timed() *Timed { return t }
+// TimedStage returns the stage's timing, so that Stage can fill it in.
+func (t *Timed) TimedStage() *Timed { return t }
 
-// setCached and seconds let stage record a result's timing; every result with a Timed has them.
-func (t *Timed) setCached(c bool) { t.Cached = c }
-func (t *Timed) seconds() float64 { return t.Seconds }
+// SetCached records whether the stage came from the cache (see Timing).
+func (t *Timed) SetCached(c bool) { t.Cached = c }
 
-// timing is a stage's result that stage records the timing of.
-type timing interface {
-	setCached(bool)
-	seconds() float64
+// StageSeconds is the stage's compute time (see Timing).
+func (t *Timed) StageSeconds() float64 { return t.Seconds }
+
+// Timing is a stage's result whose timing Stage records: every result that embeds Timed, or
+// one that keeps its own seconds and cached flag.
+type Timing interface {
+	SetCached(bool)
+	StageSeconds() float64
 }
 
-// stage returns a stage's result: computed by compute (which may keep files of its own in dir)
+// Stage returns a stage's result: computed by compute (which may keep files of its own in dir)
 // and kept as dir/file unless the cache has it under key, then read back from there, with its
 // timing (if it has one) telling whether it came from the cache. It also returns dir.
-func stage[T any](r *run, key, file string, compute func(dir string) (*T, error)) (*T, string, error) {
+func Stage[T any](r *Run, key, file string, compute func(dir string) (*T, error)) (*T, string, error) {
 	v := new(T)
 	dir, err := r.build(key, func(dir string) error {
 		start := time.Now()
@@ -189,17 +195,17 @@ func stage[T any](r *run, key, file string, compute func(dir string) (*T, error)
 		if err != nil {
 			return err
 		}
-		if t, ok := any(v).(interface{ timed() *Timed }); ok && t.timed().Seconds == 0 {
-			t.timed().Seconds = time.Since(start).Seconds()
+		if t, ok := any(v).(interface{ TimedStage() *Timed }); ok && t.TimedStage().Seconds == 0 {
+			t.TimedStage().Seconds = time.Since(start).Seconds()
 		}
 		return artifact.WriteJSON(filepath.Join(dir, file), v)
 	}, func(dir string, cached bool) error {
 		if err := artifact.ReadJSON(filepath.Join(dir, file), v); err != nil {
 			return err
 		}
-		if t, ok := any(v).(timing); ok {
-			t.setCached(cached)
-			r.seconds[key] = t.seconds()
+		if t, ok := any(v).(Timing); ok {
+			t.SetCached(cached)
+			r.seconds[key] = t.StageSeconds()
 		}
 		return nil
 	})
@@ -209,7 +215,7 @@ func stage[T any](r *run, key, file string, compute func(dir string) (*T, error)
 // build is the store's Build of key that counts the stages computed, then reads the entry with
 // read. An entry that lacks a file read wants (one written in an earlier layout of its stage)
 // is discarded and computed anew.
-func (r *run) build(key string, build func(dir string) error, read func(dir string, cached bool) error) (string, error) {
+func (r *Run) build(key string, build func(dir string) error, read func(dir string, cached bool) error) (string, error) {
 	for try := 0; ; try++ {
 		dir, cached, err := r.store.Build(key, func(dir string) error {
 			r.computed++
@@ -232,10 +238,10 @@ func (r *run) build(key string, build func(dir string) error, read func(dir stri
 	}
 }
 
-// checkpoints returns where a training's checkpoints go: under CheckpointDir in a folder named
+// Checkpoints returns where a training's checkpoints go: under CheckpointDir in a folder named
 // name when it is set (kept, with name.key beside it naming the stage's cache entry, key, for
 // ExportState), else in the stage's scratch space (removed with it).
-func (r *run) checkpoints(key, name string) (string, error) {
+func (r *Run) Checkpoints(key, name string) (string, error) {
 	if r.CheckpointDir != "" {
 		if err := os.MkdirAll(r.CheckpointDir, 0o755); err != nil {
 			return "", err
@@ -252,28 +258,29 @@ func (r *run) checkpoints(key, name string) (string, error) {
 	return filepath.Join(scratch, "checkpoints"), nil
 }
 
-// split is a dataset, or a class-balanced seeded sample of one, with a key that names it.
-type split struct {
+// Split is a dataset, or a class-balanced seeded sample of one, with a key that names it.
+type Split struct {
 	*data.Dataset
-	key string
+	// Key names the dataset, the sample and its seed in the keys of the stages that read it.
+	Key string
 }
 
-// load loads a split of a dataset and, with n > 0 and fewer than its images, keeps a
+// Load loads a split of a dataset and, with n > 0 and fewer than its images, keeps a
 // class-balanced sample of n drawn with seed. The key names the dataset, the sample and the
 // seed.
-func (r *run) load(name, part string, n int, seed int64) (*split, error) {
+func (r *Run) Load(name, part string, n int, seed int64) (*Split, error) {
 	ds, err := data.Load(r.DataDir, name, part)
 	if err != nil {
 		return nil, err
 	}
-	return sample(ds, n, seed)
+	return Sample(ds, n, seed)
 }
 
-// sample is load's sampling: ds itself when n ≤ 0 or n ≥ ds.N.
-func sample(ds *data.Dataset, n int, seed int64) (*split, error) {
+// Sample is Load's sampling: ds itself when n ≤ 0 or n ≥ ds.N.
+func Sample(ds *data.Dataset, n int, seed int64) (*Split, error) {
 	key := fmt.Sprintf("%s/%d/%dx%dx%d", ds.Name, ds.N, ds.H, ds.W, ds.C)
 	if n <= 0 || n >= ds.N {
-		return &split{ds, key}, nil
+		return &Split{ds, key}, nil
 	}
 	idx, err := data.SampleSubset(ds.Labels, ds.NumClasses(), n, seed)
 	if err != nil {
@@ -283,39 +290,43 @@ func sample(ds *data.Dataset, n int, seed int64) (*split, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &split{sub, fmt.Sprintf("%s/n=%d/seed=%d", key, n, seed)}, nil
+	return &Split{sub, fmt.Sprintf("%s/n=%d/seed=%d", key, n, seed)}, nil
 }
 
-// pool is the unlabeled set of a table: rows of a dataset drawn class-balanced with a seed,
+// Pool is the unlabeled set of a table: rows of a dataset drawn class-balanced with a seed,
 // their true labels, and the nested label subsets of the table's columns (positions in rows).
-type pool struct {
-	ds      *split
-	rows    []int
-	truth   []int32
-	labeled map[int][]int
-	key     string
+type Pool struct {
+	// Split is the dataset the pool is drawn from; Rows the pool's images in it and Truth
+	// their labels (to score pseudo labels, never to train on, but for Labeled's).
+	Split *Split
+	Rows  []int
+	Truth []int32
+	// Labeled holds, by label count, the positions in Rows of the labeled images.
+	Labeled map[int][]int
+	// Key names the pool in the keys of the stages that read it.
+	Key string
 }
 
-// drawPool draws n images of ds (0: all) and, among them, each label count of labels, all
+// DrawPool draws n images of ds (0: all) and, among them, each label count of labels, all
 // with seed.
-func drawPool(ds *split, n int, seed int64, labels []int) (*pool, error) {
+func DrawPool(ds *Split, n int, seed int64, labels []int) (*Pool, error) {
 	k := ds.NumClasses()
 	rows, err := data.SampleSubset(ds.Labels, k, n, seed)
 	if err != nil {
 		return nil, fmt.Errorf("pool of %d images of %s: %w", n, ds.Name, err)
 	}
-	p := &pool{ds: ds, rows: rows, truth: pick(ds.Labels, rows), labeled: map[int][]int{},
-		key: fmt.Sprintf("%s/pool=%d/seed=%d", ds.key, len(rows), seed)}
+	p := &Pool{Split: ds, Rows: rows, Truth: Pick(ds.Labels, rows), Labeled: map[int][]int{},
+		Key: fmt.Sprintf("%s/pool=%d/seed=%d", ds.Key, len(rows), seed)}
 	for _, l := range labels {
-		if p.labeled[l], err = data.SampleLabeled(p.truth, k, l, seed); err != nil {
+		if p.Labeled[l], err = data.SampleLabeled(p.Truth, k, l, seed); err != nil {
 			return nil, fmt.Errorf("%d labels from a pool of %d: %w", l, len(rows), err)
 		}
 	}
 	return p, nil
 }
 
-// pick returns v at the positions idx.
-func pick[T any](v []T, idx []int) []T {
+// Pick returns v at the positions idx.
+func Pick[T any](v []T, idx []int) []T {
 	out := make([]T, len(idx))
 	for i, j := range idx {
 		out[i] = v[j]
@@ -323,8 +334,8 @@ func pick[T any](v []T, idx []int) []T {
 	return out
 }
 
-// unlabeledRows returns 0…n−1 without the rows in labeled, in order.
-func unlabeledRows(n int, labeled []int) []int {
+// UnlabeledRows returns 0…n−1 without the rows in labeled, in order.
+func UnlabeledRows(n int, labeled []int) []int {
 	isLabeled := make(map[int]bool, len(labeled))
 	for _, p := range labeled {
 		isLabeled[p] = true
@@ -338,8 +349,8 @@ func unlabeledRows(n int, labeled []int) []int {
 	return out
 }
 
-// tagged returns progress with tag prefixed to the stage names it receives, nil for nil.
-func tagged(progress fit.Progress, tag string) fit.Progress {
+// Tagged returns progress with tag prefixed to the stage names it receives, nil for nil.
+func Tagged(progress fit.Progress, tag string) fit.Progress {
 	if progress == nil {
 		return nil
 	}
@@ -360,7 +371,7 @@ type State struct {
 
 // stageKeySuffix names the file beside a checkpoint folder of Env.CheckpointDir that holds the
 // key of the cache entry its training's stage writes.
-const stageKeySuffix = ".key"
+const stageKeySuffix = ".Key"
 
 // ExportState writes into dst (created) what a run that Env.Pause stopped needs to go on on
 // another machine: the cache entries of at most maxEntryBytes (StateEntryBytes when 0), in

@@ -1,9 +1,10 @@
-package repro
+package quickstart
 
 import (
 	"fmt"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
@@ -18,22 +19,22 @@ const (
 // features and, as the baseline every learned metric should beat, of the raw pixels (centred by
 // the pool's mean image, so that cosine compares deviations from it).
 type QualityResult struct {
-	Timed
+	pipeline.Timed
 	K       int     `json:"k"`
 	Learned float64 `json:"learned"`
 	Pixels  float64 `json:"pixels"`
 }
 
 // Quality computes (or reads from the cache) the QualityResult of features.
-func (q *Quickstart) Quality(features *FeaturesResult) (*QualityResult, error) {
-	key, err := artifact.Key("quality", map[string]any{"k": qualityK, "t": qualityTemperature}, features.key, q.pool.key)
+func (q *Stages) Quality(features *pipeline.FeaturesResult) (*QualityResult, error) {
+	key, err := artifact.Key("quality", map[string]any{"k": qualityK, "t": qualityTemperature}, features.Key, q.pool.Key)
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := stage(q.r, key, "result.json", func(string) (*QualityResult, error) {
+	res, _, err := pipeline.Stage(q.r, key, "result.json", func(string) (*QualityResult, error) {
 		truth := q.PoolLabels()
 		k := min(qualityK, len(truth)-2)
-		learned, err := propagate.KNNAccuracy(features.matrix(), truth, q.NumClasses(), k, qualityTemperature)
+		learned, err := propagate.KNNAccuracy(features.Matrix(), truth, q.NumClasses(), k, qualityTemperature)
 		if err != nil {
 			return nil, fmt.Errorf("learned metric: %w", err)
 		}
@@ -51,7 +52,7 @@ func (q *Quickstart) Quality(features *FeaturesResult) (*QualityResult, error) {
 
 // centredPixels returns the pool's images as rows of pixels in [0, 1] minus the pool's mean
 // image.
-func centredPixels(q *Quickstart) propagate.Matrix {
+func centredPixels(q *Stages) propagate.Matrix {
 	ds := q.Train
 	d := ds.H * ds.W * ds.C
 	x := propagate.Matrix{N: len(q.Pool), D: d, Data: ds.Float32(q.Pool)}

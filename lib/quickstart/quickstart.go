@@ -1,17 +1,23 @@
-package repro
+package quickstart
 
 import (
 	"fmt"
 
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
 	"github.com/metric-transfer/mtlp/lib/train"
 )
 
-// QuickstartConfig is every knob of the quickstart; QuickstartConfigFor gives the defaults of a scale.
-type QuickstartConfig struct {
+// FashionMNISTRelease is the quickstart's metric as released (package release): instance
+// discrimination on Conv-4, trained long, which the small scale transfers when the repository
+// holds it.
+const FashionMNISTRelease = "instance-conv4-fashion-mnist"
+
+// Config is every knob of the quickstart; ConfigFor gives the defaults of a scale.
+type Config struct {
 	Scale   string
 	Dataset string // a name data.Load knows, e.g. "fashion-mnist".
 	// Pool is the number of training images (class-balanced, seeded) that form the unlabeled
@@ -34,14 +40,14 @@ type QuickstartConfig struct {
 	Classifier   train.Config
 }
 
-// QuickstartConfigFor returns the quickstart's settings at a scale: Smoke (seconds) or Small
+// ConfigFor returns the quickstart's settings at a scale: Smoke (seconds) or Small
 // (Fashion-MNIST, 10,000 unlabeled images, 100 labels; minutes on a 2-core CPU). Bench, the
 // scale the paper's tables use on a CPU, is Small here, so one scale runs every notebook.
-func QuickstartConfigFor(scale string) (QuickstartConfig, error) {
-	if scale == Bench {
-		scale = Small
+func ConfigFor(scale string) (Config, error) {
+	if scale == pipeline.Bench {
+		scale = pipeline.Small
 	}
-	cfg := QuickstartConfig{
+	cfg := Config{
 		Scale:      scale,
 		Dataset:    "fashion-mnist",
 		Seed:       0,
@@ -51,7 +57,7 @@ func QuickstartConfigFor(scale string) (QuickstartConfig, error) {
 		Classifier: train.DefaultConfig(),
 	}
 	switch scale {
-	case Small:
+	case pipeline.Small:
 		cfg.Pool, cfg.Labels, cfg.Test = 10000, 100, 0
 		// A narrower metric network trained longer: on this pool, 16 channels × 1000 steps
 		// reached a leave-one-out 20-NN accuracy of 0.79 in 6.7 minutes on 2 cores, against 0.75
@@ -60,55 +66,55 @@ func QuickstartConfigFor(scale string) (QuickstartConfig, error) {
 		cfg.Metric.Channels, cfg.Metric.Steps, cfg.Metric.BatchSize = 16, 1000, 128
 		cfg.Classifier.Channels, cfg.Classifier.Steps, cfg.Classifier.BatchSize = 32, 300, 64
 		cfg.Released = release.Find(FashionMNISTRelease)
-	case Smoke:
+	case pipeline.Smoke:
 		cfg.Pool, cfg.Labels, cfg.Test = 400, 20, 200
 		cfg.Metric.Channels, cfg.Metric.Steps, cfg.Metric.BatchSize = 8, 8, 32
 		cfg.Metric.EmbeddingDim = 32
 		cfg.Classifier.Channels, cfg.Classifier.Steps, cfg.Classifier.BatchSize = 8, 8, 32
 		cfg.Spectral.Eta = 40
 	default:
-		return cfg, unknownScale(scale, Smoke, Small)
+		return cfg, pipeline.UnknownScale(scale, pipeline.Smoke, pipeline.Small)
 	}
 	return cfg, nil
 }
 
-// Quickstart runs the pipeline's stages, each cached on disk, so that a notebook can show one
+// Stages runs the quickstart's stages, each cached on disk, so that a notebook can show one
 // stage per cell and a rerun recomputes only what a changed knob affects.
-type Quickstart struct {
-	Config QuickstartConfig
+type Stages struct {
+	Config Config
 	// Train and Test are the dataset's splits (Test sampled to Config.Test images).
 	Train, Test *data.Dataset
 	// Pool are the indices in Train of the unlabeled set; Labeled are positions in Pool.
 	Pool, Labeled []int
 
-	r    *run
-	pool *pool
-	test *split
+	r    *pipeline.Run
+	pool *pipeline.Pool
+	test *pipeline.Split
 }
 
-// NewQuickstart loads the data and draws the pool, the labeled subset and the test subset.
-func NewQuickstart(env Env, cfg QuickstartConfig) (*Quickstart, error) {
-	r, err := env.open("quickstart", cfg.Scale)
+// New loads the data and draws the pool, the labeled subset and the test subset.
+func New(env pipeline.Env, cfg Config) (*Stages, error) {
+	r, err := env.Open("quickstart", cfg.Scale)
 	if err != nil {
 		return nil, err
 	}
-	train, err := r.load(cfg.Dataset, "train", 0, cfg.Seed)
+	train, err := r.Load(cfg.Dataset, "train", 0, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
-	q := &Quickstart{Config: cfg, r: r, Train: train.Dataset}
-	if q.test, err = r.load(cfg.Dataset, "test", cfg.Test, cfg.Seed); err != nil {
+	q := &Stages{Config: cfg, r: r, Train: train.Dataset}
+	if q.test, err = r.Load(cfg.Dataset, "test", cfg.Test, cfg.Seed); err != nil {
 		return nil, fmt.Errorf("quickstart: test subset: %w", err)
 	}
-	if q.pool, err = drawPool(train, cfg.Pool, cfg.Seed, []int{cfg.Labels}); err != nil {
+	if q.pool, err = pipeline.DrawPool(train, cfg.Pool, cfg.Seed, []int{cfg.Labels}); err != nil {
 		return nil, fmt.Errorf("quickstart: %w", err)
 	}
-	q.Test, q.Pool, q.Labeled = q.test.Dataset, q.pool.rows, q.pool.labeled[cfg.Labels]
+	q.Test, q.Pool, q.Labeled = q.test.Dataset, q.pool.Rows, q.pool.Labeled[cfg.Labels]
 	return q, nil
 }
 
 // NumClasses is the number of classes of the dataset.
-func (q *Quickstart) NumClasses() int { return q.Train.NumClasses() }
+func (q *Stages) NumClasses() int { return q.Train.NumClasses() }
 
 // PoolLabels returns the true labels of the pool (used only to measure pseudo-label accuracy).
-func (q *Quickstart) PoolLabels() []int32 { return q.pool.truth }
+func (q *Stages) PoolLabels() []int32 { return q.pool.Truth }

@@ -1,4 +1,4 @@
-package repro
+package pipeline
 
 import (
 	"fmt"
@@ -30,8 +30,8 @@ func ScaleFromEnv(def string) string {
 	return def
 }
 
-// unknownScale is the error for a scale that an experiment does not define; known lists the
+// UnknownScale is the error for a scale that an experiment does not define; known lists the
 // ones it does.
-func unknownScale(s string, known ...string) error {
+func UnknownScale(s string, known ...string) error {
 	return fmt.Errorf("unknown scale %q (want one of %q; set it with %s)", s, known, EnvScale)
 }

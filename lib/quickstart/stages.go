@@ -1,7 +1,9 @@
-package repro
+package quickstart
 
 import (
 	"fmt"
+
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )
 
@@ -10,15 +12,15 @@ import (
 // Features pretrains the metric by instance discrimination on the pool (Eq. 2) and embeds the
 // pool, or reads the pool's features from the released metric of Config.Released: the
 // pretraining and embedding stages of the tables, keyed alike.
-func (q *Quickstart) Features() (*FeaturesResult, error) {
+func (q *Stages) Features() (*pipeline.FeaturesResult, error) {
 	if dir := q.Config.Released; dir != "" {
-		f, _, err := q.r.released(dir, q.pool, nil, 0)
+		f, _, err := q.r.Released(dir, q.pool, nil, 0)
 		if err != nil {
 			return nil, fmt.Errorf("metric: %w", err)
 		}
 		return f, nil
 	}
-	net, f, err := q.r.poolMetric(q.pool, "metric", 0, q.Config.Metric)
+	net, f, err := q.r.PoolMetric(q.pool, "metric", 0, q.Config.Metric)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +31,7 @@ func (q *Quickstart) Features() (*FeaturesResult, error) {
 
 // Propagate propagates the labeled subset's labels over the pool with the given method, in the
 // metric of features. Cached by the method's configuration and the features.
-func (q *Quickstart) Propagate(features *FeaturesResult, method propagate.Method) (*PropagationResult, error) {
+func (q *Stages) Propagate(features *pipeline.FeaturesResult, method propagate.Method) (*pipeline.PropagationResult, error) {
 	var cfg propagate.Config
 	switch method {
 	case propagate.NearestNeighbour:
@@ -40,12 +42,12 @@ func (q *Quickstart) Propagate(features *FeaturesResult, method propagate.Method
 		return nil, fmt.Errorf("propagation: unknown method %q (want %q or %q)", method, propagate.NearestNeighbour, propagate.Spectral)
 	}
 	cfg.Method = method
-	return q.r.propagate(features, q.pool, q.Config.Labels, cfg, "propagation ("+string(method)+")")
+	return q.r.Propagate(features, q.pool, q.Config.Labels, cfg, "propagation ("+string(method)+")")
 }
 
 // ClassifierResult is a classifier's accuracy on the test split.
 type ClassifierResult struct {
-	Classified
+	pipeline.Classified
 	// Variant is "labels" (the labeled subset only) or the propagation method that supplied
 	// the pseudo labels.
 	Variant string `json:"variant"`
@@ -58,12 +60,12 @@ const LabelsOnly = "labels"
 // prop == nil it learns from the labeled subset only; otherwise from the labeled subset plus
 // every pseudo-labeled pool image weighted by its confidence (Eq. 10). Cached by the
 // classifier's configuration and its training labels.
-func (q *Quickstart) Classifier(prop *PropagationResult) (*ClassifierResult, error) {
+func (q *Stages) Classifier(prop *pipeline.PropagationResult) (*ClassifierResult, error) {
 	variant := LabelsOnly
 	if prop != nil {
 		variant = string(prop.Method)
 	}
-	c, err := q.r.classify(q.Config.Classifier, q.pool, q.Config.Labels, prop, nil, q.test, variant)
+	c, err := q.r.Classify(q.Config.Classifier, q.pool, q.Config.Labels, prop, nil, q.test, variant)
 	if err != nil {
 		return nil, err
 	}

@@ -1,55 +1,16 @@
-package repro
+package quickstart
 
 import (
-	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"image/png"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// writeBlocksIDX writes n 28×28 images in IDX format to dir/<prefix>-images-idx3-ubyte and
-// their labels to dir/<prefix>-labels-idx1-ubyte: class c is a bright 7×7 block at one of ten
-// places on a noisy background, so even a few training steps separate the classes.
-func writeBlocksIDX(t *testing.T, dir, prefix string, n int, seed uint64) {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 3))
-	images := make([]byte, n*28*28)
-	labels := make([]byte, n)
-	for i := range n {
-		c := i % 10
-		labels[i] = byte(c)
-		img := images[i*784 : (i+1)*784]
-		for p := range img {
-			img[p] = byte(rng.IntN(60))
-		}
-		y0, x0 := 2+7*(c/5)*2, 1+5*(c%5)
-		for y := y0; y < y0+7; y++ {
-			for x := x0; x < x0+7 && x < 28; x++ {
-				img[y*28+x] = byte(200 + rng.IntN(55))
-			}
-		}
-	}
-	write := func(name string, dims []uint32, payload []byte) {
-		var buf bytes.Buffer
-		buf.Write([]byte{0, 0, 8, byte(len(dims))})
-		for _, d := range dims {
-			_ = binary.Write(&buf, binary.BigEndian, d)
-		}
-		buf.Write(payload)
-		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(prefix+"-images-idx3-ubyte", []uint32{uint32(n), 28, 28}, images)
-	write(prefix+"-labels-idx1-ubyte", []uint32{uint32(n)}, labels)
-}
+	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
+)
 
 // TestQuickstartSmoke runs the whole quickstart at smoke scale on generated IDX files, then
 // again to check that every stage comes back from the cache unchanged, then publishes.
@@ -59,15 +20,26 @@ func TestQuickstartSmoke(t *testing.T) {
 	if err := os.MkdirAll(fm, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeBlocksIDX(t, fm, "train", 600, 1)
-	writeBlocksIDX(t, fm, "t10k", 300, 2)
-	cfg, err := QuickstartConfigFor(Smoke)
+	for _, split := range []struct {
+		prefix string
+		n      int
+		seed   uint64
+	}{{"train", 600, 1}, {"t10k", 300, 2}} {
+		if err := data.WriteIDX(fm, split.prefix, data.Blocks(split.n, split.seed)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := ConfigFor(pipeline.Smoke)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv(t, dataDir)
-	run := func() *QuickstartResult {
-		q, err := NewQuickstart(env, cfg)
+	b, err := pipeline.NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := pipeline.Env{Backend: b, DataDir: dataDir, CacheDir: t.TempDir(), Command: "test"}
+	run := func() *Result {
+		q, err := New(env, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,24 +86,19 @@ func TestQuickstartSmoke(t *testing.T) {
 			t.Errorf("second run, classifier %s: cached %v accuracy %v (first %v)", c.Variant, c.Cached, c.Accuracy, first.Classifiers[i].Accuracy)
 		}
 	}
-	if second.Provenance.Seconds != first.Provenance.Seconds {
-		t.Errorf("compute seconds differ between a run and its cached rerun: %v vs %v", first.Provenance.Seconds, second.Provenance.Seconds)
+	if second.Computed != 0 || second.Provenance.Seconds != first.Provenance.Seconds {
+		t.Errorf("the rerun computed %d stages resting on %v s, want none, on the first run's %v s", second.Computed, second.Provenance.Seconds, first.Provenance.Seconds)
 	}
-
 	out := t.TempDir()
 	path, err := second.Publish(out, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	pub, err := pipeline.ReadResult[Result](path)
+	if err != nil || path != filepath.Join(out, "quickstart-smoke.json") {
+		t.Fatalf("published %s: %v", path, err)
 	}
-	var pub QuickstartResult
-	if err := json.Unmarshal(raw, &pub); err != nil {
-		t.Fatal(err)
-	}
-	if pub.Provenance.Scale != Smoke || pub.Provenance.Backend == "" || pub.Provenance.Date == "" || pub.Provenance.Command != "test" {
+	if pub.Provenance.Scale != pipeline.Smoke || pub.Provenance.Backend == "" || pub.Provenance.Date == "" || pub.Provenance.Command != "test" {
 		t.Errorf("published provenance incomplete: %+v", pub.Provenance)
 	}
 	if p := pub.Propagation["spectral"]; p == nil || len(p.Accumulated) != 101 || p.Labels != nil {
@@ -147,31 +114,11 @@ func TestQuickstartSmoke(t *testing.T) {
 	}
 }
 
-func TestPercentiles(t *testing.T) {
-	curve := []float64{1, 0.5, 2.0 / 3, 0.75}
-	got := Percentiles(curve)
-	if len(got) != 101 {
-		t.Fatalf("%d points, want 101", len(got))
-	}
-	// p % takes the first max(1, ⌈4p/100⌉) elements.
-	for _, tc := range []struct {
-		p    int
-		want float64
-	}{{0, 1}, {1, 1}, {25, 1}, {26, 0.5}, {50, 0.5}, {51, 2.0 / 3}, {75, 2.0 / 3}, {76, 0.75}, {100, 0.75}} {
-		if math.Abs(got[tc.p]-tc.want) > 1e-12 {
-			t.Errorf("Percentiles[%d] = %v, want %v", tc.p, got[tc.p], tc.want)
-		}
-	}
-	if Percentiles(nil) != nil {
-		t.Error("Percentiles(nil) should be nil")
-	}
-}
-
 func TestQuickstartConfigFor(t *testing.T) {
-	if _, err := QuickstartConfigFor("huge"); err == nil {
+	if _, err := ConfigFor("huge"); err == nil {
 		t.Error("unknown scale: no error")
 	}
-	small, err := QuickstartConfigFor(Small)
+	small, err := ConfigFor(pipeline.Small)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +126,7 @@ func TestQuickstartConfigFor(t *testing.T) {
 		t.Errorf("small scale is not the quickstart's setting (100 Fashion-MNIST labels, η = 200): %+v", small)
 	}
 	// The bench scale of the paper's tables runs the quickstart at small, with the same cache keys.
-	bench, err := QuickstartConfigFor(Bench)
+	bench, err := ConfigFor(pipeline.Bench)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,23 +136,23 @@ func TestQuickstartConfigFor(t *testing.T) {
 }
 
 func TestFindings(t *testing.T) {
-	mk := func(labels, nn, spectral float64) *QuickstartResult {
-		return &QuickstartResult{
-			Config:  QuickstartConfig{Labels: 100},
+	mk := func(labels, nn, spectral float64) *Result {
+		return &Result{
+			Config:  Config{Labels: 100},
 			Quality: &QualityResult{K: 200, Learned: 0.70, Pixels: 0.80},
-			Propagation: map[string]*PropagationResult{
+			Propagation: map[string]*pipeline.PropagationResult{
 				"nn":       {Accuracy: 0.40, MAP: 0.5},
 				"spectral": {Accuracy: 0.52, MAP: 0.6},
 			},
 			Classifiers: []*ClassifierResult{
-				{Variant: LabelsOnly, Classified: Classified{Accuracy: labels}}, {Variant: "nn", Classified: Classified{Accuracy: nn}},
-				{Variant: "spectral", Classified: Classified{Accuracy: spectral}},
+				{Variant: LabelsOnly, Classified: pipeline.Classified{Accuracy: labels}}, {Variant: "nn", Classified: pipeline.Classified{Accuracy: nn}},
+				{Variant: "spectral", Classified: pipeline.Classified{Accuracy: spectral}},
 			},
 		}
 	}
 	for _, tc := range []struct {
 		name    string
-		r       *QuickstartResult
+		r       *Result
 		want    []string
 		notWant string
 	}{

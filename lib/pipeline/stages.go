@@ -1,4 +1,4 @@
-package repro
+package pipeline
 
 import (
 	"fmt"
@@ -30,36 +30,37 @@ type Trained struct {
 	ImagesPerSecond float64 `json:"images_per_second"`
 }
 
-// trainedMetric is a pretraining stage: what it trained and its network, kept in dir.
-type trainedMetric struct {
+// TrainedMetric is a pretraining stage: what it trained and its network, kept in dir.
+type TrainedMetric struct {
 	Trained
-	dir, key string
-	info     metric.PretrainInfo
+	// Dir holds the trained network, as metric.LoadPretrained reads it; Key is the stage's.
+	Dir, Key string
+	Info     metric.PretrainInfo
 }
 
-// pretrain trains the metric pc on the rows subset of ds (set names them) and keeps its
+// Pretrain trains the metric pc on the rows subset of ds (set names them) and keeps its
 // network in the cache. Keyed by pc and set.
-func (r *run) pretrain(ds *split, subset []int, set string, pc metric.PretrainConfig, tag string) (*trainedMetric, error) {
+func (r *Run) Pretrain(ds *Split, subset []int, set string, pc metric.PretrainConfig, tag string) (*TrainedMetric, error) {
 	pc.Progress, pc.CheckpointDir = nil, ""
-	key, err := artifact.Key("pretrain", pc, ds.key, set)
+	key, err := artifact.Key("pretrain", pc, ds.Key, set)
 	if err != nil {
 		return nil, err
 	}
 	budgetless := pc
 	budgetless.Seconds = 0
-	name, err := artifact.Key("pretrain-"+pc.Method, budgetless, ds.key, set)
+	name, err := artifact.Key("pretrain-"+pc.Method, budgetless, ds.Key, set)
 	if err != nil {
 		return nil, err
 	}
-	t, dir, err := stage(r, key, "trained.json", func(dir string) (*Trained, error) {
+	t, dir, err := Stage(r, key, "trained.json", func(dir string) (*Trained, error) {
 		var err error
-		if pc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
+		if pc.CheckpointDir, err = r.Checkpoints(key, name); err != nil {
 			return nil, err
 		}
-		pc.Pause = r.trainingPause()
+		pc.Pause = r.TrainingPause()
 		pc.StepsPerCall = r.StepsPerCall
 		meter := &rateMeter{}
-		pc.Progress = meter.wrap(tagged(r.Progress, tag))
+		pc.Progress = meter.wrap(Tagged(r.Progress, tag))
 		p, err := metric.Pretrain(r.Backend, ds.Dataset, subset, pc)
 		if err != nil {
 			return nil, err
@@ -71,29 +72,29 @@ func (r *run) pretrain(ds *split, subset []int, set string, pc metric.PretrainCo
 			ImagesPerSecond: meter.rate() * float64(pc.BatchSize)}, nil
 	})
 	if err != nil {
-		return nil, r.errorf("metric "+tag, err)
+		return nil, r.Errorf("metric "+tag, err)
 	}
-	m := &trainedMetric{Trained: *t, dir: filepath.Join(dir, "metric"), key: key}
-	if m.info, err = readPretrainInfo(m.dir); err != nil {
-		return nil, r.errorf("metric "+tag, err)
+	m := &TrainedMetric{Trained: *t, Dir: filepath.Join(dir, "metric"), Key: key}
+	if m.Info, err = readPretrainInfo(m.Dir); err != nil {
+		return nil, r.Errorf("metric "+tag, err)
 	}
 	return m, nil
 }
 
-// poolMetric pretrains pc on the pool p, or on the labels of its column of trainedOn labels
+// PoolMetric pretrains pc on the pool p, or on the labels of its column of trainedOn labels
 // when trainedOn > 0 (bootstrapping, its batches capped at the labels), and embeds the pool in
 // it: the stages Tables 1, 2, 3, 4 and 5 share for a metric of one pool.
-func (r *run) poolMetric(p *pool, name string, trainedOn int, pc metric.PretrainConfig) (*trainedMetric, *FeaturesResult, error) {
-	tag, rows := name, p.rows
+func (r *Run) PoolMetric(p *Pool, name string, trainedOn int, pc metric.PretrainConfig) (*TrainedMetric, *FeaturesResult, error) {
+	tag, rows := name, p.Rows
 	if trainedOn > 0 {
-		tag, rows = fmt.Sprintf("%s on %d labels", name, trainedOn), pick(p.rows, p.labeled[trainedOn])
+		tag, rows = fmt.Sprintf("%s on %d labels", name, trainedOn), Pick(p.Rows, p.Labeled[trainedOn])
 		pc.BatchSize = min(pc.BatchSize, trainedOn)
 	}
-	net, err := r.pretrain(p.ds, rows, fmt.Sprintf("%s/labels=%d", p.key, trainedOn), pc, tag)
+	net, err := r.Pretrain(p.Split, rows, fmt.Sprintf("%s/labels=%d", p.Key, trainedOn), pc, tag)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := r.embed(net, p.ds, p.rows, p.key, tag)
+	f, err := r.Embed(net, p.Split, p.Rows, p.Key, tag)
 	return net, f, err
 }
 
@@ -103,29 +104,30 @@ type FeaturesResult struct {
 	Timed
 	Features []float32
 	N, D     int
-	key      string
+	// Key is the stage's, for the keys of the stages that read it.
+	Key string `json:"-"`
 }
 
-// matrix is the features as a propagate.Matrix.
-func (f *FeaturesResult) matrix() propagate.Matrix {
+// Matrix is the features as a propagate.Matrix.
+func (f *FeaturesResult) Matrix() propagate.Matrix {
 	return propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
 }
 
-// embed returns the features of the rows of ds (nil: all; set names them) in the metric m.
+// Embed returns the features of the rows of ds (nil: all; set names them) in the metric m.
 // Keyed by the metric's stage and set.
-func (r *run) embed(m *trainedMetric, ds *split, rows []int, set, tag string) (*FeaturesResult, error) {
-	key, err := artifact.Key("embed", nil, m.key, ds.key, set)
+func (r *Run) Embed(m *TrainedMetric, ds *Split, rows []int, set, tag string) (*FeaturesResult, error) {
+	key, err := artifact.Key("embed", nil, m.Key, ds.Key, set)
 	if err != nil {
 		return nil, err
 	}
 	var f *FeaturesResult
 	_, err = r.build(key, func(dir string) error {
 		start := time.Now()
-		p, err := metric.LoadPretrained(r.Backend, m.dir)
+		p, err := metric.LoadPretrained(r.Backend, m.Dir)
 		if err != nil {
 			return err
 		}
-		x, d, err := p.Features(ds.Dataset, rows, tagged(r.Progress, tag))
+		x, d, err := p.Features(ds.Dataset, rows, Tagged(r.Progress, tag))
 		if err != nil {
 			return err
 		}
@@ -135,7 +137,7 @@ func (r *run) embed(m *trainedMetric, ds *split, rows []int, set, tag string) (*
 		return err
 	})
 	if err != nil {
-		return nil, r.errorf(tag+", embedding "+ds.Name, err)
+		return nil, r.Errorf(tag+", embedding "+ds.Name, err)
 	}
 	return f, nil
 }
@@ -149,8 +151,8 @@ func writeFeatures(dir string, f []float32, n, d int, seconds float64) error {
 }
 
 // readFeatures reads what writeFeatures stored under the stage key, and records its seconds.
-func (r *run) readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
-	res := &FeaturesResult{key: key}
+func (r *Run) readFeatures(dir, key string, cached bool) (*FeaturesResult, error) {
+	res := &FeaturesResult{Key: key}
 	var err error
 	if res.Features, res.N, res.D, err = artifact.ReadFloat32s(filepath.Join(dir, "features.bin")); err != nil {
 		return nil, err
@@ -167,15 +169,15 @@ type knnResult struct {
 	Accuracy float64 `json:"accuracy"`
 }
 
-// knn is Wu et al.'s weighted kNN accuracy (propagate.KNNTestAccuracy, k capped at the memory's
+// KNN is Wu et al.'s weighted kNN accuracy (propagate.KNNTestAccuracy, k capped at the memory's
 // size) of the memory x with labels xl classifying the queries y with labels yl. Keyed by k,
 // the temperature and inputs, the keys of what x, xl, y and yl are.
-func (r *run) knn(x propagate.Matrix, xl []int32, y propagate.Matrix, yl []int32, classes, k int, temperature float64, inputs ...string) (float64, error) {
+func (r *Run) KNN(x propagate.Matrix, xl []int32, y propagate.Matrix, yl []int32, classes, k int, temperature float64, inputs ...string) (float64, error) {
 	key, err := artifact.Key("knn", map[string]any{"k": k, "t": temperature}, inputs...)
 	if err != nil {
 		return 0, err
 	}
-	res, _, err := stage(r, key, "knn.json", func(string) (*knnResult, error) {
+	res, _, err := Stage(r, key, "knn.json", func(string) (*knnResult, error) {
 		acc, err := propagate.KNNTestAccuracy(x, xl, y, yl, classes, min(k, x.N), temperature)
 		return &knnResult{acc}, err
 	})
@@ -198,31 +200,32 @@ type PropagationResult struct {
 	MAP float64 `json:"map"`
 	// Accumulated is the accuracy of the i+1 most confident unlabeled pseudo labels (Figure 3).
 	Accumulated []float64 `json:"accumulated"`
-	key         string
+	// Key is the stage's, for the keys of the stages that read it.
+	Key string `json:"-"`
 }
 
-// propagate spreads the labels of a column of the pool over the pool in the features f (of
+// Propagate spreads the labels of a column of the pool over the pool in the features f (of
 // the pool's rows) by cfg.Method, and scores the pseudo labels. Keyed by cfg, the features
 // and the label set.
-func (r *run) propagate(f *FeaturesResult, p *pool, labels int, cfg propagate.Config, tag string) (*PropagationResult, error) {
-	key, err := artifact.Key("propagate", cfg, f.key, p.key, fmt.Sprintf("labels=%d", labels))
+func (r *Run) Propagate(f *FeaturesResult, p *Pool, labels int, cfg propagate.Config, tag string) (*PropagationResult, error) {
+	key, err := artifact.Key("propagate", cfg, f.Key, p.Key, fmt.Sprintf("labels=%d", labels))
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := stage(r, key, "result.json", func(string) (*PropagationResult, error) {
-		labeled := p.labeled[labels]
+	res, _, err := Stage(r, key, "result.json", func(string) (*PropagationResult, error) {
+		labeled := p.Labeled[labels]
 		x := propagate.Matrix{N: f.N, D: f.D, Data: f.Features}
-		out, err := propagate.Run(x, labeled, pick(p.truth, labeled), p.ds.NumClasses(), cfg, tagged(r.Progress, tag))
+		out, err := propagate.Run(x, labeled, Pick(p.Truth, labeled), p.Split.NumClasses(), cfg, Tagged(r.Progress, tag))
 		if err != nil {
 			return nil, err
 		}
-		s := scorePropagation(cfg.Method, out, p.truth, labeled)
+		s := scorePropagation(cfg.Method, out, p.Truth, labeled)
 		return &s, nil
 	})
 	if err != nil {
-		return nil, r.errorf(tag, err)
+		return nil, r.Errorf(tag, err)
 	}
-	res.key = key
+	res.Key = key
 	return res, nil
 }
 
@@ -232,8 +235,8 @@ func (r *run) propagate(f *FeaturesResult, p *pool, labels int, cfg propagate.Co
 // r.Score, which orders like the confidence without its ties at 1.
 func scorePropagation(method propagate.Method, r *propagate.Result, truth []int32, labeled []int) PropagationResult {
 	res := PropagationResult{Method: method, Labels: r.Labels, Confidence: r.Confidence}
-	unlabeled := unlabeledRows(len(truth), labeled)
-	pred, want, conf := pick(r.Labels, unlabeled), pick(truth, unlabeled), pick(r.Score, unlabeled)
+	unlabeled := UnlabeledRows(len(truth), labeled)
+	pred, want, conf := Pick(r.Labels, unlabeled), Pick(truth, unlabeled), Pick(r.Score, unlabeled)
 	res.Accumulated = propagate.AccumulatedAccuracy(pred, want, conf)
 	if len(res.Accumulated) > 0 {
 		res.Accuracy = res.Accumulated[len(res.Accumulated)-1]
@@ -255,21 +258,21 @@ type Classified struct {
 	Weights string `json:"weights_sha256,omitempty"`
 }
 
-// classify trains a classifier with cc on the labels of a column of the pool and, with prop,
+// Classify trains a classifier with cc on the labels of a column of the pool and, with prop,
 // on the rest of the pool with its pseudo labels weighted by their confidence (Eq. 10); with
 // init, starting from that metric's network (finetuning: its net and width replace cc's); and
 // measures it on test. Keyed by cc (its progress label left out), the examples' source and the
 // test split.
-func (r *run) classify(cc train.Config, p *pool, labels int, prop *PropagationResult, init *trainedMetric, test *split, tag string) (*Classified, error) {
+func (r *Run) Classify(cc train.Config, p *Pool, labels int, prop *PropagationResult, init *TrainedMetric, test *Split, tag string) (*Classified, error) {
 	if init != nil {
-		cc.Net, cc.Channels, cc.InitFrom = init.info.Net, init.info.Channels, init.key
+		cc.Net, cc.Channels, cc.InitFrom = init.Info.Net, init.Info.Channels, init.Key
 	}
 	cc.Progress, cc.CheckpointDir, cc.Stage, cc.Init = nil, "", "", nil
-	input := p.key
+	input := p.Key
 	if prop != nil {
-		input = prop.key
+		input = prop.Key
 	}
-	key, err := artifact.Key("classify", cc, input, fmt.Sprintf("labels=%d", labels), test.key)
+	key, err := artifact.Key("classify", cc, input, fmt.Sprintf("labels=%d", labels), test.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -279,25 +282,25 @@ func (r *run) classify(cc train.Config, p *pool, labels int, prop *PropagationRe
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := stage(r, key, "classified.json", func(string) (*Classified, error) {
+	res, _, err := Stage(r, key, "classified.json", func(string) (*Classified, error) {
 		var err error
-		if cc.CheckpointDir, err = r.checkpoints(key, name); err != nil {
+		if cc.CheckpointDir, err = r.Checkpoints(key, name); err != nil {
 			return nil, err
 		}
-		cc.Pause = r.trainingPause()
+		cc.Pause = r.TrainingPause()
 		cc.StepsPerCall = r.StepsPerCall
-		cc.Stage, cc.Progress = "classifier ("+tag+")", tagged(r.Progress, tag)
+		cc.Stage, cc.Progress = "classifier ("+tag+")", Tagged(r.Progress, tag)
 		var examples []train.Example
-		for _, i := range p.labeled[labels] {
-			examples = append(examples, train.Example{Index: p.rows[i], Label: p.truth[i], Weight: 1})
+		for _, i := range p.Labeled[labels] {
+			examples = append(examples, train.Example{Index: p.Rows[i], Label: p.Truth[i], Weight: 1})
 		}
 		if prop != nil {
-			for _, i := range unlabeledRows(len(p.rows), p.labeled[labels]) {
-				examples = append(examples, train.Example{Index: p.rows[i], Label: prop.Labels[i], Weight: prop.Confidence[i]})
+			for _, i := range UnlabeledRows(len(p.Rows), p.Labeled[labels]) {
+				examples = append(examples, train.Example{Index: p.Rows[i], Label: prop.Labels[i], Weight: prop.Confidence[i]})
 			}
 		}
 		if init != nil {
-			m, err := metric.LoadPretrained(r.Backend, init.dir)
+			m, err := metric.LoadPretrained(r.Backend, init.Dir)
 			if err != nil {
 				return nil, err
 			}
@@ -307,16 +310,61 @@ func (r *run) classify(cc train.Config, p *pool, labels int, prop *PropagationRe
 			}
 			cc.Init = &train.Init{Net: m.Info.Net, Backbone: b, Lightness: m.Info.Method == metric.MethodColor}
 		}
-		return fitClassifier(r, p.ds, examples, test, cc)
+		return fitClassifier(r, p.Split, examples, test, cc)
 	})
 	if err != nil {
-		return nil, r.errorf(tag, err)
+		return nil, r.Errorf(tag, err)
+	}
+	return res, nil
+}
+
+// Baseline trains a semi-supervised baseline (train.FitSSL with sc) on examples of the pool p,
+// with every image of the pool as its unlabeled data, and measures it on test. Keyed by sc as
+// resolved (its network, width and the method's defaults, so that one training serves every
+// table that asks for it, and a changed default is a new key), input (the key of what the
+// examples come from: the pool's labels, or a propagation's pseudo labels), labels and the test
+// split.
+func (r *Run) Baseline(sc train.SSLConfig, p *Pool, examples []train.Example, input string, labels int, test *Split, tag string) (*Classified, error) {
+	sc.Progress, sc.CheckpointDir, sc.Stage = nil, "", ""
+	resolved, err := sc.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	key, err := artifact.Key("baseline", resolved, input, fmt.Sprintf("labels=%d", labels), test.Key)
+	if err != nil {
+		return nil, err
+	}
+	resolved.Seconds = 0
+	name, err := artifact.Key("ssl-"+sc.Method, resolved, input, fmt.Sprintf("labels=%d", labels))
+	if err != nil {
+		return nil, err
+	}
+	res, _, err := Stage(r, key, "cell.json", func(string) (*Classified, error) {
+		var err error
+		if sc.CheckpointDir, err = r.Checkpoints(key, name); err != nil {
+			return nil, err
+		}
+		sc.Pause, sc.StepsPerCall = r.TrainingPause(), r.StepsPerCall
+		sc.Stage, sc.Progress = "classifier ("+tag+")", Tagged(r.Progress, tag)
+		c, err := train.FitSSL(r.Backend, p.Split.Dataset, examples, p.Rows, p.Split.NumClasses(), sc)
+		if err != nil {
+			return nil, err
+		}
+		res := &Classified{Examples: len(examples), Steps: c.Steps}
+		if res.Accuracy, err = c.Accuracy(test.Dataset, sc.Progress); err != nil {
+			return nil, err
+		}
+		res.Weights, err = c.Digest()
+		return res, err
+	})
+	if err != nil {
+		return nil, r.Errorf(tag, err)
 	}
 	return res, nil
 }
 
 // fitClassifier trains a classifier on examples of ds with cc and measures it on test.
-func fitClassifier(r *run, ds *split, examples []train.Example, test *split, cc train.Config) (*Classified, error) {
+func fitClassifier(r *Run, ds *Split, examples []train.Example, test *Split, cc train.Config) (*Classified, error) {
 	c, err := train.Fit(r.Backend, ds.Dataset, examples, ds.NumClasses(), cc)
 	if err != nil {
 		return nil, err
@@ -368,11 +416,11 @@ func (m *rateMeter) rate() float64 {
 	return 0
 }
 
-// classifierSteps is the step count of a classifier: cc.Steps, or with a time budget
+// ClassifierSteps is the step count of a classifier: cc.Steps, or with a time budget
 // (cc.Seconds) and a measured rate of images per second, the steps of cc.BatchSize images that
 // fill three quarters of the budget if fewer (the rest is left for compilation, the batch-norm
 // statistics and the evaluation).
-func classifierSteps(cc train.Config, rate float64) int {
+func ClassifierSteps(cc train.Config, rate float64) int {
 	if cc.Seconds <= 0 || rate <= 0 {
 		return cc.Steps
 	}

@@ -1,9 +1,10 @@
-package repro
+package quickstart
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/release"
 	"github.com/metric-transfer/mtlp/lib/report"
@@ -14,31 +15,31 @@ import (
 // labels, instance-discrimination metric, WRN-28-2 (paper, Tables 1 and 2). The quickstart runs
 // Fashion-MNIST with a small Conv-4 and CPU budgets, so they are not expected to match.
 var (
-	// PaperQuickstartAccuracy is Table 2's test accuracy (%) at 100 labels: no metric and no
+	// PaperAccuracy is Table 2's test accuracy (%) at 100 labels: no metric and no
 	// propagation, then the instance metric with NN and with spectral propagation.
-	PaperQuickstartAccuracy = map[string]float64{LabelsOnly: 25.35, string(propagate.NearestNeighbour): 54.45, string(propagate.Spectral): 63.53}
-	// PaperQuickstartMAP is Table 1's pseudo-label mAP (%) at 100 labels, instance metric.
-	PaperQuickstartMAP = map[string]float64{string(propagate.NearestNeighbour): 62.99, string(propagate.Spectral): 79.21}
+	PaperAccuracy = map[string]float64{LabelsOnly: 25.35, string(propagate.NearestNeighbour): 54.45, string(propagate.Spectral): 63.53}
+	// PaperMAP is Table 1's pseudo-label mAP (%) at 100 labels, instance metric.
+	PaperMAP = map[string]float64{string(propagate.NearestNeighbour): 62.99, string(propagate.Spectral): 79.21}
 )
 
-// QuickstartResult is every stage's outcome of one quickstart run.
-type QuickstartResult struct {
-	RunInfo
-	Config      QuickstartConfig              `json:"config"`
-	Metric      Timed                         `json:"metric"`
-	Quality     *QualityResult                `json:"metric_quality"`
-	Propagation map[string]*PropagationResult `json:"propagation"`
-	Classifiers []*ClassifierResult           `json:"classifiers"`
+// Result is every stage's outcome of one quickstart run.
+type Result struct {
+	pipeline.RunInfo
+	Config      Config                                 `json:"config"`
+	Metric      pipeline.Timed                         `json:"metric"`
+	Quality     *QualityResult                         `json:"metric_quality"`
+	Propagation map[string]*pipeline.PropagationResult `json:"propagation"`
+	Classifiers []*ClassifierResult                    `json:"classifiers"`
 }
 
 // Run runs (or reads from the cache) every stage: the metric, both propagations and the three
 // classifiers.
-func (q *Quickstart) Run() (*QuickstartResult, error) {
+func (q *Stages) Run() (*Result, error) {
 	f, err := q.Features()
 	if err != nil {
 		return nil, err
 	}
-	res := &QuickstartResult{Config: q.Config, Metric: f.Timed, Propagation: map[string]*PropagationResult{}}
+	res := &Result{Config: q.Config, Metric: f.Timed, Propagation: map[string]*pipeline.PropagationResult{}}
 	if res.Quality, err = q.Quality(f); err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (q *Quickstart) Run() (*QuickstartResult, error) {
 		}
 		res.Classifiers = append(res.Classifiers, c)
 	}
-	res.RunInfo = q.r.info()
+	res.RunInfo = q.r.Info()
 	return res, nil
 }
 
@@ -79,32 +80,32 @@ func variantName(v string) string {
 // AccuracyRows returns the quickstart's table: per classifier variant, the pseudo-label
 // accuracy and mAP of its propagation, the test accuracy, the paper's nearest numbers, and the
 // stage times.
-func (r *QuickstartResult) AccuracyRows() (header []string, rows [][]string) {
+func (r *Result) AccuracyRows() (header []string, rows [][]string) {
 	header = []string{"classifier trained on", "pseudo-label acc. %", "pseudo-label mAP %", "test acc. %",
 		"paper mAP % †", "paper test acc. % †", "train s", "examples"}
 	for _, c := range r.Classifiers {
 		acc, mAP, paperMAP := "—", "—", "—"
 		if p := r.Propagation[c.Variant]; p != nil {
 			acc, mAP = fmt.Sprintf("%.2f", 100*p.Accuracy), fmt.Sprintf("%.2f", 100*p.MAP)
-			paperMAP = fmt.Sprintf("%.2f", PaperQuickstartMAP[c.Variant])
+			paperMAP = fmt.Sprintf("%.2f", PaperMAP[c.Variant])
 		}
 		rows = append(rows, []string{variantName(c.Variant), acc, mAP, fmt.Sprintf("%.2f", 100*c.Accuracy),
-			paperMAP, fmt.Sprintf("%.2f", PaperQuickstartAccuracy[c.Variant]), fmt.Sprintf("%.0f", c.Seconds), fmt.Sprint(c.Examples)})
+			paperMAP, fmt.Sprintf("%.2f", PaperAccuracy[c.Variant]), fmt.Sprintf("%.0f", c.Seconds), fmt.Sprint(c.Examples)})
 	}
 	return header, rows
 }
 
 // Note is the table's footnote: the setting, the paper's reference and the provenance.
-func (r *QuickstartResult) Note() string {
+func (r *Result) Note() string {
 	c := r.Config
 	return fmt.Sprintf("%s, %d labels, pool of %d unlabeled images; metric: %s; classifiers: Conv-4 with %d channels, %d steps. "+
 		"† the paper's numbers (CIFAR-10, 100 labels, instance metric, WRN-28-2; Tables 1–2), for orientation only. %s",
 		c.Dataset, c.Labels, c.Pool, MetricSource(c), c.Classifier.Channels, c.Classifier.Steps, r.Provenance)
 }
 
-// Figure3 draws the paper's Figure 3 for this run: the accumulated accuracy of each
+// Figure3 draws the paper's Figure 3 for this Run: the accumulated accuracy of each
 // propagation's pseudo labels over the unlabeled pool sorted by confidence.
-func (r *QuickstartResult) Figure3() (*plot.Plot, error) {
+func (r *Result) Figure3() (*plot.Plot, error) {
 	var curves []report.Curve
 	for _, m := range []propagate.Method{propagate.NearestNeighbour, propagate.Spectral} {
 		if p := r.Propagation[string(m)]; p != nil {
@@ -119,34 +120,20 @@ func (r *QuickstartResult) Figure3() (*plot.Plot, error) {
 // JSON's path. The per-image pseudo labels are left out and each accumulated-accuracy curve is
 // kept at 101 points (every percent of the unlabeled pool), so the file stays small enough to
 // commit.
-func (r *QuickstartResult) Publish(dir, suffix string) (string, error) {
+func (r *Result) Publish(dir, suffix string) (string, error) {
 	out := *r
-	out.Propagation = map[string]*PropagationResult{}
+	out.Propagation = map[string]*pipeline.PropagationResult{}
 	for m, p := range r.Propagation {
 		q := *p
-		q.Labels, q.Confidence, q.Accumulated = nil, nil, Percentiles(p.Accumulated)
+		q.Labels, q.Confidence, q.Accumulated = nil, nil, propagate.Percentiles(p.Accumulated)
 		out.Propagation[m] = &q
 	}
-	return publish(dir, "quickstart-"+r.Config.Scale+suffix, out, plots{"-figure3": r.Figure3})
-}
-
-// Percentiles samples a curve over a sorted population at 0 %, 1 %, …, 100 % of its length
-// (the value at p % is that of the first max(1, ⌈p·n/100⌉) elements).
-func Percentiles(curve []float64) []float64 {
-	if len(curve) == 0 {
-		return nil
-	}
-	out := make([]float64, 101)
-	for p := range out {
-		k := max(1, (p*len(curve)+99)/100)
-		out[p] = curve[k-1]
-	}
-	return out
+	return pipeline.Publish(dir, "quickstart-"+r.Config.Scale+suffix, out, pipeline.Plots{"-figure3": r.Figure3})
 }
 
 // Findings compares the rows of this run in a few sentences, computed from its numbers: the two
 // propagations against each other, and each classifier against the labels-only one.
-func (r *QuickstartResult) Findings() string {
+func (r *Result) Findings() string {
 	acc := map[string]float64{}
 	for _, c := range r.Classifiers {
 		acc[c.Variant] = 100 * c.Accuracy
@@ -186,7 +173,7 @@ func signedPoints(d float64, more, less string) string {
 
 // MetricSource says where the quickstart's metric comes from: the released metric it transfers
 // (its name, network and training), or the pretraining it runs here.
-func MetricSource(c QuickstartConfig) string {
+func MetricSource(c Config) string {
 	if dir := c.Released; dir != "" {
 		r, err := release.Open(dir)
 		if err != nil {
@@ -194,7 +181,7 @@ func MetricSource(c QuickstartConfig) string {
 		}
 		i := r.Info
 		return fmt.Sprintf("released %s (%s, %s with %d channels, %.4g epochs on %s)", i.Name, i.Metric.Method, i.Metric.Net,
-			i.Metric.Channels, i.Epochs, releaseDevice(i))
+			i.Metric.Channels, i.Epochs, i.TrainingDevice())
 	}
 	return fmt.Sprintf("trained here (instance discrimination, Conv-4 with %d channels, %d steps)", c.Metric.Channels, c.Metric.Steps)
 }

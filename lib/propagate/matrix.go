@@ -23,6 +23,19 @@ func NewMatrix(n, d int) Matrix {
 // Row returns row i as a slice sharing the matrix's storage.
 func (m Matrix) Row(i int) []float32 { return m.Data[i*m.D : (i+1)*m.D] }
 
+// Rows returns a new matrix of copies of the rows idx, in that order; a row outside [0, N) is
+// an error.
+func (m Matrix) Rows(idx []int) (Matrix, error) {
+	out := NewMatrix(len(idx), m.D)
+	for i, j := range idx {
+		if j < 0 || j >= m.N {
+			return Matrix{}, fmt.Errorf("row %d of a %d×%d matrix", j, m.N, m.D)
+		}
+		copy(out.Row(i), m.Row(j))
+	}
+	return out, nil
+}
+
 // check returns an error when the shape does not match the data; name says which argument.
 func (m Matrix) check(name string) error {
 	if m.N <= 0 || m.D <= 0 {

@@ -145,3 +145,18 @@ func TestPercentiles(t *testing.T) {
 		t.Error("Percentiles(nil) should be nil")
 	}
 }
+
+func TestMatrixRows(t *testing.T) {
+	m := Matrix{N: 3, D: 2, Data: []float32{0, 1, 10, 11, 20, 21}}
+	got, err := m.Rows([]int{2, 0, 2})
+	if err != nil || got.N != 3 || got.D != 2 || !slices.Equal(got.Data, []float32{20, 21, 0, 1, 20, 21}) {
+		t.Errorf("Rows(2, 0, 2) = %+v, %v", got, err)
+	}
+	got.Row(0)[0] = -1
+	if m.Data[4] != 20 {
+		t.Error("Rows shares storage with the matrix")
+	}
+	if _, err := m.Rows([]int{3}); err == nil {
+		t.Error("row 3 of a 3-row matrix: no error")
+	}
+}

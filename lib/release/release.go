@@ -349,12 +349,9 @@ func (r *Released) Rows(split string, idx []int) (propagate.Matrix, error) {
 	if err != nil {
 		return propagate.Matrix{}, err
 	}
-	out := propagate.NewMatrix(len(idx), x.D)
-	for i, j := range idx {
-		if j < 0 || j >= x.N {
-			return propagate.Matrix{}, fmt.Errorf("release %s: row %d of the %s split, which has %d", r.Dir, j, split, x.N)
-		}
-		copy(out.Row(i), x.Row(j))
+	out, err := x.Rows(idx)
+	if err != nil {
+		return propagate.Matrix{}, fmt.Errorf("release %s, the %s split: %w", r.Dir, split, err)
 	}
 	return out, nil
 }

@@ -108,3 +108,29 @@ func labelTicks(series []Series) plot.Ticker {
 	}
 	return ticks
 }
+
+// OursAndPaper returns the series of a figure against the columns xs: for each row, ours as a
+// solid line where its cells were computed and, beside it, the paper's as a dashed line of the
+// same colour (the paper prints %, ours are fractions), named by name(row) plus ", ours" and paper.
+func OursAndPaper[R any](rows []R, xs []int, name func(R) string, paper string, ours, papers func(row R, col int) (float64, bool)) []Series {
+	var series []Series
+	for _, row := range rows {
+		o := Series{Name: name(row) + ", ours"}
+		p := Series{Name: name(row) + paper, Dashed: true}
+		for col, x := range xs {
+			if v, ok := ours(row, col); ok {
+				o.Labels, o.Values = append(o.Labels, x), append(o.Values, v)
+			}
+			if v, ok := papers(row, col); ok {
+				p.Labels, p.Values = append(p.Labels, x), append(p.Values, v/100)
+			}
+		}
+		if len(o.Labels) > 0 {
+			series = append(series, o)
+			if len(p.Labels) > 0 {
+				series = append(series, p)
+			}
+		}
+	}
+	return series
+}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -41,5 +42,23 @@ func TestSeriesSortByLabels(t *testing.T) {
 	}
 	if want := []float64{0.3, 0.5, 0.8, 0.9}; !slices.Equal(s.Values, want) {
 		t.Errorf("values %v, want %v: each value must follow its label", s.Values, want)
+	}
+}
+
+// TestOursAndPaper checks the series of a figure: ours where computed, the paper's (in %)
+// scaled to fractions beside it, and a row without any cell of ours left out with its paper.
+func TestOursAndPaper(t *testing.T) {
+	ours := map[string][]float64{"a": {0.5, -1}, "b": {-1, -1}}
+	paper := map[string][]float64{"a": {40, 60}, "b": {10, 20}}
+	at := func(m map[string][]float64) func(string, int) (float64, bool) {
+		return func(row string, col int) (float64, bool) { v := m[row][col]; return v, v >= 0 }
+	}
+	got := OursAndPaper([]string{"a", "b"}, []int{50, 100}, func(r string) string { return r }, ", paper", at(ours), at(paper))
+	want := []Series{
+		{Name: "a, ours", Labels: []int{50}, Values: []float64{0.5}},
+		{Name: "a, paper", Labels: []int{50, 100}, Values: []float64{0.4, 0.6}, Dashed: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }

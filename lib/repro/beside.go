@@ -5,34 +5,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/pipeline"
-	"github.com/metric-transfer/mtlp/lib/report"
 )
-
-// oursAndPaper returns the series of a figure against the columns xs: for each row, ours as a
-// solid line where its cells were computed and, beside it, the paper's as a dashed line of the
-// same colour (the paper prints %), named by name(row) plus ", ours" and paper.
-func oursAndPaper[R any](rows []R, xs []int, name func(R) string, paper string, ours, papers func(row R, col int) (float64, bool)) []report.Series {
-	var series []report.Series
-	for _, row := range rows {
-		o := report.Series{Name: name(row) + ", ours"}
-		p := report.Series{Name: name(row) + paper, Dashed: true}
-		for col, x := range xs {
-			if v, ok := ours(row, col); ok {
-				o.Labels, o.Values = append(o.Labels, x), append(o.Values, v)
-			}
-			if v, ok := papers(row, col); ok {
-				p.Labels, p.Values = append(p.Labels, x), append(p.Values, v/100)
-			}
-		}
-		if len(o.Labels) > 0 {
-			series = append(series, o)
-			if len(p.Labels) > 0 {
-				series = append(series, p)
-			}
-		}
-	}
-	return series
-}
 
 // The cells of the tables beside the paper: "—" where a number is missing.
 

@@ -45,7 +45,7 @@ func TestStagesShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	t2.Pool, t2.Test, t2.Labels, t2.KNN, t2.Metrics, t2.Spectral = 0, 0, []int{8}, 0, t1.Metrics, t1.Spectral
-	t2.Rows = []Table2Row{{NoMetric, Scratch}, {metric.MethodInstance, Spectral}}
+	t2.Rows = []Table2Row{{pipeline.NoMetric, pipeline.Scratch}, {metric.MethodInstance, pipeline.Spectral}}
 	t2.Classifier.Steps, t2.Classifier.BatchSize = 2, 16
 	r2, err := RunTable2(env, t2, nil)
 	if err != nil {
@@ -83,7 +83,7 @@ func TestStagesShared(t *testing.T) {
 func TestRunPauses(t *testing.T) {
 	dataDir, cfg := smallTable2(t, 3)
 	cfg.Labels, cfg.KNN = []int{8}, 0
-	cfg.Rows = []Table2Row{{NoMetric, Scratch}, {metric.MethodInstance, Spectral}}
+	cfg.Rows = []Table2Row{{pipeline.NoMetric, pipeline.Scratch}, {metric.MethodInstance, pipeline.Spectral}}
 	want, err := RunTable2(testEnv(t, dataDir), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

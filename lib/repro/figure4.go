@@ -6,6 +6,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"github.com/metric-transfer/mtlp/lib/train"
 	"gonum.org/v1/plot"
@@ -30,14 +31,14 @@ type Figure4Method struct {
 // paper's method and of the prior methods it compares with, all on WRN-28-2.
 var Figure4Paper = []Figure4Method{
 	{Name: "Ours (paper)", Source: "Table 2, instance + spectral", Labels: Table1PaperLabels,
-		Accuracy: Table2Paper[metric.MethodInstance][Spectral]},
+		Accuracy: Table2Paper[metric.MethodInstance][pipeline.Spectral]},
 	{Name: "Mean Teacher", Source: "Table 3, WRN-28-2", Labels: Table1PaperLabels,
 		Accuracy: Table3Paper[train.MethodMeanTeacher][nets.NetWRN28x2]},
 	{Name: "Π model", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodPi}]},
 	{Name: "VAT", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodVAT}]},
 	{Name: "VAT+EM", Source: "Table 4", Labels: Table4PaperLabels, Accuracy: Table4Paper[SSLRow{Method: train.MethodVATEM}]},
 	{Name: "Scratch (paper)", Source: "Table 2, no metric, no propagation", Labels: Table1PaperLabels,
-		Accuracy: Table2Paper[NoMetric][Scratch]},
+		Accuracy: Table2Paper[pipeline.NoMetric][pipeline.Scratch]},
 }
 
 // Figure4Ours is one of our published Table 2 results, named for the legend (e.g. "ours,
@@ -47,19 +48,25 @@ type Figure4Ours struct {
 	Result *Table2Result
 }
 
+// spectral returns the label counts and test accuracies of the result's instance + spectral
+// cells, in its order.
+func (o Figure4Ours) spectral() (labels []int, accuracy []float64) {
+	for _, c := range o.Result.Cells {
+		if c.Metric == metric.MethodInstance && c.Transfer == pipeline.Spectral {
+			labels, accuracy = append(labels, c.Labels), append(accuracy, c.Accuracy)
+		}
+	}
+	return labels, accuracy
+}
+
 // Figure4 draws, against the number of labels, each of ours (its instance + spectral cells)
 // and then each of the paper's methods. A result without such cells is left out; an
 // error comes only from the plot.
 func Figure4(ours []Figure4Ours) (*plot.Plot, error) {
 	var series []report.Series
-	row := Table2Row{Metric: metric.MethodInstance, Transfer: Spectral}
 	for _, o := range ours {
 		s := report.Series{Name: o.Name}
-		for _, c := range o.Result.Cells {
-			if c.Metric == row.Metric && c.Transfer == row.Transfer {
-				s.Labels, s.Values = append(s.Labels, c.Labels), append(s.Values, c.Accuracy)
-			}
-		}
+		s.Labels, s.Values = o.spectral()
 		if len(s.Labels) > 0 {
 			s.SortByLabels()
 			series = append(series, s)
@@ -96,12 +103,9 @@ func Figure4Table(ours []Figure4Ours) (header []string, rows [][]string) {
 		rows = append(rows, r)
 	}
 	for _, o := range ours {
-		var labels []int
-		var acc []float64
-		for _, c := range o.Result.Cells {
-			if c.Metric == metric.MethodInstance && c.Transfer == Spectral {
-				labels, acc = append(labels, c.Labels), append(acc, 100*c.Accuracy)
-			}
+		labels, acc := o.spectral()
+		for i := range acc {
+			acc[i] *= 100
 		}
 		r := []string{o.Name, fmt.Sprintf("our Table 2, scale %s, %s on %s", o.Result.Config.Scale,
 			o.Result.Provenance.Backend, o.Result.Provenance.Device)}

@@ -55,11 +55,11 @@ type SSLConfig struct {
 }
 
 // oursRow is Table 2's row that our method is.
-var oursRow = Table2Row{metric.MethodInstance, Spectral}
+var oursRow = Table2Row{metric.MethodInstance, pipeline.Spectral}
 
 // sslRun is one call of runSSL.
 type sslRun struct {
-	*transferRun[Table2Pretrained]
+	*pipeline.TransferRun[Table2Pretrained]
 	cfg SSLConfig
 }
 
@@ -93,27 +93,27 @@ func runSSL(table int, env pipeline.Env, cfg SSLConfig, onCell func(*SSLResult))
 	if err := t2.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	t, err := openTransfer(env, what, cfg.Scale, cfg.Dataset, cfg.Pool, cfg.Test, cfg.Seed, cfg.Labels, cfg.NN, cfg.Spectral)
+	t, err := pipeline.OpenTransfer[Table2Pretrained](env, what, cfg.Scale, cfg.Dataset, cfg.Pool, cfg.Test, cfg.Seed, cfg.Labels, cfg.NN, cfg.Spectral)
 	if err != nil {
 		return nil, err
 	}
-	t.metric = t2.metric(t)
-	r := &sslRun{transferRun: t, cfg: cfg}
+	t.Metric = t2.metric(t)
+	r := &sslRun{TransferRun: t, cfg: cfg}
 	res := &SSLResult{Table: table, Config: cfg}
 	rate := 0.0 // the metric's training images per second, to size time-bounded classifiers
 	if needProp {
-		m, err := t.metricAt(oursRow.Metric, cfg.Labels[0], false)
+		m, err := t.MetricAt(oursRow.Metric, cfg.Labels[0], false)
 		if err != nil {
 			return nil, err
 		}
-		rate = m.entry.ImagesPerSecond
+		rate = m.Entry.ImagesPerSecond
 	}
 	cells := len(cfg.Methods) * len(cfg.Labels)
 	return res, pipeline.Grid(cfg.Labels, cfg.Methods, func(row SSLRow, n int) (*SSLCell, error) {
-		share := budgetShare(cfg.Seconds, t.Elapsed().Seconds(), cells-len(res.Cells), 0)
+		share := pipeline.BudgetShare(cfg.Seconds, t.Elapsed().Seconds(), cells-len(res.Cells), 0)
 		cc := r.classifier(row)
 		if row.Method == OursMethod {
-			c, err := t.cell(oursRow, n, bounded(cc, share, rate), fmt.Sprintf("ours, %d labels", n))
+			c, err := t.Cell(oursRow.Metric, oursRow.Transfer, n, pipeline.Bounded(cc, share, rate), fmt.Sprintf("ours, %d labels", n))
 			if err != nil {
 				return nil, err
 			}
@@ -121,22 +121,22 @@ func runSSL(table int, env pipeline.Env, cfg SSLConfig, onCell func(*SSLResult))
 		}
 		var prop *pipeline.PropagationResult
 		if row.Ours {
-			m, err := t.metricAt(oursRow.Metric, n, false)
+			m, err := t.MetricAt(oursRow.Metric, n, false)
 			if err != nil {
 				return nil, err
 			}
 			pc := cfg.Spectral
 			pc.Method = propagate.Spectral
-			if prop, err = t.Propagate(m.features, t.pool, n, pc, fmt.Sprintf("%d labels, %s", n, pc.Method)); err != nil {
+			if prop, err = t.Propagate(m.Features, t.Pool, n, pc, fmt.Sprintf("%d labels, %s", n, pc.Method)); err != nil {
 				return nil, err
 			}
 		}
 		// A baseline's step of B/2 labeled and B/2 unlabeled images costs about 1.5 plain steps of
 		// B (the unlabeled half passes twice, three times for VAT), so its images count thrice in
 		// sizing it; the budget still stops it if this is generous.
-		return r.baseline(row, n, prop, bounded(cc, share, rate/3))
+		return r.baseline(row, n, prop, pipeline.Bounded(cc, share, rate/3))
 	}, func(c SSLCell) {
-		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.pretrained()
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.Pretrained()
 		pipeline.Notify(onCell, res)
 	})
 }
@@ -153,7 +153,7 @@ func (r *sslRun) classifier(row SSLRow) train.Config {
 // PseudoShare·pool most confident pseudo labels of the unlabeled pool as labels of weight 1;
 // also the accuracy of those pseudo labels (0 without them).
 func (r *sslRun) given(labels int, prop *pipeline.PropagationResult, withOurs bool) ([]train.Example, float64) {
-	p := r.pool
+	p := r.Pool
 	labeled := p.Labeled[labels]
 	var examples []train.Example
 	for _, i := range labeled {
@@ -186,13 +186,13 @@ func (r *sslRun) baseline(row SSLRow, labels int, prop *pipeline.PropagationResu
 	// (SSLConfig.BatchSize is the size of each half, as the benchmark's 50 + 50).
 	sc.BatchSize = max(1, sc.BatchSize/2)
 	tag := fmt.Sprintf("%s, %d labels", row.Method, labels)
-	input := r.pool.Key
+	input := r.Pool.Key
 	if row.Ours {
 		tag += " + ours"
 		input = fmt.Sprintf("%s/share=%g", prop.Key, r.cfg.PseudoShare)
 	}
 	examples, pseudo := r.given(labels, prop, row.Ours)
-	c, err := r.Baseline(sc, r.pool, examples, input, labels, r.test, tag)
+	c, err := r.Baseline(sc, r.Pool, examples, input, labels, r.Test, tag)
 	if err != nil {
 		return nil, err
 	}

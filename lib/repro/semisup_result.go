@@ -118,7 +118,7 @@ func (r *SSLResult) Note() string {
 // paper's in the same colour dashed.
 func (r *SSLResult) Figure() (*plot.Plot, error) {
 	labels := r.Config.Labels
-	series := oursAndPaper(r.Config.Methods, labels, func(row SSLRow) string {
+	series := report.OursAndPaper(r.Config.Methods, labels, func(row SSLRow) string {
 		if r.Table == 3 {
 			return SSLMethodName(row) + ", " + r.netName(row)
 		}

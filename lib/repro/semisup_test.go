@@ -43,7 +43,7 @@ func TestSSLPaper(t *testing.T) {
 // TestSSLGiven checks the labels a "+ Ours" baseline gets against a hand-made propagation: the
 // labels, then the most confident share of the unlabeled pool with its pseudo labels.
 func TestSSLGiven(t *testing.T) {
-	r := &sslRun{transferRun: &transferRun[Table2Pretrained]{pool: &pipeline.Pool{
+	r := &sslRun{TransferRun: &pipeline.TransferRun[Table2Pretrained]{Pool: &pipeline.Pool{
 		Rows:    []int{10, 11, 12, 13, 14, 15, 16, 17, 18, 19},
 		Truth:   []int32{0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
 		Labeled: map[int][]int{2: {0, 1}},

@@ -59,6 +59,13 @@ func paperAt[K comparable](table map[string]map[K][]float64, metricName string, 
 	return row[i], true
 }
 
+// CIFAR10Release is the released metric (package release) that the CPU scales transfer when the
+// repository holds it (release.Find): instance discrimination on WRN-28-2 with the authors'
+// schedule (1270 epochs), whose features replace the pretraining of a small network here, as
+// the paper transfers a metric learned elsewhere. Tables 1 and 2 and Figures 2, 3 and 5 use it
+// at the bench scale.
+const CIFAR10Release = "instance-wrn-28-2"
+
 // Table1Config is every knob of Table 1; Table1ConfigFor gives the defaults of a scale.
 type Table1Config struct {
 	Scale   string

@@ -141,7 +141,7 @@ func (r *Table1Result) metricName(m string) string {
 // as a solid line, and the paper's as a dashed line of the same colour.
 func (r *Table1Result) Figure(method propagate.Method) (*plot.Plot, error) {
 	labels := r.Config.Labels
-	series := oursAndPaper(r.Config.metrics(), labels, r.metricName, ", paper", func(m string, col int) (float64, bool) {
+	series := report.OursAndPaper(r.Config.metrics(), labels, r.metricName, ", paper", func(m string, col int) (float64, bool) {
 		if c := r.Cell(m, method, labels[col]); c != nil {
 			return c.MAP, true
 		}

@@ -3,7 +3,6 @@ package repro
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -19,57 +18,24 @@ import (
 // trained on the labels and the confidence-weighted pseudo labels (Eq. 10), for each metric
 // and propagation method, by the number of labels on CIFAR-10.
 
-// NoMetric is the metric of Table 2's "No" rows: a classifier trained from scratch.
-const NoMetric = "none"
-
-// Transfer is how a row carries its metric over to the classifier.
-type Transfer string
-
-// The transfers of Tables 2, 5 and 6.
-const (
-	// Scratch is no metric: the classifier trains on the labels alone (the paper's "No + No").
-	Scratch Transfer = "scratch"
-	// Finetune starts the classifier from the metric's network and trains it on the labels
-	// alone (train.Init; the paper's "metric + No", Table 6's "Network finetuning").
-	Finetune Transfer = "finetune"
-	// NN and Spectral propagate the labels in the metric (Eq. 5 and Eq. 6) and train the
-	// classifier on the labels and the confidence-weighted pseudo labels (Eq. 10).
-	NN       Transfer = Transfer(propagate.NearestNeighbour)
-	Spectral Transfer = Transfer(propagate.Spectral)
-)
-
-// propagates says whether the transfer propagates labels.
-func (t Transfer) propagates() bool { return t == NN || t == Spectral }
-
-// legacyTransfer is the transfer of a row or cell written when rows named a propagation
-// method instead: "none" was Scratch without a metric and Finetune with one.
-func legacyTransfer(metricName, propagation string) Transfer {
-	switch {
-	case propagation != "none":
-		return Transfer(propagation)
-	case metricName == NoMetric:
-		return Scratch
-	}
-	return Finetune
-}
-
-// Table2Row is a row of Table 2: a metric pretraining (NoMetric for Scratch) and its transfer.
+// Table2Row is a row of Table 2 (and of Tables 5 and 6): a metric pretraining (pipeline.NoMetric
+// for pipeline.Scratch) and its transfer.
 type Table2Row struct {
-	Metric   string   `json:"metric"`
-	Transfer Transfer `json:"transfer"`
+	Metric   string            `json:"metric"`
+	Transfer pipeline.Transfer `json:"transfer"`
 }
 
 // UnmarshalJSON reads a row, also as results written before rows named their transfer wrote it.
 func (r *Table2Row) UnmarshalJSON(b []byte) error {
 	var v struct {
 		Metric      string
-		Transfer    Transfer
+		Transfer    pipeline.Transfer
 		Propagation string
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*r = Table2Row{v.Metric, cmp.Or(v.Transfer, legacyTransfer(v.Metric, v.Propagation))}
+	*r = Table2Row{v.Metric, cmp.Or(v.Transfer, pipeline.LegacyTransfer(v.Metric, v.Propagation))}
 	return nil
 }
 
@@ -77,10 +43,10 @@ func (r *Table2Row) UnmarshalJSON(b []byte) error {
 // spectral propagation; colorization and instance discrimination each finetuned on the labels,
 // then with NN and spectral propagation.
 var Table2Rows = []Table2Row{
-	{NoMetric, Scratch},
-	{metric.MethodBootstrap, NN}, {metric.MethodBootstrap, Spectral},
-	{metric.MethodColor, Finetune}, {metric.MethodColor, NN}, {metric.MethodColor, Spectral},
-	{metric.MethodInstance, Finetune}, {metric.MethodInstance, NN}, {metric.MethodInstance, Spectral},
+	{pipeline.NoMetric, pipeline.Scratch},
+	{metric.MethodBootstrap, pipeline.NN}, {metric.MethodBootstrap, pipeline.Spectral},
+	{metric.MethodColor, pipeline.Finetune}, {metric.MethodColor, pipeline.NN}, {metric.MethodColor, pipeline.Spectral},
+	{metric.MethodInstance, pipeline.Finetune}, {metric.MethodInstance, pipeline.NN}, {metric.MethodInstance, pipeline.Spectral},
 }
 
 // Table2Config is every knob of Table 2; Table2ConfigFor gives the defaults of a scale.
@@ -176,101 +142,10 @@ func Table2ConfigFor(scale string) (Table2Config, error) {
 	return cfg, nil
 }
 
-// transferRun is a run of a table whose cells train a classifier on a pool's labels, with a
-// metric carried over by finetuning its network or by propagating the labels in it: Tables 2, 5
-// and 6, and our rows of Tables 3 and 4.
-type transferRun[P listed] struct {
-	*pipeline.Run
-	pool         *pipeline.Pool
-	test         *pipeline.Split
-	nn, spectral propagate.Config
-	// metric returns a row's metric at a label count: its network (nil for a released metric,
-	// which finetuning rows, asking with net set, never get) and its features of the pool, with
-	// its entry in the table's list of metrics.
-	metric func(name string, labels int, net bool) (*rowMetric[P], error)
-	// metrics are the metrics asked for so far, in the order they were first asked for.
-	metrics map[string]*rowMetric[P]
-	order   []*rowMetric[P]
-}
-
-// rowMetric is a metric as the cells of a transfer table use it, with its entry (of type P) in
-// the table's list of metrics.
-type rowMetric[P listed] struct {
-	net      *pipeline.TrainedMetric // nil for a released metric
-	features *pipeline.FeaturesResult
-	entry    *P
-}
-
-// metricAt returns t.metric(name, labels, net), computed once per run.
-func (t *transferRun[P]) metricAt(name string, labels int, net bool) (*rowMetric[P], error) {
-	id := fmt.Sprintf("%s/%d/%t", name, labels, net)
-	if m := t.metrics[id]; m != nil {
-		return m, nil
-	}
-	m, err := t.metric(name, labels, net)
-	if err != nil {
-		return nil, err
-	}
-	t.metrics[id] = m
-	if !slices.ContainsFunc(t.order, func(o *rowMetric[P]) bool { return (*o.entry).id() == (*m.entry).id() }) {
-		t.order = append(t.order, m)
-	}
-	return m, nil
-}
-
-// listed is an entry of a table's list of metrics: id tells the metrics apart.
-type listed interface{ id() string }
-
-func (p Table2Pretrained) id() string { return fmt.Sprintf("%s/%d", p.Metric, p.Labels) }
-func (p Table6Pretrained) id() string { return p.Metric }
-
-// pretrained is the table's list of metrics so far.
-func (t *transferRun[P]) pretrained() []P {
-	out := make([]P, len(t.order))
-	for i, m := range t.order {
-		out[i] = *m.entry
-	}
-	return out
-}
-
-// cell computes the cell of a row at a label count, its classifier trained with cc.
-func (t *transferRun[P]) cell(row Table2Row, labels int, cc train.Config, tag string) (*Table2Cell, error) {
-	cell := &Table2Cell{Metric: row.Metric, Transfer: row.Transfer, Labels: labels}
-	var prop *pipeline.PropagationResult
-	var init *pipeline.TrainedMetric
-	if row.Transfer != Scratch {
-		m, err := t.metricAt(row.Metric, labels, row.Transfer == Finetune)
-		if err != nil {
-			return nil, err
-		}
-		if row.Transfer == Finetune {
-			if init = m.net; init == nil {
-				return nil, t.Errorf(tag, errors.New("finetuning needs the metric's network, and a released metric has only features"))
-			}
-		} else {
-			pc := t.nn
-			if row.Transfer == Spectral {
-				pc = t.spectral
-			}
-			pc.Method = propagate.Method(row.Transfer)
-			if prop, err = t.Propagate(m.features, t.pool, labels, pc, tag); err != nil {
-				return nil, err
-			}
-			cell.PseudoAccuracy, cell.PseudoMAP, cell.PropagationSeconds = prop.Accuracy, prop.MAP, prop.Seconds
-		}
-	}
-	c, err := t.Classify(cc, t.pool, labels, prop, init, t.test, tag)
-	if err != nil {
-		return nil, err
-	}
-	cell.Classified = *c
-	return cell, nil
-}
-
 // trainedRowMetric is PoolMetric's metric with its entry in Table 2's list of metrics and,
 // with knn > 0, its weighted kNN accuracy on the test split.
-func trainedRowMetric(t *transferRun[Table2Pretrained], name string, trainedOn int, pc metric.PretrainConfig, knn int) (*rowMetric[Table2Pretrained], error) {
-	net, f, err := t.PoolMetric(t.pool, name, trainedOn, pc)
+func trainedRowMetric(t *pipeline.TransferRun[Table2Pretrained], name string, trainedOn int, pc metric.PretrainConfig, knn int) (*pipeline.RowMetric[Table2Pretrained], error) {
+	net, f, err := t.PoolMetric(t.Pool, name, trainedOn, pc)
 	if err != nil {
 		return nil, err
 	}
@@ -278,58 +153,15 @@ func trainedRowMetric(t *transferRun[Table2Pretrained], name string, trainedOn i
 	e.N, e.Seconds = f.N, e.Seconds+f.Seconds
 	e.Cached = net.Cached && f.Cached
 	if knn > 0 {
-		y, err := t.Embed(net, t.test, nil, "", name+", test")
+		y, err := t.Embed(net, t.Test, nil, "", name+", test")
 		if err != nil {
 			return nil, err
 		}
-		if e.KNNAccuracy, err = t.KNN(f.Matrix(), t.pool.Truth, y.Matrix(), t.test.Labels, t.pool.Split.NumClasses(), knn, 0.1, f.Key, t.pool.Key, y.Key, t.test.Key); err != nil {
+		if e.KNNAccuracy, err = t.KNN(f.Matrix(), t.Pool.Truth, y.Matrix(), t.Test.Labels, t.Pool.Split.NumClasses(), knn, 0.1, f.Key, t.Pool.Key, y.Key, t.Test.Key); err != nil {
 			return nil, t.Errorf("metric "+name, err)
 		}
 	}
-	return &rowMetric[Table2Pretrained]{net: net, features: f, entry: e}, nil
-}
-
-// budgetShare is the time budget of the next classifier under a run-wide budget of seconds
-// (0: none), with elapsed seconds spent, left classifiers still to train (this one included)
-// and props propagations still to run after this one's: an equal share of what is left, less
-// 15 s per propagation and 25 s for each classifier's batch-norm statistics and evaluation, and
-// at least 10 s.
-func budgetShare(seconds, elapsed float64, left, props int) float64 {
-	if seconds <= 0 {
-		return 0
-	}
-	return max(10, (seconds-elapsed-15*float64(props))/float64(left)-25)
-}
-
-// bounded returns cc with its time budget capped at share (0: none) and its steps sized from
-// the rate of images per second (pipeline.ClassifierSteps).
-func bounded(cc train.Config, share, rate float64) train.Config {
-	if share > 0 && (cc.Seconds == 0 || share < cc.Seconds) {
-		cc.Seconds = share
-	}
-	cc.Steps = pipeline.ClassifierSteps(cc, rate)
-	return cc
-}
-
-// openTransfer starts a transfer table's run on a pool of pool images of the training split of
-// dataset and a test sample of test images, both drawn with seed, with the label counts labels.
-func openTransfer(e pipeline.Env, what, scale, dataset string, pool, test int, seed int64, labels []int, nn, spectral propagate.Config) (*transferRun[Table2Pretrained], error) {
-	r, err := e.Open(what, scale)
-	if err != nil {
-		return nil, err
-	}
-	t := &transferRun[Table2Pretrained]{Run: r, nn: nn, spectral: spectral, metrics: map[string]*rowMetric[Table2Pretrained]{}}
-	train, err := r.Load(dataset, "train", 0, seed)
-	if err != nil {
-		return nil, err
-	}
-	if t.test, err = r.Load(dataset, "test", test, seed); err != nil {
-		return nil, fmt.Errorf("%s: test split: %w", what, err)
-	}
-	if t.pool, err = pipeline.DrawPool(train, pool, seed, labels); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return t, nil
+	return &pipeline.RowMetric[Table2Pretrained]{Net: net, Features: f, Entry: e}, nil
 }
 
 // RunTable2 computes (or reads from the cache) every cell of cfg.Rows × cfg.Labels: the
@@ -346,27 +178,27 @@ func RunTable2(env pipeline.Env, cfg Table2Config, onCell func(*Table2Result)) (
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	t, err := openTransfer(env, "table 2", cfg.Scale, cfg.Dataset, cfg.Pool, cfg.Test, cfg.Seed, cfg.Labels, cfg.NN, cfg.Spectral)
+	t, err := pipeline.OpenTransfer[Table2Pretrained](env, "table 2", cfg.Scale, cfg.Dataset, cfg.Pool, cfg.Test, cfg.Seed, cfg.Labels, cfg.NN, cfg.Spectral)
 	if err != nil {
 		return nil, err
 	}
-	t.metric = cfg.metric(t)
+	t.Metric = cfg.metric(t)
 	res := &Table2Result{Config: cfg}
 	rate := 0.0 // images per second of the first pretraining, to size time-bounded classifiers
 	if cfg.Classifier.Seconds > 0 || cfg.Seconds > 0 {
-		if i := slices.IndexFunc(cfg.Rows, func(row Table2Row) bool { return row.Transfer != Scratch }); i >= 0 {
-			m, err := t.metricAt(cfg.Rows[i].Metric, cfg.Labels[0], false)
+		if i := slices.IndexFunc(cfg.Rows, func(row Table2Row) bool { return row.Transfer != pipeline.Scratch }); i >= 0 {
+			m, err := t.MetricAt(cfg.Rows[i].Metric, cfg.Labels[0], false)
 			if err != nil {
 				return nil, err
 			}
-			rate = m.entry.ImagesPerSecond
+			rate = m.Entry.ImagesPerSecond
 		}
 	}
 	return res, pipeline.Grid(cfg.Labels, cfg.Rows, func(row Table2Row, n int) (*Table2Cell, error) {
 		share := cfg.share(len(res.Cells), t.Elapsed().Seconds())
-		return t.cell(row, n, bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Transfer))
+		return t.Cell(row.Metric, row.Transfer, n, pipeline.Bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Transfer))
 	}, func(c Table2Cell) {
-		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.pretrained()
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.Pretrained()
 		pipeline.Notify(onCell, res)
 	})
 }
@@ -377,11 +209,11 @@ func (cfg Table2Config) share(done int, elapsed float64) float64 {
 	cells := len(cfg.Rows) * len(cfg.Labels)
 	props := 0 // propagations still to run after the next cell's
 	for i := done + 1; i < cells; i++ {
-		if cfg.Rows[i%len(cfg.Rows)].Transfer.propagates() {
+		if cfg.Rows[i%len(cfg.Rows)].Transfer.Propagates() {
 			props++
 		}
 	}
-	return budgetShare(cfg.Seconds, elapsed, cells-done, props)
+	return pipeline.BudgetShare(cfg.Seconds, elapsed, cells-done, props)
 }
 
 // check rejects a configuration that cannot run, before any data is read.
@@ -393,7 +225,7 @@ func (cfg Table2Config) check() error {
 		if !slices.Contains(Table2Rows, row) {
 			return fmt.Errorf("table 2: unknown row %s/%s (want one of %v)", row.Metric, row.Transfer, Table2Rows)
 		}
-		if _, ok := cfg.Metrics[row.Metric]; !ok && row.Transfer != Scratch {
+		if _, ok := cfg.Metrics[row.Metric]; !ok && row.Transfer != pipeline.Scratch {
 			return fmt.Errorf("table 2: Table2Config.Metrics has no %q pretraining; start from Table2ConfigFor", row.Metric)
 		}
 	}
@@ -403,16 +235,16 @@ func (cfg Table2Config) check() error {
 // metric returns Table 2's metrics: a released one's features for the propagation rows where
 // cfg.Released names one (finetuning keeps the metric trained here), else the metric trained
 // on the pool (bootstrapping: on the labels of the column).
-func (cfg Table2Config) metric(t *transferRun[Table2Pretrained]) func(string, int, bool) (*rowMetric[Table2Pretrained], error) {
-	return func(m string, labels int, net bool) (*rowMetric[Table2Pretrained], error) {
+func (cfg Table2Config) metric(t *pipeline.TransferRun[Table2Pretrained]) func(string, int, bool) (*pipeline.RowMetric[Table2Pretrained], error) {
+	return func(m string, labels int, net bool) (*pipeline.RowMetric[Table2Pretrained], error) {
 		if dir := cfg.Released[m]; dir != "" && !net {
-			f, info, err := t.Released(dir, t.pool, t.test, cfg.KNN)
+			f, info, err := t.Released(dir, t.Pool, t.Test, cfg.KNN)
 			if err != nil {
 				return nil, t.Errorf("metric "+m, err)
 			}
 			e := &Table2Pretrained{Trained: info.Trained, Metric: fmt.Sprintf("%s (released %s)", m, info.Name), D: f.D, KNNAccuracy: info.KNNAccuracy}
 			e.N = f.N
-			return &rowMetric[Table2Pretrained]{features: f, entry: e}, nil
+			return &pipeline.RowMetric[Table2Pretrained]{Features: f, Entry: e}, nil
 		}
 		pc := cfg.Metrics[m]
 		pc.Method = m

@@ -1,8 +1,6 @@
 package repro
 
 import (
-	"cmp"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -17,23 +15,23 @@ import (
 // Table2Paper holds THE PAPER'S numbers, not ours: Table 2 of Liu et al. (2019), test accuracy
 // (%) on CIFAR-10 with WRN-28-2 by metric, then propagation, then label count in
 // Table1PaperLabels order.
-var Table2Paper = map[string]map[Transfer][]float64{
-	NoMetric: {
-		Scratch: {20.95, 25.35, 41.63, 54.06, 65.08, 73.22, 81.44, 86.23},
+var Table2Paper = map[string]map[pipeline.Transfer][]float64{
+	pipeline.NoMetric: {
+		pipeline.Scratch: {20.95, 25.35, 41.63, 54.06, 65.08, 73.22, 81.44, 86.23},
 	},
 	metric.MethodBootstrap: {
-		NN:       {21.79, 25.37, 42.70, 54.14, 68.08, 75.17, 83.30, 87.68},
-		Spectral: {22.78, 27.95, 47.28, 60.73, 72.60, 78.20, 85.10, 88.26},
+		pipeline.NN:       {21.79, 25.37, 42.70, 54.14, 68.08, 75.17, 83.30, 87.68},
+		pipeline.Spectral: {22.78, 27.95, 47.28, 60.73, 72.60, 78.20, 85.10, 88.26},
 	},
 	metric.MethodColor: {
-		Finetune: {49.57, 55.41, 64.65, 68.81, 73.40, 77.93, 82.17, 86.25},
-		NN:       {49.96, 52.69, 65.63, 65.88, 70.88, 76.36, 80.16, 84.64},
-		Spectral: {53.47, 55.08, 68.40, 71.15, 72.38, 76.50, 80.31, 84.03},
+		pipeline.Finetune: {49.57, 55.41, 64.65, 68.81, 73.40, 77.93, 82.17, 86.25},
+		pipeline.NN:       {49.96, 52.69, 65.63, 65.88, 70.88, 76.36, 80.16, 84.64},
+		pipeline.Spectral: {53.47, 55.08, 68.40, 71.15, 72.38, 76.50, 80.31, 84.03},
 	},
 	metric.MethodInstance: {
-		Finetune: {35.27, 37.87, 62.46, 71.04, 75.96, 80.12, 83.90, 87.82},
-		NN:       {46.68, 54.45, 66.93, 74.16, 79.17, 82.24, 84.56, 87.92},
-		Spectral: {56.34, 63.53, 71.26, 74.77, 79.38, 82.34, 84.52, 87.48},
+		pipeline.Finetune: {35.27, 37.87, 62.46, 71.04, 75.96, 80.12, 83.90, 87.82},
+		pipeline.NN:       {46.68, 54.45, 66.93, 74.16, 79.17, 82.24, 84.56, 87.92},
+		pipeline.Spectral: {56.34, 63.53, 71.26, 74.77, 79.38, 82.34, 84.52, 87.48},
 	},
 }
 
@@ -56,18 +54,13 @@ type Table2Pretrained struct {
 	KNNAccuracy float64 `json:"knn_accuracy"`
 }
 
-// Table2Cell is one cell of Table 2: its classifier (Timed is its training and evaluation).
-type Table2Cell struct {
-	pipeline.Classified
-	Metric   string   `json:"metric"`
-	Transfer Transfer `json:"transfer"`
-	Labels   int      `json:"labels"`
-	// PseudoAccuracy and PseudoMAP measure the pseudo labels on the unlabeled pool (Table 1's
-	// numbers for this cell); PropagationSeconds is the propagation's time.
-	PseudoAccuracy     float64 `json:"pseudo_accuracy,omitempty"`
-	PseudoMAP          float64 `json:"pseudo_map,omitempty"`
-	PropagationSeconds float64 `json:"propagation_seconds,omitempty"`
-}
+// ID tells the metrics of Table 2's list apart (pipeline.Listed): bootstrapping trains one per
+// label count.
+func (p Table2Pretrained) ID() string { return fmt.Sprintf("%s/%d", p.Metric, p.Labels) }
+
+// Table2Cell is one cell of Table 2 (and of Tables 5 and 6): its classifier and, for a
+// propagation row, its pseudo labels' quality.
+type Table2Cell = pipeline.Cell
 
 // Table2Result is Table 2 as this run computed it.
 type Table2Result struct {
@@ -79,37 +72,22 @@ type Table2Result struct {
 
 // Table2MetricName is how Table 2 names a metric pretraining.
 func Table2MetricName(m string) string {
-	if m == NoMetric {
+	if m == pipeline.NoMetric {
 		return "No"
 	}
 	return Table1MetricName(m)
 }
 
 // table2MethodName is how Table 2 names a propagation method.
-func table2MethodName(t Transfer) string {
-	if !t.propagates() {
+func table2MethodName(t pipeline.Transfer) string {
+	if !t.Propagates() {
 		return "No"
 	}
 	return table1MethodName(propagate.Method(t))
 }
 
-// UnmarshalJSON reads a cell, also as results written before cells named their transfer wrote it.
-func (c *Table2Cell) UnmarshalJSON(b []byte) error {
-	type plain Table2Cell
-	var v struct {
-		plain
-		Propagation string `json:"propagation"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*c = Table2Cell(v.plain)
-	c.Transfer = cmp.Or(c.Transfer, legacyTransfer(c.Metric, v.Propagation))
-	return nil
-}
-
-// accuracy is the cell's test accuracy, false for a cell not computed (nil).
-func (c *Table2Cell) accuracy() (float64, bool) {
+// cellAccuracy is the cell's test accuracy, false for a cell not computed (nil).
+func cellAccuracy(c *Table2Cell) (float64, bool) {
 	if c == nil {
 		return 0, false
 	}
@@ -140,7 +118,7 @@ func (r *Table2Result) BesidePaper() (header []string, rows [][]string) {
 		p, ok := Table2PaperAccuracy(Table2Row{c.Metric, c.Transfer}, c.Labels)
 		paper, delta := vsPaper(p, ok, c.Accuracy)
 		rows = append(rows, append([]string{Table2MetricName(c.Metric), table2MethodName(c.Transfer), fmt.Sprint(c.Labels),
-			paper, pct(c.Accuracy), delta, pctIf(c.PseudoAccuracy, c.Transfer.propagates())}, trainedCols(c.Classified)...))
+			paper, pct(c.Accuracy), delta, pctIf(c.PseudoAccuracy, c.Transfer.Propagates())}, trainedCols(c.Classified)...))
 	}
 	return header, rows
 }
@@ -187,9 +165,9 @@ func optimizerName(name string) string {
 // line, and the paper's as a dashed line of the same colour.
 func (r *Table2Result) Figure() (*plot.Plot, error) {
 	labels := r.Config.Labels
-	series := oursAndPaper(r.Config.Rows, labels, func(row Table2Row) string {
+	series := report.OursAndPaper(r.Config.Rows, labels, func(row Table2Row) string {
 		return Table2MetricName(row.Metric) + " + " + table2MethodName(row.Transfer)
-	}, ", paper", func(row Table2Row, col int) (float64, bool) { return r.Cell(row, labels[col]).accuracy() },
+	}, ", paper", func(row Table2Row, col int) (float64, bool) { return cellAccuracy(r.Cell(row, labels[col])) },
 		func(row Table2Row, col int) (float64, bool) { return Table2PaperAccuracy(row, labels[col]) })
 	return report.VsLabelsPlot(fmt.Sprintf("Table 2: test accuracy (scale %s)", r.Config.Scale), "test accuracy (%)", series)
 }

@@ -30,7 +30,7 @@ func TestTable2Smoke(t *testing.T) {
 	// a propagation per cell of a row that propagates.
 	props := 0
 	for _, row := range Table2Rows {
-		if row.Transfer.propagates() {
+		if row.Transfer.Propagates() {
 			props++
 		}
 	}
@@ -42,7 +42,7 @@ func TestTable2Smoke(t *testing.T) {
 		if c.Accuracy < 0 || c.Accuracy > 1 || c.Steps != 2 || c.Examples < c.Labels {
 			t.Errorf("cell %+v: accuracy, steps or examples out of range", c)
 		}
-		if !c.Transfer.propagates() != (c.PseudoAccuracy == 0 && c.Examples == c.Labels) {
+		if !c.Transfer.Propagates() != (c.PseudoAccuracy == 0 && c.Examples == c.Labels) {
 			t.Errorf("cell %s/%s at %d labels: %d examples, pseudo-label accuracy %g", c.Metric, c.Transfer, c.Labels, c.Examples, c.PseudoAccuracy)
 		}
 	}
@@ -103,7 +103,7 @@ func TestTable2Paper(t *testing.T) {
 // classifiers remain, and one propagation after the next cell's (the last cell's; the third,
 // from scratch, has none): (500 − 100 − 15) / 3 − 25 = 103.33 s.
 func TestClassifierShare(t *testing.T) {
-	cfg := Table2Config{Seconds: 500, Labels: []int{250, 4000}, Rows: []Table2Row{{NoMetric, Scratch}, {"instance", Spectral}}}
+	cfg := Table2Config{Seconds: 500, Labels: []int{250, 4000}, Rows: []Table2Row{{pipeline.NoMetric, pipeline.Scratch}, {"instance", pipeline.Spectral}}}
 	if got, want := cfg.share(1, 100), (500.0-100-15)/3-25; math.Abs(got-want) > 1e-9 {
 		t.Errorf("share = %.2f s, want %.2f", got, want)
 	}
@@ -132,17 +132,17 @@ func TestReadTable2Result(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Table2Row{NoMetric, Scratch}
-	if r.Config.Rows[0] != (Table2Row{"instance", Spectral}) || r.Cells[0].Transfer != Spectral || scratch.Config.Rows[0] != want ||
-		scratch.Cells[0].Transfer != Scratch || scratch.Cell(want, 4000) == nil {
+	want := Table2Row{pipeline.NoMetric, pipeline.Scratch}
+	if r.Config.Rows[0] != (Table2Row{"instance", pipeline.Spectral}) || r.Cells[0].Transfer != pipeline.Spectral || scratch.Config.Rows[0] != want ||
+		scratch.Cells[0].Transfer != pipeline.Scratch || scratch.Cell(want, 4000) == nil {
 		t.Errorf("rows %v and %v, cells %+v and %+v: want the transfers spectral and scratch", r.Config.Rows, scratch.Config.Rows, r.Cells[0], scratch.Cells[0])
 	}
 	for _, legacy := range []struct {
 		metric, propagation string
-		want                Transfer
-	}{{NoMetric, "none", Scratch}, {"color", "none", Finetune}, {"instance", "nn", NN}} {
-		if got := legacyTransfer(legacy.metric, legacy.propagation); got != legacy.want {
-			t.Errorf("legacyTransfer(%s, %s) = %s, want %s", legacy.metric, legacy.propagation, got, legacy.want)
+		want                pipeline.Transfer
+	}{{pipeline.NoMetric, "none", pipeline.Scratch}, {"color", "none", pipeline.Finetune}, {"instance", "nn", pipeline.NN}} {
+		if got := pipeline.LegacyTransfer(legacy.metric, legacy.propagation); got != legacy.want {
+			t.Errorf("pipeline.LegacyTransfer(%s, %s) = %s, want %s", legacy.metric, legacy.propagation, got, legacy.want)
 		}
 	}
 }

@@ -20,9 +20,9 @@ import (
 // Table5Rows are the paper's rows in its order: Scratch, Finetune (instance discrimination, no
 // propagation) and Ours (instance discrimination, spectral).
 var Table5Rows = []Table2Row{
-	{NoMetric, Scratch},
-	{metric.MethodInstance, Finetune},
-	{metric.MethodInstance, Spectral},
+	{pipeline.NoMetric, pipeline.Scratch},
+	{metric.MethodInstance, pipeline.Finetune},
+	{metric.MethodInstance, pipeline.Spectral},
 }
 
 // Table5PaperPercents are the paper's columns: the labeled share of the training set (%).

@@ -23,9 +23,9 @@ type Table5Result struct {
 // Table5RowName is how Table 5 names a row: Scratch, Finetune or Ours.
 func Table5RowName(row Table2Row) string {
 	switch {
-	case row.Transfer == Scratch:
+	case row.Transfer == pipeline.Scratch:
 		return "Scratch"
-	case row.Transfer == Finetune:
+	case row.Transfer == pipeline.Finetune:
 		return "Finetune (" + Table2MetricName(row.Metric) + ")"
 	}
 	return "Ours (" + Table2MetricName(row.Metric) + " + " + table2MethodName(row.Transfer) + ")"
@@ -66,7 +66,7 @@ func (r *Table5Result) BesidePaper() (header []string, rows [][]string) {
 			paper = fmt.Sprintf("%.1f", p)
 		}
 		rows = append(rows, append([]string{Table5RowName(row), fmt.Sprint(share), fmt.Sprint(c.Labels), paper,
-			pct(c.Accuracy), pctIf(c.PseudoAccuracy, c.Transfer.propagates())}, trainedCols(c.Classified)...))
+			pct(c.Accuracy), pctIf(c.PseudoAccuracy, c.Transfer.Propagates())}, trainedCols(c.Classified)...))
 	}
 	return header, rows
 }
@@ -75,7 +75,7 @@ func (r *Table5Result) BesidePaper() (header []string, rows [][]string) {
 // paper's and ours: the comparison that survives the change of dataset.
 func (r *Table5Result) Gains() (header []string, rows [][]string) {
 	header = []string{"method", "labeled %", "paper gain over Scratch (points) †", "our gain over Scratch (points)"}
-	scratch := Table2Row{NoMetric, Scratch}
+	scratch := Table2Row{pipeline.NoMetric, pipeline.Scratch}
 	for _, row := range r.Config.Rows {
 		if row == scratch {
 			continue
@@ -119,8 +119,8 @@ func (r *Table5Result) Figure() (*plot.Plot, error) {
 	for i, pct := range pcts {
 		axis[i] = max(1, int(math.Round(pct)))
 	}
-	series := oursAndPaper(r.Config.Rows, axis, Table5RowName, ", paper (ImageNet)",
-		func(row Table2Row, col int) (float64, bool) { return r.Cell(row, pcts[col]).accuracy() },
+	series := report.OursAndPaper(r.Config.Rows, axis, Table5RowName, ", paper (ImageNet)",
+		func(row Table2Row, col int) (float64, bool) { return cellAccuracy(r.Cell(row, pcts[col])) },
 		func(row Table2Row, col int) (float64, bool) { return Table5PaperAccuracy(row, pcts[col]) })
 	p, err := report.VsLabelsPlot(fmt.Sprintf("Table 5: accuracy by labeled share (scale %s)", r.Config.Scale), "test accuracy (%)", series)
 	if err != nil {

@@ -110,7 +110,7 @@ func TestTable5Smoke(t *testing.T) {
 			if c == nil {
 				t.Fatalf("no cell for %s at %g %%", Table5RowName(row), pct)
 			}
-			if (row.Transfer == Spectral) != (c.PseudoAccuracy > 0) {
+			if (row.Transfer == pipeline.Spectral) != (c.PseudoAccuracy > 0) {
 				t.Errorf("%s at %g %%: pseudo-label accuracy %g", Table5RowName(row), pct, c.PseudoAccuracy)
 			}
 		}

@@ -34,8 +34,8 @@ type Table6Row = Table2Row
 
 // Table6Rows are the paper's rows, in its order.
 var Table6Rows = []Table6Row{
-	{Table6Unsupervised, Finetune}, {Table6Unsupervised, Spectral},
-	{Table6Supervised, Finetune}, {Table6Supervised, Spectral},
+	{Table6Unsupervised, pipeline.Finetune}, {Table6Unsupervised, pipeline.Spectral},
+	{Table6Supervised, pipeline.Finetune}, {Table6Supervised, pipeline.Spectral},
 }
 
 // Table6Config is every knob of Table 6; Table6ConfigFor gives the defaults of a scale.
@@ -176,8 +176,8 @@ func RunTable6(env pipeline.Env, cfg Table6Config, onCell func(*Table6Result)) (
 		return nil, fmt.Errorf("table 6: source %s has %d×%d×%d images, target %s %d×%d×%d; the metric's network needs one shape (pick a source and target of the same size)",
 			source.Name, source.H, source.W, source.C, target.Name, target.H, target.W, target.C)
 	}
-	t := &transferRun[Table6Pretrained]{Run: r, spectral: cfg.Spectral, metrics: map[string]*rowMetric[Table6Pretrained]{}}
-	if t.test, err = load(cfg.Target, "test", cfg.Test); err != nil {
+	test, err := load(cfg.Target, "test", cfg.Test)
+	if err != nil {
 		return nil, err
 	}
 	var sourceTest *pipeline.Split
@@ -190,10 +190,12 @@ func RunTable6(env pipeline.Env, cfg Table6Config, onCell func(*Table6Result)) (
 	if err != nil {
 		return nil, fmt.Errorf("table 6: source %w", err)
 	}
-	if t.pool, err = pipeline.DrawPool(target, cfg.Pool, cfg.Seed, cfg.Labels); err != nil {
+	pool, err := pipeline.DrawPool(target, cfg.Pool, cfg.Seed, cfg.Labels)
+	if err != nil {
 		return nil, fmt.Errorf("table 6: target %w", err)
 	}
-	t.metric = func(m string, _ int, _ bool) (*rowMetric[Table6Pretrained], error) {
+	t := pipeline.NewTransferRun[Table6Pretrained](r, pool, test, propagate.Config{}, cfg.Spectral)
+	t.Metric = func(m string, _ int, _ bool) (*pipeline.RowMetric[Table6Pretrained], error) {
 		pc := cfg.Metrics[m]
 		tag := fmt.Sprintf("%s (%s on %s)", m, pc.Method, cfg.Source)
 		net, err := t.Pretrain(source, sourcePool.Rows, sourcePool.Key, pc, tag)
@@ -201,38 +203,38 @@ func RunTable6(env pipeline.Env, cfg Table6Config, onCell func(*Table6Result)) (
 			return nil, err
 		}
 		e := &Table6Pretrained{Trained: net.Trained, Metric: m, Method: pc.Method, Source: source.Name, Target: target.Name}
-		f, err := t.Embed(net, target, t.pool.Rows, t.pool.Key, tag+", target")
+		f, err := t.Embed(net, target, t.Pool.Rows, t.Pool.Key, tag+", target")
 		if err != nil {
 			return nil, err
 		}
 		e.TargetN, e.D, e.EmbedSeconds, e.Cached = f.N, f.D, f.Seconds, net.Cached && f.Cached
 		if cfg.KNN > 0 {
-			if e.SourceKNNAccuracy, err = t.knnOf(net, sourcePool, sourceTest, cfg.KNN, tag+", source"); err != nil {
+			if e.SourceKNNAccuracy, err = knnOf(t.Run, net, sourcePool, sourceTest, cfg.KNN, tag+", source"); err != nil {
 				return nil, err
 			}
-			if e.TargetKNNAccuracy, err = t.knnOf(net, t.pool, t.test, cfg.KNN, tag+", target"); err != nil {
+			if e.TargetKNNAccuracy, err = knnOf(t.Run, net, t.Pool, t.Test, cfg.KNN, tag+", target"); err != nil {
 				return nil, err
 			}
 		}
-		return &rowMetric[Table6Pretrained]{net: net, features: f, entry: e}, nil
+		return &pipeline.RowMetric[Table6Pretrained]{Net: net, Features: f, Entry: e}, nil
 	}
 	res := &Table6Result{Config: cfg}
 	for _, row := range cfg.Rows { // every metric first, in the rows' order
-		if _, err := t.metricAt(row.Metric, 0, true); err != nil {
+		if _, err := t.MetricAt(row.Metric, 0, true); err != nil {
 			return nil, err
 		}
 	}
 	return res, pipeline.Grid(cfg.Labels, cfg.Rows, func(row Table6Row, n int) (*Table6Cell, error) {
-		return t.cell(row, n, cfg.Classifier, fmt.Sprintf("%s, %d labels, %s", row.Metric, n, table6TransferName(row.Transfer)))
+		return t.Cell(row.Metric, row.Transfer, n, cfg.Classifier, fmt.Sprintf("%s, %d labels, %s", row.Metric, n, table6TransferName(row.Transfer)))
 	}, func(c Table6Cell) {
-		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.pretrained()
+		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.Pretrained()
 		pipeline.Notify(onCell, res)
 	})
 }
 
 // knnOf is the weighted kNN test accuracy (Wu et al.'s monitor, temperature 0.1) of the metric
 // net with the pool p as the labelled memory and test as the queries.
-func (t *transferRun[P]) knnOf(net *pipeline.TrainedMetric, p *pipeline.Pool, test *pipeline.Split, k int, tag string) (float64, error) {
+func knnOf(t *pipeline.Run, net *pipeline.TrainedMetric, p *pipeline.Pool, test *pipeline.Split, k int, tag string) (float64, error) {
 	x, err := t.Embed(net, p.Split, p.Rows, p.Key, tag)
 	if err != nil {
 		return 0, err

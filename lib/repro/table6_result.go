@@ -14,14 +14,14 @@ import (
 // (%) on CIFAR-10 of a WRN-28-2 metric pretrained on ImageNet32 — a different domain pair from
 // this project's MNIST → Fashion-MNIST stand-in, so they show the trend, not a target — by
 // pretraining, then transfer method, then label count in Table1PaperLabels order.
-var Table6Paper = map[string]map[Transfer][]float64{
+var Table6Paper = map[string]map[pipeline.Transfer][]float64{
 	Table6Unsupervised: {
-		Finetune: {28.92, 34.56, 57.14, 67.54, 76.20, 80.92, 85.01, 88.74},
-		Spectral: {44.30, 46.51, 61.29, 68.31, 72.61, 77.86, 84.00, 88.19},
+		pipeline.Finetune: {28.92, 34.56, 57.14, 67.54, 76.20, 80.92, 85.01, 88.74},
+		pipeline.Spectral: {44.30, 46.51, 61.29, 68.31, 72.61, 77.86, 84.00, 88.19},
 	},
 	Table6Supervised: {
-		Finetune: {54.95, 61.88, 73.01, 78.43, 84.52, 88.79, 91.44, 93.05},
-		Spectral: {77.71, 85.34, 86.07, 86.91, 88.27, 89.93, 91.22, 93.49},
+		pipeline.Finetune: {54.95, 61.88, 73.01, 78.43, 84.52, 88.79, 91.44, 93.05},
+		pipeline.Spectral: {77.71, 85.34, 86.07, 86.91, 88.27, 89.93, 91.22, 93.49},
 	},
 }
 
@@ -53,6 +53,9 @@ type Table6Pretrained struct {
 	EmbedSeconds      float64 `json:"embed_seconds"`
 }
 
+// ID tells the metrics of Table 6's list apart (pipeline.Listed).
+func (p Table6Pretrained) ID() string { return p.Metric }
+
 // Table6Cell is one cell of Table 6, with the fields of a Table 2 cell: the classifier's test
 // accuracy on the target, and for a spectral row its pseudo labels' accuracy on the target
 // pool. Timed is the classifier's training and evaluation.
@@ -78,8 +81,8 @@ func Table6MetricName(m string) string {
 }
 
 // table6TransferName is how Table 6 names a transfer method.
-func table6TransferName(t Transfer) string {
-	if t == Finetune {
+func table6TransferName(t pipeline.Transfer) string {
+	if t == pipeline.Finetune {
 		return "Network finetuning"
 	}
 	return table1MethodName(propagate.Method(t))
@@ -104,8 +107,8 @@ func (r *Table6Result) BesidePaper() (header []string, rows [][]string) {
 		p, ok := Table6PaperAccuracy(row, c.Labels)
 		paper, _ := vsPaper(p, ok, c.Accuracy)
 		paperGain, gain := "—", "—"
-		if c.Transfer != Finetune {
-			ft := Table6Row{c.Metric, Finetune}
+		if c.Transfer != pipeline.Finetune {
+			ft := Table6Row{c.Metric, pipeline.Finetune}
 			if p, ok := Table6PaperAccuracy(row, c.Labels); ok {
 				q, _ := Table6PaperAccuracy(ft, c.Labels)
 				paperGain = fmt.Sprintf("%+.2f", p-q)
@@ -115,7 +118,7 @@ func (r *Table6Result) BesidePaper() (header []string, rows [][]string) {
 			}
 		}
 		rows = append(rows, append([]string{Table6MetricName(c.Metric), table6TransferName(c.Transfer), fmt.Sprint(c.Labels),
-			paper, pct(c.Accuracy), paperGain, gain, pctIf(c.PseudoAccuracy, c.Transfer != Finetune), fmt.Sprint(c.Examples)}, trainedCols(c.Classified)...))
+			paper, pct(c.Accuracy), paperGain, gain, pctIf(c.PseudoAccuracy, c.Transfer != pipeline.Finetune), fmt.Sprint(c.Examples)}, trainedCols(c.Classified)...))
 	}
 	return header, rows
 }
@@ -146,9 +149,9 @@ func (r *Table6Result) Note() string {
 // solid line, and the paper's (ImageNet32 → CIFAR-10) as a dashed line of the same colour.
 func (r *Table6Result) Figure() (*plot.Plot, error) {
 	labels := r.Config.Labels
-	series := oursAndPaper(r.Config.Rows, labels, func(row Table6Row) string {
+	series := report.OursAndPaper(r.Config.Rows, labels, func(row Table6Row) string {
 		return Table6MetricName(row.Metric) + " + " + table6TransferName(row.Transfer)
-	}, ", paper", func(row Table6Row, col int) (float64, bool) { return r.Cell(row, labels[col]).accuracy() },
+	}, ", paper", func(row Table6Row, col int) (float64, bool) { return cellAccuracy(r.Cell(row, labels[col])) },
 		func(row Table6Row, col int) (float64, bool) { return Table6PaperAccuracy(row, labels[col]) })
 	title := fmt.Sprintf("Table 6 (scale %s): ours %s → %s, paper ImageNet32 → CIFAR-10", r.Config.Scale, r.Config.Source, r.Config.Target)
 	return report.VsLabelsPlot(title, "target test accuracy (%)", series)

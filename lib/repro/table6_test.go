@@ -74,11 +74,11 @@ func TestTable6Smoke(t *testing.T) {
 			t.Errorf("cell %+v: accuracy or steps out of range, or cached on the first run", c)
 		}
 		switch c.Transfer {
-		case Finetune:
+		case pipeline.Finetune:
 			if c.Examples != c.Labels || c.PseudoAccuracy != 0 {
 				t.Errorf("finetuning cell %s at %d labels: %d examples, pseudo-label accuracy %g; want the labels only", c.Metric, c.Labels, c.Examples, c.PseudoAccuracy)
 			}
-		case Spectral:
+		case pipeline.Spectral:
 			if c.Examples <= c.Labels || c.PseudoAccuracy <= 0 || c.PropagationSeconds <= 0 {
 				t.Errorf("spectral cell %s at %d labels: %d examples, pseudo-label accuracy %g in %g s; want pseudo labels", c.Metric, c.Labels, c.Examples, c.PseudoAccuracy, c.PropagationSeconds)
 			}
@@ -131,7 +131,7 @@ func TestTable6Errors(t *testing.T) {
 		edit       func(*Table6Config)
 	}{
 		{"no labels", "label counts", func(c *Table6Config) { c.Labels = nil }},
-		{"unknown row", "unknown row", func(c *Table6Config) { c.Rows = []Table6Row{{"color", Spectral}} }},
+		{"unknown row", "unknown row", func(c *Table6Config) { c.Rows = []Table6Row{{"color", pipeline.Spectral}} }},
 		{"unsupervised by labels", "Method", func(c *Table6Config) {
 			pc := c.Metrics[Table6Unsupervised]
 			pc.Method = "bootstrap"
@@ -171,10 +171,10 @@ func TestTable6Paper(t *testing.T) {
 		labels int
 		want   float64
 	}{
-		{Table6Row{Table6Supervised, Spectral}, 250, 86.07},
-		{Table6Row{Table6Unsupervised, Finetune}, 50, 28.92},
-		{Table6Row{Table6Supervised, Finetune}, 8000, 93.05},
-		{Table6Row{Table6Unsupervised, Spectral}, 4000, 84.00},
+		{Table6Row{Table6Supervised, pipeline.Spectral}, 250, 86.07},
+		{Table6Row{Table6Unsupervised, pipeline.Finetune}, 50, 28.92},
+		{Table6Row{Table6Supervised, pipeline.Finetune}, 8000, 93.05},
+		{Table6Row{Table6Unsupervised, pipeline.Spectral}, 4000, 84.00},
 	} {
 		if got, ok := Table6PaperAccuracy(c.row, c.labels); !ok || got != c.want {
 			t.Errorf("%s/%s at %d labels: %g, %v; want the paper's %g", c.row.Metric, c.row.Transfer, c.labels, got, ok, c.want)

@@ -37,15 +37,15 @@ func (r *table7Run) metric(m string) (*table7Metric, error) {
 		// The test classes' unlabeled split classified by their labeled split: how well the
 		// metric separates classes it never saw, given every label.
 		lab, unl := r.split.LabeledRows(), r.split.Pool()
-		x := f.Matrix()
-		sub := func(rows []int) propagate.Matrix {
-			m := propagate.NewMatrix(len(rows), x.D)
-			for i, row := range rows {
-				copy(m.Row(i), x.Row(row))
-			}
-			return m
+		x, err := f.Matrix().Rows(lab)
+		if err != nil {
+			return nil, err
 		}
-		if res.Info.KNNAccuracy, err = r.KNN(sub(lab), pipeline.Pick(r.test.Labels, lab), sub(unl), pipeline.Pick(r.test.Labels, unl), r.test.NumClasses(),
+		y, err := f.Matrix().Rows(unl)
+		if err != nil {
+			return nil, err
+		}
+		if res.Info.KNNAccuracy, err = r.KNN(x, pipeline.Pick(r.test.Labels, lab), y, pipeline.Pick(r.test.Labels, unl), r.test.NumClasses(),
 			r.cfg.KNN, table7KNNTemperature, f.Key, r.test.Key); err != nil {
 			return nil, r.Errorf(tag, err)
 		}

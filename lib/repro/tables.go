@@ -212,10 +212,10 @@ func ParseTable2Rows(list string) ([]Table2Row, error) {
 	for _, s := range strings.Split(list, ",") {
 		m, t, ok := strings.Cut(s, "/")
 		m, t = strings.TrimSpace(m), strings.TrimSpace(t)
-		row := Table2Row{Metric: m, Transfer: legacyTransfer(m, t)}
+		row := Table2Row{Metric: m, Transfer: pipeline.LegacyTransfer(m, t)}
 		switch {
-		case !ok && m == string(Scratch):
-			row = Table2Row{NoMetric, Scratch}
+		case !ok && m == string(pipeline.Scratch):
+			row = Table2Row{pipeline.NoMetric, pipeline.Scratch}
 		case !ok || m == "" || t == "" || strings.Contains(t, "/"):
 			return nil, fmt.Errorf("--rows: %q is not metric/transfer (e.g. instance/spectral, instance/finetune) or scratch", s)
 		}

@@ -52,9 +52,9 @@ func TestParseTable2Rows(t *testing.T) {
 		list string
 		want []Table2Row
 	}{
-		{"instance/spectral,scratch,color/finetune", []Table2Row{{"instance", Spectral}, {NoMetric, Scratch}, {"color", Finetune}}},
-		{" color / nn ", []Table2Row{{"color", NN}}},
-		{"none/none,instance/none", []Table2Row{{NoMetric, Scratch}, {"instance", Finetune}}}, // earlier runs' names
+		{"instance/spectral,scratch,color/finetune", []Table2Row{{"instance", pipeline.Spectral}, {pipeline.NoMetric, pipeline.Scratch}, {"color", pipeline.Finetune}}},
+		{" color / nn ", []Table2Row{{"color", pipeline.NN}}},
+		{"none/none,instance/none", []Table2Row{{pipeline.NoMetric, pipeline.Scratch}, {"instance", pipeline.Finetune}}}, // earlier runs' names
 		{"scratch,none/none", nil},
 		{"instance", nil},
 		{"/spectral", nil},

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
@@ -38,17 +39,29 @@ type TrainedMetric struct {
 	Info     metric.PretrainInfo
 }
 
+// trainingKeys returns the key of a training's stage, of kind, keyed by its settings cfg, its
+// inputs and, if not "", the split it is measured on; and the name of its checkpoint folder
+// (Run.Checkpoints), of folder, keyed by its settings without their time budget (budgetless)
+// and its inputs, so that the next slice of a long run, with another budget, resumes there.
+func trainingKeys(kind, folder string, cfg, budgetless any, measuredOn string, inputs ...string) (key, name string, err error) {
+	keyed := inputs
+	if measuredOn != "" {
+		keyed = append(slices.Clip(inputs), measuredOn)
+	}
+	if key, err = artifact.Key(kind, cfg, keyed...); err != nil {
+		return "", "", err
+	}
+	name, err = artifact.Key(folder, budgetless, inputs...)
+	return key, name, err
+}
+
 // Pretrain trains the metric pc on the rows subset of ds (set names them) and keeps its
 // network in the cache. Keyed by pc and set.
 func (r *Run) Pretrain(ds *Split, subset []int, set string, pc metric.PretrainConfig, tag string) (*TrainedMetric, error) {
 	pc.Progress, pc.CheckpointDir = nil, ""
-	key, err := artifact.Key("pretrain", pc, ds.Key, set)
-	if err != nil {
-		return nil, err
-	}
 	budgetless := pc
 	budgetless.Seconds = 0
-	name, err := artifact.Key("pretrain-"+pc.Method, budgetless, ds.Key, set)
+	key, name, err := trainingKeys("pretrain", "pretrain-"+pc.Method, pc, budgetless, "", ds.Key, set)
 	if err != nil {
 		return nil, err
 	}
@@ -272,13 +285,9 @@ func (r *Run) Classify(cc train.Config, p *Pool, labels int, prop *PropagationRe
 	if prop != nil {
 		input = prop.Key
 	}
-	key, err := artifact.Key("classify", cc, input, fmt.Sprintf("labels=%d", labels), test.Key)
-	if err != nil {
-		return nil, err
-	}
 	budgetless := cc
 	budgetless.Seconds = 0
-	name, err := artifact.Key("classifier", budgetless, input, fmt.Sprintf("labels=%d", labels))
+	key, name, err := trainingKeys("classify", "classifier", cc, budgetless, test.Key, input, fmt.Sprintf("labels=%d", labels))
 	if err != nil {
 		return nil, err
 	}
@@ -330,12 +339,9 @@ func (r *Run) Baseline(sc train.SSLConfig, p *Pool, examples []train.Example, in
 	if err != nil {
 		return nil, err
 	}
-	key, err := artifact.Key("baseline", resolved, input, fmt.Sprintf("labels=%d", labels), test.Key)
-	if err != nil {
-		return nil, err
-	}
-	resolved.Seconds = 0
-	name, err := artifact.Key("ssl-"+sc.Method, resolved, input, fmt.Sprintf("labels=%d", labels))
+	budgetless := resolved
+	budgetless.Seconds = 0
+	key, name, err := trainingKeys("baseline", "ssl-"+sc.Method, resolved, budgetless, test.Key, input, fmt.Sprintf("labels=%d", labels))
 	if err != nil {
 		return nil, err
 	}

@@ -89,8 +89,9 @@ quickstart: ## run the quickstart headless at MT_SCALE (default small) and publi
 	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt quickstart -scale $${MT_SCALE:-small} -publish figures
 
 REPORT_SCALE ?= bench
-REPORT_DIR ?= figures/report
-report: ## execute every notebook at REPORT_SCALE (bench; cached stages are reused, new ones can take hours) and write them as HTML with figures inline to REPORT_DIR, each page checked in headless Chromium
+# Only the published scales' pages go to figures/report; a smoke (or small) report is a check.
+REPORT_DIR ?= $(if $(filter bench paper,$(REPORT_SCALE)),figures/report,build/report-$(REPORT_SCALE))
+report: ## execute every notebook at REPORT_SCALE (bench; cached stages are reused, new ones can take hours) and write them as HTML with figures inline to REPORT_DIR (figures/report for bench and paper, else build/report-<scale>), each page checked in headless Chromium
 	MT_SCALE=$(REPORT_SCALE) $(GO) run ./kernel/cmd/nbrun -jupyter $(JUPYTER) -timeout 3h \
 		-out build/report -html $(REPORT_DIR) $(NOTEBOOKS)
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/artifact"
 	"github.com/metric-transfer/mtlp/lib/atomicfile"
@@ -72,4 +73,46 @@ func ReadResult[R any](path string) (*R, error) {
 		return nil, fmt.Errorf("result %s: %w", path, err)
 	}
 	return r, nil
+}
+
+// Replot renders again the figures of res, the result that its Publish wrote to path as
+// <base><suffix>.json, from the numbers read back from there, and puts them beside it; path
+// itself is left as it was. It returns the figures' paths. A figure's look changes with the
+// code that draws it, its numbers never.
+func Replot(path, base string, res interface {
+	Publish(dir, suffix string) (string, error)
+}) ([]string, error) {
+	stem := strings.TrimSuffix(filepath.Base(path), ".json")
+	suffix, ok := strings.CutPrefix(stem, base)
+	if !ok || !strings.HasSuffix(path, ".json") {
+		return nil, fmt.Errorf("replot %s: not a result published as %s<suffix>.json", path, base)
+	}
+	tmp, err := os.MkdirTemp("", "replot-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := res.Publish(tmp, suffix); err != nil {
+		return nil, fmt.Errorf("replot %s: %w", path, err)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), stem) || !strings.HasSuffix(e.Name(), ".png") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(tmp, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		to := filepath.Join(filepath.Dir(path), e.Name())
+		if err := atomicfile.WriteFile(to, data); err != nil {
+			return nil, fmt.Errorf("replot %s: %w", path, err)
+		}
+		out = append(out, to)
+	}
+	return out, nil
 }

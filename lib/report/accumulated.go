@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/brewer"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
@@ -21,15 +22,27 @@ type Curve struct {
 	Accuracy []float64
 }
 
-// palette holds distinguishable line colours, cycled when there are more curves.
-var palette = []color.Color{
-	color.RGBA{R: 31, G: 119, B: 180, A: 255},
-	color.RGBA{R: 214, G: 39, B: 40, A: 255},
-	color.RGBA{R: 44, G: 160, B: 44, A: 255},
-	color.RGBA{R: 255, G: 127, B: 14, A: 255},
-	color.RGBA{R: 148, G: 103, B: 189, A: 255},
-	color.RGBA{R: 140, G: 86, B: 75, A: 255},
-}
+// palette holds distinguishable line colours, cycled when there are more curves: ColorBrewer's
+// qualitative Set1 without its yellow (too pale on white), then Dark2.
+var palette = func() []color.Color {
+	var out []color.Color
+	for _, set := range []struct {
+		name string
+		n    int
+	}{{"Set1", 9}, {"Dark2", 8}} {
+		p, err := brewer.GetPalette(brewer.TypeQualitative, set.name, set.n)
+		if err != nil {
+			panic(err) // a fixed name and size that brewer has
+		}
+		for _, c := range p.Colors() {
+			if r, g, b, _ := c.RGBA(); r>>8 == 0xff && g>>8 == 0xff && b>>8 == 0x33 {
+				continue
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}()
 
 // AccumulatedAccuracyPlot draws the paper's Figure 3: for each curve, the accuracy (in %) of
 // the pseudo labels accumulated over the examples sorted by confidence, against the share of

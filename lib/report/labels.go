@@ -3,8 +3,10 @@ package report
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -19,7 +21,14 @@ type Series struct {
 	Labels []int
 	Values []float64
 	Dashed bool
+	// Colour, if not nil, is the series' colour (Colour(i) gives the palette's); nil takes the
+	// palette's next one.
+	Colour color.Color
 }
+
+// Colour is the i-th colour of the figures' palette, cycled: figures that draw one kind of
+// thing in several panels give it the same colour in each.
+func Colour(i int) color.Color { return palette[i%len(palette)] }
 
 // SortByLabels orders the series' points by their label count, as a line through them needs.
 func (s *Series) SortByLabels() {
@@ -40,10 +49,12 @@ func (s *Series) SortByLabels() {
 var ErrNoSeries = errors.New("no series to draw")
 
 // VsLabelsPlot draws each series in % against the number of labels on a log axis, as the
-// paper's tables grow the labels (50, 100, 250, … 8000). Series sharing a Name prefix are not
-// grouped: colours cycle in order, and a dashed series takes the colour of the solid series
-// before it, so "ours" and "paper" of one setting match. It returns an error for no series, a
-// length mismatch, a non-positive label count, or a value outside [0, 1].
+// paper's tables grow the labels (50, 100, 250, … 8000). Colours follow the series in order,
+// and a dashed series takes the colour of the solid series before it, so that "ours" and
+// "paper" of one setting match: the legend then names the solid series alone, and one last
+// entry says what dashed lines are (the dashed series' name past the solid one's, e.g.
+// "dashed: paper"). It returns an error for no series, a length mismatch, a non-positive label
+// count, or a value outside [0, 1]. PNG draws the legend beside the axes.
 func VsLabelsPlot(title, yLabel string, series []Series) (*plot.Plot, error) {
 	if len(series) == 0 {
 		return nil, fmt.Errorf("report: plot %q: %w", title, ErrNoSeries)
@@ -54,14 +65,14 @@ func VsLabelsPlot(title, yLabel string, series []Series) (*plot.Plot, error) {
 	p.Y.Label.Text = yLabel
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = labelTicks(series)
-	// A fixed 0–100 % axis keeps figures of different runs comparable, and leaves the bottom
-	// right, where the legend goes, empty once many labels push every value up.
+	// A fixed 0–100 % axis keeps figures of different runs comparable.
 	p.Y.Min, p.Y.Max = 0, 100
-	p.Legend.Top = false
-	p.Legend.Left = false
+	p.Legend.TextStyle.Font.Size, p.Legend.Padding = vg.Points(9), vg.Points(1)
 	p.Add(plotter.NewGrid())
 	colour := -1
-	for _, s := range series {
+	dashedNote := ""
+	var dashedThumb *plotter.Line
+	for i, s := range series {
 		if len(s.Labels) != len(s.Values) || len(s.Labels) == 0 {
 			return nil, fmt.Errorf("report: plot %q series %q has %d label counts and %d values", title, s.Name, len(s.Labels), len(s.Values))
 		}
@@ -77,10 +88,16 @@ func VsLabelsPlot(title, yLabel string, series []Series) (*plot.Plot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("report: plot %q series %q: %w", title, s.Name, err)
 		}
-		if !s.Dashed || colour < 0 {
+		paired := s.Dashed && i > 0 && !series[i-1].Dashed && strings.HasPrefix(s.Name, series[i-1].Name)
+		if !paired {
 			colour++
 		}
-		c := palette[colour%len(palette)]
+		c := Colour(colour)
+		if s.Colour != nil {
+			c = s.Colour
+		} else if paired && series[i-1].Colour != nil {
+			c = series[i-1].Colour
+		}
 		line.Color, scatter.Color = c, c
 		line.Width = vg.Points(1.5)
 		scatter.Shape = draw.CircleGlyph{}
@@ -89,7 +106,17 @@ func VsLabelsPlot(title, yLabel string, series []Series) (*plot.Plot, error) {
 			scatter.Shape = draw.RingGlyph{}
 		}
 		p.Add(line, scatter)
-		p.Legend.Add(s.Name, line, scatter)
+		if !paired {
+			p.Legend.Add(s.Name, line, scatter)
+		} else if dashedThumb == nil {
+			dashedNote = "dashed: " + strings.TrimLeft(strings.TrimPrefix(s.Name, series[i-1].Name), " ,")
+			thumb := *line
+			thumb.Color = color.Gray{Y: 80}
+			dashedThumb = &thumb
+		}
+	}
+	if dashedThumb != nil {
+		p.Legend.Add(dashedNote, dashedThumb)
 	}
 	return p, nil
 }
@@ -110,12 +137,13 @@ func labelTicks(series []Series) plot.Ticker {
 }
 
 // OursAndPaper returns the series of a figure against the columns xs: for each row, ours as a
-// solid line where its cells were computed and, beside it, the paper's as a dashed line of the
-// same colour (the paper prints %, ours are fractions), named by name(row) plus ", ours" and paper.
+// solid line where its cells were computed, named name(row), and beside it the paper's as a
+// dashed line of the same colour (the paper prints %, ours are fractions), named name(row)
+// plus paper (", paper", say), which VsLabelsPlot's legend says once.
 func OursAndPaper[R any](rows []R, xs []int, name func(R) string, paper string, ours, papers func(row R, col int) (float64, bool)) []Series {
 	var series []Series
 	for _, row := range rows {
-		o := Series{Name: name(row) + ", ours"}
+		o := Series{Name: name(row)}
 		p := Series{Name: name(row) + paper, Dashed: true}
 		for col, x := range xs {
 			if v, ok := ours(row, col); ok {

@@ -55,7 +55,7 @@ func TestOursAndPaper(t *testing.T) {
 	}
 	got := OursAndPaper([]string{"a", "b"}, []int{50, 100}, func(r string) string { return r }, ", paper", at(ours), at(paper))
 	want := []Series{
-		{Name: "a, ours", Labels: []int{50}, Values: []float64{0.5}},
+		{Name: "a", Labels: []int{50}, Values: []float64{0.5}},
 		{Name: "a, paper", Labels: []int{50, 100}, Values: []float64{0.4, 0.6}, Dashed: true},
 	}
 	if !reflect.DeepEqual(got, want) {

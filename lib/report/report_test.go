@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"fmt"
+	"image/color"
 	"image/png"
 	"math"
 	"strings"
@@ -9,6 +11,8 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 func TestCurvePoints(t *testing.T) {
@@ -137,4 +141,86 @@ func TestSideBySide(t *testing.T) {
 			t.Errorf("SideBySide(%d plots with a nil or none): no error", len(bad))
 		}
 	}
+}
+
+func TestPanels(t *testing.T) {
+	var plots []*plot.Plot
+	for i := range 3 {
+		p, err := AccumulatedAccuracyPlot(fmt.Sprint(i), []Curve{{Name: "x", Accuracy: ramp(10)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plots = append(plots, p)
+	}
+	data, err := Panels(plots, 2, 10*vg.Centimeter, 5*vg.Centimeter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := int(math.Round(10/2.54*96)), int(math.Round(5/2.54*96))
+	if bb := img.Bounds(); abs(bb.Dx()-2*w) > 1 || abs(bb.Dy()-2*h) > 1 {
+		t.Errorf("3 panels in 2 columns: %d×%d pixels, want about %d×%d", bb.Dx(), bb.Dy(), 2*w, 2*h)
+	}
+	if _, err := Panels(plots, 0, 10*vg.Centimeter, 5*vg.Centimeter); err == nil {
+		t.Error("no columns: no error")
+	}
+}
+
+// TestLegendBeside checks that PNG keeps the legend off the axes: the data area shrinks by the
+// legend's width, and a series paired with its dashed counterpart has one entry (plus one
+// entry for all dashed lines).
+func TestLegendBeside(t *testing.T) {
+	series := []Series{{Name: "ours", Labels: []int{10, 1000}, Values: []float64{0.05, 0.05}},
+		{Name: "ours, paper", Labels: []int{10, 1000}, Values: []float64{0.5, 0.5}, Dashed: true}}
+	p, err := VsLabelsPlot("t", "y", series)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := draw.New(vgimg.New(10*vg.Centimeter, 10*vg.Centimeter))
+	one := p.Legend
+	one.Padding = 0
+	single, err := VsLabelsPlot("t", "y", series[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, h1 := one.Rectangle(c).Size().Y, single.Legend.Rectangle(c).Size().Y
+	if math.Abs(float64(h2/h1)-2) > 0.01 {
+		t.Errorf("legend of a pair is %.2f entries high, want 2 (the series and the dashed note)", h2/h1)
+	}
+	// The solid series runs at 5 %, low in the image, from the axis's left to its right end;
+	// the legend sits at the top. With the legend beside the axes, the series' colour in the
+	// lower half of the image stops short of the legend's column.
+	data, err := PNG(p, 10*vg.Centimeter, 10*vg.Centimeter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Title.Text != "t" || p.Legend.Top || p.Legend.TextStyle.Font.Size != one.TextStyle.Font.Size {
+		t.Error("PNG left the plot's title or legend changed")
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	legendW := int(float64((p.Legend.Rectangle(c).Size().X + legendGap) / vg.Inch * 96))
+	line := palette[0]
+	lastX := -1
+	for y := img.Bounds().Dy() / 2; y < img.Bounds().Dy(); y++ {
+		for x := 0; x < img.Bounds().Dx(); x++ {
+			if sameColour(img.At(x, y), line) && x > lastX {
+				lastX = x
+			}
+		}
+	}
+	if lastX < 0 || lastX >= img.Bounds().Dx()-legendW {
+		t.Errorf("the series' colour reaches x = %d of %d; the legend column starts at %d", lastX, img.Bounds().Dx(), img.Bounds().Dx()-legendW)
+	}
+}
+
+func sameColour(a, b color.Color) bool {
+	r1, g1, b1, _ := a.RGBA()
+	r2, g2, b2, _ := b.RGBA()
+	return r1>>8 == r2>>8 && g1>>8 == g2>>8 && b1>>8 == b2>>8
 }

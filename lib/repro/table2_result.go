@@ -2,6 +2,7 @@ package repro
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/metric-transfer/mtlp/lib/fit"
@@ -10,6 +11,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/propagate"
 	"github.com/metric-transfer/mtlp/lib/report"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 )
 
 // Table2Paper holds THE PAPER'S numbers, not ours: Table 2 of Liu et al. (2019), test accuracy
@@ -161,18 +163,59 @@ func optimizerName(name string) string {
 	return "Adam"
 }
 
-// Figure draws the test accuracy against the number of labels: each computed row as a solid
-// line, and the paper's as a dashed line of the same colour.
-func (r *Table2Result) Figure() (*plot.Plot, error) {
+// Figures draws the test accuracy against the number of labels, one panel per metric in the
+// rows' order: each of its computed rows solid, the paper's dashed in the same colour, one
+// colour per propagation (none, nearest neighbour, spectral) in every panel. A metric without a
+// computed cell has no panel.
+func (r *Table2Result) Figures() ([]*plot.Plot, error) {
 	labels := r.Config.Labels
-	series := report.OursAndPaper(r.Config.Rows, labels, func(row Table2Row) string {
-		return Table2MetricName(row.Metric) + " + " + table2MethodName(row.Transfer)
-	}, ", paper", func(row Table2Row, col int) (float64, bool) { return cellAccuracy(r.Cell(row, labels[col])) },
-		func(row Table2Row, col int) (float64, bool) { return Table2PaperAccuracy(row, labels[col]) })
-	return report.VsLabelsPlot(fmt.Sprintf("Table 2: test accuracy (scale %s)", r.Config.Scale), "test accuracy (%)", series)
+	var plots []*plot.Plot
+	for _, m := range table2Metrics(r.Config.Rows) {
+		var rows []Table2Row
+		for _, row := range r.Config.Rows {
+			if row.Metric == m {
+				rows = append(rows, row)
+			}
+		}
+		series := report.OursAndPaper(rows, labels, func(row Table2Row) string { return table2MethodName(row.Transfer) }, ", paper",
+			func(row Table2Row, col int) (float64, bool) { return cellAccuracy(r.Cell(row, labels[col])) },
+			func(row Table2Row, col int) (float64, bool) { return Table2PaperAccuracy(row, labels[col]) })
+		for i := range series {
+			series[i].Colour = report.Colour(slices.Index([]string{"No", "Nearest neighbor", "Spectral"}, strings.TrimSuffix(series[i].Name, ", paper")))
+		}
+		if len(series) == 0 {
+			continue
+		}
+		p, err := report.VsLabelsPlot(fmt.Sprintf("Table 2, %s (scale %s)", Table2MetricName(m), r.Config.Scale), "test accuracy (%)", series)
+		if err != nil {
+			return nil, err
+		}
+		plots = append(plots, p)
+	}
+	return plots, nil
+}
+
+// table2Metrics are the metrics of rows, in their order.
+func table2Metrics(rows []Table2Row) []string {
+	var out []string
+	for _, row := range rows {
+		if !slices.Contains(out, row.Metric) {
+			out = append(out, row.Metric)
+		}
+	}
+	return out
+}
+
+// Figure renders Figures as one PNG, two panels a row of 12 × 8 cm each; nil before any cell.
+func (r *Table2Result) Figure() ([]byte, error) {
+	plots, err := r.Figures()
+	if err != nil || len(plots) == 0 {
+		return nil, err
+	}
+	return report.Panels(plots, 2, 12*vg.Centimeter, 8*vg.Centimeter)
 }
 
 // Publish writes the result and its figure (see Result).
 func (r *Table2Result) Publish(dir, suffix string) (string, error) {
-	return pipeline.Publish(dir, "table2-"+r.Config.Scale+suffix, r, pipeline.Plots{"": r.Figure})
+	return pipeline.PublishPNGs(dir, "table2-"+r.Config.Scale+suffix, r, map[string]func() ([]byte, error){"": r.Figure})
 }

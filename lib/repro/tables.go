@@ -31,19 +31,37 @@ type Table struct {
 	// the scale's settings, and calls onCell, if not nil, with the result so far after every
 	// cell.
 	Run func(env pipeline.Env, scale string, opts Options, onCell func(Result)) (Result, error)
+	// Read reads a result that the table's Publish wrote (pipeline.ReadResult).
+	Read func(path string) (Result, error)
 }
 
 // Tables are the paper's tables by number. A new table is a file with its rows and the
 // paper's numbers, its configuration and ConfigFor, its Run function, its result and the
 // Options it takes (an Options method beside them), and one entry here.
 var Tables = map[int]Table{
-	1: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table1ConfigFor, Options.table1, RunTable1)},
-	2: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table2ConfigFor, Options.table2, RunTable2)},
-	3: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table3ConfigFor, Options.ssl, RunTable3)},
-	4: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table4ConfigFor, Options.ssl, RunTable4)},
-	5: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table5ConfigFor, Options.table5, RunTable5)},
-	6: {[]string{pipeline.Smoke, pipeline.Bench}, runWith(Table6ConfigFor, Options.table6, RunTable6)},
-	7: {[]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, runWith(Table7ConfigFor, Options.table7, RunTable7)},
+	1: table([]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, Table1ConfigFor, Options.table1, RunTable1),
+	2: table([]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, Table2ConfigFor, Options.table2, RunTable2),
+	3: table([]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, Table3ConfigFor, Options.ssl, RunTable3),
+	4: table([]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, Table4ConfigFor, Options.ssl, RunTable4),
+	5: table([]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, Table5ConfigFor, Options.table5, RunTable5),
+	6: table([]string{pipeline.Smoke, pipeline.Bench}, Table6ConfigFor, Options.table6, RunTable6),
+	7: table([]string{pipeline.Smoke, pipeline.Bench, pipeline.Paper}, Table7ConfigFor, Options.table7, RunTable7),
+}
+
+// table is a Table of scales from a table's configuration at a scale, the options' application
+// to it, and its Run function, whose result (an R, a *T) Read reads back.
+func table[C, T any, R interface {
+	*T
+	Result
+}](scales []string, configFor func(string) (C, error), apply func(Options, *C) error, run func(pipeline.Env, C, func(R)) (R, error)) Table {
+	read := func(path string) (Result, error) {
+		r, err := pipeline.ReadResult[T](path)
+		if err != nil {
+			return nil, err
+		}
+		return R(r), nil
+	}
+	return Table{Scales: scales, Run: runWith(configFor, apply, run), Read: read}
 }
 
 // runWith is a Table's Run from a table's configuration at a scale, the options' application

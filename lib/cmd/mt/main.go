@@ -7,6 +7,7 @@
 //	mt evaluate --checkpoint DIR [--data NAME] [--json OUT.json|-]
 //	mt release --checkpoint DIR --out figures/metrics/NAME
 //	mt repro --table N [--scale smoke|bench|paper] [--publish DIR]
+//	mt replot [--dir figures]
 //	mt help [COMMAND]
 //	mt version
 //
@@ -47,6 +48,7 @@ var commands = map[string]func(args []string) error{
 	"evaluate":   evaluateCommand,
 	"release":    releaseCommand,
 	"repro":      reproCommand,
+	"replot":     replotCommand,
 }
 
 // run runs the command that args name and returns the exit status, as Go's flag package and
@@ -122,6 +124,7 @@ commands:
   evaluate     a pretrained metric's weighted kNN accuracy on a test split (Wu et al. 2018)
   release      a finished metric as a release folder: its network, float16 features of a dataset's splits, its kNN curve
   repro        one of the paper's tables (--table 1 to 7) at a scale, beside the paper's numbers; writes figures/
+  replot       the figures of published results drawn again from their JSON (after a change of how figures look)
   version      the commit mt was built from, and the Go and GoMLX versions
 
 Run "mt help COMMAND" or "mt COMMAND -h" for the flags of a command.`)

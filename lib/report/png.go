@@ -41,12 +41,12 @@ func drawPlot(p *plot.Plot, c draw.Canvas) {
 		p.Draw(c)
 		return
 	}
-	w += legendGap
+	w += 2 * legendGap // between the axes and the legend, and after it
 	p.Legend = plot.NewLegend() // drawn beside, not over, the axes
 	defer func() { p.Legend = orig }()
 	p.Draw(draw.Crop(c, 0, -w, 0, 0))
 	legend.Top, legend.Left, legend.YOffs = true, true, 0
-	legend.Draw(draw.Crop(c, c.Size().X-w+legendGap, 0, 0, 0))
+	legend.Draw(draw.Crop(c, c.Size().X-w+legendGap, -legendGap, 0, 0))
 }
 
 // rasterDPI is the resolution of plot.WriterTo's PNGs, which SideBySide matches.

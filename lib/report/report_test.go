@@ -204,7 +204,7 @@ func TestLegendBeside(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	legendW := int(float64((p.Legend.Rectangle(c).Size().X + legendGap) / vg.Inch * 96))
+	legendW := int(float64((p.Legend.Rectangle(c).Size().X + 2*legendGap) / vg.Inch * 96))
 	line := palette[0]
 	lastX := -1
 	for y := img.Bounds().Dy() / 2; y < img.Bounds().Dy(); y++ {

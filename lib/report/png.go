@@ -41,7 +41,7 @@ func drawPlot(p *plot.Plot, c draw.Canvas) {
 		p.Draw(c)
 		return
 	}
-	w += 2 * legendGap // between the axes and the legend, and after it
+	w += 2 * legendGap          // between the axes and the legend, and after it
 	p.Legend = plot.NewLegend() // drawn beside, not over, the axes
 	defer func() { p.Legend = orig }()
 	p.Draw(draw.Crop(c, 0, -w, 0, 0))

@@ -85,8 +85,8 @@ notebook: ## start Jupyter on 127.0.0.1 (port NOTEBOOK_PORT=8888) with notebooks
 		--notebook-dir=$(CURDIR)/notebooks $(if $(SUDO),,--allow-root)
 
 quickstart: export GOMLX_NO_AUTO_INSTALL ?= 1
-quickstart: ## run the quickstart headless at MT_SCALE (default small) and publish it to figures/
-	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt quickstart -scale $${MT_SCALE:-small} -publish figures
+quickstart: ## run the quickstart headless at MT_SCALE (default bench, which is the quickstart's small) and publish it to figures/
+	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt quickstart -scale $${MT_SCALE:-bench} -publish figures
 
 REPORT_SCALE ?= bench
 # Only the published scales' pages go to figures/report; a smoke (or small) report is a check.
@@ -96,7 +96,7 @@ report: ## execute every notebook at REPORT_SCALE (bench; cached stages are reus
 		-out build/report -html $(REPORT_DIR) $(NOTEBOOKS)
 
 TABLE ?= 1
-SCALE ?= smoke
+SCALE ?= bench
 repro: export GOMLX_NO_AUTO_INSTALL ?= 1
 repro: ## run the paper's table TABLE (1 to 7) headless at SCALE (smoke: seconds; bench: under an hour on 2 cores) and publish figures/table<TABLE>-<SCALE>.json
 	$(GO) run $(OPENBLAS_TAGS) ./lib/cmd/mt repro --table $(TABLE) --scale $(SCALE) --publish figures

@@ -51,3 +51,24 @@ func isModuleRoot(dir string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	return err == nil && modfile.ModulePath(b) == modulePath
 }
+
+// RepoPath returns path relative to the repository that holds it ("figures/table2-bench.json"),
+// so that what a notebook shows names no folder of the machine that ran it; a path outside the
+// repository is returned as it is.
+func RepoPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		if isModuleRoot(dir) {
+			if rel, err := filepath.Rel(dir, abs); err == nil {
+				return filepath.ToSlash(rel)
+			}
+			return path
+		}
+		if filepath.Dir(dir) == dir {
+			return path
+		}
+	}
+}

@@ -63,3 +63,19 @@ func TestFiguresDir(t *testing.T) {
 		})
 	}
 }
+
+func TestRepoPath(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..")) // kernel/ is one level below the repository
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "x.json")
+	for _, tc := range []struct{ in, want string }{
+		{filepath.Join(root, "figures", "table2-bench.json"), "figures/table2-bench.json"},
+		{outside, outside},
+	} {
+		if got := RepoPath(tc.in); got != tc.want {
+			t.Errorf("RepoPath(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

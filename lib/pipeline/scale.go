@@ -19,6 +19,10 @@ const (
 	Paper = "paper"
 )
 
+// DefaultScale is the scale that the notebooks, mt and make run without $MT_SCALE or a flag:
+// real data on a 2-core CPU (the quickstart's Small).
+const DefaultScale = Bench
+
 // EnvScale names the environment variable that selects the scale of a notebook or command.
 const EnvScale = "MT_SCALE"
 

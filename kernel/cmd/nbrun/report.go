@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -32,13 +33,41 @@ func (r reporter) page(ctx context.Context, path string, nb *notebook) (string, 
 	if err := os.Remove(out); err != nil && !os.IsNotExist(err) {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, r.jupyter, "nbconvert", "--to", "html", "--output-dir", r.dir, "--output", name, path)
+	// The setup cell (tagged SetupTag) says where the clone that ran it is: not for a page.
+	cmd := exec.CommandContext(ctx, r.jupyter, "nbconvert", "--to", "html", "--TagRemovePreprocessor.enabled=True",
+		"--TagRemovePreprocessor.remove_cell_tags="+SetupTag, "--output-dir", r.dir, "--output", name, path)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("%s nbconvert --to html failed: %w\n%s", r.jupyter, err, tail(log.String(), 30))
 	}
+	page, err := os.ReadFile(out)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(out, selfContained(page), 0o644); err != nil {
+		return "", err
+	}
 	return out, r.check(ctx, out, nb)
+}
+
+// SetupTag tags a notebook's setup cell, which the pages leave out.
+const SetupTag = "setup"
+
+// localScripts are what nbconvert's template loads from this machine: require.js, and MathJax
+// with its configuration. The pages need neither (no widgets; no math, which the notebooks
+// write in Unicode), and the file:// links break everywhere else.
+var localScripts = []*regexp.Regexp{
+	regexp.MustCompile(`(?s)<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->`),
+	regexp.MustCompile(`<script[^>]*\ssrc="file://[^"]*"[^>]*>\s*</script>`),
+}
+
+// selfContained returns the page without localScripts.
+func selfContained(page []byte) []byte {
+	for _, re := range localScripts {
+		page = re.ReplaceAll(page, nil)
+	}
+	return page
 }
 
 // check renders the page in headless Chromium: the DOM it builds from the file must hold an

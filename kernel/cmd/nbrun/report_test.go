@@ -10,8 +10,8 @@ import (
 )
 
 // TestReportPage converts testdata/pass.ipynb (one PNG output) to HTML and checks the page in
-// headless Chromium; the same page checked against a notebook claiming a second figure must
-// fail. It needs Debian's jupyter-nbconvert and chromium, which make setup installs.
+// headless Chromium, without the setup cell or scripts from this machine; the same page
+// checked against a notebook claiming a second figure must fail. It needs Debian's jupyter-nbconvert and chromium, which make setup installs.
 func TestReportPage(t *testing.T) {
 	r := reporter{jupyter: "/usr/bin/jupyter", chromium: "/usr/bin/chromium", dir: t.TempDir()}
 	for _, bin := range []string{r.jupyter, r.chromium} {
@@ -43,6 +43,13 @@ func TestReportPage(t *testing.T) {
 	if !strings.Contains(string(html), "data:image/png;base64,") {
 		t.Errorf("%s does not hold the figure inline", page)
 	}
+	// The page travels: no setup cell with the path of the clone that ran it, no script
+	// loaded from this machine.
+	for _, local := range []string{"Added replace rule", "file://"} {
+		if strings.Contains(string(html), local) {
+			t.Errorf("%s holds %q", page, local)
+		}
+	}
 	// A notebook with a second figure that the page lacks must not pass.
 	twice := *nb
 	twice.Cells = append(append([]nbCell(nil), nb.Cells...), nbCell{CellType: "code",
@@ -63,5 +70,30 @@ func TestReportPage(t *testing.T) {
 	if err != nil || strings.Count(string(index), `href="pass.html"`) != 1 || strings.Count(string(index), `href="earlier.html"`) != 1 ||
 		strings.Contains(string(index), `href="index.html"`) {
 		t.Errorf("index.html: %v\n%s", err, index)
+	}
+}
+
+// TestSelfContained checks what a page keeps and loses of nbconvert's head: its styles and
+// inline images stay; require.js and MathJax, loaded from this machine, go.
+func TestSelfContained(t *testing.T) {
+	page := `<head><title>t</title><script src="file:///usr/share/javascript/requirejs/require.min.js"></script>
+<style>p{}</style>
+<!-- Load mathjax -->
+    <script src="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"> </script>
+    <!-- MathJax configuration -->
+    <script type="text/x-mathjax-config">
+    init_mathjax = function() {};
+    </script>
+    <!-- End of mathjax configuration --></head><body><img src="data:image/png;base64,AAAA"></body>`
+	got := string(selfContained([]byte(page)))
+	for _, gone := range []string{"file://", "mathjax", "MathJax"} {
+		if strings.Contains(got, gone) {
+			t.Errorf("the page still holds %q:\n%s", gone, got)
+		}
+	}
+	for _, kept := range []string{"<style>p{}</style>", "data:image/png;base64,AAAA", "</head><body>"} {
+		if !strings.Contains(got, kept) {
+			t.Errorf("the page lost %q:\n%s", kept, got)
+		}
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -219,4 +220,30 @@ func version() string {
 		rev = commit.Current()
 	}
 	return fmt.Sprintf("mt %s (%s %s/%s, GoMLX %s)", rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, gomlx)
+}
+
+// machineFlags are the flags that name a folder of the machine a command runs on: where the
+// data, the cache, the checkpoints and the results are. They change no number, so the command
+// a result records as the one that reproduces it leaves them out.
+var machineFlags = []string{"data-dir", "cache-dir", "checkpoint-dir", "publish", "export", "resume-from"}
+
+// commandLine is the command that reproduces a run of mt's command name with the flags set in
+// fs, machineFlags left out, each flag as --name=value in the order of their names.
+func commandLine(name string, fs *flag.FlagSet) string {
+	parts := []string{"mt", name}
+	fs.Visit(func(f *flag.Flag) {
+		if !slices.Contains(machineFlags, f.Name) {
+			parts = append(parts, "--"+f.Name+"="+shellQuote(f.Value.String()))
+		}
+	})
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but letters, digits and
+// -_.,/:@+=.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,/:@+=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -102,4 +103,21 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// TestCommandLine checks the command a result records: the flags set, machine folders left
+// out, values quoted for a shell where they need it.
+func TestCommandLine(t *testing.T) {
+	fs := flag.NewFlagSet("repro", flag.ContinueOnError)
+	fs.Int("table", 0, "")
+	fs.String("rows", "", "")
+	fs.String("cache-dir", "", "")
+	fs.String("publish", "figures", "")
+	fs.String("scale", "bench", "")
+	if err := fs.Parse([]string{"--table", "2", "--cache-dir", "/tmp/mt-cache", "--publish=/root/out", "--rows", "instance/spectral,scratch", "--scale=paper x"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := commandLine("repro", fs), "mt repro --rows=instance/spectral,scratch --scale='paper x' --table=2"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 }

@@ -17,7 +17,7 @@ import (
 // quickstartCommand runs the quickstart (quickstart.Stages) and prints its table.
 func quickstartCommand(args []string) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	scale := fs.String("scale", pipeline.ScaleFromEnv(pipeline.Small), "smoke or small (default $"+pipeline.EnvScale+", else small)")
+	scale := fs.String("scale", pipeline.ScaleFromEnv(pipeline.DefaultScale), "smoke, small or bench, which runs the quickstart at small (default $"+pipeline.EnvScale+", else "+pipeline.DefaultScale+")")
 	dataDir := fs.String("data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	cacheDir := fs.String("cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	publish := fs.String("publish", "", "if set, write the result JSON with provenance into this directory (e.g. figures); created if missing")
@@ -40,7 +40,7 @@ func quickstartCommand(args []string) error {
 			cfg.Released = ""
 		}
 	}
-	env, err := pipeline.NewEnv("go run ./lib/cmd/mt quickstart "+strings.Join(args, " "), progressLine())
+	env, err := pipeline.NewEnv(commandLine("quickstart", fs), progressLine())
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func reproCommand(args []string) error {
 	var scale, labels, percents, publish, suffix, export, resumeFrom string
 	env := pipeline.Env{}
 	fs.IntVar(&table, "table", 0, "the paper's table to reproduce: 1 to 7 (required)")
-	fs.StringVar(&scale, "scale", pipeline.ScaleFromEnv(pipeline.Smoke), "smoke, bench or paper (tables 2 to 5 on a GPU; table 1 on the CPU, in the released metric) (default $"+pipeline.EnvScale+", else smoke)")
+	fs.StringVar(&scale, "scale", pipeline.ScaleFromEnv(pipeline.DefaultScale), "smoke (seconds), bench (a table in up to an hour on a 2-core CPU) or paper (tables 2 to 5 on a GPU; table 1 on the CPU, in the released metric) (default $"+pipeline.EnvScale+", else "+pipeline.DefaultScale+")")
 	fs.StringVar(&env.DataDir, "data-dir", data.DataDir(), "data directory (default $"+data.EnvDataDir+", else ~/.cache/mtlp/data)")
 	fs.StringVar(&env.CacheDir, "cache-dir", "", "stage cache (default $MT_CACHE_DIR, else ~/.cache/mtlp/artifacts)")
 	fs.StringVar(&env.CheckpointDir, "checkpoint-dir", "", "keep training checkpoints here, one folder per network, so a killed run resumes")
@@ -90,7 +90,7 @@ func reproCommand(args []string) error {
 	if env.Backend, err = pipeline.NewBackend(); err != nil {
 		return err
 	}
-	env.Progress, env.Command = progressLine(), "mt repro "+strings.Join(args, " ")
+	env.Progress, env.Command = progressLine(), commandLine("repro", fs)
 	if resumeFrom != "" {
 		st, err := pipeline.ImportState(env, resumeFrom)
 		if err != nil {

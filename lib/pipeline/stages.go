@@ -232,7 +232,7 @@ func (r *Run) Propagate(f *FeaturesResult, p *Pool, labels int, cfg propagate.Co
 		if err != nil {
 			return nil, err
 		}
-		s := scorePropagation(cfg.Method, out, p.Truth, labeled)
+		s := ScorePropagation(cfg.Method, out, p.Truth, labeled)
 		return &s, nil
 	})
 	if err != nil {
@@ -242,11 +242,11 @@ func (r *Run) Propagate(f *FeaturesResult, p *Pool, labels int, cfg propagate.Co
 	return res, nil
 }
 
-// scorePropagation measures the pseudo labels r against the true labels truth on the rows
+// ScorePropagation measures the pseudo labels r against the true labels truth on the rows
 // not in labeled, as the paper and the authors' notebooks do: the accuracy, the accumulated
 // accuracy by confidence (Figure 3) and its mean, the mAP of Table 1. Rows are ranked by
 // r.Score, which orders like the confidence without its ties at 1.
-func scorePropagation(method propagate.Method, r *propagate.Result, truth []int32, labeled []int) PropagationResult {
+func ScorePropagation(method propagate.Method, r *propagate.Result, truth []int32, labeled []int) PropagationResult {
 	res := PropagationResult{Method: method, Labels: r.Labels, Confidence: r.Confidence}
 	unlabeled := UnlabeledRows(len(truth), labeled)
 	pred, want, conf := Pick(r.Labels, unlabeled), Pick(truth, unlabeled), Pick(r.Score, unlabeled)

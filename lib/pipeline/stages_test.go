@@ -17,7 +17,7 @@ func TestScorePropagationByHand(t *testing.T) {
 		Labels: []int32{0, 1, 1, 1, 0, 1},
 		Score:  []float64{math.Inf(1), 0.7, 0.8, 0.6, 0.9, math.Inf(1)},
 	}
-	got := scorePropagation(propagate.NearestNeighbour, r, truth, []int{0, 5})
+	got := ScorePropagation(propagate.NearestNeighbour, r, truth, []int{0, 5})
 	wantMAP := (1 + 0.5 + 2.0/3 + 0.75) / 4
 	if math.Abs(got.MAP-wantMAP) > 1e-12 || got.Accuracy != 0.75 || len(got.Accumulated) != 4 {
 		t.Errorf("mAP %v accuracy %v curve %v; want %v, 0.75 and 4 points", got.MAP, got.Accuracy, got.Accumulated, wantMAP)

@@ -41,6 +41,8 @@ func (r runner) execute(ctx context.Context, path string) (string, error) {
 		"--ExecutePreprocessor.kernel_name="+r.kernel,
 		"--output-dir", r.outDir, "--output", name,
 		path)
+	// No browser runs the cells' JavaScript: widgets must not wait for one (kernel.Headless).
+	cmd.Env = append(os.Environ(), "MT_HEADLESS=1")
 	// Interrupted, nbconvert shuts its kernel down; killed, it would leave it running.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 15 * time.Second

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/widgets"
@@ -60,33 +61,48 @@ func (a *Area) Show(tables []Table, plots []*plot.Plot, w, h float64) error {
 
 // Slider is a slider widget (gonbui/widgets) that a cell reads as it moves.
 type Slider struct {
-	w *widgets.SliderBuilder
+	value atomic.Int64
+	// moved, once Moved has set it, receives after each move, the value stored first.
+	moved atomic.Pointer[chan struct{}]
 }
 
 // NewSlider shows label and a slider from min to max at value. It waits for the browser to
 // show it: never call it when Headless.
 func NewSlider(label string, min, max, value int) *Slider {
 	ShowMarkdown(label)
-	return &Slider{w: widgets.Slider(min, max, value).Done()}
+	w := widgets.Slider(min, max, value).Done()
+	s := &Slider{}
+	s.value.Store(int64(w.Value()))
+	updates := w.Listen()
+	go func() {
+		for v := range updates.C {
+			s.set(v)
+		}
+	}()
+	return s
 }
 
-// Value is the slider's current value.
-func (s *Slider) Value() int { return s.w.Value() }
+// set records a move to v, then tells Moved's channel, if any.
+func (s *Slider) set(v int) {
+	s.value.Store(int64(v))
+	if moved := s.moved.Load(); moved != nil {
+		select {
+		case *moved <- struct{}{}:
+		default: // a move is pending already
+		}
+	}
+}
+
+// Value is the slider's value after its latest move.
+func (s *Slider) Value() int { return int(s.value.Load()) }
 
 // Moved returns a channel that receives once after any of sliders moves: moves that come while
-// one is pending are folded into it, so that a slow redraw sees only the latest values.
+// one is pending are folded into it, so that a slow redraw reads only the latest values, which
+// Value has by then.
 func Moved(sliders ...*Slider) <-chan struct{} {
 	moved := make(chan struct{}, 1)
 	for _, s := range sliders {
-		updates := s.w.Listen()
-		go func() {
-			for range updates.C {
-				select {
-				case moved <- struct{}{}:
-				default: // a move is pending already
-				}
-			}
-		}()
+		s.moved.Store(&moved)
 	}
 	return moved
 }

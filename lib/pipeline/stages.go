@@ -133,21 +133,16 @@ func (r *Run) Embed(m *TrainedMetric, ds *Split, rows []int, set, tag string) (*
 	if err != nil {
 		return nil, err
 	}
-	var f *FeaturesResult
-	_, err = r.build(key, func(dir string) error {
-		start := time.Now()
+	f, err := r.Features(key, func(string) ([]float32, int, int, error) {
 		p, err := metric.LoadPretrained(r.Backend, m.Dir)
 		if err != nil {
-			return err
+			return nil, 0, 0, err
 		}
 		x, d, err := p.Features(ds.Dataset, rows, Tagged(r.Progress, tag))
 		if err != nil {
-			return err
+			return nil, 0, 0, err
 		}
-		return writeFeatures(dir, x, len(x)/d, d, time.Since(start).Seconds())
-	}, func(dir string, cached bool) (err error) {
-		f, err = r.readFeatures(dir, key, cached)
-		return err
+		return x, len(x) / d, d, nil
 	})
 	if err != nil {
 		return nil, r.Errorf(tag+", embedding "+ds.Name, err)
@@ -292,13 +287,9 @@ func (r *Run) Classify(cc train.Config, p *Pool, labels int, prop *PropagationRe
 		return nil, err
 	}
 	res, _, err := Stage(r, key, "classified.json", func(string) (*Classified, error) {
-		var err error
-		if cc.CheckpointDir, err = r.Checkpoints(key, name); err != nil {
+		if err := r.classifierRun(&cc, key, name, tag); err != nil {
 			return nil, err
 		}
-		cc.Pause = r.TrainingPause()
-		cc.StepsPerCall = r.StepsPerCall
-		cc.Stage, cc.Progress = "classifier ("+tag+")", Tagged(r.Progress, tag)
 		var examples []train.Example
 		for _, i := range p.Labeled[labels] {
 			examples = append(examples, train.Example{Index: p.Rows[i], Label: p.Truth[i], Weight: 1})
@@ -346,12 +337,9 @@ func (r *Run) Baseline(sc train.SSLConfig, p *Pool, examples []train.Example, in
 		return nil, err
 	}
 	res, _, err := Stage(r, key, "cell.json", func(string) (*Classified, error) {
-		var err error
-		if sc.CheckpointDir, err = r.Checkpoints(key, name); err != nil {
+		if err := r.classifierRun(&sc.Config, key, name, tag); err != nil {
 			return nil, err
 		}
-		sc.Pause, sc.StepsPerCall = r.TrainingPause(), r.StepsPerCall
-		sc.Stage, sc.Progress = "classifier ("+tag+")", Tagged(r.Progress, tag)
 		c, err := train.FitSSL(r.Backend, p.Split.Dataset, examples, p.Rows, p.Split.NumClasses(), sc)
 		if err != nil {
 			return nil, err
@@ -367,6 +355,19 @@ func (r *Run) Baseline(sc train.SSLConfig, p *Pool, examples []train.Example, in
 		return nil, r.Errorf(tag, err)
 	}
 	return res, nil
+}
+
+// classifierRun sets what a classifier's training in the stage key takes from the run: its
+// checkpoint folder name (Checkpoints), the pause, the steps per call, and its progress,
+// labelled by tag.
+func (r *Run) classifierRun(cc *train.Config, key, name, tag string) error {
+	dir, err := r.Checkpoints(key, name)
+	if err != nil {
+		return err
+	}
+	cc.CheckpointDir, cc.Pause, cc.StepsPerCall = dir, r.TrainingPause(), r.StepsPerCall
+	cc.Stage, cc.Progress = "classifier ("+tag+")", Tagged(r.Progress, tag)
+	return nil
 }
 
 // fitClassifier trains a classifier on examples of ds with cc and measures it on test.

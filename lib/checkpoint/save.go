@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -13,6 +14,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -43,16 +46,26 @@ func (e *NonFiniteError) Error() string {
 // The variables of GoMLX's training metrics (under /metrics) are left out: they are running
 // displays of the loss that change no result, and every trainer names its own with a random
 // UUID, so a resumed run would only pile up those of the runs before it.
+//
+// The variables are written in the order of their scope and name, not in the order ctx
+// created them, which differs in a resumed run (a variable read from a checkpoint exists
+// before the graph asks for it): equal states give equal files.
 func (d *Dir) Save(ctx *context.Context, step int, phase Phase) (Manifest, error) {
 	if d == nil || d.lock == nil {
 		return Manifest{}, errors.New("checkpoint: saving into a directory that is not open")
 	}
+	var vars []*context.Variable
+	for v := range ctx.IterVariables() {
+		if !isMetric(v.Scope()) {
+			vars = append(vars, v)
+		}
+	}
+	slices.SortFunc(vars, func(a, b *context.Variable) int {
+		return cmp.Or(strings.Compare(a.Scope(), b.Scope()), strings.Compare(a.Name(), b.Name()))
+	})
 	var values []*tensors.Tensor
 	m := Manifest{Format: Format, Step: int64(step), Phase: phase}
-	for v := range ctx.IterVariables() {
-		if isMetric(v.Scope()) {
-			continue
-		}
+	for _, v := range vars {
 		t, err := v.Value()
 		if err != nil {
 			return Manifest{}, fmt.Errorf("checkpoint: %w", err)

@@ -26,9 +26,11 @@ type Config struct {
 	// Labels is the number of labeled examples in total, drawn class-balanced from the pool.
 	Labels int
 	// Test is the number of test images used for accuracy (0 = the whole test split).
-	Test   int
-	Seed   int64
-	Metric metric.InstanceConfig
+	Test int
+	Seed int64
+	// Metric is the instance-discrimination pretraining (Method metric.MethodInstance) on the
+	// pool.
+	Metric metric.PretrainConfig
 	// Released, if set, is the folder of a released metric (package release) of the dataset,
 	// whose features of the pool replace the metric's pretraining (Metric); the small scale
 	// sets it to FashionMNISTRelease when the repository holds it; "" trains the metric here.
@@ -49,7 +51,7 @@ func ConfigFor(scale string) (Config, error) {
 		Scale:      scale,
 		Dataset:    "fashion-mnist",
 		Seed:       0,
-		Metric:     metric.DefaultInstanceConfig(),
+		Metric:     metric.DefaultPretrainConfig(metric.MethodInstance),
 		NN:         propagate.DefaultConfig(propagate.NearestNeighbour),
 		Spectral:   propagate.DefaultConfig(propagate.Spectral),
 		Classifier: train.DefaultConfig(),

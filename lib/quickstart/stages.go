@@ -2,10 +2,7 @@ package quickstart
 
 import (
 	"fmt"
-	"path/filepath"
 
-	"github.com/metric-transfer/mtlp/lib/artifact"
-	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"github.com/metric-transfer/mtlp/lib/propagate"
 )
@@ -13,8 +10,8 @@ import (
 // The quickstart's stages: one per notebook cell.
 
 // Features pretrains the metric by instance discrimination on the pool (Eq. 2) and embeds the
-// pool, or reads the pool's features from the released metric of Config.Released. Cached by
-// the metric's configuration (or the release) and the pool.
+// pool, or reads the pool's features from the released metric of Config.Released: the
+// pretraining and embedding stages of the tables, keyed alike.
 func (q *Stages) Features() (*pipeline.FeaturesResult, error) {
 	if dir := q.Config.Released; dir != "" {
 		f, _, err := q.r.Released(dir, q.pool, nil, 0)
@@ -23,25 +20,13 @@ func (q *Stages) Features() (*pipeline.FeaturesResult, error) {
 		}
 		return f, nil
 	}
-	mc := q.Config.Metric
-	mc.Progress, mc.CheckpointDir = nil, ""
-	key, err := artifact.Key("features", mc, q.pool.Key)
+	net, f, err := q.r.PoolMetric(q.pool, "metric", 0, q.Config.Metric)
 	if err != nil {
 		return nil, err
 	}
-	f, err := q.r.Features(key, func(scratch string) ([]float32, int, int, error) {
-		mc.CheckpointDir, mc.Progress = filepath.Join(scratch, "checkpoints"), q.r.Progress
-		model, err := metric.TrainInstance(q.r.Backend, q.Train, q.Pool, mc)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		x, d, err := model.Features(q.Train, q.Pool, q.r.Progress)
-		return x, len(q.Pool), d, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("metric: %w", err)
-	}
-	return f, nil
+	both := *f // timed as the two stages together
+	both.Seconds, both.Cached = net.Seconds+f.Seconds, net.Cached && f.Cached
+	return &both, nil
 }
 
 // Propagate propagates the labeled subset's labels over the pool with the given method, in the

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -265,11 +266,18 @@ type Split struct {
 	Key string
 }
 
-// Load loads a split of a dataset and, with n > 0 and fewer than its images, keeps a
-// class-balanced sample of n drawn with seed. The key names the dataset, the sample and the
-// seed.
+// Load loads a split of a dataset, named alone or as name:class,class,… for the images of
+// those classes only (data.Dataset.ClassSubset, the name then ending in [class,class,…]), and,
+// with n > 0 and fewer than its images, keeps a class-balanced sample of n drawn with seed.
+// The key names the dataset, the sample and the seed.
 func (r *Run) Load(name, part string, n int, seed int64) (*Split, error) {
-	ds, err := data.Load(r.DataDir, name, part)
+	base, classes, _ := strings.Cut(name, ":")
+	ds, err := data.Load(r.DataDir, base, part)
+	if err == nil && classes != "" {
+		if ds, err = ds.ClassSubset(strings.Split(classes, ","), 0, seed); err == nil {
+			ds.Name += "[" + classes + "]"
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -177,6 +177,25 @@ type knnResult struct {
 	Accuracy float64 `json:"accuracy"`
 }
 
+// MetricKNN is the metric quality the tables report: the weighted kNN test accuracy (KNN,
+// temperature 0.1 as Wu et al.'s monitor) of the metric net, with its features of the pool p
+// as the labelled memory and its features of test as the queries.
+func (r *Run) MetricKNN(net *TrainedMetric, p *Pool, test *Split, k int, tag string) (float64, error) {
+	x, err := r.Embed(net, p.Split, p.Rows, p.Key, tag)
+	if err != nil {
+		return 0, err
+	}
+	y, err := r.Embed(net, test, nil, "", tag+", test")
+	if err != nil {
+		return 0, err
+	}
+	acc, err := r.KNN(x.Matrix(), p.Truth, y.Matrix(), test.Labels, p.Split.NumClasses(), k, 0.1, x.Key, p.Key, y.Key, test.Key)
+	if err != nil {
+		return 0, r.Errorf(tag, err)
+	}
+	return acc, nil
+}
+
 // KNN is Wu et al.'s weighted kNN accuracy (propagate.KNNTestAccuracy, k capped at the memory's
 // size) of the memory x with labels xl classifying the queries y with labels yl. Keyed by k,
 // the temperature and inputs, the keys of what x, xl, y and yl are.

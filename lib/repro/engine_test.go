@@ -45,7 +45,7 @@ func TestStagesShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	t2.Pool, t2.Test, t2.Labels, t2.KNN, t2.Metrics, t2.Spectral = 0, 0, []int{8}, 0, t1.Metrics, t1.Spectral
-	t2.Rows = []Table2Row{{pipeline.NoMetric, pipeline.Scratch}, {metric.MethodInstance, pipeline.Spectral}}
+	t2.Rows = []Table2Row{{Metric: pipeline.NoMetric, Transfer: pipeline.Scratch}, {Metric: metric.MethodInstance, Transfer: pipeline.Spectral}}
 	t2.Classifier.Steps, t2.Classifier.BatchSize = 2, 16
 	r2, err := RunTable2(env, t2, nil)
 	if err != nil {
@@ -68,7 +68,7 @@ func TestStagesShared(t *testing.T) {
 		t.Errorf("table 5 after table 2 computed %d stages for %d cells, want 1 (the finetuning classifier) for 3", r5.Computed, len(r5.Cells))
 	}
 	for _, c := range r5.Cells {
-		if c2 := r2.Cell(Table2Row{c.Metric, c.Transfer}, 8); c2 != nil && c2.Weights != c.Weights {
+		if c2 := r2.Cell(Table2Row{Metric: c.Metric, Transfer: c.Transfer}, 8); c2 != nil && c2.Weights != c.Weights {
 			t.Errorf("table 5's %s/%s cell has other weights than table 2's", c.Metric, c.Transfer)
 		}
 	}
@@ -83,7 +83,7 @@ func TestStagesShared(t *testing.T) {
 func TestRunPauses(t *testing.T) {
 	dataDir, cfg := smallTable2(t, 3)
 	cfg.Labels, cfg.KNN = []int{8}, 0
-	cfg.Rows = []Table2Row{{pipeline.NoMetric, pipeline.Scratch}, {metric.MethodInstance, pipeline.Spectral}}
+	cfg.Rows = []Table2Row{{Metric: pipeline.NoMetric, Transfer: pipeline.Scratch}, {Metric: metric.MethodInstance, Transfer: pipeline.Spectral}}
 	want, err := RunTable2(testEnv(t, dataDir), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -97,7 +97,7 @@ func TestReleasedMetric(t *testing.T) {
 	}
 	env.Progress = nil
 	t2.Pool, t2.Test, t2.Labels, t2.KNN = 0, 0, []int{8}, 5
-	t2.Rows = []Table2Row{{metric.MethodInstance, pipeline.NN}, {metric.MethodInstance, pipeline.Spectral}}
+	t2.Rows = []Table2Row{{Metric: metric.MethodInstance, Transfer: pipeline.NN}, {Metric: metric.MethodInstance, Transfer: pipeline.Spectral}}
 	t2.Spectral.Eta, t2.Classifier.Steps, t2.Classifier.BatchSize = 20, 2, 16
 	t2.Released = map[string]string{metric.MethodInstance: rel}
 	res, err := RunTable2(env, t2, nil)

@@ -55,7 +55,7 @@ type SSLConfig struct {
 }
 
 // oursRow is Table 2's row that our method is.
-var oursRow = Table2Row{metric.MethodInstance, pipeline.Spectral}
+var oursRow = Table2Row{Metric: metric.MethodInstance, Transfer: pipeline.Spectral}
 
 // sslRun is one call of runSSL.
 type sslRun struct {

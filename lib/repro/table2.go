@@ -1,8 +1,6 @@
 package repro
 
 import (
-	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -20,33 +18,21 @@ import (
 
 // Table2Row is a row of Table 2 (and of Tables 5 and 6): a metric pretraining (pipeline.NoMetric
 // for pipeline.Scratch) and its transfer.
-type Table2Row struct {
-	Metric   string            `json:"metric"`
-	Transfer pipeline.Transfer `json:"transfer"`
-}
-
-// UnmarshalJSON reads a row, also as results written before rows named their transfer wrote it.
-func (r *Table2Row) UnmarshalJSON(b []byte) error {
-	var v struct {
-		Metric      string
-		Transfer    pipeline.Transfer
-		Propagation string
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*r = Table2Row{v.Metric, cmp.Or(v.Transfer, pipeline.LegacyTransfer(v.Metric, v.Propagation))}
-	return nil
-}
+type Table2Row = pipeline.Row
 
 // Table2Rows are the paper's rows, in its order: from scratch; bootstrapping with NN and
 // spectral propagation; colorization and instance discrimination each finetuned on the labels,
 // then with NN and spectral propagation.
 var Table2Rows = []Table2Row{
-	{pipeline.NoMetric, pipeline.Scratch},
-	{metric.MethodBootstrap, pipeline.NN}, {metric.MethodBootstrap, pipeline.Spectral},
-	{metric.MethodColor, pipeline.Finetune}, {metric.MethodColor, pipeline.NN}, {metric.MethodColor, pipeline.Spectral},
-	{metric.MethodInstance, pipeline.Finetune}, {metric.MethodInstance, pipeline.NN}, {metric.MethodInstance, pipeline.Spectral},
+	{Metric: pipeline.NoMetric, Transfer: pipeline.Scratch},
+	{Metric: metric.MethodBootstrap, Transfer: pipeline.NN},
+	{Metric: metric.MethodBootstrap, Transfer: pipeline.Spectral},
+	{Metric: metric.MethodColor, Transfer: pipeline.Finetune},
+	{Metric: metric.MethodColor, Transfer: pipeline.NN},
+	{Metric: metric.MethodColor, Transfer: pipeline.Spectral},
+	{Metric: metric.MethodInstance, Transfer: pipeline.Finetune},
+	{Metric: metric.MethodInstance, Transfer: pipeline.NN},
+	{Metric: metric.MethodInstance, Transfer: pipeline.Spectral},
 }
 
 // Table2Config is every knob of Table 2; Table2ConfigFor gives the defaults of a scale.
@@ -153,12 +139,8 @@ func trainedRowMetric(t *pipeline.TransferRun[Table2Pretrained], name string, tr
 	e.N, e.Seconds = f.N, e.Seconds+f.Seconds
 	e.Cached = net.Cached && f.Cached
 	if knn > 0 {
-		y, err := t.Embed(net, t.Test, nil, "", name+", test")
-		if err != nil {
+		if e.KNNAccuracy, err = t.MetricKNN(net, t.Pool, t.Test, knn, name); err != nil {
 			return nil, err
-		}
-		if e.KNNAccuracy, err = t.KNN(f.Matrix(), t.Pool.Truth, y.Matrix(), t.Test.Labels, t.Pool.Split.NumClasses(), knn, 0.1, f.Key, t.Pool.Key, y.Key, t.Test.Key); err != nil {
-			return nil, t.Errorf("metric "+name, err)
 		}
 	}
 	return &pipeline.RowMetric[Table2Pretrained]{Net: net, Features: f, Entry: e}, nil
@@ -195,7 +177,7 @@ func RunTable2(env pipeline.Env, cfg Table2Config, onCell func(*Table2Result)) (
 		}
 	}
 	return res, pipeline.Grid(cfg.Labels, cfg.Rows, func(row Table2Row, n int) (*Table2Cell, error) {
-		share := cfg.share(len(res.Cells), t.Elapsed().Seconds())
+		share := pipeline.GridShare(cfg.Rows, len(cfg.Labels), cfg.Seconds, len(res.Cells), t.Elapsed().Seconds())
 		return t.Cell(row.Metric, row.Transfer, n, pipeline.Bounded(cfg.Classifier, share, rate), fmt.Sprintf("%s, %d labels, %s", row.Metric, n, row.Transfer))
 	}, func(c Table2Cell) {
 		res.Cells, res.RunInfo, res.Pretrained = append(res.Cells, c), t.Info(), t.Pretrained()
@@ -203,33 +185,9 @@ func RunTable2(env pipeline.Env, cfg Table2Config, onCell func(*Table2Result)) (
 	})
 }
 
-// share is the time budget of the next classifier under Seconds (budgetShare) when done cells
-// are done and elapsed seconds spent.
-func (cfg Table2Config) share(done int, elapsed float64) float64 {
-	cells := len(cfg.Rows) * len(cfg.Labels)
-	props := 0 // propagations still to run after the next cell's
-	for i := done + 1; i < cells; i++ {
-		if cfg.Rows[i%len(cfg.Rows)].Transfer.Propagates() {
-			props++
-		}
-	}
-	return pipeline.BudgetShare(cfg.Seconds, elapsed, cells-done, props)
-}
-
 // check rejects a configuration that cannot run, before any data is read.
 func (cfg Table2Config) check() error {
-	if len(cfg.Labels) == 0 || len(cfg.Rows) == 0 {
-		return fmt.Errorf("table 2: Table2Config needs label counts and rows")
-	}
-	for _, row := range cfg.Rows {
-		if !slices.Contains(Table2Rows, row) {
-			return fmt.Errorf("table 2: unknown row %s/%s (want one of %v)", row.Metric, row.Transfer, Table2Rows)
-		}
-		if _, ok := cfg.Metrics[row.Metric]; !ok && row.Transfer != pipeline.Scratch {
-			return fmt.Errorf("table 2: Table2Config.Metrics has no %q pretraining; start from Table2ConfigFor", row.Metric)
-		}
-	}
-	return nil
+	return pipeline.CheckRows("table 2", "Table2Config", cfg.Rows, Table2Rows, cfg.Labels, cfg.Metrics)
 }
 
 // metric returns Table 2's metrics: a released one's features for the propagation rows where

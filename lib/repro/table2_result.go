@@ -117,7 +117,7 @@ func (r *Table2Result) BesidePaper() (header []string, rows [][]string) {
 	header = []string{"metric pretraining", "propagation", "labels", "paper accuracy % †", "ours accuracy %", "Δ points",
 		"pseudo-label accuracy %", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
-		p, ok := Table2PaperAccuracy(Table2Row{c.Metric, c.Transfer}, c.Labels)
+		p, ok := Table2PaperAccuracy(Table2Row{Metric: c.Metric, Transfer: c.Transfer}, c.Labels)
 		paper, delta := vsPaper(p, ok, c.Accuracy)
 		rows = append(rows, append([]string{Table2MetricName(c.Metric), table2MethodName(c.Transfer), fmt.Sprint(c.Labels),
 			paper, pct(c.Accuracy), delta, pctIf(c.PseudoAccuracy, c.Transfer.Propagates())}, trainedCols(c.Classified)...))

@@ -1,7 +1,6 @@
 package repro
 
 import (
-	"math"
 	"path/filepath"
 	"testing"
 
@@ -93,25 +92,8 @@ func TestTable2Paper(t *testing.T) {
 			}
 		}
 	}
-	if got, ok := Table2PaperAccuracy(Table2Row{"instance", "spectral"}, 4000); !ok || got != 84.52 {
+	if got, ok := Table2PaperAccuracy(Table2Row{Metric: "instance", Transfer: "spectral"}, 4000); !ok || got != 84.52 {
 		t.Errorf("instance + spectral at 4000 labels: %g, %v; want the paper's 84.52", got, ok)
-	}
-}
-
-// TestClassifierShare checks a run-wide budget's split by hand: 500 s, 100 s spent, two rows
-// (from scratch, then instance + spectral) at two label counts, one cell done. Three
-// classifiers remain, and one propagation after the next cell's (the last cell's; the third,
-// from scratch, has none): (500 − 100 − 15) / 3 − 25 = 103.33 s.
-func TestClassifierShare(t *testing.T) {
-	cfg := Table2Config{Seconds: 500, Labels: []int{250, 4000}, Rows: []Table2Row{{pipeline.NoMetric, pipeline.Scratch}, {"instance", pipeline.Spectral}}}
-	if got, want := cfg.share(1, 100), (500.0-100-15)/3-25; math.Abs(got-want) > 1e-9 {
-		t.Errorf("share = %.2f s, want %.2f", got, want)
-	}
-	if got := (Table2Config{}).share(1, 100); got != 0 {
-		t.Errorf("share without a budget = %g, want 0", got)
-	}
-	if got := cfg.share(1, 490); got != 10 {
-		t.Errorf("share of an exhausted budget = %g, want the floor of 10 s", got)
 	}
 }
 
@@ -132,8 +114,8 @@ func TestReadTable2Result(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Table2Row{pipeline.NoMetric, pipeline.Scratch}
-	if r.Config.Rows[0] != (Table2Row{"instance", pipeline.Spectral}) || r.Cells[0].Transfer != pipeline.Spectral || scratch.Config.Rows[0] != want ||
+	want := Table2Row{Metric: pipeline.NoMetric, Transfer: pipeline.Scratch}
+	if r.Config.Rows[0] != (Table2Row{Metric: "instance", Transfer: pipeline.Spectral}) || r.Cells[0].Transfer != pipeline.Spectral || scratch.Config.Rows[0] != want ||
 		scratch.Cells[0].Transfer != pipeline.Scratch || scratch.Cell(want, 4000) == nil {
 		t.Errorf("rows %v and %v, cells %+v and %+v: want the transfers spectral and scratch", r.Config.Rows, scratch.Config.Rows, r.Cells[0], scratch.Cells[0])
 	}

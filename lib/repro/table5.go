@@ -20,9 +20,9 @@ import (
 // Table5Rows are the paper's rows in its order: Scratch, Finetune (instance discrimination, no
 // propagation) and Ours (instance discrimination, spectral).
 var Table5Rows = []Table2Row{
-	{pipeline.NoMetric, pipeline.Scratch},
-	{metric.MethodInstance, pipeline.Finetune},
-	{metric.MethodInstance, pipeline.Spectral},
+	{Metric: pipeline.NoMetric, Transfer: pipeline.Scratch},
+	{Metric: metric.MethodInstance, Transfer: pipeline.Finetune},
+	{Metric: metric.MethodInstance, Transfer: pipeline.Spectral},
 }
 
 // Table5PaperPercents are the paper's columns: the labeled share of the training set (%).

@@ -59,7 +59,7 @@ func (r *Table5Result) BesidePaper() (header []string, rows [][]string) {
 	header = []string{"method", "labeled %", "labels", "paper ImageNet top-1 % †", "ours accuracy %",
 		"pseudo-label accuracy %", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
-		row := Table2Row{c.Metric, c.Transfer}
+		row := Table2Row{Metric: c.Metric, Transfer: c.Transfer}
 		share, _ := r.percentOf(c.Labels)
 		paper := "—"
 		if p, ok := Table5PaperAccuracy(row, share); ok {
@@ -75,7 +75,7 @@ func (r *Table5Result) BesidePaper() (header []string, rows [][]string) {
 // paper's and ours: the comparison that survives the change of dataset.
 func (r *Table5Result) Gains() (header []string, rows [][]string) {
 	header = []string{"method", "labeled %", "paper gain over Scratch (points) †", "our gain over Scratch (points)"}
-	scratch := Table2Row{pipeline.NoMetric, pipeline.Scratch}
+	scratch := Table2Row{Metric: pipeline.NoMetric, Transfer: pipeline.Scratch}
 	for _, row := range r.Config.Rows {
 		if row == scratch {
 			continue

@@ -3,9 +3,7 @@ package repro
 import (
 	"fmt"
 	"slices"
-	"strings"
 
-	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/pipeline"
@@ -34,8 +32,8 @@ type Table6Row = Table2Row
 
 // Table6Rows are the paper's rows, in its order.
 var Table6Rows = []Table6Row{
-	{Table6Unsupervised, pipeline.Finetune}, {Table6Unsupervised, pipeline.Spectral},
-	{Table6Supervised, pipeline.Finetune}, {Table6Supervised, pipeline.Spectral},
+	{Metric: Table6Unsupervised, Transfer: pipeline.Finetune}, {Metric: Table6Unsupervised, Transfer: pipeline.Spectral},
+	{Metric: Table6Supervised, Transfer: pipeline.Finetune}, {Metric: Table6Supervised, Transfer: pipeline.Spectral},
 }
 
 // Table6Config is every knob of Table 6; Table6ConfigFor gives the defaults of a scale.
@@ -152,17 +150,11 @@ func RunTable6(env pipeline.Env, cfg Table6Config, onCell func(*Table6Result)) (
 		return nil, err
 	}
 	load := func(name, part string, n int) (*pipeline.Split, error) {
-		base, classes, _ := strings.Cut(name, ":")
-		ds, err := data.Load(r.DataDir, base, part)
-		if err == nil && classes != "" {
-			if ds, err = ds.ClassSubset(strings.Split(classes, ","), 0, cfg.Seed); err == nil {
-				ds.Name += "[" + classes + "]"
-			}
-		}
+		s, err := r.Load(name, part, n, cfg.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("table 6: %w", err)
 		}
-		return pipeline.Sample(ds, n, cfg.Seed)
+		return s, nil
 	}
 	source, err := load(cfg.Source, "train", 0)
 	if err != nil {
@@ -209,10 +201,10 @@ func RunTable6(env pipeline.Env, cfg Table6Config, onCell func(*Table6Result)) (
 		}
 		e.TargetN, e.D, e.EmbedSeconds, e.Cached = f.N, f.D, f.Seconds, net.Cached && f.Cached
 		if cfg.KNN > 0 {
-			if e.SourceKNNAccuracy, err = knnOf(t.Run, net, sourcePool, sourceTest, cfg.KNN, tag+", source"); err != nil {
+			if e.SourceKNNAccuracy, err = t.MetricKNN(net, sourcePool, sourceTest, cfg.KNN, tag+", source"); err != nil {
 				return nil, err
 			}
-			if e.TargetKNNAccuracy, err = knnOf(t.Run, net, t.Pool, t.Test, cfg.KNN, tag+", target"); err != nil {
+			if e.TargetKNNAccuracy, err = t.MetricKNN(net, t.Pool, t.Test, cfg.KNN, tag+", target"); err != nil {
 				return nil, err
 			}
 		}
@@ -232,37 +224,13 @@ func RunTable6(env pipeline.Env, cfg Table6Config, onCell func(*Table6Result)) (
 	})
 }
 
-// knnOf is the weighted kNN test accuracy (Wu et al.'s monitor, temperature 0.1) of the metric
-// net with the pool p as the labelled memory and test as the queries.
-func knnOf(t *pipeline.Run, net *pipeline.TrainedMetric, p *pipeline.Pool, test *pipeline.Split, k int, tag string) (float64, error) {
-	x, err := t.Embed(net, p.Split, p.Rows, p.Key, tag)
-	if err != nil {
-		return 0, err
-	}
-	y, err := t.Embed(net, test, nil, "", tag+" test")
-	if err != nil {
-		return 0, err
-	}
-	acc, err := t.KNN(x.Matrix(), p.Truth, y.Matrix(), test.Labels, p.Split.NumClasses(), k, 0.1, x.Key, p.Key, y.Key, test.Key)
-	if err != nil {
-		return 0, t.Errorf(tag, err)
-	}
-	return acc, nil
-}
-
 // check rejects a configuration that cannot run, before any data is read.
 func (cfg Table6Config) check() error {
-	if len(cfg.Labels) == 0 || len(cfg.Rows) == 0 {
-		return fmt.Errorf("table 6: Table6Config needs label counts and rows")
+	if err := pipeline.CheckRows("table 6", "Table6Config", cfg.Rows, Table6Rows, cfg.Labels, cfg.Metrics); err != nil {
+		return err
 	}
 	for _, row := range cfg.Rows {
-		if !slices.Contains(Table6Rows, row) {
-			return fmt.Errorf("table 6: unknown row %s/%s (want one of %v)", row.Metric, row.Transfer, Table6Rows)
-		}
-		pc, ok := cfg.Metrics[row.Metric]
-		if !ok {
-			return fmt.Errorf("table 6: Table6Config.Metrics has no %q pretraining; start from Table6ConfigFor", row.Metric)
-		}
+		pc := cfg.Metrics[row.Metric]
 		want := []string{metric.MethodInstance}
 		if row.Metric == Table6Supervised {
 			want = []string{metric.MethodBootstrap, metric.MethodNCA}

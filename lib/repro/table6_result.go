@@ -103,12 +103,12 @@ func (r *Table6Result) BesidePaper() (header []string, rows [][]string) {
 		"spectral − finetuning, paper † (points)", "spectral − finetuning, ours (points)",
 		"pseudo-label accuracy %", "examples", "classifier steps", "classifier s"}
 	for _, c := range r.Cells {
-		row := Table6Row{c.Metric, c.Transfer}
+		row := Table6Row{Metric: c.Metric, Transfer: c.Transfer}
 		p, ok := Table6PaperAccuracy(row, c.Labels)
 		paper, _ := vsPaper(p, ok, c.Accuracy)
 		paperGain, gain := "—", "—"
 		if c.Transfer != pipeline.Finetune {
-			ft := Table6Row{c.Metric, pipeline.Finetune}
+			ft := Table6Row{Metric: c.Metric, Transfer: pipeline.Finetune}
 			if p, ok := Table6PaperAccuracy(row, c.Labels); ok {
 				q, _ := Table6PaperAccuracy(ft, c.Labels)
 				paperGain = fmt.Sprintf("%+.2f", p-q)

@@ -131,7 +131,7 @@ func TestTable6Errors(t *testing.T) {
 		edit       func(*Table6Config)
 	}{
 		{"no labels", "label counts", func(c *Table6Config) { c.Labels = nil }},
-		{"unknown row", "unknown row", func(c *Table6Config) { c.Rows = []Table6Row{{"color", pipeline.Spectral}} }},
+		{"unknown row", "unknown row", func(c *Table6Config) { c.Rows = []Table6Row{{Metric: "color", Transfer: pipeline.Spectral}} }},
 		{"unsupervised by labels", "Method", func(c *Table6Config) {
 			pc := c.Metrics[Table6Unsupervised]
 			pc.Method = "bootstrap"
@@ -171,10 +171,10 @@ func TestTable6Paper(t *testing.T) {
 		labels int
 		want   float64
 	}{
-		{Table6Row{Table6Supervised, pipeline.Spectral}, 250, 86.07},
-		{Table6Row{Table6Unsupervised, pipeline.Finetune}, 50, 28.92},
-		{Table6Row{Table6Supervised, pipeline.Finetune}, 8000, 93.05},
-		{Table6Row{Table6Unsupervised, pipeline.Spectral}, 4000, 84.00},
+		{Table6Row{Metric: Table6Supervised, Transfer: pipeline.Spectral}, 250, 86.07},
+		{Table6Row{Metric: Table6Unsupervised, Transfer: pipeline.Finetune}, 50, 28.92},
+		{Table6Row{Metric: Table6Supervised, Transfer: pipeline.Finetune}, 8000, 93.05},
+		{Table6Row{Metric: Table6Unsupervised, Transfer: pipeline.Spectral}, 4000, 84.00},
 	} {
 		if got, ok := Table6PaperAccuracy(c.row, c.labels); !ok || got != c.want {
 			t.Errorf("%s/%s at %d labels: %g, %v; want the paper's %g", c.row.Metric, c.row.Transfer, c.labels, got, ok, c.want)

@@ -98,7 +98,7 @@ const TrainHere = "train"
 type Options struct {
 	// Labels are the label counts of the columns.
 	Labels []int `flag:"labels"`
-	// Rows names the rows to compute, as ParseTable2Rows (tables 2 and 5) or PickSSLRows
+	// Rows names the rows to compute, as pipeline.ParseRows (tables 2 and 5) or PickSSLRows
 	// (tables 3 and 4) read them.
 	Rows string `flag:"rows"`
 	// Pool and Test are the images of the pool and of the test split, 0 for all.
@@ -162,7 +162,7 @@ func (o Options) released(released map[string]string) map[string]string {
 func (o Options) transfer(cfg *Table2Config, rows bool) error {
 	o.sizes(&cfg.Classifier.Steps, &cfg.Pool, &cfg.Test, &cfg.Labels)
 	if rows && o.Rows != "" {
-		r, err := ParseTable2Rows(o.Rows)
+		r, err := pipeline.ParseRows(o.Rows)
 		if err != nil {
 			return err
 		}
@@ -216,31 +216,6 @@ func PickSSLRows(all []SSLRow, list string) ([]SSLRow, error) {
 		if len(out) == n {
 			return nil, fmt.Errorf("--rows: %q names no row of this table (method[+ours][@network], e.g. ours@wrn-28-10 or vat+ours)", s)
 		}
-	}
-	return out, nil
-}
-
-// ParseTable2Rows reads the rows of tables 2 and 5: comma-separated metric/transfer, e.g.
-// instance/spectral,instance/finetune,scratch, where the transfer is finetune, nn or spectral
-// and scratch stands alone (none/none and metric/none, the names of earlier runs, are read as
-// scratch and finetune). A row given twice is refused; whether a row is one of the table's is
-// checked when it runs.
-func ParseTable2Rows(list string) ([]Table2Row, error) {
-	var out []Table2Row
-	for _, s := range strings.Split(list, ",") {
-		m, t, ok := strings.Cut(s, "/")
-		m, t = strings.TrimSpace(m), strings.TrimSpace(t)
-		row := Table2Row{Metric: m, Transfer: pipeline.LegacyTransfer(m, t)}
-		switch {
-		case !ok && m == string(pipeline.Scratch):
-			row = Table2Row{pipeline.NoMetric, pipeline.Scratch}
-		case !ok || m == "" || t == "" || strings.Contains(t, "/"):
-			return nil, fmt.Errorf("--rows: %q is not metric/transfer (e.g. instance/spectral, instance/finetune) or scratch", s)
-		}
-		if slices.Contains(out, row) {
-			return nil, fmt.Errorf("--rows: %q is given twice", s)
-		}
-		out = append(out, row)
 	}
 	return out, nil
 }

@@ -46,30 +46,6 @@ func TestPickSSLRows(t *testing.T) {
 	}
 }
 
-// TestParseTable2Rows checks --rows of tables 2 and 5.
-func TestParseTable2Rows(t *testing.T) {
-	for _, tc := range []struct {
-		list string
-		want []Table2Row
-	}{
-		{"instance/spectral,scratch,color/finetune", []Table2Row{{"instance", pipeline.Spectral}, {pipeline.NoMetric, pipeline.Scratch}, {"color", pipeline.Finetune}}},
-		{" color / nn ", []Table2Row{{"color", pipeline.NN}}},
-		{"none/none,instance/none", []Table2Row{{pipeline.NoMetric, pipeline.Scratch}, {"instance", pipeline.Finetune}}}, // earlier runs' names
-		{"scratch,none/none", nil},
-		{"instance", nil},
-		{"/spectral", nil},
-		{"instance/", nil},
-		{"a/b/c", nil},
-		{"color/nn,color/nn", nil},
-		{"", nil},
-	} {
-		got, err := ParseTable2Rows(tc.list)
-		if (err == nil) != (tc.want != nil) || !slices.Equal(got, tc.want) {
-			t.Errorf("%q: %v, %v; want %v", tc.list, got, err, tc.want)
-		}
-	}
-}
-
 // TestOptionsReleased: Options.Metric keeps the scale's releases when empty, drops instance
 // discrimination's for TrainHere (it is then pretrained here) and otherwise names its release,
 // without changing the scale's map.
@@ -120,28 +96,6 @@ func TestOptionsRefused(t *testing.T) {
 
 // items is the number of comma-separated items in a list.
 func items(list string) int { return strings.Count(list, ",") + 1 }
-
-func FuzzParseTable2Rows(f *testing.F) {
-	for _, s := range []string{"instance/spectral,none/none", " color / nn ", "a/b/c", "/", ",", "x/y,x/y", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, list string) {
-		got, err := ParseTable2Rows(list)
-		if err != nil {
-			return
-		}
-		if len(got) != items(list) {
-			t.Fatalf("%q: %d rows from %d items", list, len(got), items(list))
-		}
-		for i, r := range got {
-			p := string(r.Transfer)
-			if r.Metric == "" || p == "" || strings.TrimSpace(r.Metric) != r.Metric || strings.TrimSpace(p) != p ||
-				strings.ContainsAny(r.Metric+p, "/,") || slices.Contains(got[:i], r) {
-				t.Fatalf("%q: accepted %+v", list, got)
-			}
-		}
-	})
-}
 
 func FuzzPickSSLRows(f *testing.F) {
 	cfg, err := Table3ConfigFor(pipeline.Paper)

@@ -16,6 +16,7 @@
 // A Run is one run of a table: Env.Open starts it, its stages record their timing (Timed), and
 // Run.Info gives the RunInfo with the Provenance every result embeds. Split and Pool are the
 // data a run draws (DrawPool: a seeded class-balanced pool and its nested label subsets), Grid
-// is every table's loop over its columns and rows, and ExportState and ImportState carry a
-// paused run to another machine.
+// is every table's loop over its columns and rows (a transfer table's rows are Row values: a metric
+// and its Transfer, read by ParseRows, checked by CheckRows, budgeted by GridShare), and
+// ExportState and ImportState carry a paused run to another machine.
 package pipeline

@@ -125,19 +125,19 @@ func figures(nb *notebook) (png, svg int) {
 	return png, svg
 }
 
-// index writes dir/index.html linking the pages, in order, then every other page already in
-// dir (from an earlier run of other notebooks), by name.
+// index writes dir/index.html linking the pages and every other page already in dir (from an
+// earlier run of other notebooks), by name: the same order whichever notebooks a run executed.
 func (r reporter) index(pages []string) error {
 	others, err := filepath.Glob(filepath.Join(r.dir, "*.html"))
 	if err != nil {
 		return err
 	}
-	slices.Sort(others)
 	for _, p := range others {
 		if name := filepath.Base(p); name != "index.html" && !slices.ContainsFunc(pages, func(q string) bool { return filepath.Base(q) == name }) {
 			pages = append(pages, p)
 		}
 	}
+	slices.SortFunc(pages, func(a, b string) int { return strings.Compare(filepath.Base(a), filepath.Base(b)) })
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Notebooks</title></head><body>\n<h1>Notebooks</h1>\n<ul>\n")
 	for _, p := range pages {

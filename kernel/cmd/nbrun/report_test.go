@@ -57,7 +57,7 @@ func TestReportPage(t *testing.T) {
 	if err := r.check(ctx, page, &twice); err == nil || !strings.Contains(err.Error(), "renders 1 PNG") {
 		t.Errorf("a page missing a figure passed the check: %v", err)
 	}
-	// The index lists this run's pages and those an earlier run left, each once.
+	// The index lists this run's pages and those an earlier run left, each once, by name.
 	if err := os.WriteFile(filepath.Join(r.dir, "earlier.html"), []byte("<html></html>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,8 @@ func TestReportPage(t *testing.T) {
 	}
 	index, err := os.ReadFile(filepath.Join(r.dir, "index.html"))
 	if err != nil || strings.Count(string(index), `href="pass.html"`) != 1 || strings.Count(string(index), `href="earlier.html"`) != 1 ||
-		strings.Contains(string(index), `href="index.html"`) {
+		strings.Contains(string(index), `href="index.html"`) ||
+		strings.Index(string(index), `href="earlier.html"`) > strings.Index(string(index), `href="pass.html"`) {
 		t.Errorf("index.html: %v\n%s", err, index)
 	}
 }

@@ -128,21 +128,18 @@ func Fit(backend backends.Backend, ds *data.Dataset, examples []Example, numClas
 		return nil, err
 	}
 	defer dir.Close()
-	err = fit.Run(backend, ctx, modelFn, lossFn, batches, fit.RunConfig{
-		Stage:        cfg.Stage,
-		Steps:        cfg.Steps,
-		LearningRate: cfg.LearningRate,
-		Optimizer:    cfg.Optimizer,
-		Seconds:      cfg.Seconds,
-		Pause:        cfg.Pause,
-		StepsPerCall: cfg.StepsPerCall,
-		Checkpoints:  dir,
-		Progress:     cfg.Progress,
-	})
-	if err != nil {
+	rc := cfg.runConfig()
+	rc.Checkpoints = dir
+	if err := fit.Run(backend, ctx, modelFn, lossFn, batches, rc); err != nil {
 		return nil, err
 	}
 	return newClassifier(backend, ctx, net, ds, subset, numClasses, cfg)
+}
+
+// runConfig is the training loop's settings of cfg, without checkpoints.
+func (cfg Config) runConfig() fit.RunConfig {
+	return fit.RunConfig{Stage: cfg.Stage, Steps: cfg.Steps, LearningRate: cfg.LearningRate, Optimizer: cfg.Optimizer,
+		Seconds: cfg.Seconds, Pause: cfg.Pause, StepsPerCall: cfg.StepsPerCall, Progress: cfg.Progress}
 }
 
 // hashExamples returns the hex SHA-256 of the examples' indices, labels and weights.

@@ -254,16 +254,7 @@ func newSSLRun(backend backends.Backend, ds *data.Dataset, labeled []Example, un
 			return WeightedCrossEntropy(predictions[0], labels[0], labels[1])
 		},
 		batches: sslBatches(ds, kept, subset, unlabeled, cfg.BatchSize, cfg.Augment, cfg.Seed),
-		run: fit.RunConfig{
-			Stage:        cfg.Stage,
-			Steps:        cfg.Steps,
-			LearningRate: cfg.LearningRate,
-			Optimizer:    cfg.Optimizer,
-			Seconds:      cfg.Seconds,
-			Pause:        cfg.Pause,
-			StepsPerCall: cfg.StepsPerCall,
-			Progress:     cfg.Progress,
-		},
+		run:     cfg.runConfig(),
 	}, nil
 }
 

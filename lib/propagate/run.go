@@ -1,6 +1,7 @@
 package propagate
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 )
@@ -67,24 +68,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.GraphK < 0 || c.Eta < 0 || c.VoteK < 0 || c.Chunks < 0 || !(c.GraphTemperature >= 0) || !(c.VoteTemperature >= 0) || !(c.ConfidenceScale >= 0) {
 		return c, fmt.Errorf("propagate: Config has a negative or NaN field: %+v", c)
 	}
-	if c.GraphK == 0 {
-		c.GraphK = d.GraphK
-	}
-	if c.GraphTemperature == 0 {
-		c.GraphTemperature = d.GraphTemperature
-	}
-	if c.Eta == 0 {
-		c.Eta = d.Eta
-	}
-	if c.VoteK == 0 {
-		c.VoteK = d.VoteK
-	}
-	if c.VoteTemperature == 0 {
-		c.VoteTemperature = d.VoteTemperature
-	}
-	if c.ConfidenceScale == 0 {
-		c.ConfidenceScale = d.ConfidenceScale
-	}
+	c.GraphK, c.GraphTemperature, c.Eta = cmp.Or(c.GraphK, d.GraphK), cmp.Or(c.GraphTemperature, d.GraphTemperature), cmp.Or(c.Eta, d.Eta)
+	c.VoteK, c.VoteTemperature = cmp.Or(c.VoteK, d.VoteK), cmp.Or(c.VoteTemperature, d.VoteTemperature)
+	c.ConfidenceScale = cmp.Or(c.ConfidenceScale, d.ConfidenceScale)
 	return c, nil
 }
 

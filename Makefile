@@ -91,7 +91,9 @@ quickstart: ## run the quickstart headless at MT_SCALE (default bench, which is 
 REPORT_SCALE ?= bench
 # Only the published scales' pages go to figures/report; a smoke (or small) report is a check.
 REPORT_DIR ?= $(if $(filter bench paper,$(REPORT_SCALE)),figures/report,build/report-$(REPORT_SCALE))
-report: ## execute every notebook at REPORT_SCALE (bench; cached stages are reused, new ones can take hours) and write them as HTML with figures inline to REPORT_DIR (figures/report for bench and paper, else build/report-<scale>), each page checked in headless Chromium
+report: ## execute every notebook at REPORT_SCALE (bench; cached stages are reused, new ones can take hours) and write them as HTML with figures inline to REPORT_DIR (figures/report for bench and paper, else build/report-<scale>), each page checked in headless Chromium; the notebooks of tables and figures publish their results to figures/ too, so a bench report refuses a tree with uncommitted code
+	@if [ "$(REPORT_DIR)" = figures/report ] && [ -n "$$(git status --porcelain --untracked-files=no -- ':(top)' ':(top,exclude)figures')" ]; then \
+		echo "make report: the tree has uncommitted changes outside figures/; commit them first, so that every published page and result names one commit"; exit 1; fi
 	MT_SCALE=$(REPORT_SCALE) $(GO) run ./kernel/cmd/nbrun -jupyter $(JUPYTER) -timeout 3h \
 		-out build/report -html $(REPORT_DIR) $(NOTEBOOKS)
 

@@ -81,8 +81,12 @@ func NewEnv(command string, progress fit.Progress) (Env, error) {
 }
 
 // NotebookEnv is NewEnv for the notebook notebooks/<name>.ipynb run at scale: its command
-// says how to run it again.
+// says how to run it again, in Jupyter or, when the headless runner executes it
+// ($MT_HEADLESS, kernel.EnvHeadless), by make report.
 func NotebookEnv(name, scale string, progress fit.Progress) (Env, error) {
+	if os.Getenv("MT_HEADLESS") != "" {
+		return NewEnv(fmt.Sprintf("make report REPORT_SCALE=%s NOTEBOOKS=notebooks/%s.ipynb", scale, name), progress)
+	}
 	return NewEnv(fmt.Sprintf("make notebook → notebooks/%s.ipynb (MT_SCALE=%s)", name, scale), progress)
 }
 

@@ -51,3 +51,21 @@ func TestStageRecomputesAnEarlierLayout(t *testing.T) {
 		t.Errorf("%d entries moved aside, want 1", len(aside))
 	}
 }
+
+// TestNotebookEnvCommand: a notebook's result says how to run it again, in Jupyter or, when
+// the headless runner executed it, through make report.
+func TestNotebookEnvCommand(t *testing.T) {
+	for _, tc := range []struct{ headless, want string }{
+		{"", "make notebook → notebooks/table1.ipynb (MT_SCALE=bench)"},
+		{"1", "make report REPORT_SCALE=bench NOTEBOOKS=notebooks/table1.ipynb"},
+	} {
+		t.Setenv("MT_HEADLESS", tc.headless)
+		env, err := NotebookEnv("table1", Bench, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env.Command != tc.want {
+			t.Errorf("MT_HEADLESS=%q: command %q, want %q", tc.headless, env.Command, tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,10 +32,41 @@ func NewProvenance(backend, scale string, seconds float64, command string) Prove
 		Scale: scale, Seconds: seconds, Command: command}
 }
 
-// String is a one-line form for a table note.
+// String is a one-line form for a table note; its command leaves out the machine's folders
+// (Reproducible).
 func (p Provenance) String() string {
 	return fmt.Sprintf("commit %s · backend %s · %s · %s · scale %s · %.0f s · `%s`",
-		p.Commit, p.Backend, p.Device, p.Date, p.Scale, p.Seconds, p.Command)
+		p.Commit, p.Backend, p.Device, p.Date, p.Scale, p.Seconds, Reproducible(p.Command))
+}
+
+// MachineFlags are the flags of mt that name a folder of the machine a command runs on: where
+// the data, the cache, the checkpoints and the results are. They change no number, so the
+// command a result records as the one that reproduces it leaves them out.
+var MachineFlags = []string{"data-dir", "cache-dir", "checkpoint-dir", "publish", "export", "resume-from"}
+
+// Reproducible is a recorded command line without its MachineFlags and their values, as -flag
+// value or --flag=value: what a note shows of a result recorded before commands left them out
+// (the GPU runs name folders of the machine that ran them). A command without them is
+// returned as it is.
+func Reproducible(command string) string {
+	fields := strings.Fields(command)
+	out := make([]string, 0, len(fields))
+	dropped := false
+	for i := 0; i < len(fields); i++ {
+		name, _, withValue := strings.Cut(strings.TrimLeft(fields[i], "-"), "=")
+		if strings.HasPrefix(fields[i], "-") && slices.Contains(MachineFlags, name) {
+			if !withValue {
+				i++ // the value
+			}
+			dropped = true
+			continue
+		}
+		out = append(out, fields[i])
+	}
+	if !dropped {
+		return command
+	}
+	return strings.Join(out, " ")
 }
 
 // device describes the accelerator when the backend is XLA and nvidia-smi names a GPU, and

@@ -34,6 +34,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/metric-transfer/mtlp/lib/commit"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 )
 
 func main() {
@@ -222,17 +223,12 @@ func version() string {
 	return fmt.Sprintf("mt %s (%s %s/%s, GoMLX %s)", rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, gomlx)
 }
 
-// machineFlags are the flags that name a folder of the machine a command runs on: where the
-// data, the cache, the checkpoints and the results are. They change no number, so the command
-// a result records as the one that reproduces it leaves them out.
-var machineFlags = []string{"data-dir", "cache-dir", "checkpoint-dir", "publish", "export", "resume-from"}
-
 // commandLine is the command that reproduces a run of mt's command name with the flags set in
-// fs, machineFlags left out, each flag as --name=value in the order of their names.
+// fs, pipeline.MachineFlags left out, each flag as --name=value in the order of their names.
 func commandLine(name string, fs *flag.FlagSet) string {
 	parts := []string{"mt", name}
 	fs.Visit(func(f *flag.Flag) {
-		if !slices.Contains(machineFlags, f.Name) {
+		if !slices.Contains(pipeline.MachineFlags, f.Name) {
 			parts = append(parts, "--"+f.Name+"="+shellQuote(f.Value.String()))
 		}
 	})

@@ -133,16 +133,21 @@ func (r *Run) Embed(m *TrainedMetric, ds *Split, rows []int, set, tag string) (*
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.Features(key, func(string) ([]float32, int, int, error) {
+	var f *FeaturesResult
+	_, err = r.build(key, func(dir string) error {
+		start := time.Now()
 		p, err := metric.LoadPretrained(r.Backend, m.Dir)
 		if err != nil {
-			return nil, 0, 0, err
+			return err
 		}
 		x, d, err := p.Features(ds.Dataset, rows, Tagged(r.Progress, tag))
 		if err != nil {
-			return nil, 0, 0, err
+			return err
 		}
-		return x, len(x) / d, d, nil
+		return writeFeatures(dir, x, len(x)/d, d, time.Since(start).Seconds())
+	}, func(dir string, cached bool) (err error) {
+		f, err = r.readFeatures(dir, key, cached)
+		return err
 	})
 	if err != nil {
 		return nil, r.Errorf(tag+", embedding "+ds.Name, err)
@@ -475,27 +480,4 @@ func readPretrainInfo(dir string) (metric.PretrainInfo, error) {
 		return info, fmt.Errorf("the metric kept in the cache: %w", err)
 	}
 	return info, nil
-}
-
-// Features is a features stage of a caller's own (the quickstart's metric, say): compute, given
-// a scratch folder for its checkpoints that lives until the stage is done, returns n rows of
-// d-wide features; they are kept under key, or read back from the cache.
-func (r *Run) Features(key string, compute func(scratch string) (x []float32, n, d int, err error)) (*FeaturesResult, error) {
-	var f *FeaturesResult
-	_, err := r.build(key, func(dir string) error {
-		start := time.Now()
-		scratch, err := r.store.Scratch(key)
-		if err != nil {
-			return err
-		}
-		x, n, d, err := compute(scratch)
-		if err != nil {
-			return err
-		}
-		return writeFeatures(dir, x, n, d, time.Since(start).Seconds())
-	}, func(dir string, cached bool) (err error) {
-		f, err = r.readFeatures(dir, key, cached)
-		return err
-	})
-	return f, err
 }

@@ -9,13 +9,14 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/widgets"
+	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"gonum.org/v1/plot"
 )
 
-// EnvHeadless names the environment variable that nbrun sets for the notebooks it executes:
-// no browser runs their cells' JavaScript, so widgets (gonbui/widgets), which wait for their
-// first value from the browser, would wait forever.
-const EnvHeadless = "MT_HEADLESS"
+// EnvHeadless names the environment variable that nbrun sets for the notebooks it executes
+// (pipeline.EnvHeadless): no browser runs their cells' JavaScript, so widgets
+// (gonbui/widgets), which wait for their first value from the browser, would wait forever.
+const EnvHeadless = pipeline.EnvHeadless
 
 // Headless says whether the notebook runs without a browser to move widgets: under nbrun
 // (make test), or outside a notebook.

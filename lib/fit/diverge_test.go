@@ -13,7 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 )
 
 // TestDivergence stops runs whose loss, or a variable, turns NaN or ±Inf, with an error naming
@@ -22,10 +22,7 @@ import (
 // variable the loss does not see); one runs at a learning rate of 1e30.
 func TestDivergence(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	inf := float32(math.Inf(1))
 	for _, tc := range []struct {
 		name   string

@@ -9,7 +9,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 )
 
 // TestPauseResumes pauses a run after every step (a pause of 1 ns runs out during the first
@@ -19,10 +19,7 @@ import (
 // velocities in play.
 func TestPauseResumes(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	const steps = 7
 	run := func(dir *checkpoint.Dir, pause time.Duration, onStep func(int) error) (map[string][]byte, error) {
 		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{Pad: 1, Flip: true})
@@ -74,12 +71,9 @@ func TestPauseResumes(t *testing.T) {
 
 // TestPauseNeedsCheckpoints: a pause without a checkpoint directory would lose the run.
 func TestPauseNeedsCheckpoints(t *testing.T) {
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
-	err = Run(testBackend(t), ctx, modelFn, lossFn, batches, RunConfig{Stage: "test", Steps: 3, LearningRate: 0.05, Pause: time.Second})
+	err := Run(testBackend(t), ctx, modelFn, lossFn, batches, RunConfig{Stage: "test", Steps: 3, LearningRate: 0.05, Pause: time.Second})
 	if err == nil || !strings.Contains(err.Error(), "needs a checkpoint directory") {
 		t.Errorf("got %v, want a refusal naming the missing checkpoint directory", err)
 	}
@@ -91,10 +85,7 @@ func TestPauseNeedsCheckpoints(t *testing.T) {
 // the checkpoint of the cycle before, and still ends where an uninterrupted run does.
 func TestAtCycleEnd(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	const steps = 14
 	run := func(dir *checkpoint.Dir, atEnd func(int) error) (map[string][]byte, error) {
 		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{Pad: 1, Flip: true})

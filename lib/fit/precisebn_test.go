@@ -14,7 +14,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 )
 
 // TestPreciseBatchNorm checks the recomputed statistics of a batch norm applied straight to
@@ -22,10 +22,7 @@ import (
 // computed here by hand.
 func TestPreciseBatchNorm(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(40, 6, 2, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 40, 6, 2, 3)
 	pixelsBN := func(ctx *context.Context, images *graph.Node) *graph.Node {
 		return batchnorm.New(ctx.In("bn"), images, -1).UseBackendInference(false).Done()
 	}
@@ -107,10 +104,7 @@ func testBackend(t testing.TB) backends.Backend { return backendtest.New(t, "go"
 // does.
 func TestPreciseBatchNormRerun(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	trained := func() *context.Context {
 		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
 		if err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{Stage: "test", Steps: 4, LearningRate: 0.05}); err != nil {
@@ -146,10 +140,7 @@ func TestPreciseBatchNormRerun(t *testing.T) {
 
 // TestPreciseBatchNormNonFinite: statistics of a network with an infinite weight are an error.
 func TestPreciseBatchNormNonFinite(t *testing.T) {
-	ds, err := data.Synthetic(8, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 8, 6, 2, 5)
 	backend := testBackend(t)
 	scaled := func(ctx *context.Context, images *graph.Node) *graph.Node {
 		w := ctx.In("scale").VariableWithValue("w", float32(1)).ValueGraph(images.Graph())
@@ -160,7 +151,7 @@ func TestPreciseBatchNormNonFinite(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx.GetVariableByScopeAndName("/scale", "w").MustSetValue(tensors.FromValue(float32(math.Inf(1))))
-	err = PreciseBatchNorm(backend, ctx, scaled, ds, seq(0, 8), 4, 2, nil, "statistics")
+	err := PreciseBatchNorm(backend, ctx, scaled, ds, seq(0, 8), 4, 2, nil, "statistics")
 	if err == nil || !strings.Contains(err.Error(), "/bn/batch_normalization/mean") || !strings.Contains(err.Error(), "lower the learning rate") {
 		t.Fatalf("error %v, want one naming the mean and the learning rate", err)
 	}
@@ -170,10 +161,7 @@ func TestPreciseBatchNormNonFinite(t *testing.T) {
 // weights, and both give the pixel sums times the weight computed here.
 func TestPredictorSeesNewWeights(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(10, 4, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 10, 4, 2, 1)
 	ctx := context.New()
 	w := ctx.VariableWithValue("w", float32(2))
 	scaledSum := func(ctx *context.Context, images *graph.Node) *graph.Node {

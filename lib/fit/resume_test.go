@@ -21,6 +21,7 @@ import (
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 )
 
 var errKilled = errors.New("killed")
@@ -38,10 +39,7 @@ var errKilled = errors.New("killed")
 // from a checkpoint older than the stop.
 func TestResumeMatchesUninterrupted(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	const steps = 8
 	run := func(t *testing.T, optimizer string, dir *checkpoint.Dir, every int, onStep func(int) error) (map[string][]byte, error) {
 		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{Pad: 1, Flip: true})
@@ -103,10 +101,7 @@ func cmpOr(a, b int) int {
 // where one without a checkpoint directory does.
 func TestCheckpointsChangeNothing(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	run := func(dir *checkpoint.Dir) map[string][]byte {
 		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{Pad: 1, Flip: true})
 		if err := Run(backend, ctx, modelFn, lossFn, batches, RunConfig{Stage: "test", Steps: 5, LearningRate: 0.05, Checkpoints: dir}); err != nil {
@@ -177,10 +172,7 @@ func denseInference(ctx *context.Context, images *graph.Node) *graph.Node {
 // further, even with a new budget, and ends where the first run did.
 func TestBudgetEndsTraining(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	dir := openDir(t, t.TempDir())
 	run := func(onStep func(int) error) map[string][]byte {
 		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
@@ -217,10 +209,7 @@ func TestBudgetEndsTraining(t *testing.T) {
 // call and resumed until done.
 func TestStepsPerCall(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	const steps = 11
 	type state struct {
 		final  map[string][]byte
@@ -301,10 +290,7 @@ func TestStepsPerCall(t *testing.T) {
 // calls of one step return.
 func TestStepsExecLosses(t *testing.T) {
 	backend := testBackend(t)
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	losses := func(perCall int) []float32 {
 		batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
 		opt, err := NewOptimizer(OptimizerSGD)

@@ -8,7 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 )
 
 // TestRestartLRByHand checks SGDR against values worked out by hand for a first cycle of 4
@@ -42,10 +42,7 @@ func TestRestartLRByHand(t *testing.T) {
 // used; onStep, if set, runs after each step.
 func tinyRun(t *testing.T, cfg RunConfig, onStep func(int) error) []float64 {
 	t.Helper()
-	ds, err := data.Synthetic(24, 6, 2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 6, 2, 5)
 	batches, ctx, modelFn, lossFn := denseTask(ds, Augment{})
 	var rates []float64
 	cfg.Stage = "schedule test"

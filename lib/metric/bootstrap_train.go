@@ -14,16 +14,11 @@ import (
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
 
-// TrainBootstrap trains the "bootstrapping" metric of §4 (Tables 1–2): a classifier over the
+// trainBootstrap trains the "bootstrapping" metric of §4 (Tables 1–2): a classifier over the
 // classes of ds trained with BootstrapLoss (plain cross-entropy) on the labelled images subset
 // (all of ds when nil). Its features are the L2-normalised base-network features, the layer
-// before the classifier. cfg.Method is ignored.
-func TrainBootstrap(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
-	cfg.Method = MethodBootstrap
-	return Pretrain(backend, ds, subset, cfg)
-}
-
-// trainBootstrap is TrainBootstrap with checkpoints in dir (none when nil).
+// before the classifier. Pretrain calls it for MethodBootstrap, with checkpoints in dir (none
+// when nil).
 func trainBootstrap(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
 	const stage = "bootstrap"
 	net, err := cfg.check(stage, len(subset))

@@ -13,19 +13,13 @@ import (
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
 
-// TrainColor learns a metric by colorization (Eq. 3 of the paper, after Zhang et al. 2016 and
-// Doersch & Zisserman 2017): the backbone sees the L channel of Lab (scaled to [0, 1]); ColorHead
-// on its last feature map predicts the colour bins of the default gamut per position, against
-// the ab channels averaged to the map's resolution and soft-encoded (DefaultSoftEncoding);
-// ColorLoss without class rebalancing. Its features are the L2-normalised pooled base-network
-// features of the L channel. ds must be RGB; subset (all of ds when nil) needs no labels.
-// cfg.Method is ignored; otherwise it is Pretrain.
-func TrainColor(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
-	cfg.Method = MethodColor
-	return Pretrain(backend, ds, subset, cfg)
-}
-
-// trainColor is TrainColor with checkpoints in dir (none when nil).
+// trainColor learns a metric by colorization (Eq. 3 of the paper, after Zhang et al. 2016 and
+// Doersch & Zisserman 2017): the backbone sees the L channel of Lab (scaled to [0, 1]);
+// ColorHead on its last feature map predicts the colour bins of the default gamut per position,
+// against the ab channels averaged to the map's resolution and soft-encoded
+// (DefaultSoftEncoding); ColorLoss without class rebalancing. Its features are the L2-normalised
+// pooled base-network features of the L channel. ds must be RGB; subset (all of ds when nil)
+// needs no labels. Pretrain calls it for MethodColor, with checkpoints in dir (none when nil).
 func trainColor(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
 	const stage = "colorization"
 	net, err := cfg.check(stage, len(subset))

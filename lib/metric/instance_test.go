@@ -6,15 +6,13 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 )
 
 // stripes makes n 8×8 images of two synthetic classes.
 func stripes(t *testing.T, n int) *data.Dataset {
 	t.Helper()
-	d, err := data.Synthetic(n, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := datatest.Synthetic(t, n, 8, 2, 1)
 	return d
 }
 

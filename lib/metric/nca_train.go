@@ -14,17 +14,11 @@ import (
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
 
-// TrainNCA learns a metric by scalable NCA (Eq. 4 of the paper, Wu et al. 2018) on the
-// labelled images subset of ds (all of ds when nil): a memory bank of L2-normalised
-// cfg.EmbeddingDim-d embeddings, one row per labelled image, updated with momentum cfg.Momentum
-// (UpdateBank), and NCALoss at temperature cfg.Temperature (0: DefaultNCATemperature).
-// cfg.Method is ignored; otherwise it is Pretrain.
-func TrainNCA(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig) (*Pretrained, error) {
-	cfg.Method = MethodNCA
-	return Pretrain(backend, ds, subset, cfg)
-}
-
-// trainNCA is TrainNCA with checkpoints in dir (none when nil).
+// trainNCA learns a metric by scalable NCA (Eq. 4 of the paper, Wu et al. 2018) on the labelled
+// images subset of ds (all of ds when nil): a memory bank of L2-normalised cfg.EmbeddingDim-d
+// embeddings, one row per labelled image, updated with momentum cfg.Momentum (UpdateBank), and
+// NCALoss at temperature cfg.Temperature (0: DefaultNCATemperature). Pretrain calls it for
+// MethodNCA, with checkpoints in dir (none when nil).
 func trainNCA(backend backends.Backend, ds *data.Dataset, subset []int, cfg PretrainConfig, dir *checkpoint.Dir) (*Pretrained, error) {
 	if cfg.Temperature == 0 {
 		cfg.Temperature = DefaultNCATemperature

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/nets"
 )
@@ -19,10 +20,7 @@ import (
 // not a setting.
 func TestPretrainForeignDirectory(t *testing.T) {
 	gray := stripes(t, 32)
-	other, err := data.Synthetic(32, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := datatest.Synthetic(t, 32, 8, 2, 1)
 	other.Name = "mnist/train"
 	cfg := resumeConfig(t, MethodInstance)
 	dir := t.TempDir()

@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/nets"
 )
@@ -239,10 +240,7 @@ func TestPretrainResidualNets(t *testing.T) {
 // bootstrap classifier fits its training images (its accuracy is 0.4–0.5 after one step) and
 // NCA's embedding separates them for leave-one-out 1-NN (about 0.6 after one step).
 func TestPretrainLearns(t *testing.T) {
-	ds, err := data.Synthetic(64, 8, 4, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 64, 8, 4, 2)
 	train := func(method string) *Pretrained {
 		cfg := DefaultPretrainConfig(method)
 		cfg.Steps, cfg.BatchSize, cfg.Channels, cfg.EmbeddingDim, cfg.LearningRate = 100, 16, 32, 16, 3e-3

@@ -80,11 +80,15 @@ func NewEnv(command string, progress fit.Progress) (Env, error) {
 	return Env{Backend: b, Command: command, Progress: progress}, err
 }
 
+// EnvHeadless names the environment variable that the headless notebook runner (make test,
+// make report) sets for the notebooks it executes.
+const EnvHeadless = "MT_HEADLESS"
+
 // NotebookEnv is NewEnv for the notebook notebooks/<name>.ipynb run at scale: its command
 // says how to run it again, in Jupyter or, when the headless runner executes it
-// ($MT_HEADLESS, kernel.EnvHeadless), by make report.
+// ($MT_HEADLESS), by make report.
 func NotebookEnv(name, scale string, progress fit.Progress) (Env, error) {
-	if os.Getenv("MT_HEADLESS") != "" {
+	if os.Getenv(EnvHeadless) != "" {
 		return NewEnv(fmt.Sprintf("make report REPORT_SCALE=%s NOTEBOOKS=notebooks/%s.ipynb", scale, name), progress)
 	}
 	return NewEnv(fmt.Sprintf("make notebook → notebooks/%s.ipynb (MT_SCALE=%s)", name, scale), progress)

@@ -59,7 +59,7 @@ func TestNotebookEnvCommand(t *testing.T) {
 		{"", "make notebook → notebooks/table1.ipynb (MT_SCALE=bench)"},
 		{"1", "make report REPORT_SCALE=bench NOTEBOOKS=notebooks/table1.ipynb"},
 	} {
-		t.Setenv("MT_HEADLESS", tc.headless)
+		t.Setenv(EnvHeadless, tc.headless)
 		env, err := NotebookEnv("table1", Bench, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
 
@@ -22,14 +22,8 @@ func TestFitLearns(t *testing.T) {
 }
 
 func testFitLearns(t *testing.T, optimizer string, lr float64) {
-	train, err := data.Synthetic(128, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := data.Synthetic(64, 8, 2, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	train := datatest.Synthetic(t, 128, 8, 2, 1)
+	test := datatest.Synthetic(t, 64, 8, 2, 2)
 	var examples []Example
 	for i, l := range train.Labels {
 		if i%4 < 2 {
@@ -55,10 +49,7 @@ func testFitLearns(t *testing.T, optimizer string, lr float64) {
 }
 
 func TestFitErrors(t *testing.T) {
-	ds, err := data.Synthetic(8, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 8, 8, 2, 1)
 	for _, tc := range []struct {
 		examples []Example
 		want     string

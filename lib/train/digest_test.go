@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
 
@@ -14,10 +14,7 @@ import (
 // trainings agree, another seed or one changed weight (by one unit in the last place) does not,
 // and the optimiser's state does not enter it.
 func TestDigest(t *testing.T) {
-	ds, err := data.Synthetic(32, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 32, 8, 2, 1)
 	var examples []Example
 	for i, l := range ds.Labels {
 		examples = append(examples, Example{Index: i, Label: l, Weight: 1})

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
@@ -24,10 +25,7 @@ var lumaY = [3]float64{0.2126729, 0.7151522, 0.0721750}
 // tinted makes synthetic stripes in colour: each grey level v becomes (v, 0.8v, 0.5v).
 func tinted(t *testing.T, n int, seed uint64) *data.Dataset {
 	t.Helper()
-	g, err := data.Synthetic(n, 8, 2, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := datatest.Synthetic(t, n, 8, 2, seed)
 	d := *g
 	d.C = 3
 	d.Images = make([]uint8, 3*len(g.Images))
@@ -105,10 +103,7 @@ func isStatistic(key string) bool {
 // from scratch the same way must differ from the metric everywhere. (GoMLX's Adam reads a
 // learning rate of 0 as unset; two Adam steps at 1e-9 move a weight by at most about 2e-9.)
 func TestFitInitCopiesBackbone(t *testing.T) {
-	gray, err := data.Synthetic(32, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gray := datatest.Synthetic(t, 32, 8, 2, 1)
 	rgb := tinted(t, 32, 1)
 	const tolerance = 1e-6
 	for _, tc := range []struct {
@@ -191,10 +186,7 @@ func TestFitInitCopiesBackbone(t *testing.T) {
 // TestFitInitErrors: a backbone that does not fit the classifier fails Fit with an error naming
 // the problem, never a panic.
 func TestFitInitErrors(t *testing.T) {
-	ds, err := data.Synthetic(16, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 16, 8, 2, 1)
 	c, err := fitAll(t, ds, smallConfig(4))
 	if err != nil {
 		t.Fatal(err)
@@ -238,10 +230,7 @@ func TestFitInitErrors(t *testing.T) {
 // TestFitInitResume: a run resumed from its checkpoint keeps the trained weights that the
 // checkpoint holds, not Init's, which only start a fresh run.
 func TestFitInitResume(t *testing.T) {
-	ds, err := data.Synthetic(16, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 16, 8, 2, 1)
 	init := initOf(t, pretrain(t, ds, metric.MethodBootstrap, nets.NetConv4, 2, 4))
 	cfg := smallConfig(4)
 	cfg.Steps, cfg.LearningRate, cfg.Init, cfg.InitFrom, cfg.CheckpointDir = 3, 1e-2, init, "test", t.TempDir()

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/nets"
 )
@@ -23,10 +23,7 @@ func stopInStatistics(stage string, done, _ int) {
 // checkpoint directory; it also reruns a finished one. Every variable must end bit for bit
 // where the uninterrupted run's does.
 func TestFitResumeAfterTraining(t *testing.T) {
-	ds, err := data.Synthetic(24, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 24, 8, 2, 1)
 	examples := make([]Example, ds.N)
 	for i, y := range ds.Labels {
 		examples[i] = Example{Index: i, Label: y, Weight: 1}

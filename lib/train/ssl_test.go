@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 )
 
@@ -36,14 +37,8 @@ func mustContextExec(t testing.TB, backend backends.Backend, ctx *context.Contex
 // classes classes, labeled the first perClass examples of each class, all 128 unlabeled.
 func sslTask(t testing.TB, classes, perClass int) (trainSet, testSet *data.Dataset, labeled []Example, unlabeled []int) {
 	t.Helper()
-	trainSet, err := data.Synthetic(128, 8, classes, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testSet, err = data.Synthetic(64, 8, classes, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trainSet = datatest.Synthetic(t, 128, 8, classes, 1)
+	testSet = datatest.Synthetic(t, 64, 8, classes, 2)
 	for i := range classes * perClass {
 		labeled = append(labeled, Example{Index: i, Label: trainSet.Labels[i], Weight: 1})
 	}
@@ -117,10 +112,7 @@ func TestFitSSLPseudoLabels(t *testing.T) {
 }
 
 func TestFitSSLErrors(t *testing.T) {
-	ds, err := data.Synthetic(8, 8, 2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 8, 8, 2, 1)
 	one := []Example{{Index: 0, Label: 0, Weight: 1}}
 	all := []int{0, 1, 2, 3, 4, 5, 6, 7}
 	for _, tc := range []struct {
@@ -234,10 +226,7 @@ func equalInts(a, b []int) bool {
 //	GOMLX_BACKEND=go go test ./lib/train -run '^$' -bench SSLStep -benchtime 20x
 func BenchmarkSSLStep(b *testing.B) {
 	const batch = 32
-	ds, err := data.Synthetic(256, 32, 2, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ds := datatest.Synthetic(b, 256, 32, 2, 1)
 	var labeled []Example
 	unlabeled := make([]int, ds.N)
 	for i := range unlabeled {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/metric-transfer/mtlp/kernel"
 )
 
 // runner executes notebooks with Jupyter's nbconvert.
@@ -42,7 +44,7 @@ func (r runner) execute(ctx context.Context, path string) (string, error) {
 		"--output-dir", r.outDir, "--output", name,
 		path)
 	// No browser runs the cells' JavaScript: widgets must not wait for one (kernel.Headless).
-	cmd.Env = append(os.Environ(), "MT_HEADLESS=1")
+	cmd.Env = append(os.Environ(), kernel.EnvHeadless+"=1")
 	// Interrupted, nbconvert shuts its kernel down; killed, it would leave it running.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 15 * time.Second

@@ -11,6 +11,7 @@ import (
 
 	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/killpoint"
 	"github.com/metric-transfer/mtlp/lib/metric"
@@ -79,10 +80,7 @@ func runMT(t *testing.T, killAt string, args ...string) (killed bool, output str
 // format, where data.Load reads MNIST.
 func writeIDX(t *testing.T, dir string) {
 	t.Helper()
-	ds, err := data.Synthetic(48, 8, 4, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := datatest.Synthetic(t, 48, 8, 4, 3)
 	var images, labels bytes.Buffer
 	binary.Write(&images, binary.BigEndian, []uint32{0x803, uint32(ds.N), uint32(ds.H), uint32(ds.W)})
 	images.Write(ds.Images)

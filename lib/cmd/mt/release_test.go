@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/metric-transfer/mtlp/lib/backendtest"
-	"github.com/metric-transfer/mtlp/lib/data"
+	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
 	"github.com/metric-transfer/mtlp/lib/release"
@@ -54,7 +54,7 @@ func TestReleaseRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, _ := data.Synthetic(48, 8, 4, 3)
+	ds := datatest.Synthetic(t, 48, 8, 4, 3)
 	want, _, err := p.Features(ds, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestReleaseRoundTrip(t *testing.T) {
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("the released network's features differ from the checkpoint's (%v)", err)
 	}
-	shuffled, _ := data.Synthetic(48, 8, 4, 3)
+	shuffled := datatest.Synthetic(t, 48, 8, 4, 3)
 	shuffled.Labels[0], shuffled.Labels[1] = shuffled.Labels[1], shuffled.Labels[0]
 	if shuffled.Labels[0] != shuffled.Labels[1] {
 		if err := r.Match("train", shuffled); err == nil || !strings.Contains(err.Error(), "another order") {

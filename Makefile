@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-metric-pack metric-install run-install gpu-table2 bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-session-pack gpu-metric-pack metric-install run-install gpu-table2 bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -155,6 +155,14 @@ gpu-resume-pack: ## pack the kill-and-resume tests for a GPU machine without Go:
 	cp $(MT_DATA_DIR)/fashion-mnist/t10k-*.gz build/gpu-run/fashion-mnist/
 	@echo "take build/gpu-run and lib/gpu to the GPU machine and run there, from the repository root:"
 	@echo "  OUT=build/gpu-resume MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/resume.sh"
+
+gpu-session-pack: ## pack a whole GPU lease's work (lib/gpu/session.sh: the kill-and-resume tests on XLA, then a slice of instance-wrn-28-2's pretraining) in build/gpu-run, and print the one call that carries it
+	$(MAKE) --no-print-directory gpu-metric-pack METRIC=instance-wrn-28-2 >/dev/null
+	$(MAKE) --no-print-directory gpu-resume-pack >/dev/null
+	@du -ch build/gpu-run/mt.xz build/gpu-run/mt.test.xz build/gpu-run/cifar10-jpeg.zip.xz build/gpu-run/fashion-mnist | tail -1
+	@echo "carry build/gpu-run/mt.xz, build/gpu-run/mt.test.xz, build/gpu-run/cifar10-jpeg.zip.xz and build/gpu-run/fashion-mnist; run there, from the repository root:"
+	@echo "  OUT=\$$OUT MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/session.sh"
+	@echo "then here: make metric-install FROM=<the fetched OUT> METRIC=instance-wrn-28-2"
 
 gpu-table2: gpu-pack ## on a machine with Go and an NVIDIA GPU: Table 2 at the paper's scale within a time budget (lib/gpu/table2.sh), results in build/gpu-table2
 	OUT=$(CURDIR)/build/gpu-table2 MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/table2.sh

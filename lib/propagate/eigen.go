@@ -48,15 +48,9 @@ func (o EigenOptions) withDefaults() (EigenOptions, error) {
 	default:
 		return o, fmt.Errorf("propagate: unknown EigenOptions.Method %q; want auto, dense or lanczos", o.Method)
 	}
-	if o.DenseMax == 0 {
-		o.DenseMax = 1000
-	}
-	if o.Tol == 0 {
-		o.Tol = 1e-6
-	}
-	if o.MaxRestarts == 0 {
-		o.MaxRestarts = 500
-	}
+	o.DenseMax = cmp.Or(o.DenseMax, 1000)
+	o.Tol = cmp.Or(o.Tol, 1e-6)
+	o.MaxRestarts = cmp.Or(o.MaxRestarts, 500)
 	if o.DenseMax < 0 || o.Tol < 0 || o.MaxRestarts < 0 || math.IsNaN(o.Tol) {
 		return o, fmt.Errorf("propagate: EigenOptions has a negative or NaN field: %+v", o)
 	}

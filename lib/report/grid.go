@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image"
 	"image/color"
@@ -59,18 +60,10 @@ func (g Grid) withDefaults() (Grid, error) {
 		return g, fmt.Errorf("report: grid Zoom %d, FrameWidth %d, Gap %d and TextZoom %d must not be negative (0 means the default)",
 			g.Zoom, g.FrameWidth, g.Gap, g.TextZoom)
 	}
-	if g.Zoom == 0 {
-		g.Zoom = 3
-	}
-	if g.FrameWidth == 0 {
-		g.FrameWidth = g.Zoom
-	}
-	if g.Gap == 0 {
-		g.Gap = 4
-	}
-	if g.TextZoom == 0 {
-		g.TextZoom = 2
-	}
+	g.Zoom = cmp.Or(g.Zoom, 3)
+	g.FrameWidth = cmp.Or(g.FrameWidth, g.Zoom)
+	g.Gap = cmp.Or(g.Gap, 4)
+	g.TextZoom = cmp.Or(g.TextZoom, 2)
 	if g.Background == nil {
 		g.Background = color.White
 	}

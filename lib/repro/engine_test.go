@@ -22,6 +22,16 @@ func testEnv(t *testing.T, dataDir string) pipeline.Env {
 	return pipeline.Env{Backend: b, DataDir: dataDir, CacheDir: t.TempDir(), Command: "test"}
 }
 
+// smokeConfig returns a table's settings at the smoke scale, configFor being its ConfigFor.
+func smokeConfig[C any](t *testing.T, configFor func(scale string) (C, error)) C {
+	t.Helper()
+	cfg, err := configFor(pipeline.Smoke)
+	if err != nil {
+		t.Fatalf("settings at the smoke scale: %v", err)
+	}
+	return cfg
+}
+
 // TestStagesShared: a stage has one key whichever table asks for it. Table 2 after Table 1 on
 // the same pool trains no metric and propagates nothing again (Table 1's stages serve it);
 // Table 5 after Table 2 trains only its finetuning classifier (its scratch and spectral cells
@@ -29,10 +39,7 @@ func testEnv(t *testing.T, dataDir string) pipeline.Env {
 func TestStagesShared(t *testing.T) {
 	dataDir := colourData(t, 30)
 	env := testEnv(t, dataDir)
-	t1, err := Table1ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t1 := smokeConfig(t, Table1ConfigFor)
 	t1.Pool, t1.Labels, t1.Rows, t1.Spectral.Eta = 0, []int{8}, []string{metric.MethodInstance}, 20
 	pc := t1.Metrics[metric.MethodInstance]
 	pc.Steps, pc.BatchSize = 2, 16
@@ -40,10 +47,7 @@ func TestStagesShared(t *testing.T) {
 	if _, err := RunTable1(env, t1, nil); err != nil {
 		t.Fatal(err)
 	}
-	t2, err := Table2ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t2 := smokeConfig(t, Table2ConfigFor)
 	t2.Pool, t2.Test, t2.Labels, t2.KNN, t2.Metrics, t2.Spectral = 0, 0, []int{8}, 0, t1.Metrics, t1.Spectral
 	t2.Rows = []Table2Row{{Metric: pipeline.NoMetric, Transfer: pipeline.Scratch}, {Metric: metric.MethodInstance, Transfer: pipeline.Spectral}}
 	t2.Classifier.Steps, t2.Classifier.BatchSize = 2, 16
@@ -54,10 +58,7 @@ func TestStagesShared(t *testing.T) {
 	if r2.Computed != 2 {
 		t.Errorf("table 2 after table 1 computed %d stages, want 2 (its classifiers alone)", r2.Computed)
 	}
-	t5, err := Table5ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t5 := smokeConfig(t, Table5ConfigFor)
 	t5.Table2Config = t2
 	t5.Rows, t5.Pool, t5.Percents = Table5Rows, 120, []float64{100 * 8.0 / 120}
 	r5, err := RunTable5(env, t5, nil)

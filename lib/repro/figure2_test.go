@@ -5,7 +5,6 @@ import (
 	"image/png"
 	"testing"
 
-	"github.com/metric-transfer/mtlp/lib/pipeline"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -14,10 +13,7 @@ import (
 func TestFigure2Smoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 4, 30)
-	cfg, err := Figure2ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Figure2ConfigFor)
 	env := testEnv(t, dataDir)
 	cfg.Table1.Pool, cfg.Table1.Labels, cfg.Table1.Spectral.Eta, cfg.Sample = 0, []int{8}, 20, 40
 	for m, pc := range cfg.Table1.Metrics {

@@ -19,10 +19,7 @@ import (
 // the whole 120-image pool, a two-step metric, η = 20.
 func figure5SmokeConfig(t *testing.T, dataDir string) Figure5Config {
 	t.Helper()
-	cfg, err := Figure5ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Figure5ConfigFor)
 	cfg.Table1.Pool, cfg.Table1.Labels, cfg.Table1.Spectral.Eta = 0, []int{8}, 20
 	for m, pc := range cfg.Table1.Metrics {
 		pc.Steps, pc.BatchSize = 2, 16

@@ -59,10 +59,7 @@ func TestReleasedMetric(t *testing.T) {
 	rel := filepath.Join(t.TempDir(), "instance-fake")
 	fakeRelease(t, dataDir, rel, 8)
 
-	t1, err := Table1ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t1 := smokeConfig(t, Table1ConfigFor)
 	t1.Pool, t1.Labels = 60, []int{8}
 	t1.Released = map[string]string{metric.MethodInstance: rel}
 	var stages []string
@@ -91,10 +88,7 @@ func TestReleasedMetric(t *testing.T) {
 		t.Errorf("the released metric ran stages %v", stages)
 	}
 
-	t2, err := Table2ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t2 := smokeConfig(t, Table2ConfigFor)
 	env.Progress = nil
 	t2.Pool, t2.Test, t2.Labels, t2.KNN = 0, 0, []int{8}, 5
 	t2.Rows = []Table2Row{{Metric: metric.MethodInstance, Transfer: pipeline.NN}, {Metric: metric.MethodInstance, Transfer: pipeline.Spectral}}

@@ -68,10 +68,7 @@ func TestSSLGiven(t *testing.T) {
 
 // TestSSLErrors checks that bad configurations fail with a message naming the problem.
 func TestSSLErrors(t *testing.T) {
-	base, err := Table4ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := smokeConfig(t, Table4ConfigFor)
 	for _, tc := range []struct {
 		name string
 		edit func(*SSLConfig)
@@ -111,10 +108,7 @@ func TestSSLSmoke(t *testing.T) {
 		cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 8
 		return cfg
 	}
-	t4, err := Table4ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t4 := smokeConfig(t, Table4ConfigFor)
 	t4 = prepare(t4)
 	partials := 0
 	res, err := RunTable4(env, t4, func(*SSLResult) { partials++ })
@@ -149,10 +143,7 @@ func TestSSLSmoke(t *testing.T) {
 		t.Fatalf("second Run: %v, %d stages computed; want all from the cache", err, again.Computed)
 	}
 
-	t3, err := Table3ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t3 := smokeConfig(t, Table3ConfigFor)
 	t3 = prepare(t3)
 	res3, err := RunTable3(env, t3, nil)
 	if err != nil {
@@ -180,10 +171,7 @@ func TestSSLSmoke(t *testing.T) {
 // a shared folder, the wide classifier would resume from the narrow one's last step.
 func TestTable3Checkpoints(t *testing.T) {
 	dataDir := colourData(t, 30)
-	cfg, err := Table3ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Table3ConfigFor)
 	env := testEnv(t, dataDir)
 	env.CheckpointDir = t.TempDir()
 	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8}, 5

@@ -70,10 +70,7 @@ func writeColourSplit(t *testing.T, dir, split string, classes, perClass int, se
 func TestTable1Smoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeColourFolder(t, dataDir, 4, 30)
-	cfg, err := Table1ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Table1ConfigFor)
 	env := testEnv(t, dataDir)
 	cfg.Pool, cfg.Labels = 0, []int{8, 12}
 	cfg.Spectral.Eta = 20

@@ -135,10 +135,7 @@ func TestReadTable2Result(t *testing.T) {
 func smallTable2(t *testing.T, steps int) (string, Table2Config) {
 	t.Helper()
 	dataDir := colourData(t, 30)
-	cfg, err := Table2ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Table2ConfigFor)
 	cfg.Pool, cfg.Test, cfg.Spectral.Eta = 0, 0, 20
 	for m, pc := range cfg.Metrics {
 		pc.Steps, pc.BatchSize = steps, 16

@@ -82,10 +82,7 @@ func TestTable5Config(t *testing.T) {
 // Scratch as computed by hand from the cells, and a publishable result that reads back.
 func TestTable5Smoke(t *testing.T) {
 	dataDir := colourData(t, 40)
-	cfg, err := Table5ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Table5ConfigFor)
 	env := testEnv(t, dataDir)
 	cfg.Pool, cfg.Test, cfg.Percents, cfg.KNN = 160, 0, []float64{5, 10}, 5
 	cfg.Spectral.Eta, cfg.Spectral.Chunks = 10, 3

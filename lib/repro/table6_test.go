@@ -36,10 +36,7 @@ func writeTransferIDX(t *testing.T, dataDir string, train, test int) {
 func TestTable6Smoke(t *testing.T) {
 	dataDir := t.TempDir()
 	writeTransferIDX(t, dataDir, 300, 100)
-	cfg, err := Table6ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Table6ConfigFor)
 	env := testEnv(t, dataDir)
 	cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 200, 0, 50, []int{20, 40}, 10
 	for m, pc := range cfg.Metrics {
@@ -142,10 +139,7 @@ func TestTable6Errors(t *testing.T) {
 		{"too many labels", "target 200 labels from a pool of 30", func(c *Table6Config) { c.Labels = []int{200} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := Table6ConfigFor(pipeline.Smoke)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := smokeConfig(t, Table6ConfigFor)
 			cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels = 0, 0, 0, []int{10}
 			c.edit(&cfg)
 			if _, err := RunTable6(testEnv(t, dataDir), cfg, nil); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -190,10 +184,7 @@ func TestTable6Paper(t *testing.T) {
 // and the target's classes are the others; an unknown class is an error naming it.
 func TestTable6ClassSplit(t *testing.T) {
 	dataDir := colourData(t, 30)
-	cfg, err := Table6ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Table6ConfigFor)
 	env := testEnv(t, dataDir)
 	cfg.Source, cfg.Target = "cifar10:class0,class1", "cifar10:class3,class2"
 	cfg.SourcePool, cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, 0, []int{4}, 5

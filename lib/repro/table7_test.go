@@ -14,10 +14,7 @@ import (
 // 4-way episodes.
 func table7SmokeConfig(t *testing.T, dataDir string) Table7Config {
 	t.Helper()
-	cfg, err := Table7ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Table7ConfigFor)
 	cfg.TrainClasses, cfg.TestClasses = nil, nil
 	for c := range 8 {
 		if c < 4 {

@@ -84,10 +84,7 @@ func TestOptionsRefused(t *testing.T) {
 			t.Errorf("table %d with %+v: %v, want an error containing %q", tc.table, tc.o, err, tc.want)
 		}
 	}
-	cfg, err := Table2ConfigFor(pipeline.Smoke)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := smokeConfig(t, Table2ConfigFor)
 	want := cfg.Pool
 	if err := NoOptions.table2(&cfg); err != nil || cfg.Pool != want || len(cfg.Rows) != len(Table2Rows) {
 		t.Errorf("NoOptions changed Table 2's settings: pool %d (want %d), %d rows, %v", cfg.Pool, want, len(cfg.Rows), err)

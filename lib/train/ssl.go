@@ -139,30 +139,14 @@ func (cfg SSLConfig) WithDefaults() (SSLConfig, error) {
 	case cfg.EMADecay < 0 || cfg.EMADecay >= 1:
 		return cfg, fmt.Errorf("%s: EMA decay %g must be in [0, 1)", cfg.Method, cfg.EMADecay)
 	}
-	if cfg.Consistency == 0 {
-		cfg.Consistency = method.consistency
-	}
-	if cfg.RampUp == 0 {
-		cfg.RampUp = max(1, cfg.Steps*2/5)
-	}
-	if cfg.EMADecay == 0 {
-		cfg.EMADecay = 0.95
-	}
-	if cfg.VATEpsilon == 0 {
-		cfg.VATEpsilon = 6
-	}
-	if cfg.VATXi == 0 {
-		cfg.VATXi = 1e-3
-	}
-	if cfg.VATIterations == 0 {
-		cfg.VATIterations = 1
-	}
-	if cfg.EntropyWeight == 0 {
-		cfg.EntropyWeight = method.entropyWeight
-	}
-	if cfg.InputNoise == 0 {
-		cfg.InputNoise = 0.15
-	}
+	cfg.Consistency = cmp.Or(cfg.Consistency, method.consistency)
+	cfg.RampUp = cmp.Or(cfg.RampUp, max(1, cfg.Steps*2/5))
+	cfg.EMADecay = cmp.Or(cfg.EMADecay, 0.95)
+	cfg.VATEpsilon = cmp.Or(cfg.VATEpsilon, 6)
+	cfg.VATXi = cmp.Or(cfg.VATXi, 1e-3)
+	cfg.VATIterations = cmp.Or(cfg.VATIterations, 1)
+	cfg.EntropyWeight = cmp.Or(cfg.EntropyWeight, method.entropyWeight)
+	cfg.InputNoise = cmp.Or(cfg.InputNoise, 0.15)
 	return cfg, nil
 }
 

@@ -89,6 +89,7 @@ if [ -f "$CKPT/pretrain.json" ]; then
 		--data-dir "$RUN/data" --out "$OUT/release/$METRIC"
 	log "mt release exited: $?"
 fi
-[ -f "$CKPT/history.json" ] && cp "$CKPT/history.json" "$OUT/history.json"
+# The kNN curve, beside the results unless resume/ carries it already (a call brings back 8 files).
+[ -f "$CKPT/history.json" ] && [ ! -f "$OUT/resume/history.json" ] && cp "$CKPT/history.json" "$OUT/history.json"
 [ -d "$OUT/resume" ] && printf '%s\n' "${ARGS:-}" >"$OUT/resume/args"
 log "done: $(du -sh "$OUT" | cut -f1) in $OUT"

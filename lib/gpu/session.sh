@@ -14,8 +14,8 @@
 #      SESSION_SECONDS: it goes on from figures/metrics/$METRIC/resume and leaves the new
 #      checkpoint in $OUT/resume (or the release in $OUT/release/$METRIC), for make
 #      metric-install.
-# $OUT then holds resume.log, metric.log and resume/ (or release/): fewer than the 8 files a call
-# brings back, since the copy of history.json that metric.sh makes beside resume/ is dropped.
+# $OUT then holds resume.log, metric.log and resume/ (or release/): no more than the 8 files a
+# call brings back.
 #
 # Settings (environment): SESSION_SECONDS (560: the wall time of the whole call), RESUME_SECONDS
 # (200), CASES and KILLS (resume.sh's; here "pretrain-instance|table2" and 2, what fits), METRIC
@@ -36,5 +36,4 @@ fi
 left=$((TOTAL - SECONDS))
 OUT=$OUT SLICE_SECONDS=$left METRIC=${METRIC:-instance-wrn-28-2} lib/gpu/metric.sh
 echo "[session +${SECONDS}s] metric.sh exited: $? ($left s given)"
-[ -f "$OUT/resume/history.json" ] && rm -f "$OUT/history.json"
 find "$OUT" -type f | sort

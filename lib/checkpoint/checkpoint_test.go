@@ -82,6 +82,16 @@ func open(t *testing.T, dir string) *Dir {
 	return d
 }
 
+// savedOnce opens dir (open) and saves a training checkpoint of step 1 in it.
+func savedOnce(t *testing.T, dir string) *Dir {
+	t.Helper()
+	d := open(t, dir)
+	if _, err := d.Save(testContext(1), 1, Training); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // TestSaveLoad saves a context and loads it into a fresh one (where every variable is
 // created) and into one whose variables exist with other values and flags.
 func TestSaveLoad(t *testing.T) {
@@ -279,10 +289,7 @@ func editFile(t *testing.T, dir, name string, edit func([]byte) []byte) {
 // damaged checkpoint is aside, so the next Load finds none and a run starts from step 0.
 func TestNoneVerifies(t *testing.T) {
 	dir := t.TempDir()
-	d := open(t, dir)
-	if _, err := d.Save(testContext(1), 1, Training); err != nil {
-		t.Fatal(err)
-	}
+	d := savedOnce(t, dir)
 	editFile(t, dir, "ckpt-000001.bin", func(b []byte) []byte { return b[1:] })
 	r, err := Read(dir, func(string) {})
 	if err == nil || r != nil || !strings.Contains(err.Error(), "rerun the training") {
@@ -301,10 +308,7 @@ func TestNoneVerifies(t *testing.T) {
 // without its manifest) are never read, and are removed by Open and the next save.
 func TestKilledSaveLeftovers(t *testing.T) {
 	dir := t.TempDir()
-	d := open(t, dir)
-	if _, err := d.Save(testContext(1), 1, Training); err != nil {
-		t.Fatal(err)
-	}
+	d := savedOnce(t, dir)
 	d.Close()
 	for _, name := range []string{".ckpt-000002.bin" + atomicfile.TempMark + "123", "ckpt-000003.bin"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("partial"), 0o644); err != nil {

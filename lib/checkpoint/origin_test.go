@@ -28,10 +28,7 @@ func TestOriginRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			d := open(t, dir)
-			if _, err := d.Save(testContext(1), 1, Training); err != nil {
-				t.Fatal(err)
-			}
+			d := savedOnce(t, dir)
 			d.Close()
 			editFile(t, dir, OriginFile, func(b []byte) []byte {
 				return bytes.Replace(b, []byte(`"date": "`), []byte(`"date": "1999-`), 1)
@@ -79,10 +76,7 @@ func dirState(t *testing.T, dir string) string {
 
 func TestCodeVersionRefused(t *testing.T) {
 	dir := t.TempDir()
-	d := open(t, dir)
-	if _, err := d.Save(testContext(1), 1, Training); err != nil {
-		t.Fatal(err)
-	}
+	d := savedOnce(t, dir)
 	d.Close()
 	editFile(t, dir, OriginFile, func(b []byte) []byte {
 		return bytes.Replace(b, []byte(`"code_version": "`+CodeVersion), []byte(`"code_version": "0`), 1)
@@ -115,10 +109,7 @@ func TestOriginWithFirstSave(t *testing.T) {
 // TestNoOrigin refuses a directory with checkpoints but no origin record.
 func TestNoOrigin(t *testing.T) {
 	dir := t.TempDir()
-	d := open(t, dir)
-	if _, err := d.Save(testContext(1), 1, Training); err != nil {
-		t.Fatal(err)
-	}
+	d := savedOnce(t, dir)
 	d.Close()
 	os.Remove(filepath.Join(dir, OriginFile))
 	if _, err := Open(dir, "test", testSettings()); err == nil || !strings.Contains(err.Error(), "no "+OriginFile) {

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
@@ -13,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/metric-transfer/mtlp/lib/errtest"
 )
 
 // idxBytes encodes an unsigned-byte IDX array.
@@ -63,14 +64,8 @@ func TestReadIDX(t *testing.T) {
 				t.Fatal(err)
 			}
 			d, err := ReadIDX("t", ip, lp, []string{"a", "b"})
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
-				}
+			if errtest.Want(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if d.N != 2 || d.H != 2 || d.W != 3 || d.C != 1 {
 				t.Fatalf("shape %d×%d×%d×%d, want 2×2×3×1", d.N, d.H, d.W, d.C)
@@ -149,26 +144,8 @@ func TestReadImageFolder(t *testing.T) {
 	}
 	dir := t.TempDir()
 	zipPath := filepath.Join(dir, "set.zip")
-	var zb bytes.Buffer
-	zw := zip.NewWriter(&zb)
-	for name, raw := range files {
-		p := filepath.Join(dir, "set", filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Write(raw)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(zipPath, zb.Bytes(), 0o644); err != nil {
+	writeFiles(t, filepath.Join(dir, "set"), files)
+	if err := os.WriteFile(zipPath, zipBytes(t, files), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, root := range []string{filepath.Join(dir, "set"), zipPath} {
@@ -335,15 +312,7 @@ func TestLoadImageNet(t *testing.T) {
 		"val/n01440764/c.png":        solid(64, 64, color.NRGBA{10, 10, 200, 255}),
 		"val/n01443537/d.png":        solid(500, 375, color.NRGBA{90, 90, 90, 255}),
 	}
-	for name, raw := range files {
-		p := filepath.Join(dir, "imagenet", filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, raw, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, filepath.Join(dir, "imagenet"), files)
 	for _, tc := range []struct {
 		split string
 		first []uint8

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/data/datatest"
 )
 
@@ -69,17 +70,7 @@ func TestDivergence(t *testing.T) {
 			if c != nil && int(c.Step) >= diverged.Step {
 				t.Errorf("a checkpoint of step %d is on disk, diverged at step %d", c.Step, diverged.Step)
 			}
-			if c != nil {
-				loaded := context.New()
-				if err := c.Apply(loaded); err != nil {
-					t.Fatal(err)
-				}
-				for v := range loaded.IterVariables() {
-					if err := checkpoint.CheckFinite(v.ScopeAndName(), v.MustValue()); err != nil {
-						t.Errorf("checkpoint of step %d: %v", c.Step, err)
-					}
-				}
-			}
+			checkpointtest.Finite(t, c)
 		})
 	}
 }

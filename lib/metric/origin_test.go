@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/data"
 	"github.com/metric-transfer/mtlp/lib/data/datatest"
 	"github.com/metric-transfer/mtlp/lib/fit"
@@ -137,15 +137,7 @@ func TestPretrainDiverges(t *testing.T) {
 			if c == nil {
 				return
 			}
-			ctx := context.New()
-			if err := c.Apply(ctx); err != nil {
-				t.Fatal(err)
-			}
-			for v := range ctx.IterVariables() {
-				if err := checkpoint.CheckFinite(v.ScopeAndName(), v.MustValue()); err != nil {
-					t.Errorf("checkpoint of step %d: %v", c.Step, err)
-				}
-			}
+			checkpointtest.Finite(t, c)
 			if c.Phase != checkpoint.Training || int(c.Step) >= diverged.Step {
 				t.Errorf("checkpoint of step %d (%s) on disk, diverged at step %d", c.Step, c.Phase, diverged.Step)
 			}

@@ -92,6 +92,18 @@ func TestSSLErrors(t *testing.T) {
 	}
 }
 
+// tinySSL is cfg (a smoke configuration of Table 3 or 4) at 8 labels on the whole generated
+// pool, with two steps of each training: the smallest run that still has every stage.
+func tinySSL(cfg SSLConfig) SSLConfig {
+	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8}, 5
+	cfg.Spectral.Eta = 20
+	pc := cfg.Metrics[metric.MethodInstance]
+	pc.Steps, pc.BatchSize = 2, 16
+	cfg.Metrics[metric.MethodInstance] = pc
+	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 8
+	return cfg
+}
+
 // TestSSLSmoke runs Tables 3 and 4 on generated images: a cell per row and label count, "+ Ours"
 // rows trained on the labels plus the given share of pseudo labels, the rows' networks as
 // configured, our cells shared with Table 2's stages, a second run from the cache, and a
@@ -99,17 +111,7 @@ func TestSSLErrors(t *testing.T) {
 func TestSSLSmoke(t *testing.T) {
 	dataDir := colourData(t, 30)
 	env := testEnv(t, dataDir)
-	prepare := func(cfg SSLConfig) SSLConfig {
-		cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8}, 5
-		cfg.Spectral.Eta = 20
-		pc := cfg.Metrics[metric.MethodInstance]
-		pc.Steps, pc.BatchSize = 2, 16
-		cfg.Metrics[metric.MethodInstance] = pc
-		cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 8
-		return cfg
-	}
-	t4 := smokeConfig(t, Table4ConfigFor)
-	t4 = prepare(t4)
+	t4 := tinySSL(smokeConfig(t, Table4ConfigFor))
 	partials := 0
 	res, err := RunTable4(env, t4, func(*SSLResult) { partials++ })
 	if err != nil {
@@ -143,8 +145,7 @@ func TestSSLSmoke(t *testing.T) {
 		t.Fatalf("second Run: %v, %d stages computed; want all from the cache", err, again.Computed)
 	}
 
-	t3 := smokeConfig(t, Table3ConfigFor)
-	t3 = prepare(t3)
+	t3 := tinySSL(smokeConfig(t, Table3ConfigFor))
 	res3, err := RunTable3(env, t3, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -171,15 +172,9 @@ func TestSSLSmoke(t *testing.T) {
 // a shared folder, the wide classifier would resume from the narrow one's last step.
 func TestTable3Checkpoints(t *testing.T) {
 	dataDir := colourData(t, 30)
-	cfg := smokeConfig(t, Table3ConfigFor)
+	cfg := tinySSL(smokeConfig(t, Table3ConfigFor))
 	env := testEnv(t, dataDir)
 	env.CheckpointDir = t.TempDir()
-	cfg.Pool, cfg.Test, cfg.Labels, cfg.KNN = 0, 0, []int{8}, 5
-	cfg.Spectral.Eta = 20
-	pc := cfg.Metrics[metric.MethodInstance]
-	pc.Steps, pc.BatchSize = 2, 16
-	cfg.Metrics[metric.MethodInstance] = pc
-	cfg.Classifier.Steps, cfg.Classifier.BatchSize = 2, 8
 	if _, err := RunTable3(env, cfg, nil); err != nil {
 		t.Fatal(err)
 	}

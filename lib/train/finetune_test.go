@@ -75,6 +75,20 @@ func fitAll(t *testing.T, ds *data.Dataset, cfg train.Config) (*train.Classifier
 	return train.Fit(backendFor(t, cfg.Net), ds, examples, ds.NumClasses(), cfg)
 }
 
+// fittedBackbone is the backbone of a classifier trained by cfg on all of ds (fitAll).
+func fittedBackbone(t *testing.T, ds *data.Dataset, cfg train.Config) map[string]*tensors.Tensor {
+	t.Helper()
+	c, err := fitAll(t, ds, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Backbone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func smallConfig(channels int) train.Config {
 	cfg := train.DefaultConfig()
 	cfg.Steps, cfg.BatchSize, cfg.Channels, cfg.Augment = 2, 16, channels, fit.Augment{}
@@ -120,23 +134,9 @@ func TestFitInitCopiesBackbone(t *testing.T) {
 			cfg := smallConfig(4)
 			cfg.Net, cfg.LearningRate = tc.net, 1e-9
 			cfg.Init, cfg.InitFrom = init, "test-"+tc.method
-			finetuned, err := fitAll(t, tc.ds, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := finetuned.Backbone()
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := fittedBackbone(t, tc.ds, cfg)
 			cfg.Init, cfg.InitFrom, cfg.Seed = nil, "", 2
-			scratch, err := fitAll(t, tc.ds, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fresh, err := scratch.Backbone()
-			if err != nil {
-				t.Fatal(err)
-			}
+			fresh := fittedBackbone(t, tc.ds, cfg)
 			if len(got) != len(init.Backbone) || len(fresh) != len(got) {
 				t.Fatalf("%d pretrained variables, %d in the finetuned backbone, %d from scratch", len(init.Backbone), len(got), len(fresh))
 			}

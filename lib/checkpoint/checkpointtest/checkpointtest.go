@@ -42,3 +42,21 @@ func Same(t testing.TB, want, got map[string][]byte) {
 		t.Errorf("%d of %d variables are not the uninterrupted run's: %s", len(d), len(want), strings.Join(d, "; "))
 	}
 }
+
+// Finite fails t (Errorf) for every variable of c that holds a NaN or an infinity
+// (checkpoint.CheckFinite); a nil c has none.
+func Finite(t testing.TB, c *checkpoint.Checkpoint) {
+	t.Helper()
+	if c == nil {
+		return
+	}
+	ctx := context.New()
+	if err := c.Apply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for v := range ctx.IterVariables() {
+		if err := checkpoint.CheckFinite(v.ScopeAndName(), v.MustValue()); err != nil {
+			t.Errorf("checkpoint of step %d: %v", c.Step, err)
+		}
+	}
+}

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/metric-transfer/mtlp/lib/backendtest"
 	"github.com/metric-transfer/mtlp/lib/checkpoint"
+	"github.com/metric-transfer/mtlp/lib/checkpoint/checkpointtest"
 	"github.com/metric-transfer/mtlp/lib/fit"
 	"github.com/metric-transfer/mtlp/lib/metric"
 	"github.com/metric-transfer/mtlp/lib/nets"
@@ -84,19 +84,9 @@ func TestPretrainDivergesCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c != nil {
-		ctx := context.New()
-		if err := c.Apply(ctx); err != nil {
-			t.Fatal(err)
-		}
-		for v := range ctx.IterVariables() {
-			if err := checkpoint.CheckFinite(v.ScopeAndName(), v.MustValue()); err != nil {
-				t.Errorf("checkpoint of step %d: %v", c.Step, err)
-			}
-		}
-		if c.Phase != checkpoint.Training {
-			t.Errorf("a diverged run saved its network")
-		}
+	checkpointtest.Finite(t, c)
+	if c != nil && c.Phase != checkpoint.Training {
+		t.Errorf("a diverged run saved its network")
 	}
 	if _, err := os.Stat(filepath.Join(out, metric.InfoFile)); err == nil {
 		t.Errorf("a diverged run wrote %s", metric.InfoFile)

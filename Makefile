@@ -130,15 +130,21 @@ gpu-metric-pack: ## pack one slice of a released metric's pretraining (METRIC: i
 	@echo "carry build/gpu-run/mt.xz and $(if $(filter instance-conv4-fashion-mnist,$(METRIC)),build/gpu-run/fashion-mnist,build/gpu-run/cifar10-jpeg.zip.xz) to the GPU machine and run there, from the repository root:"
 	@echo "  OUT=build/gpu-metric METRIC=$(METRIC) MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/metric.sh"
 
-metric-install: ## put what lib/gpu/metric.sh left in FROM (its OUT, fetched) into figures/metrics/$(METRIC): the new checkpoint in place of figures/metrics/$(METRIC)/resume, or, once the schedule is done, the release itself in place of the folder
+metric-install: ## put what lib/gpu/metric.sh (or session.sh) left in FROM (its OUT, fetched) into figures/metrics/$(METRIC): the new checkpoint in place of figures/metrics/$(METRIC)/resume, or, once the schedule is done, the release itself in place of the folder; the slice's metric.log beside it, and session.sh's kill-and-resume verdicts as xla-resume.log
 	@test -n "$(FROM)" || { echo "give FROM=<the folder lib/gpu/metric.sh wrote its results to>" >&2; exit 1; }
 	@if [ -f "$(FROM)/release/$(METRIC)/metric.json" ]; then \
+		kept=$$(mktemp -d) && { cp figures/metrics/$(METRIC)/xla-resume.log "$$kept/" 2>/dev/null || true; } && \
 		rm -rf figures/metrics/$(METRIC) && mkdir -p figures/metrics && cp -r "$(FROM)/release/$(METRIC)" figures/metrics/$(METRIC) && \
+		{ cp "$$kept"/* figures/metrics/$(METRIC)/ 2>/dev/null || true; } && rm -rf "$$kept" && \
 		echo "installed the release figures/metrics/$(METRIC)"; \
 	elif [ -f "$(FROM)/resume/ckpt-000001.json" ]; then \
 		rm -rf figures/metrics/$(METRIC)/resume && mkdir -p figures/metrics/$(METRIC) && cp -r "$(FROM)/resume" figures/metrics/$(METRIC)/resume && \
 		chmod -R u+w figures/metrics/$(METRIC) && echo "installed the checkpoint figures/metrics/$(METRIC)/resume:" && ls -l figures/metrics/$(METRIC)/resume; \
 	else echo "$(FROM) holds neither release/$(METRIC)/metric.json nor resume/ckpt-000001.json" >&2; exit 1; fi
+	@if [ -f "$(FROM)/metric.log" ]; then cp "$(FROM)/metric.log" figures/metrics/$(METRIC)/metric.log && chmod u+w figures/metrics/$(METRIC)/metric.log; fi
+	@if [ -f "$(FROM)/resume.log" ]; then \
+		cp "$(FROM)/resume.log" figures/metrics/$(METRIC)/xla-resume.log && chmod u+w figures/metrics/$(METRIC)/xla-resume.log && \
+		echo "kept the kill-and-resume verdicts as figures/metrics/$(METRIC)/xla-resume.log:" && { grep -E '(PASS|FAIL|TIMEOUT|SKIP) ' "$(FROM)/resume.log" || echo "(no verdict in it)"; }; fi
 
 run-install: ## put the state that lib/gpu/repro.sh with RUN_NAME left in FROM (its OUT, fetched) in place of figures/runs/$(RUN_NAME)/state, and its published tables and log beside it, for the next slice to go on from
 	@test -n "$(FROM)" -a -n "$(RUN_NAME)" || { echo "give FROM=<the folder lib/gpu/repro.sh wrote its results to> and RUN_NAME=<the run>" >&2; exit 1; }

@@ -9,7 +9,9 @@
 #
 # In order:
 #   1. the kill-and-resume tests on XLA (lib/gpu/resume.sh) for at most RESUME_SECONDS, unless
-#      RESUME_SECONDS=0: exact resume checked where the long runs actually train;
+#      RESUME_SECONDS=0: exact resume checked where the long runs actually train. Once a lease
+#      has passed every case, make metric-install keeps its log as
+#      figures/metrics/$METRIC/xla-resume.log, and later leases skip the tests by default;
 #   2. one slice of the released metric's pretraining (lib/gpu/metric.sh) in what is left of
 #      SESSION_SECONDS: it goes on from figures/metrics/$METRIC/resume and leaves the new
 #      checkpoint in $OUT/resume (or the release in $OUT/release/$METRIC), for make
@@ -18,22 +20,37 @@
 # call brings back.
 #
 # Settings (environment): SESSION_SECONDS (560: the wall time of the whole call), RESUME_SECONDS
-# (200), CASES and KILLS (resume.sh's; here "pretrain-instance|table2" and 2, what fits), METRIC
+# (200, or 0 once xla-resume.log holds a PASS of every case and no FAIL), CASES and KILLS (resume.sh's; here "pretrain-instance|table2" and 2, what fits), METRIC
 # (instance-wrn-28-2), ARGS, DETERMINISTIC and MT_BACKEND (metric.sh's; MT_BACKEND=go for a dry
 # run on a CPU).
 set -u -o pipefail
 OUT=${OUT:-build/gpu-session}
 TOTAL=${SESSION_SECONDS:-560}
-RESUME_BUDGET=${RESUME_SECONDS:-200}
+METRIC=${METRIC:-instance-wrn-28-2}
+CASES=${CASES:-pretrain-instance|table2}
 mkdir -p "$OUT"
 rm -f "$OUT/resume.log" "$OUT/metric.log"
+# passed_before: whether a lease's committed log passes every case of CASES and fails none.
+passed_before() {
+	local log=figures/metrics/$METRIC/xla-resume.log c
+	[ -f "$log" ] && ! grep -q -E '(FAIL|TIMEOUT) ' "$log" || return 1
+	IFS='|' read -r -a cs <<<"$CASES"
+	for c in "${cs[@]}"; do grep -q "PASS $c\$" "$log" || return 1; done
+}
+if [ -n "${RESUME_SECONDS:-}" ]; then
+	RESUME_BUDGET=$RESUME_SECONDS
+elif passed_before; then
+	RESUME_BUDGET=0 && echo "[session] figures/metrics/$METRIC/xla-resume.log passes $CASES: no kill-and-resume tests this time"
+else
+	RESUME_BUDGET=200
+fi
 if [ "$RESUME_BUDGET" -gt 0 ]; then
 	# resume.sh makes XLA deterministic by default; the metric's slice decides for itself.
-	OUT=$OUT MT_TIMEOUT=$((RESUME_BUDGET - 20)) CASES=${CASES:-pretrain-instance|table2} KILLS=${KILLS:-2} \
+	OUT=$OUT MT_TIMEOUT=$((RESUME_BUDGET - 20)) CASES=$CASES KILLS=${KILLS:-2} \
 		DETERMINISTIC=1 lib/gpu/resume.sh
 	echo "[session +${SECONDS}s] resume.sh exited: $?"
 fi
 left=$((TOTAL - SECONDS))
-OUT=$OUT SLICE_SECONDS=$left METRIC=${METRIC:-instance-wrn-28-2} lib/gpu/metric.sh
+OUT=$OUT SLICE_SECONDS=$left METRIC=$METRIC lib/gpu/metric.sh
 echo "[session +${SECONDS}s] metric.sh exited: $? ($left s given)"
 find "$OUT" -type f | sort

@@ -93,6 +93,11 @@ type Result struct {
 	// Parallel is the number of models trained at once (-parallel), each for Steps steps;
 	// ImagesPerS is their sum.
 	Parallel int `json:"parallel,omitempty"`
+	// TimedStart and TimedEnd bound the timed steps, in seconds since 1970: processes that
+	// share a GPU (-barrier) give their aggregate rate as all their images over the union of
+	// their windows.
+	TimedStart float64 `json:"timed_start,omitempty"`
+	TimedEnd   float64 `json:"timed_end,omitempty"`
 	// Instance discrimination only.
 	Bank        []int   `json:"bank,omitempty"` // rows, embedding dimension
 	Negatives   int     `json:"negatives,omitempty"`
@@ -121,6 +126,7 @@ func main() {
 		conv       = flag.String("conv", "auto", `convolution implementation (nets.ConvImpl): "native", "patches", or "auto" (native on XLA, patches elsewhere)`)
 		precision  = flag.String("precision", string(nets.Float32), `the convolutions' products: "float32", or "bfloat16" (mixed precision: bfloat16 products, float32 weights, batch norm and loss)`)
 		parallel   = flag.Int("parallel", 1, "train this many models at once, each its own copy in its own goroutine on one backend (several cells of a table sharing a GPU); images/s is then their sum")
+		barrier    = flag.String("barrier", "", `"DIR:N": once warmed up, wait until N processes given the same DIR are, so that processes sharing a GPU time the same window (timed_start and timed_end in the result; needs -seconds 0)`)
 	)
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -136,7 +142,7 @@ func main() {
 	if *task == taskGEMM {
 		res, err = runGEMM(*gemm, *steps, *budget)
 	} else {
-		res, err = run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn, *precision, *parallel)
+		res, err = run(*task, *net, *image, *batch, *steps, *budget, *warmup, *conv, *bn, *precision, *parallel, *barrier)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
@@ -184,7 +190,7 @@ func runGEMM(gemm string, steps int, budget float64) (res Result, err error) {
 
 // run builds the train step and times it. GoMLX reports graph errors by panicking; they are
 // returned as errors.
-func run(task, net, image string, batch, steps int, budget float64, warmup int, conv, bn, precision string, parallel int) (res Result, err error) {
+func run(task, net, image string, batch, steps int, budget float64, warmup int, conv, bn, precision string, parallel int, barrier string) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s %s, batch %d: %v", task, net, batch, r)
@@ -195,6 +201,15 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 	}
 	if task != taskClassify && task != taskInstance {
 		return res, fmt.Errorf("-task %q: want %s or %s", task, taskClassify, taskInstance)
+	}
+	var wait func() error
+	if barrier != "" {
+		if budget > 0 {
+			return res, fmt.Errorf("-barrier times -steps steps: give -seconds 0")
+		}
+		if wait, err = newBarrier(barrier, barrierTimeout); err != nil {
+			return res, err
+		}
 	}
 	backend, err := pipeline.NewBackend()
 	if err != nil {
@@ -231,6 +246,12 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 		return res, fmt.Errorf("%s %s: %w", task, net, err)
 	}
 	res.MatmulGFLOPPerImage, res.NativeConvs = flops/float64(batch)/1e9, convs
+	if wait != nil {
+		if err := wait(); err != nil {
+			return res, err
+		}
+	}
+	timedStart := time.Now()
 	if budget > 0 {
 		start = time.Now()
 		steps, _ = timeBoxed(budget, func() error { res.LossLast = m.step(); return nil })
@@ -243,6 +264,7 @@ func run(task, net, image string, batch, steps int, budget float64, warmup int, 
 		}
 	}
 
+	res.TimedStart, res.TimedEnd = unixSeconds(timedStart), unixSeconds(time.Now())
 	for v := range m.ctx.IterVariables() {
 		if v.Trainable {
 			res.Params += v.Shape().Size()

@@ -22,8 +22,9 @@ import (
 const Env = "MT_XLA_CLIENT"
 
 // ParseOptions parses Env's value into the options of a PJRT client, each value typed as
-// PJRT expects: true and false are booleans, whole numbers int64, other numbers float32
-// (the PJRT type of "memory_fraction"), anything else a string. An empty value gives no
+// PJRT expects: true and false are booleans, whole numbers int64, other numbers float32,
+// anything else a string; "memory_fraction" is always a float32 and "visible_devices" a list
+// of int64 separated by semicolons ("0;1"), as the CUDA plugin checks. An empty value gives no
 // options.
 func ParseOptions(s string) (map[string]any, error) {
 	opts := map[string]any{}
@@ -40,24 +41,46 @@ func ParseOptions(s string) (map[string]any, error) {
 		if _, dup := opts[name]; dup {
 			return nil, fmt.Errorf("option %q given twice", name)
 		}
-		opts[name] = typed(value)
+		v, err := typed(name, value)
+		if err != nil {
+			return nil, fmt.Errorf("option %q: %w", pair, err)
+		}
+		opts[name] = v
 	}
 	return opts, nil
 }
 
 // typed is an option's value in the type PJRT expects (see ParseOptions).
-func typed(v string) any {
+func typed(name, v string) (any, error) {
+	switch name {
+	case "memory_fraction":
+		f, err := strconv.ParseFloat(v, 32)
+		if err != nil || !(f > 0 && f <= 1) {
+			return nil, fmt.Errorf("want a fraction in (0, 1]")
+		}
+		return float32(f), nil
+	case "visible_devices":
+		var ids []int64
+		for _, s := range strings.Split(v, ";") {
+			id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			if err != nil || id < 0 {
+				return nil, fmt.Errorf("want device numbers separated by semicolons, e.g. 0;1")
+			}
+			ids = append(ids, id)
+		}
+		return ids, nil
+	}
 	switch v {
 	case "true":
-		return true
+		return true, nil
 	case "false":
-		return false
+		return false, nil
 	}
 	if i, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return i
+		return i, nil
 	}
 	if f, err := strconv.ParseFloat(v, 32); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-		return float32(f)
+		return float32(f), nil
 	}
-	return v
+	return v, nil
 }

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// barrierTimeout bounds the wait for the other processes of a -barrier.
-const barrierTimeout = 10 * time.Minute
+// barrierTimeout bounds the wait for the other processes of a -barrier: one that failed before
+// it arrived (out of memory, say) must not hold the others for long on a lent GPU.
+const barrierTimeout = 3 * time.Minute
 
 // newBarrier parses -barrier's "DIR:N" and returns the wait: it leaves a file of this process
 // in DIR (made if missing) and returns once N such files are there, or fails after timeout, so

@@ -24,7 +24,7 @@ OPENBLAS_TAGS := $(if $(wildcard /usr/include/x86_64-linux-gnu/cblas.h /usr/incl
 GO_TOOLS := github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports golang.org/x/tools/gopls
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-session-pack gpu-metric-pack metric-install run-install gpu-table2 bench-propagate bench-train bench-metric
+.PHONY: help setup build test test-go test-notebooks test-resume notebook quickstart repro report gpu-bench gpu-bench-pack gpu-quickstart-pack gpu-pack gpu-resume-pack gpu-session-pack gpu-metric-pack metric-install run-install gpu-table2 bench-propagate bench-train bench-metric
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -106,6 +106,14 @@ repro: ## run the paper's table TABLE (1 to 7) headless at SCALE (smoke: seconds
 gpu-bench: ## on a machine with an NVIDIA GPU: build bin/gpubench (cgo) and compare GoMLX XLA/CUDA with PyTorch throughput (results in build/gpu; see lib/gpu/run.sh)
 	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o $(BIN)/gpubench ./lib/cmd/gpubench
 	OUT=$(CURDIR)/build/gpu GPUBENCH=$(BIN)/gpubench lib/gpu/run.sh
+
+gpu-bench-pack: ## pack gpubench for a GPU machine without Go: an xz-compressed cgo build in build/gpu-run (about 7 MB), which lib/gpu/run.sh and cells.sh unpack; print the call
+	mkdir -p build/gpu-run && rm -f build/gpu-run/gpubench build/gpu-run/gpubench.xz
+	CGO_ENABLED=1 $(GO) build -ldflags='-s -w' -o build/gpu-run/gpubench ./lib/cmd/gpubench
+	xz -T0 -6 -f build/gpu-run/gpubench
+	@echo "carry build/gpu-run/gpubench.xz; run there, from the repository root:"
+	@echo "  OUT=\$$OUT MT_COMMIT=$$(git rev-parse --short=12 HEAD) lib/gpu/run.sh    (then here: cp <the fetched OUT>/results.json figures/gpu-throughput.json)"
+	@echo "  OUT=\$$OUT lib/gpu/cells.sh"
 
 gpu-quickstart-pack: ## build a cgo mt and copy Fashion-MNIST into build/gpu-mt, for lib/gpu/quickstart.sh on a GPU machine without Go
 	rm -rf build/gpu-mt && mkdir -p build/gpu-mt/data/fashion-mnist

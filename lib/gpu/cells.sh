@@ -8,7 +8,8 @@
 #               process takes most of the GPU's memory), their timed steps started together
 #               (gpubench -barrier) and their rate taken over the union of their windows.
 # Run from the repository root on a GPU machine with bin/gpubench (CGO_ENABLED=1 go build -o
-# bin/gpubench ./lib/cmd/gpubench, built elsewhere when this machine has no Go):
+# bin/gpubench ./lib/cmd/gpubench), or, on one without Go, with what `make gpu-bench-pack` left
+# in build/gpu-run:
 #
 #   OUT=build/gpu-cells lib/gpu/cells.sh
 #
@@ -27,6 +28,12 @@ exec > >(tee -a "$OUT/cells.log") 2>&1
 log() { echo "[$(date +%T) +${SECONDS}s] $*"; }
 log "start: $(uname -srm); $(nproc) CPUs"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || log "nvidia-smi failed"
+# A machine without Go gets gpubench xz-compressed from `make gpu-bench-pack`.
+if [ ! -x "$GPUBENCH" ] && [ -f build/gpu-run/gpubench.xz ]; then
+	GPUBENCH=build/gpu-run/gpubench
+	"$PY" -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$GPUBENCH.xz" "$GPUBENCH" &&
+		chmod +x "$GPUBENCH" && log "unpacked $GPUBENCH"
+fi
 [ -x "$GPUBENCH" ] || { log "FATAL: $GPUBENCH missing or not executable"; exit 1; }
 . lib/gpu/xla_env.sh
 [ -n "${MT_BACKEND:-}" ] && XLA_ENV=("GOMLX_BACKEND=$MT_BACKEND") && log "backend overridden: $MT_BACKEND"

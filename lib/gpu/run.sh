@@ -4,9 +4,9 @@
 #
 #   OUT=build/gpu lib/gpu/run.sh
 #
-# It needs bin/gpubench (built elsewhere if this machine has no Go: `CGO_ENABLED=1 go build -o
-# bin/gpubench ./lib/cmd/gpubench`; cgo needs only a C compiler and libdl, since the PJRT
-# plugin is opened with dlopen at run time) and a python3 with torch for the PyTorch side.
+# It needs bin/gpubench (built elsewhere if this machine has no Go: `make gpu-bench-pack` leaves
+# an xz-compressed cgo build in build/gpu-run, which this script unpacks; cgo needs only a C
+# compiler and libdl, since the PJRT plugin is opened with dlopen at run time) and a python3 with torch for the PyTorch side.
 #
 # Pointing GoMLX at a PJRT CUDA plugin, on any CUDA machine:
 #   1. Get a plugin: JAX's `pip install jax-cuda13-pjrt jax-cuda13-plugin` (CUDA 13) or
@@ -27,7 +27,8 @@
 #      site-packages/nvidia/*/lib on LD_LIBRARY_PATH. This script does both, and logs what it found.
 #
 # Results under $OUT: run.log (everything, with each run's stderr), results.json (every JSON
-# line, the GPU from nvidia-smi, the date, the settings) and table.md (images/s and the
+# line, the GPU from nvidia-smi, the date, the settings, $MT_COMMIT: what is published as
+# figures/gpu-throughput.json, without the machine's folders) and table.md (images/s and the
 # GoMLX/PyTorch ratio per task, net and batch). GPU_BENCH_DEADLINE (seconds, default 380) bounds the whole script:
 # each run gets a timeout from what is left, so a slow compile cannot lose the other results.
 set -u -o pipefail
@@ -43,6 +44,12 @@ log() { echo "[$(date +%T) +${SECONDS}s] $*"; }
 log "start: $(uname -srm); $(nproc) CPUs; repo $(pwd)"
 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv || log "nvidia-smi failed"
 log "python: $(command -v "$PY") $("$PY" --version 2>&1)"
+# A machine without Go gets gpubench xz-compressed from `make gpu-bench-pack`.
+if [ ! -x "$GPUBENCH" ] && [ -f build/gpu-run/gpubench.xz ]; then
+  GPUBENCH=build/gpu-run/gpubench
+  "$PY" -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$GPUBENCH.xz" "$GPUBENCH" &&
+    chmod +x "$GPUBENCH" && log "unpacked $GPUBENCH"
+fi
 [ -x "$GPUBENCH" ] || { log "FATAL: $GPUBENCH missing or not executable"; exit 1; }
 
 . lib/gpu/xla_env.sh
@@ -109,9 +116,14 @@ bench gomlx 60 classify conv-4 256 $((4 * STEPS))
 
 log "summary"
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) GPU=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1) \
-PLUGIN=$PLUGIN PJRT_VERSION=$PJRT_VERSION XLA_ENV="${XLA_ENV[*]}" OUTDIR=$OUT "$PY" - <<'EOF'
-import json, os
+PLUGIN=$PLUGIN PJRT_VERSION=$PJRT_VERSION XLA_ENV="${XLA_ENV[*]}" OUTDIR=$OUT STEPS=$STEPS DEADLINE=$DEADLINE "$PY" - <<'EOF'
+import json, os, re
 out = os.environ["OUTDIR"]
+def portable(s):
+    # The GPU machine's own folders are not the reader's: Python's site-packages is named so,
+    # a home or temporary folder <dir>; system folders (/usr/local/cuda) stay.
+    s = re.sub(r"/[^\s:=]*/site-packages/", "<site-packages>/", s)
+    return re.sub(r"(?<![\w<>.-])/(?:root|home/[^/\s:=]+|tmp)(?:/[^/\s:=]+)*/", "<dir>/", s)
 def load(name):
     rows = []
     for line in open(os.path.join(out, name)):
@@ -139,10 +151,16 @@ for t in torch:
     gs = [g for g in gomlx if key(g) == key(t)]
     table += [row(g, t) for g in gs] or [row({}, t)]
 table += [row(g, {}) for g in gomlx if not any(key(g) == key(t) for t in torch)]
+steps = os.environ["STEPS"]
 res = {
-    "date": os.environ["DATE"], "device": os.environ["GPU"],
-    "plugin": os.environ["PLUGIN"], "jax_cuda13_pjrt": os.environ["PJRT_VERSION"],
-    "gomlx_env": os.environ["XLA_ENV"], "table": table, "gomlx": gomlx, "pytorch": torch,
+    "title": "Training-step throughput on one GPU: GoMLX (XLA/PJRT CUDA) beside PyTorch, classification and instance-discrimination pretraining",
+    "commit": os.environ.get("MT_COMMIT") or "unknown",
+    "backend": "xla", "device": os.environ["GPU"], "date": os.environ["DATE"],
+    "command": "OUT=$OUT" + (f" GPU_BENCH_STEPS={steps}" if steps != "60" else "")
+               + (f" GPU_BENCH_DEADLINE={os.environ['DEADLINE']}" if os.environ["DEADLINE"] != "380" else "") + " lib/gpu/run.sh",
+    "step": f"one fixed batch of random 32x32x3 images (28x28x1 for Conv-4) kept on the GPU, SGD (lr 0.01, momentum 0.9, weight decay 5e-4); images/s over {steps} timed steps ({4 * int(steps)} for Conv-4) after 10 warm-up steps; float32 unless the row says bfloat16 (mixed precision: float32 weights, batch norm and loss; PyTorch with autocast and channels-last)",
+    "plugin": portable(os.environ["PLUGIN"]), "jax_cuda13_pjrt": os.environ["PJRT_VERSION"],
+    "gomlx_env": portable(os.environ["XLA_ENV"]), "table": table, "gomlx": gomlx, "pytorch": torch,
 }
 json.dump(res, open(os.path.join(out, "results.json"), "w"), indent=2)
 lines = [f"Training step (forward, loss, backward, SGD momentum 0.9), float32, fixed random batch, on {res['device']}, {res['date']}.",
